@@ -1,0 +1,310 @@
+//! Response verification and the one key store it reads.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::{HeaderMap, Method};
+use ring::digest;
+
+use crate::client::Clock;
+use crate::crypto::PublicKey;
+use crate::error::VerificationFailure;
+use crate::response::Verification;
+
+/// The largest allowed difference between `Wechatpay-Timestamp` and the local clock, in seconds.
+pub const MAX_CLOCK_OFFSET: i64 = 300;
+
+/// WeChat Pay's verification keys, keyed by the id it puts in `Wechatpay-Serial`: a platform
+/// certificate serial (`7B9F2C36…`) or a WeChat Pay public key id (`PUB_KEY_ID_…`). Ids are opaque
+/// and compared exactly.
+///
+/// Cloning shares the store. Reads take a snapshot (no lock is held while verifying), so keys can be
+/// added or removed while requests are in flight.
+///
+/// ```
+/// use wechatpay_chain::auth::KeyStore;
+/// use wechatpay_chain::crypto::PublicKey;
+///
+/// let store = KeyStore::new();
+/// let key = PublicKey::load("file://tests/data/keys/wechatpay_public_key.pem").unwrap();
+/// store.insert("PUB_KEY_ID_0112345678202411240000000000000000", key);
+/// assert_eq!(store.ids(), ["PUB_KEY_ID_0112345678202411240000000000000000"]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct KeyStore {
+    inner: Arc<RwLock<Arc<BTreeMap<String, PublicKey>>>>,
+}
+
+impl KeyStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn snapshot(&self) -> Arc<BTreeMap<String, PublicKey>> {
+        // A poisoned lock can only follow a panic inside `update`, which leaves the map intact.
+        match self.inner.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn update<R>(&self, f: impl FnOnce(&mut BTreeMap<String, PublicKey>) -> R) -> R {
+        let mut guard = match self.inner.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut next = BTreeMap::clone(&guard);
+        let result = f(&mut next);
+        *guard = Arc::new(next);
+        result
+    }
+
+    /// Adds or replaces the key with this id, returning the previous one.
+    pub fn insert(&self, id: impl Into<String>, key: PublicKey) -> Option<PublicKey> {
+        let id = id.into();
+        self.update(|map| map.insert(id, key))
+    }
+
+    /// Removes the key with this id.
+    pub fn remove(&self, id: &str) -> Option<PublicKey> {
+        self.update(|map| map.remove(id))
+    }
+
+    /// The key with exactly this id.
+    pub fn get(&self, id: &str) -> Option<PublicKey> {
+        self.snapshot().get(id).cloned()
+    }
+
+    /// All ids, sorted.
+    pub fn ids(&self) -> Vec<String> {
+        self.snapshot().keys().cloned().collect()
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.snapshot().len()
+    }
+
+    /// Whether the store has no key.
+    pub fn is_empty(&self) -> bool {
+        self.snapshot().is_empty()
+    }
+}
+
+/// Responses WeChat Pay sends without a signature: file downloads whose integrity is checked against
+/// the digest returned by the call that issued the download link. These are the **only** 2xx
+/// responses the client accepts unverified, and only for `GET`. Patterns match the URL path
+/// case-insensitively, with or without the base URI's path prefix.
+///
+/// | pattern | what |
+/// | --- | --- |
+/// | `/v3/billdownload/file` | trade and fund-flow bills |
+/// | `/v3/transferdownload/*` | transfer e-receipts (`elecvoucherfile`, `signfile`) |
+/// | `/v3/merchant-service/images/*` (not `…/upload`) | complaint images |
+/// | `/v3/global/merchant-service/images/*` (not `…/upload`) | complaint images, overseas |
+/// | `/invoicing/fapiao/fapiao-file` | fapiao files (`pay.wechatpay.cn`) |
+///
+/// Overseas statements (`/v3/global/statements`, `/hk/v3/statements`) are signed differently and are
+/// verified, see [`Verifier`].
+pub const UNSIGNED_DOWNLOADS: &[&str] = &[
+    "/v3/billdownload/file",
+    "/v3/transferdownload/*",
+    "/v3/merchant-service/images/*",
+    "/v3/global/merchant-service/images/*",
+    "/invoicing/fapiao/fapiao-file",
+];
+
+/// Whether a `method` + URL `path` response is on the [`UNSIGNED_DOWNLOADS`] list.
+///
+/// ```
+/// use http::Method;
+/// use wechatpay_chain::auth::is_unsigned_download;
+/// assert!(is_unsigned_download(&Method::GET, "/v3/billdownload/file"));
+/// assert!(is_unsigned_download(&Method::GET, "/v3/merchant-service/images/abc"));
+/// assert!(!is_unsigned_download(&Method::POST, "/v3/merchant-service/images/upload"));
+/// assert!(!is_unsigned_download(&Method::GET, "/v3/billdownload/file/extra"));
+/// ```
+pub fn is_unsigned_download(method: &Method, path: &str) -> bool {
+    if method != Method::GET {
+        return false;
+    }
+    let lower = path.to_ascii_lowercase();
+    UNSIGNED_DOWNLOADS.iter().any(|pattern| match pattern.strip_suffix('*') {
+        Some(prefix) => {
+            lower.len() > prefix.len()
+                && lower.starts_with(prefix)
+                && !(prefix.ends_with("/images/") && &lower[prefix.len()..] == "upload")
+        }
+        None => lower == *pattern,
+    })
+}
+
+const STATEMENT_PATHS: [&str; 2] = ["/hk/v3/statements", "/v3/global/statements"];
+
+/// Verifies APIv3 responses: the four `Wechatpay-*` headers, the ±300 s clock window, the key id,
+/// and RSA-SHA256 over `TIMESTAMP\nNONCE\nBODY\n`.
+///
+/// For overseas statements (`/hk/v3/statements`, `/v3/global/statements`) carrying
+/// `Wechatpay-Statement-Sha1`, WeChat Pay signs `{"sha1":"<header>"}` instead of the body; the
+/// verifier checks that signature and that the body's SHA-1 equals the header.
+#[derive(Clone)]
+pub struct Verifier {
+    keys: KeyStore,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").field("keys", &self.keys.ids()).finish()
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+impl Verifier {
+    /// A verifier over `keys`, reading the time from `clock`.
+    pub fn new(keys: KeyStore, clock: Arc<dyn Clock>) -> Self {
+        Verifier { keys, clock }
+    }
+
+    /// The key store.
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    /// Verifies a 2xx response to `method` on URL `path` (the path as sent, e.g. `/v3/certificates`).
+    /// `alternate_path` is the same path without the base URI's prefix, if it had one; both are
+    /// checked against the unsigned-download and statement rules.
+    pub fn verify_response(
+        &self,
+        method: &Method,
+        path: &str,
+        alternate_path: Option<&str>,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Verification, VerificationFailure> {
+        let paths = [Some(path), alternate_path];
+        let mut candidates = paths.iter().flatten();
+        if candidates.any(|p| is_unsigned_download(method, p)) {
+            return Ok(Verification::UnsignedDownload);
+        }
+        let is_statement =
+            paths.iter().flatten().any(|p| STATEMENT_PATHS.iter().any(|s| p.eq_ignore_ascii_case(s)));
+        if is_statement {
+            if let Some(sha1) = header(headers, "wechatpay-statement-sha1") {
+                let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());
+                let signed = format!("{{\"sha1\":\"{sha1}\"}}");
+                let key_id = self.verify_signature(headers, signed.as_bytes())?;
+                if !actual.eq_ignore_ascii_case(sha1) {
+                    return Err(VerificationFailure::DigestMismatch { announced: sha1.to_owned(), actual });
+                }
+                return Ok(Verification::Signed { key_id });
+            }
+        }
+        let key_id = self.verify_signature(headers, body)?;
+        Ok(Verification::Signed { key_id })
+    }
+
+    /// Checks the `Wechatpay-*` signature headers over `signed_body` and returns the key id used.
+    /// This is the check shared by responses and notifications.
+    pub fn verify_signature(&self, headers: &HeaderMap, signed_body: &[u8]) -> Result<String, VerificationFailure> {
+        let timestamp = header(headers, "wechatpay-timestamp");
+        let nonce = header(headers, "wechatpay-nonce");
+        let signature = header(headers, "wechatpay-signature");
+        let serial = header(headers, "wechatpay-serial");
+        let (Some(timestamp), Some(nonce), Some(signature), Some(serial)) = (timestamp, nonce, signature, serial)
+        else {
+            let mut missing = Vec::new();
+            for (name, value) in [
+                ("Wechatpay-Timestamp", timestamp),
+                ("Wechatpay-Nonce", nonce),
+                ("Wechatpay-Signature", signature),
+                ("Wechatpay-Serial", serial),
+            ] {
+                if value.is_none() {
+                    missing.push(name);
+                }
+            }
+            return Err(VerificationFailure::MissingHeaders(missing));
+        };
+
+        let server = parse_timestamp(timestamp)?;
+        let local = self.clock.now();
+        if (i128::from(local) - i128::from(server)).abs() > i128::from(MAX_CLOCK_OFFSET) {
+            return Err(VerificationFailure::ClockSkew { server, local, allowed: MAX_CLOCK_OFFSET });
+        }
+
+        let Some(key) = self.keys.get(serial) else {
+            return Err(VerificationFailure::UnknownKey { serial: serial.to_owned(), known: self.keys.ids() });
+        };
+        let bad = || VerificationFailure::BadSignature { serial: serial.to_owned() };
+        let signature = STANDARD.decode(signature.trim()).map_err(|_| bad())?;
+
+        let mut message = Vec::with_capacity(timestamp.len() + nonce.len() + signed_body.len() + 3);
+        message.extend_from_slice(timestamp.as_bytes());
+        message.push(b'\n');
+        message.extend_from_slice(nonce.as_bytes());
+        message.push(b'\n');
+        message.extend_from_slice(signed_body);
+        message.push(b'\n');
+        if key.verify_sha256(&message, &signature) { Ok(serial.to_owned()) } else { Err(bad()) }
+    }
+}
+
+/// Strict Unix seconds: 1 to 18 ASCII digits (WeChat Pay sends 10).
+fn parse_timestamp(value: &str) -> Result<i64, VerificationFailure> {
+    if value.is_empty() || value.len() > 18 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(VerificationFailure::MalformedTimestamp(value.to_owned()));
+    }
+    value.parse().map_err(|_| VerificationFailure::MalformedTimestamp(value.to_owned()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsigned_download_rules() {
+        let get = Method::GET;
+        for p in [
+            "/v3/billdownload/file",
+            "/V3/BillDownload/File",
+            "/v3/transferdownload/signfile",
+            "/v3/transferdownload/elecvoucherfile",
+            "/v3/merchant-service/images/xyz%2F1",
+            "/v3/global/merchant-service/images/abc",
+            "/invoicing/fapiao/fapiao-file",
+        ] {
+            assert!(is_unsigned_download(&get, p), "{p}");
+        }
+        for p in [
+            "/v3/billdownload/file/extra",
+            "/v3/billdownload",
+            "/v3/merchant-service/images/upload",
+            "/v3/merchant-service/images/",
+            "/v3/transferdownload/",
+            "/v3/bill/tradebill",
+            "/hk/v3/statements",
+        ] {
+            assert!(!is_unsigned_download(&get, p), "{p}");
+        }
+        assert!(!is_unsigned_download(&Method::POST, "/v3/billdownload/file"));
+    }
+
+    #[test]
+    fn timestamps_are_strict() {
+        assert_eq!(parse_timestamp("1795562040"), Ok(1795562040));
+        for bad in ["", "abc", "1795562040xyz", "-1", " 1", "1234567890123456789"] {
+            assert!(parse_timestamp(bad).is_err(), "{bad}");
+        }
+    }
+}

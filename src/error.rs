@@ -1,0 +1,469 @@
+//! The one error type of the SDK, and whether a failed call may have reached WeChat Pay.
+//!
+//! Every failure answers the question a payment engineer asks first: *could WeChat Pay have acted
+//! on this request?* [`Error::sent`] says [`Sent::No`] (safe to retry as is), [`Sent::Maybe`] (the
+//! request may have been written; query the resource before retrying a non-idempotent call) or
+//! [`Sent::Yes`] (WeChat Pay answered).
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+
+use crate::response::Response;
+
+/// Whether the request of a failed call may have reached WeChat Pay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// Nothing left this process (bad input, bad configuration, signer failure, connect failure).
+    No,
+    /// The request may have been written before the failure (reset connection, timeout after connect).
+    Maybe,
+    /// A response came back, so the server received the request and may have acted on it.
+    Yes,
+}
+
+/// Everything that can go wrong in a call. Match on the variant for the category; every variant
+/// keeps what is needed to act on it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) refused the configuration. Nothing was sent.
+    #[error("{0}")]
+    Config(ConfigError),
+    /// The chain, its template or the request options are invalid. Nothing was sent.
+    #[error("{0}")]
+    Input(InputError),
+    /// The [`Signer`](crate::auth::Signer) failed. Nothing was sent.
+    #[error("signing the request failed, nothing was sent: {0}")]
+    Signing(String),
+    /// The connection failed or broke. [`TransportError::sent`] says whether the request may have left.
+    #[error("{0}")]
+    Transport(TransportError),
+    /// The call did not finish within its time limit.
+    #[error("{0}")]
+    Timeout(TimeoutError),
+    /// WeChat Pay answered with a status other than 2xx.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// A 2xx answer failed signature verification. The raw response is kept, and the server may
+    /// already have acted on the request.
+    #[error("{0}")]
+    Verification(Box<VerificationError>),
+    /// A verified response body could not be decoded as requested.
+    #[error("{0}")]
+    Decode(DecodeError),
+}
+
+impl Error {
+    /// Whether the request may have reached WeChat Pay (see [`Sent`]).
+    pub fn sent(&self) -> Sent {
+        match self {
+            Error::Config(_) | Error::Input(_) | Error::Signing(_) => Sent::No,
+            Error::Transport(e) => e.sent,
+            Error::Timeout(e) => e.sent,
+            Error::Api(_) | Error::Verification(_) | Error::Decode(_) => Sent::Yes,
+        }
+    }
+
+    /// `true` unless the SDK knows nothing left the process. A non-idempotent call (create an order,
+    /// refund, transfer) that failed with this `true` must be checked with a query before it is retried.
+    pub fn may_have_been_sent(&self) -> bool {
+        self.sent() != Sent::No
+    }
+
+    /// `true` for [`Error::Timeout`].
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout(_))
+    }
+
+    /// The API error, when WeChat Pay answered with a non-2xx status.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The verification failure, when a 2xx answer could not be authenticated.
+    pub fn verification(&self) -> Option<&VerificationError> {
+        match self {
+            Error::Verification(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(setting: &'static str, message: impl Into<String>) -> Error {
+        Error::Config(ConfigError { setting, message: message.into() })
+    }
+
+    pub(crate) fn input(kind: InputErrorKind, message: impl Into<String>) -> Error {
+        Error::Input(InputError { kind, message: message.into() })
+    }
+}
+
+/// A refused client configuration: which setting, and what to load instead.
+#[derive(Clone, Debug)]
+pub struct ConfigError {
+    setting: &'static str,
+    message: String,
+}
+
+impl ConfigError {
+    /// The builder setting at fault (`"mchid"`, `"serial"`, `"private_key"`, `"certs"`, `"base_uri"`, …).
+    pub fn setting(&self) -> &'static str {
+        self.setting
+    }
+
+    /// What was wrong and what to do instead.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid client configuration `{}`: {}", self.setting, self.message)
+    }
+}
+
+/// The category of an [`InputError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputErrorKind {
+    /// The path template is malformed (`{` without `}`, bad variable name, stray `<`).
+    Template,
+    /// A path template variable has no value in the options.
+    MissingVariable,
+    /// A path template variable is empty, `.` or `..`, which would change the request path.
+    BadVariable,
+    /// An option key is neither a request option nor a variable of the path template.
+    UnknownOption,
+    /// Two options (or an option and the template) say contradictory things.
+    ConflictingOptions,
+    /// An option has the wrong type or an unusable value.
+    InvalidOption,
+    /// The resulting URL is not usable (scheme, host, fragment).
+    Url,
+    /// The request is for something this SDK version does not do (APIv2 XML endpoints).
+    Unsupported,
+}
+
+/// Invalid chain, template or options. Nothing was sent.
+#[derive(Clone, Debug)]
+pub struct InputError {
+    kind: InputErrorKind,
+    message: String,
+}
+
+impl InputError {
+    /// The category.
+    pub fn kind(&self) -> InputErrorKind {
+        self.kind
+    }
+
+    /// What was wrong and what to do instead.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid request, nothing was sent: {}", self.message)
+    }
+}
+
+/// A connection-level failure.
+#[derive(Debug)]
+pub struct TransportError {
+    sent: Sent,
+    message: String,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl TransportError {
+    pub(crate) fn new(sent: Sent, message: impl Into<String>, source: Option<Box<dyn StdError + Send + Sync>>) -> Self {
+        TransportError { sent, message: message.into(), source }
+    }
+
+    /// Whether the request may have left the process.
+    pub fn sent(&self) -> Sent {
+        self.sent
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+            let mut next = source.source();
+            while let Some(cause) = next {
+                write!(f, ": {cause}")?;
+                next = cause.source();
+            }
+        }
+        match self.sent {
+            Sent::No => f.write_str(" (nothing was sent)"),
+            Sent::Maybe => f.write_str(" (the request may have reached WeChat Pay; query before retrying)"),
+            Sent::Yes => f.write_str(" (WeChat Pay received the request)"),
+        }
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// The call exceeded its connect or total time limit.
+#[derive(Clone, Debug)]
+pub struct TimeoutError {
+    sent: Sent,
+    after: Duration,
+    phase: &'static str,
+}
+
+impl TimeoutError {
+    pub(crate) fn new(sent: Sent, after: Duration, phase: &'static str) -> Self {
+        TimeoutError { sent, after, phase }
+    }
+
+    /// Whether the request may have left the process (`No` for a connect timeout).
+    pub fn sent(&self) -> Sent {
+        self.sent
+    }
+
+    /// The limit that was exceeded.
+    pub fn after(&self) -> Duration {
+        self.after
+    }
+}
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} timed out after {:?}", self.phase, self.after)?;
+        match self.sent {
+            Sent::No => f.write_str(" (nothing was sent)"),
+            _ => f.write_str(" (the request may have reached WeChat Pay; query before retrying)"),
+        }
+    }
+}
+
+/// WeChat Pay answered with a non-2xx status (or the server answered with a redirect, which is not
+/// followed). The server received the request.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) code: Option<String>,
+    pub(crate) message: Option<String>,
+    pub(crate) detail: Option<serde_json::Value>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) signed_by: Option<String>,
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// WeChat Pay's error `code` (`PARAM_ERROR`, `SIGN_ERROR`, `ORDER_NOT_EXIST`, …), when the body has one.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// WeChat Pay's error `message`, when the body has one.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// WeChat Pay's error `detail` object (often names the offending field), when the body has one.
+    pub fn detail(&self) -> Option<&serde_json::Value> {
+        self.detail.as_ref()
+    }
+
+    /// The `Request-ID` response header, to quote to WeChat Pay support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.headers.get("request-id").and_then(|v| v.to_str().ok())
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The raw response body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The key id whose signature authenticated this error response, if it carried a valid one.
+    /// WeChat Pay signs most error answers but not `401 SIGN_ERROR`; an unsigned or badly signed
+    /// error body is unauthenticated and could have been forged by anyone on the path.
+    pub fn signed_by(&self) -> Option<&str> {
+        self.signed_by.as_deref()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WeChat Pay answered {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, " (detail: {detail})")?;
+        }
+        if let Some(id) = self.request_id() {
+            write!(f, " [Request-ID {id}]")?;
+        }
+        if self.signed_by.is_none() {
+            f.write_str(" [unsigned]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a response failed verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerificationFailure {
+    /// One or more of `Wechatpay-Timestamp`, `Wechatpay-Nonce`, `Wechatpay-Signature`,
+    /// `Wechatpay-Serial` is absent (or not text).
+    MissingHeaders(Vec<&'static str>),
+    /// `Wechatpay-Timestamp` is not a decimal number of seconds.
+    MalformedTimestamp(String),
+    /// The response timestamp is more than the allowed offset away from the local clock.
+    ClockSkew {
+        /// `Wechatpay-Timestamp` as sent.
+        server: i64,
+        /// The local clock, Unix seconds.
+        local: i64,
+        /// The allowed offset in seconds.
+        allowed: i64,
+    },
+    /// `Wechatpay-Serial` names a key the client does not have.
+    UnknownKey {
+        /// The id WeChat Pay named.
+        serial: String,
+        /// The ids the client has.
+        known: Vec<String>,
+    },
+    /// The signature does not verify with the named key.
+    BadSignature {
+        /// The key id used.
+        serial: String,
+    },
+    /// `Wechatpay-Statement-Sha1` does not match the SHA-1 of the statement body.
+    DigestMismatch {
+        /// The digest the header announced.
+        announced: String,
+        /// The digest of the body received.
+        actual: String,
+    },
+}
+
+impl fmt::Display for VerificationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerificationFailure::MissingHeaders(names) => {
+                write!(f, "the response lacks the signature header(s) {}", names.join(", "))
+            }
+            VerificationFailure::MalformedTimestamp(v) => {
+                write!(f, "Wechatpay-Timestamp `{v}` is not Unix seconds")
+            }
+            VerificationFailure::ClockSkew { server, local, allowed } => write!(
+                f,
+                "the response was signed at {server} but the local clock says {local} (offset {}s, allowed ±{allowed}s); \
+                 check this machine's clock",
+                local - server
+            ),
+            VerificationFailure::UnknownKey { serial, known } => write!(
+                f,
+                "the response is signed with key `{serial}`, which the client does not have (it has: {}); \
+                 add that platform certificate or WeChat Pay public key with `cert(\"{serial}\", …)`",
+                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            ),
+            VerificationFailure::BadSignature { serial } => {
+                write!(f, "the response signature does not verify with key `{serial}`")
+            }
+            VerificationFailure::DigestMismatch { announced, actual } => write!(
+                f,
+                "the statement body has SHA-1 {actual} but Wechatpay-Statement-Sha1 announced {announced}"
+            ),
+        }
+    }
+}
+
+/// A 2xx answer that failed verification. The response is kept for inspection; it is unauthenticated.
+#[derive(Debug)]
+pub struct VerificationError {
+    pub(crate) failure: VerificationFailure,
+    pub(crate) response: Response,
+}
+
+impl VerificationError {
+    /// Why verification failed.
+    pub fn failure(&self) -> &VerificationFailure {
+        &self.failure
+    }
+
+    /// The unauthenticated response as received.
+    pub fn response(&self) -> &Response {
+        &self.response
+    }
+}
+
+impl fmt::Display for VerificationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "response verification failed: {}. The server answered {} and may already have acted on the request; \
+             do not treat this call as failed or retry it blindly, query the resource first",
+            self.failure,
+            self.response.status()
+        )?;
+        if let Some(id) = self.response.request_id() {
+            write!(f, " [Request-ID {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// A verified response body could not be decoded.
+#[derive(Debug)]
+pub struct DecodeError {
+    message: String,
+    source: Option<serde_json::Error>,
+}
+
+impl DecodeError {
+    pub(crate) fn new(message: impl Into<String>, source: Option<serde_json::Error>) -> Self {
+        DecodeError { message: message.into(), source }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for DecodeError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_ref().map(|e| e as &(dyn StdError + 'static))
+    }
+}

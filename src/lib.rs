@@ -1,0 +1,57 @@
+//! # wechatpay-chain
+//!
+//! A WeChat Pay (微信支付) APIv3 SDK that mirrors the declarative endpoint chain of the official PHP SDK
+//! (wechatpay-php): every catalogued endpoint is a chain of generated methods, any endpoint is reachable
+//! with a path template, every verb comes blocking and async, and responses are raw, verified bytes with
+//! JSON helpers.
+//!
+//! ```
+//! use serde_json::json;
+//! use wechatpay_chain::sandbox::Sandbox;
+//!
+//! // A local WeChat Pay imitation with throwaway keys; use `Client::builder()` for the real API.
+//! let sandbox = Sandbox::start()?;
+//! let client = sandbox.client_builder().build()?;
+//!
+//! // $instance->v3->facemch->users->_face_sid_->get([...])
+//! let res = client.v3().facemch().users().param("face_sid").get(json!({
+//!     "face_sid": "aabbccdd12345",
+//!     "query": {"info_type": "ASK_UNIONID", "appid": "wx2b029c08a6233333"},
+//! }))?;
+//! assert_eq!(res.status(), 200);
+//! let value: serde_json::Value = res.json()?;
+//! assert!(value["openid"].is_string());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The pipeline, one module per step: [`chain`] (segments, placeholders, RFC 6570 templates) →
+//! [`request`] (options → one prepared request; the body is serialized once) → [`auth`] (sign those
+//! bytes; verify the answer with one [`KeyStore`](auth::KeyStore)) → [`transport`] (hyper, pooled,
+//! time-limited) → [`Response`] or one [`Error`] that says whether the request may have been sent.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod catalog;
+pub mod chain;
+mod client;
+pub mod crypto;
+pub mod error;
+pub mod request;
+pub mod response;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+pub mod transport;
+
+pub use chain::{Chain, ResponseFuture};
+pub use client::{
+    Client, ClientBuilder, Clock, DEFAULT_BASE_URI, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT,
+    SystemClock,
+};
+pub use error::{Error, Sent};
+pub use request::{Options, PreparedRequest};
+pub use response::{Response, Verification};
+
+/// Re-exported so users can name `Method`, `StatusCode` and `HeaderMap` without another dependency.
+pub use http;

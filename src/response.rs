@@ -1,0 +1,92 @@
+//! Verified responses: raw status, headers and bytes, with JSON helpers.
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::{DecodeError, Error};
+
+/// How a response was authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verification {
+    /// The `Wechatpay-Signature` verified with the key of this id (certificate serial or `PUB_KEY_ID_…`).
+    Signed {
+        /// The key id from `Wechatpay-Serial`.
+        key_id: String,
+    },
+    /// A file download WeChat Pay does not sign (see
+    /// [`UNSIGNED_DOWNLOADS`](crate::auth::UNSIGNED_DOWNLOADS)); check it against the digest returned by
+    /// the call that issued the download link.
+    UnsignedDownload,
+    /// Verification failed; such responses are only reachable through
+    /// [`VerificationError::response`](crate::error::VerificationError::response).
+    Rejected,
+}
+
+/// A 2xx response that passed verification.
+#[derive(Clone, Debug)]
+pub struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    verification: Verification,
+}
+
+impl Response {
+    pub(crate) fn new(status: StatusCode, headers: HeaderMap, body: Bytes, verification: Verification) -> Self {
+        Response { status, headers, body, verification }
+    }
+
+    /// The HTTP status (`200`, `202`, `204`…).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The raw body bytes, exactly as received (and verified).
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body, consuming the response.
+    pub fn into_body(self) -> Bytes {
+        self.body
+    }
+
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> Result<&str, Error> {
+        std::str::from_utf8(&self.body)
+            .map_err(|e| Error::Decode(DecodeError::new(format!("the response body is not UTF-8 text ({e})"), None)))
+    }
+
+    /// The body as JSON. An empty body (`204 No Content`) is `null`.
+    pub fn json(&self) -> Result<serde_json::Value, Error> {
+        self.json_as()
+    }
+
+    /// The body deserialized into `T`. An empty body deserializes from `null`.
+    pub fn json_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let bytes: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) { b"null" } else { &self.body };
+        serde_json::from_slice(bytes).map_err(|e| {
+            Error::Decode(DecodeError::new(
+                format!("the response body (status {}) does not decode as {}", self.status, std::any::type_name::<T>()),
+                Some(e),
+            ))
+        })
+    }
+
+    /// The `Request-ID` header, to quote to WeChat Pay support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.headers.get("request-id").and_then(|v| v.to_str().ok())
+    }
+
+    /// How this response was authenticated.
+    pub fn verification(&self) -> &Verification {
+        &self.verification
+    }
+}

@@ -1,0 +1,552 @@
+//! A local WeChat Pay imitation for tests and examples.
+//!
+//! [`Sandbox::start`] listens on `127.0.0.1` (an ephemeral port unless one is given), with freshly
+//! generated throwaway keys, and behaves like WeChat Pay where the SDK can observe it: it checks each
+//! request's `Authorization` (scheme, attributes, merchant id, certificate serial, ±300 s timestamp,
+//! RSA signature over `METHOD\nTARGET\nTIMESTAMP\nNONCE\nBODY\n`), requires `Accept` and `User-Agent`,
+//! answers `401 SIGN_ERROR` unsigned when authentication fails, and signs every other answer with the
+//! platform certificate key or the WeChat Pay public key. It stops when dropped.
+//!
+//! Endpoints imitated in this version: `GET v3/facemch/users/{face_sid}` (`ASK_UNIONID`),
+//! `GET|POST|PUT|DELETE v3/merchant-service/complaint-notifications`,
+//! `PATCH v3/marketing/busifavor/stocks/{stock_id}/budget`. Unknown paths answer 404, wrong methods 405.
+//!
+//! Faults can be injected per request with the `X-Sandbox-Fault` header (which the SDK never sends
+//! by itself), comma-separated: `delay=MS`, `status=N[:CODE]`, `reset`, `truncate`, `bad-signature`,
+//! `wrong-serial`, `stale-timestamp`, `no-signature`.
+//!
+//! ```
+//! use serde_json::json;
+//! use wechatpay_chain::sandbox::Sandbox;
+//!
+//! let sandbox = Sandbox::start()?;
+//! let client = sandbox.client_builder().build()?;
+//! let res = client.chain("v3/facemch/users/{face_sid}").get(json!({
+//!     "face_sid": "aabbccdd12345",
+//!     "query": {"info_type": "ASK_UNIONID", "appid": "wx2b029c08a6233333", "sub_appid": "wx2b029c08a6255555"},
+//! }))?;
+//! assert!(res.json()?["sub_openid"].is_string());
+//! assert_eq!(sandbox.requests().len(), 1);
+//! # Ok::<(), wechatpay_chain::Error>(())
+//! ```
+//!
+//! The sandbox shares no signing or verification code with the client: it checks requests with
+//! RustCrypto's `rsa` crate and its own message and header parsing.
+
+mod check;
+mod keys;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::TokioIo;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+
+pub use keys::SandboxKeys;
+
+use crate::client::{Clock, ClientBuilder, SystemClock};
+use crate::error::Error;
+use keys::{KeyPair, random_alnum, random_serial};
+use routes::{Reply, Routes};
+
+/// Which key the sandbox signs its answers with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignMode {
+    /// The WeChat Pay public key (`Wechatpay-Serial: PUB_KEY_ID_…`), as for merchants since late 2024.
+    #[default]
+    PublicKey,
+    /// The platform certificate key (`Wechatpay-Serial: <certificate serial>`).
+    Certificate,
+}
+
+/// How the sandbox judged a request before routing it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// The `Authorization` header verified and the required headers were present.
+    Authenticated,
+    /// Authentication failed; the answer was `401 SIGN_ERROR` (unsigned).
+    Unauthenticated {
+        /// Why.
+        reason: String,
+    },
+    /// Authenticated but malformed (missing `Accept`/`User-Agent`, bad JSON, unknown fault); answered 400.
+    Invalid {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One request as the sandbox saw it. The `Authorization` signature is redacted.
+#[derive(Clone, Debug)]
+pub struct LoggedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query as received.
+    pub target: String,
+    /// Header names (lowercase) and values.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Bytes,
+    /// The sandbox's judgement.
+    pub verdict: Verdict,
+    /// The status it answered with (0 when the connection was reset instead).
+    pub status: u16,
+}
+
+impl LoggedRequest {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Configures a [`Sandbox`].
+#[derive(Default)]
+pub struct SandboxBuilder {
+    port: u16,
+    mchid: Option<String>,
+    merchant: Option<(String, String)>,
+    platform: Option<(String, String)>,
+    public_key: Option<(String, String)>,
+    mode: SignMode,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl std::fmt::Debug for SandboxBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxBuilder").field("port", &self.port).field("mode", &self.mode).finish_non_exhaustive()
+    }
+}
+
+impl SandboxBuilder {
+    /// Listen on this port of `127.0.0.1` (default 0: an ephemeral port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The merchant id (default `1900000001`).
+    pub fn mchid(mut self, mchid: impl Into<String>) -> Self {
+        self.mchid = Some(mchid.into());
+        self
+    }
+
+    /// Use this merchant key (PKCS#8 or PKCS#1 PEM) and certificate serial instead of generated ones.
+    pub fn merchant_key(mut self, serial: impl Into<String>, private_key_pem: impl Into<String>) -> Self {
+        self.merchant = Some((serial.into(), private_key_pem.into()));
+        self
+    }
+
+    /// Sign certificate-mode answers with this platform key and serial instead of generated ones.
+    pub fn platform_key(mut self, serial: impl Into<String>, private_key_pem: impl Into<String>) -> Self {
+        self.platform = Some((serial.into(), private_key_pem.into()));
+        self
+    }
+
+    /// Sign public-key-mode answers with this key and `PUB_KEY_ID_…` instead of generated ones.
+    pub fn public_key(mut self, id: impl Into<String>, private_key_pem: impl Into<String>) -> Self {
+        self.public_key = Some((id.into(), private_key_pem.into()));
+        self
+    }
+
+    /// Which key signs the answers (default [`SignMode::PublicKey`]).
+    pub fn sign_mode(mut self, mode: SignMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The sandbox's clock (default: the system clock), for the timestamp window and its signatures.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Generates what was not given and starts listening.
+    pub fn start(self) -> Result<Sandbox, Error> {
+        let fail = |e: String| Error::config("sandbox", e);
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let now = clock.now();
+        let mchid = self.mchid.unwrap_or_else(|| "1900000001".to_owned());
+
+        let (merchant_serial, merchant, merchant_certificate_pem) = match self.merchant {
+            Some((serial, pem)) => (serial, KeyPair::from_pem(&pem).map_err(fail)?, None),
+            None => {
+                let serial = random_serial().map_err(fail)?;
+                let pair = KeyPair::generate().map_err(fail)?;
+                let cert = pair.certificate(&serial, &format!("{mchid} sandbox merchant"), now).map_err(fail)?;
+                (serial, pair, Some(cert))
+            }
+        };
+        let (platform_serial, platform) = match self.platform {
+            Some((serial, pem)) => (serial, KeyPair::from_pem(&pem).map_err(fail)?),
+            None => (random_serial().map_err(fail)?, KeyPair::generate().map_err(fail)?),
+        };
+        let platform_certificate_pem =
+            platform.certificate(&platform_serial, "Tenpay.com Root CA sandbox", now).map_err(fail)?;
+        let (public_key_id, public_key) = match self.public_key {
+            Some((id, pem)) => (id, KeyPair::from_pem(&pem).map_err(fail)?),
+            None => (format!("PUB_KEY_ID_01{}", &random_serial().map_err(fail)?[..30]), KeyPair::generate().map_err(fail)?),
+        };
+        let keys = SandboxKeys {
+            mchid,
+            merchant_serial,
+            merchant,
+            merchant_certificate_pem,
+            platform_serial,
+            platform_certificate_pem,
+            public_key_id,
+            public_key,
+            platform,
+            apiv3_key: random_alnum(32),
+        };
+
+        let signer = match self.mode {
+            SignMode::PublicKey => (&keys.public_key, keys.public_key_id.clone()),
+            SignMode::Certificate => (&keys.platform, keys.platform_serial.clone()),
+        };
+        let signing_key = RsaKeyPair::from_pkcs8(&signer.0.pkcs8_der)
+            .map_err(|e| fail(format!("the sandbox signing key was rejected: {e}")))?;
+        let state = Arc::new(State {
+            mchid: keys.mchid.clone(),
+            merchant_serial: keys.merchant_serial.clone(),
+            merchant_key: keys.merchant.private.to_public_key(),
+            signing_key,
+            signing_id: signer.1,
+            clock,
+            routes: Mutex::new(Routes::default()),
+            log: Mutex::new(Vec::new()),
+        });
+
+        let listener = std::net::TcpListener::bind(("127.0.0.1", self.port))
+            .map_err(|e| fail(format!("cannot listen on 127.0.0.1:{} ({e})", self.port)))?;
+        listener.set_nonblocking(true).map_err(|e| fail(e.to_string()))?;
+        let addr = listener.local_addr().map_err(|e| fail(e.to_string()))?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server_state = Arc::clone(&state);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| fail(format!("the sandbox runtime could not start ({e})")))?;
+        let thread = std::thread::Builder::new()
+            .name(format!("wechatpay-sandbox-{}", addr.port()))
+            .spawn(move || runtime.block_on(serve(listener, server_state, stopped)))
+            .map_err(|e| fail(format!("the sandbox thread could not start ({e})")))?;
+        Ok(Sandbox { addr, keys, state, stop: Some(stop), thread: Some(thread) })
+    }
+}
+
+/// A running local WeChat Pay imitation. Stops (and frees its port) when dropped.
+pub struct Sandbox {
+    addr: SocketAddr,
+    keys: SandboxKeys,
+    state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("addr", &self.addr).field("keys", &self.keys).finish()
+    }
+}
+
+impl Sandbox {
+    /// Starts a sandbox on an ephemeral port with generated keys, signing in public-key mode.
+    pub fn start() -> Result<Sandbox, Error> {
+        SandboxBuilder::default().start()
+    }
+
+    /// Configures a sandbox.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>/`.
+    pub fn base_uri(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The sandbox's identities and keys.
+    pub fn keys(&self) -> &SandboxKeys {
+        &self.keys
+    }
+
+    /// A client builder for this sandbox: merchant id, serial and key, base URI, and both the platform
+    /// certificate and the WeChat Pay public key (so either sign mode verifies).
+    pub fn client_builder(&self) -> ClientBuilder {
+        ClientBuilder::default()
+            .mchid(self.keys.mchid.clone())
+            .serial(self.keys.merchant_serial.clone())
+            .private_key(self.keys.merchant.private_pem.clone())
+            .cert(self.keys.platform_serial.clone(), self.keys.platform_certificate_pem.clone())
+            .cert(self.keys.public_key_id.clone(), self.keys.public_key.public_pem.clone())
+            .base_uri(self.base_uri())
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.state.log).clone()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+struct State {
+    mchid: String,
+    merchant_serial: String,
+    merchant_key: rsa::PublicKey,
+    signing_key: RsaKeyPair,
+    signing_id: String,
+    clock: Arc<dyn Clock>,
+    routes: Mutex<Routes>,
+    log: Mutex<Vec<LoggedRequest>>,
+}
+
+async fn serve(listener: std::net::TcpListener, state: Arc<State>, mut stopped: tokio::sync::oneshot::Receiver<()>) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| handle(Arc::clone(&state), request));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+#[derive(Default)]
+struct Faults {
+    delay: Option<Duration>,
+    status: Option<(u16, Option<String>)>,
+    reset: bool,
+    truncate: bool,
+    bad_signature: bool,
+    wrong_serial: bool,
+    stale_timestamp: bool,
+    no_signature: bool,
+}
+
+fn parse_faults(value: Option<&str>) -> Result<Faults, String> {
+    let mut f = Faults::default();
+    for item in value.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item.split_once('=') {
+            Some(("delay", ms)) => {
+                f.delay = Some(Duration::from_millis(ms.parse().map_err(|_| format!("bad delay `{ms}`"))?));
+            }
+            Some(("status", spec)) => {
+                let (code, name) = match spec.split_once(':') {
+                    Some((c, n)) => (c, Some(n.to_owned())),
+                    None => (spec, None),
+                };
+                let code: u16 = code.parse().ok().filter(|c| (100..600).contains(c)).ok_or(format!("bad status `{spec}`"))?;
+                f.status = Some((code, name));
+            }
+            None if item == "reset" => f.reset = true,
+            None if item == "truncate" => f.truncate = true,
+            None if item == "bad-signature" => f.bad_signature = true,
+            None if item == "wrong-serial" => f.wrong_serial = true,
+            None if item == "stale-timestamp" => f.stale_timestamp = true,
+            None if item == "no-signature" => f.no_signature = true,
+            _ => return Err(format!("unknown sandbox fault `{item}`")),
+        }
+    }
+    Ok(f)
+}
+
+fn default_code(status: u16) -> &'static str {
+    match status {
+        400 => "PARAM_ERROR",
+        401 => "SIGN_ERROR",
+        403 => "NO_AUTH",
+        404 => "RESOURCE_NOT_EXISTS",
+        429 => "FREQUENCY_LIMITED",
+        500 => "SYSTEM_ERROR",
+        _ => "SANDBOX_FAULT",
+    }
+}
+
+async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Response<Body>, std::io::Error> {
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => return Err(std::io::Error::other(e)),
+    };
+    let method = parts.method.as_str().to_owned();
+    let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let logged_headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            let value = if n == http::header::AUTHORIZATION { redact_signature(&value) } else { value };
+            (n.as_str().to_owned(), value)
+        })
+        .collect();
+    let mut entry = LoggedRequest {
+        method: method.clone(),
+        target: target.clone(),
+        headers: logged_headers,
+        body: body.clone(),
+        verdict: Verdict::Authenticated,
+        status: 0,
+    };
+    let now = state.clock.now();
+
+    let signed = check::Signed { method: &method, target: &target, body: &body };
+    let checked = check::check(
+        header("authorization"),
+        &signed,
+        &state.mchid,
+        &state.merchant_serial,
+        &state.merchant_key,
+        now,
+    );
+    if let Err(reason) = checked {
+        entry.verdict = Verdict::Unauthenticated { reason: reason.clone() };
+        entry.status = 401;
+        lock(&state.log).push(entry);
+        let body = serde_json::json!({"code": "SIGN_ERROR", "message": reason});
+        return Ok(reply(&state, 401, Some(body), &Faults { no_signature: true, ..Faults::default() }, now));
+    }
+
+    let faults = parse_faults(header("x-sandbox-fault"));
+    let invalid = if header("accept").is_none() {
+        Some("HTTP头缺少Accept (the Accept header is required)".to_owned())
+    } else if header("user-agent").is_none() {
+        Some("HTTP头缺少User-Agent (the User-Agent header is required)".to_owned())
+    } else if !body.is_empty()
+        && header("content-type").is_some_and(|ct| ct.starts_with("application/json"))
+        && serde_json::from_slice::<serde_json::Value>(&body).is_err()
+    {
+        Some("请求体不是合法的JSON (the body is not valid JSON)".to_owned())
+    } else {
+        faults.as_ref().err().cloned()
+    };
+    let faults = faults.unwrap_or_default();
+    if let Some(reason) = invalid {
+        entry.verdict = Verdict::Invalid { reason: reason.clone() };
+        entry.status = 400;
+        lock(&state.log).push(entry);
+        return Ok(reply(&state, 400, Some(serde_json::json!({"code": "PARAM_ERROR", "message": reason})), &faults, now));
+    }
+
+    let outcome = match &faults.status {
+        Some((status, code)) => Reply::error(
+            *status,
+            code.as_deref().unwrap_or(default_code(*status)),
+            format!("sandbox fault: status {status}"),
+        ),
+        None => {
+            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+            lock(&state.routes).handle(&state.mchid, &method, path, query, &body)
+        }
+    };
+    if let Some(delay) = faults.delay {
+        tokio::time::sleep(delay).await;
+    }
+    entry.status = if faults.reset { 0 } else { outcome.status };
+    lock(&state.log).push(entry);
+    if faults.reset {
+        return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox fault: reset"));
+    }
+    Ok(reply(&state, outcome.status, outcome.body, &faults, now))
+}
+
+fn redact_signature(authorization: &str) -> String {
+    match authorization.find("signature=\"") {
+        Some(i) => format!("{}signature=\"<redacted>\"", &authorization[..i]),
+        None => authorization.to_owned(),
+    }
+}
+
+fn reply(state: &State, status: u16, json: Option<serde_json::Value>, faults: &Faults, now: i64) -> Response<Body> {
+    let body = json.map(|v| Bytes::from(v.to_string())).unwrap_or_default();
+    let mut response = Response::new(Full::new(body.clone()).map_err(|e| match e {}).boxed());
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert("server", HeaderValue::from_static("wechatpay-chain-sandbox"));
+    if !body.is_empty() {
+        headers.insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
+    }
+    let request_id = format!("{}-0", random_alnum(40).to_ascii_uppercase());
+    if let Ok(v) = HeaderValue::try_from(request_id) {
+        headers.insert("request-id", v);
+    }
+    if !faults.no_signature {
+        let timestamp = if faults.stale_timestamp { now - 600 } else { now }.to_string();
+        let nonce = random_alnum(32);
+        let mut message = Vec::with_capacity(body.len() + 48);
+        for piece in [timestamp.as_bytes(), nonce.as_bytes(), &body] {
+            message.extend_from_slice(piece);
+            message.push(b'\n');
+        }
+        let mut signature = vec![0u8; state.signing_key.public().modulus_len()];
+        let signed = state
+            .signing_key
+            .sign(&RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), &message, &mut signature)
+            .is_ok();
+        if faults.bad_signature {
+            if let Some(b) = signature.get_mut(10) {
+                *b ^= 0x55;
+            }
+        }
+        let serial = if faults.wrong_serial { random_serial().unwrap_or_default() } else { state.signing_id.clone() };
+        for (name, value) in [
+            ("wechatpay-timestamp", timestamp),
+            ("wechatpay-nonce", nonce),
+            ("wechatpay-serial", serial),
+            ("wechatpay-signature", if signed { STANDARD.encode(&signature) } else { String::new() }),
+        ] {
+            if let Ok(v) = HeaderValue::try_from(value) {
+                headers.insert(name, v);
+            }
+        }
+    }
+    if faults.truncate && body.len() > 1 {
+        let half = body.slice(..body.len() / 2);
+        headers.insert("content-length", HeaderValue::from(body.len()));
+        let frames: Vec<Result<Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>>> =
+            vec![Ok(Frame::data(half)), Err("sandbox fault: truncate".into())];
+        *response.body_mut() = StreamBody::new(futures::stream::iter(frames)).boxed();
+    }
+    response
+}

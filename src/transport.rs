@@ -1,0 +1,191 @@
+//! HTTP transport: hyper 1 + hyper-util's pooled client over hyper-tls, on an SDK-owned runtime.
+//!
+//! All I/O (and the signing that precedes it) runs on one process-wide multi-threaded tokio runtime
+//! owned by the SDK (threads named `wechatpay-io`). Blocking calls hand their request to it and wait;
+//! async calls spawn onto it and await the result. Consequences:
+//! - blocking calls work from any thread, including inside another tokio runtime, without panicking;
+//! - async calls work on any executor, and a client can be shared between runtimes or outlive them
+//!   (pooled connections never belong to a runtime that has shut down);
+//! - the ~1 ms of RSA signing per call never runs on the caller's executor.
+//!
+//! Each [`Client`](crate::Client) has its own connection pool. Redirects are not followed.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_tls::HttpsConnector;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::error::{Error, Sent, TimeoutError, TransportError};
+
+thread_local! {
+    static ON_IO_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+
+fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
+    let rt = RUNTIME.get_or_init(|| {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 16);
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("wechatpay-io")
+            .on_thread_start(|| ON_IO_THREAD.with(|f| f.set(true)))
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    rt.as_ref().map_err(|e| {
+        Error::Transport(TransportError::new(Sent::No, format!("the SDK's I/O runtime could not start ({e})"), None))
+    })
+}
+
+/// Spawns `job` on the SDK runtime.
+pub(crate) fn spawn<T: Send + 'static>(
+    job: impl Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<Result<T, Error>>, Error> {
+    Ok(runtime()?.spawn(job))
+}
+
+/// Maps a finished task to its result; a panic inside the SDK is re-raised in the caller.
+pub(crate) fn joined<T>(joined: Result<Result<T, Error>, tokio::task::JoinError>) -> Result<T, Error> {
+    match joined {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(Error::Transport(TransportError::new(
+            Sent::Maybe,
+            "the call was cancelled because the SDK's I/O runtime is shutting down",
+            None,
+        ))),
+    }
+}
+
+/// Runs `job` on the SDK runtime and waits for it on the current thread.
+pub(crate) fn block_on<T: Send + 'static>(job: impl Future<Output = Result<T, Error>> + Send + 'static) -> Result<T, Error> {
+    if ON_IO_THREAD.with(std::cell::Cell::get) {
+        return Err(Error::input(
+            crate::error::InputErrorKind::Unsupported,
+            "a blocking call was made from the SDK's own I/O thread (inside a hook?); use the `_async` verb there",
+        ));
+    }
+    let handle = spawn(job)?;
+    joined(futures::executor::block_on(AbortOnDrop(Some(handle))))
+}
+
+/// Aborts the task if the waiting side goes away (e.g. the blocking thread unwinds).
+struct AbortOnDrop<T>(Option<tokio::task::JoinHandle<T>>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        match self.0.as_mut() {
+            Some(handle) => {
+                let out = std::task::ready!(std::pin::Pin::new(handle).poll(cx));
+                self.0 = None;
+                std::task::Poll::Ready(out)
+            }
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.0 {
+            handle.abort();
+        }
+    }
+}
+
+/// The parts of a received response.
+pub(crate) struct Received {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+fn is_timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// One pooled HTTP client with its limits.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    max_body: usize,
+}
+
+impl Transport {
+    pub(crate) fn new(connect_timeout: Duration, timeout: Duration, max_body: usize) -> Result<Transport, String> {
+        let tls = native_tls::TlsConnector::builder()
+            .min_protocol_version(Some(native_tls::Protocol::Tlsv12))
+            .build()
+            .map_err(|e| format!("the TLS context could not be created ({e})"))?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(connect_timeout));
+        http.set_nodelay(true);
+        let https = HttpsConnector::from((http, tls.into()));
+        let client = HyperClient::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(https);
+        Ok(Transport { client, connect_timeout, timeout, max_body })
+    }
+
+    /// Sends `request` and reads the whole body (up to the cap) within the time limit.
+    pub(crate) async fn send(&self, request: Request<Full<Bytes>>, timeout: Option<Duration>) -> Result<Received, Error> {
+        let limit = timeout.unwrap_or(self.timeout);
+        let started = Instant::now();
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(|e| {
+                if !e.is_connect() {
+                    return Error::Transport(TransportError::new(
+                        Sent::Maybe,
+                        "the connection failed while sending the request or waiting for the answer",
+                        Some(Box::new(e)),
+                    ));
+                }
+                if is_timed_out(&e) {
+                    return Error::Timeout(TimeoutError::new(Sent::No, self.connect_timeout, "connecting"));
+                }
+                Error::Transport(TransportError::new(Sent::No, "could not connect to WeChat Pay", Some(Box::new(e))))
+            })?;
+            let (parts, body) = response.into_parts();
+            let collected = Limited::new(body, self.max_body).collect().await.map_err(|e| {
+                let message = if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                    format!(
+                        "the response body is larger than the {} byte limit; raise `max_response_body` on the client builder",
+                        self.max_body
+                    )
+                } else {
+                    "the connection broke while reading the response body".to_owned()
+                };
+                Error::Transport(TransportError::new(Sent::Yes, message, Some(e)))
+            })?;
+            Ok(Received { status: parts.status, headers: parts.headers, body: collected.to_bytes() })
+        };
+        match tokio::time::timeout(limit, exchange).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::debug!(elapsed = ?started.elapsed(), "wechatpay request timed out");
+                Err(Error::Timeout(TimeoutError::new(Sent::Maybe, limit, "the request")))
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@
 //! | any other key | a path template variable (`{"face_sid": "…"}` for `{face_sid}`) |
 //! | `query` | object → PHP `http_build_query` (RFC 3986, insertion order); string → sent as is |
 //! | `json` | body, serialized once (compact, key order kept); `Content-Type: application/json` |
-//! | `body` | raw body string, signed and sent verbatim; `Content-Type: application/json` unless set |
+//! | `body` | raw body string, signed and sent verbatim; `Content-Type: application/json; charset=utf-8` unless set |
 //! | `headers` | extra or replacement headers (`Wechatpay-Serial`, `Accept`, …) |
 //! | `base_uri` | per-request base, e.g. `https://api2.mch.weixin.qq.com/` |
 //! | `timeout` | per-request total time limit in seconds |
@@ -483,10 +483,26 @@ fn input(kind: InputErrorKind, message: impl Into<String>) -> Error {
     Error::input(kind, message)
 }
 
+/// `v2/…` (or `/v2/…`, any case) addresses the APIv2 XML endpoints.
+fn is_v2(path: &str) -> bool {
+    let unslashed = path.strip_prefix('/').unwrap_or(path);
+    unslashed.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("v2/"))
+}
+
+fn v2_unsupported(path: &str) -> Error {
+    input(
+        InputErrorKind::Unsupported,
+        format!("`{path}` is an APIv2 (XML) endpoint; this version of the SDK speaks APIv3 only"),
+    )
+}
+
 /// Chain template + options → prepared request.
 pub(crate) fn prepare(client: &Client, template_text: &str, method: Method, options: Options) -> Result<PreparedRequest, Error> {
     if let Some((kind, message)) = options.invalid {
         return Err(input(kind, message));
+    }
+    if is_v2(template_text) {
+        return Err(v2_unsupported(template_text));
     }
     let parsed = Template::parse(template_text)?;
     for name in options.vars.keys() {
@@ -518,12 +534,8 @@ pub(crate) fn prepare(client: &Client, template_text: &str, method: Method, opti
     let mut expanded = String::with_capacity(template_text.len() + 48);
     parsed.expand(&options.vars, &mut expanded)?;
 
-    let unslashed = expanded.strip_prefix('/').unwrap_or(&expanded);
-    if unslashed.len() >= 3 && unslashed[..3].eq_ignore_ascii_case("v2/") {
-        return Err(input(
-            InputErrorKind::Unsupported,
-            format!("`{expanded}` is an APIv2 (XML) endpoint; this version of the SDK speaks APIv3 only"),
-        ));
+    if is_v2(&expanded) {
+        return Err(v2_unsupported(&expanded));
     }
     if expanded.contains('#') {
         return Err(input(InputErrorKind::Url, format!("`{expanded}` contains `#`; a URL fragment is never sent")));
@@ -599,9 +611,15 @@ pub(crate) fn prepare(client: &Client, template_text: &str, method: Method, opti
     let mut headers = HeaderMap::with_capacity(6);
     headers.insert(ACCEPT, HeaderValue::from_static(DEFAULT_ACCEPT));
     headers.insert(USER_AGENT, client.user_agent().clone());
+    // As wechatpay-php: `json` bodies are `application/json`, raw bodies keep the charset form.
+    // A request without a body has no Content-Type.
     let body = match options.body {
-        Some(Body::Json(b)) | Some(Body::Raw(b)) => {
+        Some(Body::Json(b)) => {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            b
+        }
+        Some(Body::Raw(b)) => {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
             b
         }
         None => Bytes::new(),

@@ -1,0 +1,173 @@
+//! Test support: golden vectors, the vector keys, a canned-response server and a raw HTTP sender.
+//! The two network helpers use plain `std::net` so they share nothing with the SDK's transport.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use wechatpay_chain::{Client, ClientBuilder};
+
+pub const MCHID: &str = "1900000001";
+pub const MERCHANT_SERIAL: &str = "1946DD7BDF37823B2192F1DB21574B1D465D9A21";
+pub const PLATFORM_SERIAL: &str = "7B9F2C366F58149F90CC94CDEEAD667C4816FFDC";
+pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0112345678202411240000000000000000";
+
+pub fn data(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(path)
+}
+
+pub fn key_uri(name: &str) -> String {
+    format!("file://{}", data(&format!("keys/{name}")).display())
+}
+
+pub fn key_text(name: &str) -> String {
+    std::fs::read_to_string(data(&format!("keys/{name}"))).expect("vector key file")
+}
+
+/// The cases of one vector file.
+pub fn cases(file: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(data(&format!("vectors/{file}"))).expect("vector file");
+    let doc: Value = serde_json::from_str(&text).expect("vector JSON");
+    doc["cases"].as_array().expect("cases").clone()
+}
+
+/// A builder configured like the SDK instance behind the vectors.
+pub fn vector_builder() -> ClientBuilder {
+    Client::builder()
+        .mchid(MCHID)
+        .serial(MERCHANT_SERIAL)
+        .private_key(key_uri("merchant_apiclient_key.pem"))
+        .cert(PLATFORM_SERIAL, key_uri("platform_cert.pem"))
+        .cert(PUB_KEY_ID, key_uri("wechatpay_public_key.pem"))
+}
+
+/// A canned HTTP response.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// A one-response-per-connection HTTP/1.1 server that answers every request with `Canned` and records
+/// the request heads it saw.
+pub struct Replay {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Replay {
+    pub fn start(canned: Canned) -> Replay {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (stop2, seen2) = (Arc::clone(&stop), Arc::clone(&seen));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let _ = serve_one(stream, &canned, &seen2);
+            }
+        });
+        Replay { addr, seen, stop }
+    }
+
+    pub fn base_uri(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
+impl Drop for Replay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn serve_one(stream: TcpStream, canned: &Canned, seen: &Mutex<Vec<String>>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut head = String::new();
+    let mut content_length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                content_length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0u8; content_length];
+    reader.read_exact(&mut body)?;
+    seen.lock().expect("lock").push(head);
+    let mut out = Vec::new();
+    write!(out, "HTTP/1.1 {} X\r\n", canned.status)?;
+    for (name, value) in &canned.headers {
+        if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("connection") {
+            continue;
+        }
+        write!(out, "{name}: {value}\r\n")?;
+    }
+    write!(out, "Content-Length: {}\r\nConnection: close\r\n\r\n", canned.body.len())?;
+    out.extend_from_slice(&canned.body);
+    let mut stream = stream;
+    stream.write_all(&out)?;
+    stream.flush()?;
+    Ok(())
+}
+
+/// Sends one raw HTTP/1.1 request and returns the status, headers and body of the answer.
+pub fn raw_request(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        if ["host", "content-length", "connection"].contains(&lower.as_str()) {
+            continue;
+        }
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes).expect("write");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("response head");
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, response[split + 4..].to_vec())
+}

@@ -95,7 +95,12 @@ fn client_from_env() -> Result<Option<Client>, Box<dyn std::error::Error>> {
     }
     if present.len() < required.len() {
         let missing: Vec<&str> = required.iter().copied().filter(|n| !present.contains(n)).collect();
-        return Err(format!("set all of {} to call the real API (missing: {})", required.join(", "), missing.join(", ")).into());
+        return Err(format!(
+            "set all of {} to call the real API (missing: {})",
+            required.join(", "),
+            missing.join(", ")
+        )
+        .into());
     }
     let get = |name: &str| var(name).unwrap_or_default();
     let mut builder = Client::builder()
@@ -103,9 +108,8 @@ fn client_from_env() -> Result<Option<Client>, Box<dyn std::error::Error>> {
         .serial(get("WECHATPAY_SERIAL"))
         .private_key(format!("file://{}", get("WECHATPAY_PRIVATE_KEY")));
     for pair in get("WECHATPAY_CERTS").split(',').filter(|p| !p.trim().is_empty()) {
-        let (id, path) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("WECHATPAY_CERTS entry `{pair}` must look like ID=PEM_PATH"))?;
+        let (id, path) =
+            pair.split_once('=').ok_or_else(|| format!("WECHATPAY_CERTS entry `{pair}` must look like ID=PEM_PATH"))?;
         builder = builder.cert(id.trim(), format!("file://{}", path.trim()));
     }
     if let Some(base) = var("WECHATPAY_BASE_URI") {

@@ -47,9 +47,7 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
         // A clock before 1970 yields 0, which then fails the response clock check with a clear message.
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
     }
 }
 
@@ -364,11 +362,8 @@ impl ClientBuilder {
 
     /// Validates everything and builds the client. Keys are parsed here, once.
     pub fn build(self) -> Result<Client, Error> {
-        let mchid = required_token(
-            self.mchid,
-            "mchid",
-            "the merchant id (商户号) is required, e.g. .mchid(\"1900000001\")",
-        )?;
+        let mchid =
+            required_token(self.mchid, "mchid", "the merchant id (商户号) is required, e.g. .mchid(\"1900000001\")")?;
         let serial = required_token(
             self.serial,
             "serial",
@@ -470,16 +465,14 @@ impl ClientBuilder {
             user_agent.push(' ');
             user_agent.push_str(&suffix);
         }
-        let user_agent =
-            HeaderValue::try_from(user_agent).map_err(|_| Error::config("user_agent_suffix", "not a valid header value"))?;
+        let user_agent = HeaderValue::try_from(user_agent)
+            .map_err(|_| Error::config("user_agent_suffix", "not a valid header value"))?;
 
         let transport =
             Transport::new(connect_timeout, timeout, max_body).map_err(|e| Error::config("transport", e))?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let verifier = Verifier::new(keys, Arc::clone(&clock));
-        Ok(Client {
-            inner: Arc::new(Inner { mchid, serial, signer, verifier, base, user_agent, transport, clock }),
-        })
+        Ok(Client { inner: Arc::new(Inner { mchid, serial, signer, verifier, base, user_agent, transport, clock }) })
     }
 }
 
@@ -491,7 +484,10 @@ fn required_token(value: Option<String>, setting: &'static str, missing: &str) -
     if value.trim() != value {
         return Err(Error::config(
             setting,
-            format!("`{}` has leading or trailing whitespace (a trailing newline from a file?); trim it", value.escape_debug()),
+            format!(
+                "`{}` has leading or trailing whitespace (a trailing newline from a file?); trim it",
+                value.escape_debug()
+            ),
         ));
     }
     if value.len() > 64 || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {

@@ -396,10 +396,9 @@ impl fmt::Display for VerificationFailure {
             VerificationFailure::BadSignature { serial } => {
                 write!(f, "the response signature does not verify with key `{serial}`")
             }
-            VerificationFailure::DigestMismatch { announced, actual } => write!(
-                f,
-                "the statement body has SHA-1 {actual} but Wechatpay-Statement-Sha1 announced {announced}"
-            ),
+            VerificationFailure::DigestMismatch { announced, actual } => {
+                write!(f, "the statement body has SHA-1 {actual} but Wechatpay-Statement-Sha1 announced {announced}")
+            }
         }
     }
 }

@@ -46,8 +46,8 @@ pub mod transport;
 
 pub use chain::{Chain, ResponseFuture};
 pub use client::{
-    Client, ClientBuilder, Clock, DEFAULT_BASE_URI, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT,
-    SystemClock,
+    Client, ClientBuilder, Clock, DEFAULT_BASE_URI, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY,
+    DEFAULT_TIMEOUT, SystemClock,
 };
 pub use error::{Error, Sent};
 pub use request::{Options, PreparedRequest};

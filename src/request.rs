@@ -29,7 +29,8 @@ use crate::error::{Error, InputErrorKind};
 
 /// The `Accept` header sent by default (the same list wechatpay-php sends: JSON plus the file types
 /// of download endpoints).
-pub const DEFAULT_ACCEPT: &str = "application/json, text/plain, application/x-gzip, application/pdf, image/png, image/*;q=0.5";
+pub const DEFAULT_ACCEPT: &str =
+    "application/json, text/plain, application/x-gzip, application/pdf, image/png, image/*;q=0.5";
 
 const OPTION_KEYS: [&str; 6] = ["query", "json", "body", "headers", "base_uri", "timeout"];
 
@@ -105,7 +106,9 @@ impl Options {
         if OPTION_KEYS.contains(&name.as_str()) {
             self.fail(
                 InputErrorKind::ConflictingOptions,
-                format!("`{name}` is a request option and cannot also be a path template variable; rename the placeholder"),
+                format!(
+                    "`{name}` is a request option and cannot also be a path template variable; rename the placeholder"
+                ),
             );
         }
         self.vars.insert(name, value.into());
@@ -236,7 +239,9 @@ impl Options {
                     if !v.is_null() {
                         match serde_json::to_vec(v) {
                             Ok(bytes) => o.set_body(Body::Json(Bytes::from(bytes))),
-                            Err(e) => o.fail(InputErrorKind::InvalidOption, format!("`json` cannot be serialized: {e}")),
+                            Err(e) => {
+                                o.fail(InputErrorKind::InvalidOption, format!("`json` cannot be serialized: {e}"))
+                            }
                         }
                     }
                 }
@@ -437,19 +442,26 @@ impl BaseUri {
 fn parse_origin(text: &str) -> Result<(String, String), String> {
     let uri: Uri = text.parse().map_err(|e| format!("`{text}` is not a URL ({e})"))?;
     let scheme = uri.scheme_str().map(str::to_ascii_lowercase);
-    let authority = uri.authority().ok_or_else(|| format!("`{text}` has no host; write it like https://api.mch.weixin.qq.com/"))?;
+    let authority =
+        uri.authority().ok_or_else(|| format!("`{text}` has no host; write it like https://api.mch.weixin.qq.com/"))?;
     if authority.as_str().contains('@') {
         return Err(format!("`{text}` carries credentials in the URL, which is not allowed"));
     }
     let host = authority.host();
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-        || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::Ipv6Addr>().is_ok_and(|ip| ip.is_loopback());
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
     match scheme.as_deref() {
         Some("https") => {}
         Some("http") if loopback => {}
         Some("http") => {
-            return Err(format!("`{text}` is plain http; WeChat Pay is https-only (http is allowed for loopback hosts)"));
+            return Err(format!(
+                "`{text}` is plain http; WeChat Pay is https-only (http is allowed for loopback hosts)"
+            ));
         }
         _ => return Err(format!("`{text}` must start with https://")),
     }
@@ -466,9 +478,31 @@ fn sanitize(text: &str, query: bool, out: &mut String) {
     let bytes = text.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
         let keep = b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@' | b'/')
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+            )
             || (query && b == b'?')
-            || (b == b'%' && i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit());
+            || (b == b'%'
+                && i + 2 < bytes.len()
+                && bytes[i + 1].is_ascii_hexdigit()
+                && bytes[i + 2].is_ascii_hexdigit());
         if keep {
             out.push(b as char);
         } else {
@@ -497,7 +531,12 @@ fn v2_unsupported(path: &str) -> Error {
 }
 
 /// Chain template + options → prepared request.
-pub(crate) fn prepare(client: &Client, template_text: &str, method: Method, options: Options) -> Result<PreparedRequest, Error> {
+pub(crate) fn prepare(
+    client: &Client,
+    template_text: &str,
+    method: Method,
+    options: Options,
+) -> Result<PreparedRequest, Error> {
     if let Some((kind, message)) = options.invalid {
         return Err(input(kind, message));
     }
@@ -526,7 +565,9 @@ pub(crate) fn prepare(client: &Client, template_text: &str, method: Method, opti
         if OPTION_KEYS.contains(&name) {
             return Err(input(
                 InputErrorKind::ConflictingOptions,
-                format!("the path template variable `{{{name}}}` has the name of a request option; rename the placeholder"),
+                format!(
+                    "the path template variable `{{{name}}}` has the name of a request option; rename the placeholder"
+                ),
             ));
         }
     }
@@ -548,7 +589,8 @@ pub(crate) fn prepare(client: &Client, template_text: &str, method: Method, opti
     let per_request_base;
     let base = match &options.base_uri {
         Some(text) => {
-            per_request_base = BaseUri::parse(text).map_err(|e| input(InputErrorKind::Url, format!("`base_uri`: {e}")))?;
+            per_request_base =
+                BaseUri::parse(text).map_err(|e| input(InputErrorKind::Url, format!("`base_uri`: {e}")))?;
             &per_request_base
         }
         None => client.base_uri(),
@@ -558,7 +600,10 @@ pub(crate) fn prepare(client: &Client, template_text: &str, method: Method, opti
         let (origin, path) = parse_origin(path_part).map_err(|e| input(InputErrorKind::Url, e))?;
         (origin, if path.is_empty() { "/".to_owned() } else { path }, None)
     } else if path_part.starts_with("//") {
-        return Err(input(InputErrorKind::Url, format!("`{path_part}` starts with `//`; give a full https:// URL instead")));
+        return Err(input(
+            InputErrorKind::Url,
+            format!("`{path_part}` starts with `//`; give a full https:// URL instead"),
+        ));
     } else if path_part.starts_with('/') {
         (base.origin.clone(), path_part.to_owned(), None)
     } else {
@@ -582,7 +627,10 @@ pub(crate) fn prepare(client: &Client, template_text: &str, method: Method, opti
         (Some(_), Some(_)) => {
             return Err(input(
                 InputErrorKind::ConflictingOptions,
-                format!("the path template already has a query (`?{}`) and the `query` option gives another; use one", template_query.unwrap_or_default()),
+                format!(
+                    "the path template already has a query (`?{}`) and the `query` option gives another; use one",
+                    template_query.unwrap_or_default()
+                ),
             ));
         }
         (Some(Query::Map(map)), None) => template::php_query(map, &mut query),
@@ -598,9 +646,8 @@ pub(crate) fn prepare(client: &Client, template_text: &str, method: Method, opti
         url.push('?');
         url.push_str(&query);
     }
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| input(InputErrorKind::Url, format!("the request URL `{url}` is invalid ({e})")))?;
+    let uri: Uri =
+        url.parse().map_err(|e| input(InputErrorKind::Url, format!("the request URL `{url}` is invalid ({e})")))?;
 
     let unprefixed_path = prefix
         .filter(|p| *p != "/")
@@ -647,7 +694,14 @@ mod tests {
         assert!(BaseUri::parse("http://127.0.0.1:8080/").is_ok());
         assert!(BaseUri::parse("http://[::1]:8080/").is_ok());
         assert!(BaseUri::parse("http://localhost/").is_ok());
-        for bad in ["http://api.mch.weixin.qq.com/", "ftp://x/", "api.mch.weixin.qq.com", "https://u:p@x/", "https://x/?a=1", ""] {
+        for bad in [
+            "http://api.mch.weixin.qq.com/",
+            "ftp://x/",
+            "api.mch.weixin.qq.com",
+            "https://u:p@x/",
+            "https://x/?a=1",
+            "",
+        ] {
             assert!(BaseUri::parse(bad).is_err(), "{bad}");
         }
     }

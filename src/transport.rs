@@ -67,7 +67,9 @@ pub(crate) fn joined<T>(joined: Result<Result<T, Error>, tokio::task::JoinError>
 }
 
 /// Runs `job` on the SDK runtime and waits for it on the current thread.
-pub(crate) fn block_on<T: Send + 'static>(job: impl Future<Output = Result<T, Error>> + Send + 'static) -> Result<T, Error> {
+pub(crate) fn block_on<T: Send + 'static>(
+    job: impl Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
     if ON_IO_THREAD.with(std::cell::Cell::get) {
         return Err(Error::input(
             crate::error::InputErrorKind::Unsupported,
@@ -149,7 +151,11 @@ impl Transport {
     }
 
     /// Sends `request` and reads the whole body (up to the cap) within the time limit.
-    pub(crate) async fn send(&self, request: Request<Full<Bytes>>, timeout: Option<Duration>) -> Result<Received, Error> {
+    pub(crate) async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+        timeout: Option<Duration>,
+    ) -> Result<Received, Error> {
         let limit = timeout.unwrap_or(self.timeout);
         let started = Instant::now();
         let exchange = async {

@@ -111,7 +111,12 @@ fn chain_vectors() {
                         // The port passes only the variables its template uses.
                         let used: serde_json::Map<String, Value> = options
                             .as_object()
-                            .map(|m| m.iter().filter(|(k, _)| php_template.contains(&format!("{{{k}}}"))).map(|(k, v)| (k.clone(), v.clone())).collect())
+                            .map(|m| {
+                                m.iter()
+                                    .filter(|(k, _)| php_template.contains(&format!("{{{k}}}")))
+                                    .map(|(k, v)| (k.clone(), v.clone()))
+                                    .collect()
+                            })
                             .unwrap_or_default();
                         let spelled = client.chain(&php_template).prepare(method, Value::Object(used)).expect(id);
                         assert_eq!(spelled.request_target(), expected, "{id}: wire spelling");

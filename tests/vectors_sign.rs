@@ -204,7 +204,11 @@ fn sign_vectors() {
             let php_value: Value = serde_json::from_str(php_body).expect("PHP body is JSON");
             assert_eq!(ours_value, php_value, "{id}: same JSON value");
             assert_ne!(prepared.body().as_ref(), php_body.as_bytes(), "{id}: listed as a deviation but identical");
-            assert_eq!(prepared.body().as_ref(), serde_json::to_vec(&options["json"]).expect("json").as_slice(), "{id}");
+            assert_eq!(
+                prepared.body().as_ref(),
+                serde_json::to_vec(&options["json"]).expect("json").as_slice(),
+                "{id}"
+            );
             // Our own signature must still be right: it verifies over the message we built.
             let message = prepared.sign_message(timestamp, nonce);
             let expected_message = format!(
@@ -215,7 +219,8 @@ fn sign_vectors() {
             );
             assert_eq!(message, expected_message.as_bytes(), "{id}");
             let header = client.authorization(&prepared, timestamp, nonce).expect("sign");
-            let signature = header.rsplit_once("signature=\"").map(|(_, s)| s.trim_end_matches('"')).expect("signature");
+            let signature =
+                header.rsplit_once("signature=\"").map(|(_, s)| s.trim_end_matches('"')).expect("signature");
             let raw = base64_decode(signature);
             assert!(merchant_public.verify_sha256(&message, &raw), "{id}: our signature verifies");
             continue;
@@ -256,7 +261,10 @@ fn value_and_typed_options_prepare_identically() {
     let typed = chain
         .prepare(
             Method::GET,
-            Options::new().param("face_sid", "async-0001").query("info_type", "ASK_PHONE").query("appid", "wx2b029c08a6233333"),
+            Options::new()
+                .param("face_sid", "async-0001")
+                .query("info_type", "ASK_PHONE")
+                .query("appid", "wx2b029c08a6233333"),
         )
         .expect("typed options");
     assert_eq!(from_json.request_target(), typed.request_target());

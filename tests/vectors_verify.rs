@@ -68,7 +68,8 @@ fn verify_vectors() {
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
             .collect();
-        let replay = Replay::start(Canned { status: response["status"].as_u64().expect("status") as u16, headers, body });
+        let replay =
+            Replay::start(Canned { status: response["status"].as_u64().expect("status") as u16, headers, body });
         let now = input["local_timestamp"].as_i64().expect("local_timestamp");
         let client = vector_builder().base_uri(replay.base_uri()).clock(move || now).build().expect("client");
 
@@ -97,7 +98,9 @@ fn verify_vectors() {
             (Expect::Accepted(status), Ok(res)) => {
                 assert_eq!(res.status().as_u16(), status, "{id}");
                 match res.verification() {
-                    Verification::Signed { key_id } => assert_eq!(Some(key_id.as_str()), header("wechatpay-serial"), "{id}"),
+                    Verification::Signed { key_id } => {
+                        assert_eq!(Some(key_id.as_str()), header("wechatpay-serial"), "{id}")
+                    }
                     Verification::UnsignedDownload => assert_eq!(case["kind"], "exempt-path", "{id}"),
                     other => panic!("{id}: {other:?}"),
                 }

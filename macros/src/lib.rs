@@ -28,18 +28,39 @@ const CATALOG: &str = include_str!("../data/endpoints.json");
 
 /// Rust keywords (strict, reserved and edition-2024) that cannot be plain method names.
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
-    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use",
-    "where", "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof",
-    "unsized", "virtual", "yield", "try",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+    "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
+    "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract",
+    "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
 ];
 
 /// Methods every node already has (inherent, via `Deref<Target = Chain>`, or from std traits).
 const RESERVED: &[&str] = &[
-    "seg", "param", "template", "client", "prepare", "request", "request_async", "get", "post", "put",
-    "patch", "delete", "get_async", "post_async", "put_async", "patch_async", "delete_async", "clone",
-    "into", "from", "deref", "to_owned", "borrow", "fmt", "eq",
+    "seg",
+    "param",
+    "template",
+    "client",
+    "prepare",
+    "request",
+    "request_async",
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "get_async",
+    "post_async",
+    "put_async",
+    "patch_async",
+    "delete_async",
+    "clone",
+    "into",
+    "from",
+    "deref",
+    "to_owned",
+    "borrow",
+    "fmt",
+    "eq",
 ];
 
 struct Endpoint {
@@ -118,10 +139,11 @@ fn load() -> Result<Catalog, String> {
         let mut current = 0;
         for seg in endpoint.path.split('/') {
             let key = if is_placeholder(seg) { "{}".to_owned() } else { seg.to_owned() };
-            if !is_placeholder(seg)
-                && !seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
-                return Err(format!("catalog segment `{seg}` in `{}` has characters outside [A-Za-z0-9_-]", endpoint.path));
+            if !is_placeholder(seg) && !seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(format!(
+                    "catalog segment `{seg}` in `{}` has characters outside [A-Za-z0-9_-]",
+                    endpoint.path
+                ));
             }
             let next = match nodes[current].children.get(&key) {
                 Some(&next) => next,
@@ -330,12 +352,8 @@ pub fn catalog(_input: TokenStream) -> TokenStream {
             Some(&child) => {
                 let child_node = &catalog.nodes[child];
                 let child_ty = ident(&child_node.type_name);
-                let names = child_node
-                    .placeholder_names
-                    .iter()
-                    .map(|n| format!("`\"{n}\"`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ");
+                let names =
+                    child_node.placeholder_names.iter().map(|n| format!("`\"{n}\"`")).collect::<Vec<_>>().join(" or ");
                 let pdoc = format!(
                     "Appends the placeholder `{{name}}` (catalog name: {names}): `{}`.\n\nThe value comes from the \
                      request options at call time and is percent-encoded; `param(\"+name\")` keeps reserved \

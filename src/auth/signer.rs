@@ -148,9 +148,6 @@ mod tests {
 
     #[test]
     fn message_layout() {
-        assert_eq!(
-            sign_message("POST", "/v3/x?a=1", 1, "n", b"{}"),
-            b"POST\n/v3/x?a=1\n1\nn\n{}\n".to_vec()
-        );
+        assert_eq!(sign_message("POST", "/v3/x?a=1", 1, "n", b"{}"), b"POST\n/v3/x?a=1\n1\nn\n{}\n".to_vec());
     }
 }

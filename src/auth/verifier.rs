@@ -193,8 +193,7 @@ impl Verifier {
         if candidates.any(|p| is_unsigned_download(method, p)) {
             return Ok(Verification::UnsignedDownload);
         }
-        let is_statement =
-            paths.iter().flatten().any(|p| STATEMENT_PATHS.iter().any(|s| p.eq_ignore_ascii_case(s)));
+        let is_statement = paths.iter().flatten().any(|p| STATEMENT_PATHS.iter().any(|s| p.eq_ignore_ascii_case(s)));
         if is_statement {
             if let Some(sha1) = header(headers, "wechatpay-statement-sha1") {
                 let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());

@@ -280,7 +280,9 @@ fn convert_placeholders(text: &str) -> Result<String, String> {
         let mut rest = piece;
         while let Some(open) = rest.find(['<', '>']) {
             if rest.as_bytes()[open] == b'>' {
-                return Err(format!("`>` without `<` in `{text}`; placeholders are written `<name>`, `{{name}}` or `_name_`"));
+                return Err(format!(
+                    "`>` without `<` in `{text}`; placeholders are written `<name>`, `{{name}}` or `_name_`"
+                ));
             }
             out.push_str(&rest[..open]);
             let after = &rest[open + 1..];

@@ -297,7 +297,23 @@ fn is_unreserved(b: u8) -> bool {
 fn is_reserved(b: u8) -> bool {
     matches!(
         b,
-        b':' | b'/' | b'?' | b'#' | b'[' | b']' | b'@' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+        b':' | b'/'
+            | b'?'
+            | b'#'
+            | b'['
+            | b']'
+            | b'@'
+            | b'!'
+            | b'$'
+            | b'&'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*'
+            | b'+'
+            | b','
+            | b';'
+            | b'='
     )
 }
 
@@ -420,7 +436,10 @@ fn expand_expr(op: Op, specs: &[VarSpec<'_>], vars: &Map<String, Value>, out: &m
                     if text == "." || text == ".." {
                         return Err(Error::input(
                             InputErrorKind::BadVariable,
-                            format!("the path template variable `{}` is `{text}`, which would change the request path", spec.name),
+                            format!(
+                                "the path template variable `{}` is `{text}`, which would change the request path",
+                                spec.name
+                            ),
                         ));
                     }
                 }

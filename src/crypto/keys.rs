@@ -206,10 +206,7 @@ fn from_spki(spki: SubjectPublicKeyInfoRef<'_>, info: Option<CertificateInfo>) -
             spki.algorithm.oid
         ));
     }
-    let raw = spki
-        .subject_public_key
-        .as_bytes()
-        .ok_or("the public key bit string has unused bits")?;
+    let raw = spki.subject_public_key.as_bytes().ok_or("the public key bit string has unused bits")?;
     from_rsa_der(raw, info)
 }
 
@@ -314,7 +311,9 @@ fn resolve(input: &str, role: Role) -> Result<Material, String> {
                 });
             }
             let compact: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-            let der = STANDARD.decode(compact.as_bytes()).map_err(|e| format!("the base64 after `{prefix}` is invalid ({e})"))?;
+            let der = STANDARD
+                .decode(compact.as_bytes())
+                .map_err(|e| format!("the base64 after `{prefix}` is invalid ({e})"))?;
             return Ok(Material { kind, der });
         }
     }

@@ -21,9 +21,7 @@ pub(crate) fn decode(text: &str) -> Result<Pem, String> {
     let label = after_begin[..label_end].trim().to_owned();
     let body_and_rest = &after_begin[label_end + 5..];
     let end_marker = format!("-----END {label}-----");
-    let end = body_and_rest
-        .find(&end_marker)
-        .ok_or_else(|| format!("no `{end_marker}` line found"))?;
+    let end = body_and_rest.find(&end_marker).ok_or_else(|| format!("no `{end_marker}` line found"))?;
     let body = &body_and_rest[..end];
 
     let mut legacy_encrypted = false;

@@ -73,19 +73,23 @@ pub(crate) fn check(
         return Err(format!("timestamp `{got_ts}` is not Unix seconds"));
     };
     if (now - timestamp).abs() > 300 {
-        return Err(format!("请求的时间戳已过期 (timestamp {timestamp} is more than 300 s from the server clock {now})"));
+        return Err(format!(
+            "请求的时间戳已过期 (timestamp {timestamp} is more than 300 s from the server clock {now})"
+        ));
     }
-    let signature =
-        STANDARD.decode(got_sig).map_err(|_| "signature is not valid base64 (签名错误)".to_owned())?;
-    let signature = Signature::try_from(signature.as_slice()).map_err(|_| "signature has the wrong length (签名错误)".to_owned())?;
+    let signature = STANDARD.decode(got_sig).map_err(|_| "signature is not valid base64 (签名错误)".to_owned())?;
+    let signature = Signature::try_from(signature.as_slice())
+        .map_err(|_| "signature has the wrong length (签名错误)".to_owned())?;
 
     let mut message = Vec::with_capacity(request.target.len() + request.body.len() + 64);
-    for piece in [request.method.as_bytes(), request.target.as_bytes(), got_ts.as_bytes(), got_nonce.as_bytes(), request.body] {
+    for piece in
+        [request.method.as_bytes(), request.target.as_bytes(), got_ts.as_bytes(), got_nonce.as_bytes(), request.body]
+    {
         message.extend_from_slice(piece);
         message.push(b'\n');
     }
-    VerifyingKey::<Sha256>::new(key.clone())
-        .verify(&message, &signature)
-        .map_err(|_| "签名错误 (the signature does not match METHOD\\nTARGET\\nTIMESTAMP\\nNONCE\\nBODY\\n)".to_owned())?;
+    VerifyingKey::<Sha256>::new(key.clone()).verify(&message, &signature).map_err(|_| {
+        "签名错误 (the signature does not match METHOD\\nTARGET\\nTIMESTAMP\\nNONCE\\nBODY\\n)".to_owned()
+    })?;
     Ok(())
 }

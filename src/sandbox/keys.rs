@@ -13,11 +13,11 @@ use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding
 use rsa::sha2::Sha256;
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder, CertificateBuilder};
+use x509_cert::der::Decode;
 use x509_cert::der::EncodePem;
 use x509_cert::ext::Extension;
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
-use x509_cert::der::Decode;
 use x509_cert::spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 use x509_cert::time::Validity;
 
@@ -35,8 +35,8 @@ pub(crate) struct KeyPair {
 
 impl KeyPair {
     pub(crate) fn generate() -> Result<KeyPair, String> {
-        let private =
-            rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).map_err(|e| format!("RSA key generation failed: {e}"))?;
+        let private = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048)
+            .map_err(|e| format!("RSA key generation failed: {e}"))?;
         KeyPair::from_private(private)
     }
 
@@ -72,7 +72,8 @@ impl KeyPair {
             x509_cert::time::Time::try_from(std::time::UNIX_EPOCH + Duration::from_secs(start + 5 * 365 * 86_400))
                 .map_err(|e| fail(&e))?;
         let validity = Validity::new(not_before, not_after);
-        let subject = Name::from_str(&format!("CN={common_name},O=wechatpay-chain sandbox,C=CN")).map_err(|e| fail(&e))?;
+        let subject =
+            Name::from_str(&format!("CN={common_name},O=wechatpay-chain sandbox,C=CN")).map_err(|e| fail(&e))?;
         let spki_der = self.private.to_public_key().to_public_key_der().map_err(|e| fail(&e))?;
         let spki = SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes()).map_err(|e| fail(&e))?;
         let builder = CertificateBuilder::new(SelfSigned(subject), serial, validity, spki).map_err(|e| fail(&e))?;

@@ -53,7 +53,7 @@ use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 
 pub use keys::SandboxKeys;
 
-use crate::client::{Clock, ClientBuilder, SystemClock};
+use crate::client::{ClientBuilder, Clock, SystemClock};
 use crate::error::Error;
 use keys::{KeyPair, random_alnum, random_serial};
 use routes::{Reply, Routes};
@@ -196,7 +196,9 @@ impl SandboxBuilder {
             platform.certificate(&platform_serial, "Tenpay.com Root CA sandbox", now).map_err(fail)?;
         let (public_key_id, public_key) = match self.public_key {
             Some((id, pem)) => (id, KeyPair::from_pem(&pem).map_err(fail)?),
-            None => (format!("PUB_KEY_ID_01{}", &random_serial().map_err(fail)?[..30]), KeyPair::generate().map_err(fail)?),
+            None => {
+                (format!("PUB_KEY_ID_01{}", &random_serial().map_err(fail)?[..30]), KeyPair::generate().map_err(fail)?)
+            }
         };
         let keys = SandboxKeys {
             mchid,
@@ -376,7 +378,8 @@ fn parse_faults(value: Option<&str>) -> Result<Faults, String> {
                     Some((c, n)) => (c, Some(n.to_owned())),
                     None => (spec, None),
                 };
-                let code: u16 = code.parse().ok().filter(|c| (100..600).contains(c)).ok_or(format!("bad status `{spec}`"))?;
+                let code: u16 =
+                    code.parse().ok().filter(|c| (100..600).contains(c)).ok_or(format!("bad status `{spec}`"))?;
                 f.status = Some((code, name));
             }
             None if item == "reset" => f.reset = true,
@@ -432,14 +435,8 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     let now = state.clock.now();
 
     let signed = check::Signed { method: &method, target: &target, body: &body };
-    let checked = check::check(
-        header("authorization"),
-        &signed,
-        &state.mchid,
-        &state.merchant_serial,
-        &state.merchant_key,
-        now,
-    );
+    let checked =
+        check::check(header("authorization"), &signed, &state.mchid, &state.merchant_serial, &state.merchant_key, now);
     if let Err(reason) = checked {
         entry.verdict = Verdict::Unauthenticated { reason: reason.clone() };
         entry.status = 401;
@@ -466,7 +463,13 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         entry.verdict = Verdict::Invalid { reason: reason.clone() };
         entry.status = 400;
         lock(&state.log).push(entry);
-        return Ok(reply(&state, 400, Some(serde_json::json!({"code": "PARAM_ERROR", "message": reason})), &faults, now));
+        return Ok(reply(
+            &state,
+            400,
+            Some(serde_json::json!({"code": "PARAM_ERROR", "message": reason})),
+            &faults,
+            now,
+        ));
     }
 
     let outcome = match &faults.status {
@@ -544,9 +547,22 @@ fn reply(state: &State, status: u16, json: Option<serde_json::Value>, faults: &F
     if faults.truncate && body.len() > 1 {
         let half = body.slice(..body.len() / 2);
         headers.insert("content-length", HeaderValue::from(body.len()));
-        let frames: Vec<Result<Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>>> =
-            vec![Ok(Frame::data(half)), Err("sandbox fault: truncate".into())];
-        *response.body_mut() = StreamBody::new(futures::stream::iter(frames)).boxed();
+        // Send the first half, give it time to reach the client, then break the connection.
+        let frames = futures::stream::unfold(0u8, move |step| {
+            let half = half.clone();
+            async move {
+                let frame: Result<Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>> = match step {
+                    0 => Ok(Frame::data(half)),
+                    1 => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Err("sandbox fault: truncate".into())
+                    }
+                    _ => return None,
+                };
+                Some((frame, step + 1))
+            }
+        });
+        *response.body_mut() = StreamBody::new(frames).boxed();
     }
     response
 }

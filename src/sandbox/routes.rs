@@ -103,7 +103,8 @@ impl Routes {
             if *m != method {
                 continue;
             }
-            let json: Value = if body.is_empty() { Value::Null } else { serde_json::from_slice(body).unwrap_or(Value::Null) };
+            let json: Value =
+                if body.is_empty() { Value::Null } else { serde_json::from_slice(body).unwrap_or(Value::Null) };
             return match *pattern {
                 "/v3/facemch/users/*" => facemch_user(&params[0], &parse_query(query)),
                 "/v3/merchant-service/complaint-notifications" => self.complaint_notifications(mchid, method, &json),
@@ -160,7 +161,11 @@ impl Routes {
         let number = |name: &str| json.get(name).and_then(Value::as_u64);
         if let Some(current) = number("current_max_coupons") {
             if current != entry.0 {
-                return Reply::error(400, "INVALID_REQUEST", format!("current_max_coupons is {} not {current}", entry.0));
+                return Reply::error(
+                    400,
+                    "INVALID_REQUEST",
+                    format!("current_max_coupons is {} not {current}", entry.0),
+                );
             }
         }
         match (number("target_max_coupons"), number("target_max_coupons_by_day")) {
@@ -190,7 +195,11 @@ fn facemch_user(face_sid: &str, query: &HashMap<String, String>) -> Reply {
     match query.get("info_type").map(String::as_str) {
         Some("ASK_UNIONID") => {}
         Some("ASK_REAL_NAME") => {
-            return Reply::error(403, "NO_AUTH", "商户无权限获取实名信息 (this sandbox merchant has no real-name permission)");
+            return Reply::error(
+                403,
+                "NO_AUTH",
+                "商户无权限获取实名信息 (this sandbox merchant has no real-name permission)",
+            );
         }
         _ => return Reply::error(400, "PARAM_ERROR", "参数错误: info_type must be ASK_UNIONID or ASK_REAL_NAME"),
     }

@@ -1,1 +1,153 @@
-fn main() {}
+//! Core benchmarks: chain building and template expansion, request signing, response verification,
+//! the client's whole per-call CPU path without I/O, a loopback round trip against the sandbox
+//! (blocking and async), and the bare ring RSA-2048 sign + verify that the per-call cost is compared with.
+//!
+//! `cargo bench --bench core`; results and the machine are recorded in BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::{HeaderMap, HeaderValue, Method};
+use ring::rand::SystemRandom;
+use ring::signature::{self, RsaKeyPair};
+use serde_json::{Value, json};
+use wechatpay_chain::sandbox::Sandbox;
+use wechatpay_chain::{Client, Options};
+
+const NOW: i64 = 1795562040;
+
+fn key_path(name: &str) -> String {
+    format!("{}/tests/data/keys/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn vector_client() -> Client {
+    Client::builder()
+        .mchid("1900000001")
+        .serial("1946DD7BDF37823B2192F1DB21574B1D465D9A21")
+        .private_key(format!("file://{}", key_path("merchant_apiclient_key.pem")))
+        .cert("7B9F2C366F58149F90CC94CDEEAD667C4816FFDC", format!("file://{}", key_path("platform_cert.pem")))
+        .cert(
+            "PUB_KEY_ID_0112345678202411240000000000000000",
+            format!("file://{}", key_path("wechatpay_public_key.pem")),
+        )
+        .clock(|| NOW)
+        .build()
+        .expect("client")
+}
+
+fn seed_options() -> Value {
+    json!({
+        "face_sid": "aabbccdd12345",
+        "query": {"info_type": "ASK_UNIONID", "appid": "wx2b029c08a6233333", "sub_mchid": "123456789",
+                  "sub_appid": "wx2b029c08a6255555", "sub_serial_no": "wx2b029c08a6255555"},
+    })
+}
+
+/// The `valid-platform-certificate` answer of verify.json: headers and body, signed by the platform key.
+fn captured_response() -> (HeaderMap, Vec<u8>) {
+    let text = std::fs::read_to_string(format!("{}/tests/data/vectors/verify.json", env!("CARGO_MANIFEST_DIR")))
+        .expect("verify.json");
+    let doc: Value = serde_json::from_str(&text).expect("json");
+    let case =
+        doc["cases"].as_array().and_then(|c| c.iter().find(|c| c["id"] == "valid-platform-certificate")).expect("case");
+    let response = &case["input"]["response"];
+    let mut headers = HeaderMap::new();
+    for (k, v) in response["headers"].as_object().expect("headers") {
+        let name: http::HeaderName = k.parse().expect("name");
+        headers.insert(name, HeaderValue::from_str(v.as_str().expect("value")).expect("value"));
+    }
+    (headers, response["body"].as_str().expect("body").as_bytes().to_vec())
+}
+
+fn pem_der(name: &str) -> Vec<u8> {
+    use base64::Engine;
+    let text = std::fs::read_to_string(key_path(name)).expect("pem");
+    let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).expect("base64")
+}
+
+fn benches(c: &mut Criterion) {
+    let client = vector_client();
+    let options = seed_options();
+
+    c.bench_function("chain/build typed", |b| {
+        b.iter(|| black_box(client.v3().facemch().users().param(black_box("face_sid"))))
+    });
+    c.bench_function("chain/build + expand + query (prepare)", |b| {
+        b.iter(|| {
+            let chain = client.v3().facemch().users().param("face_sid");
+            black_box(chain.prepare(Method::GET, black_box(&options)).expect("prepare"))
+        })
+    });
+    c.bench_function("chain/prepare from a template string, typed options", |b| {
+        b.iter(|| {
+            let o = Options::new()
+                .param("face_sid", "aabbccdd12345")
+                .query("info_type", "ASK_UNIONID")
+                .query("appid", "wx2b029c08a6233333");
+            black_box(client.chain("v3/facemch/users/{face_sid}").prepare(Method::GET, o).expect("prepare"))
+        })
+    });
+
+    let prepared = client.v3().facemch().users().param("face_sid").prepare(Method::GET, &options).expect("prepare");
+    c.bench_function("sign/authorization header (RSA-2048)", |b| {
+        b.iter(|| black_box(client.authorization(&prepared, NOW, "e15mKLKL0UuhK3oMeorrp4xkJZsUyNOV").expect("sign")))
+    });
+    c.bench_function("sign/nonce", |b| b.iter(|| black_box(wechatpay_chain::auth::nonce().expect("nonce"))));
+
+    let (headers, body) = captured_response();
+    let verifier = client.verifier();
+    let path = "/v3/pay/transactions/id/4200000000202411240000000001";
+    c.bench_function("verify/response (RSA-2048)", |b| {
+        b.iter(|| black_box(verifier.verify_response(&Method::GET, path, None, &headers, &body).expect("verified")))
+    });
+
+    c.bench_function("pipeline/prepare + sign + verify + json (no I/O)", |b| {
+        b.iter(|| {
+            let p = client.v3().facemch().users().param("face_sid").prepare(Method::GET, &options).expect("prepare");
+            let nonce = wechatpay_chain::auth::nonce().expect("nonce");
+            black_box(client.authorization(&p, NOW, &nonce).expect("sign"));
+            black_box(verifier.verify_response(&Method::GET, path, None, &headers, &body).expect("verified"));
+            black_box(serde_json::from_slice::<Value>(&body).expect("json"))
+        })
+    });
+
+    // The floor: one bare ring RSA-2048 PKCS#1 SHA-256 sign plus one verify of the same sizes.
+    let pair = RsaKeyPair::from_pkcs8(&pem_der("merchant_apiclient_key.pem")).expect("pkcs8");
+    let rng = SystemRandom::new();
+    let message = prepared.sign_message(NOW, "e15mKLKL0UuhK3oMeorrp4xkJZsUyNOV");
+    let mut sig = vec![0u8; pair.public().modulus_len()];
+    pair.sign(&signature::RSA_PKCS1_SHA256, &rng, &message, &mut sig).expect("sign");
+    let public =
+        signature::UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, pair.public().as_ref().to_vec());
+    c.bench_function("baseline/ring RSA-2048 sign + verify", |b| {
+        b.iter(|| {
+            let mut out = vec![0u8; pair.public().modulus_len()];
+            pair.sign(&signature::RSA_PKCS1_SHA256, &rng, black_box(&message), &mut out).expect("sign");
+            public.verify(black_box(&message), &out).expect("verify");
+        })
+    });
+    c.bench_function("baseline/ring RSA-2048 verify", |b| {
+        b.iter(|| public.verify(black_box(&message), black_box(&sig)).expect("verify"))
+    });
+
+    // Loopback round trips: client sign → sandbox verify (RustCrypto rsa) → sandbox sign → client verify.
+    let sandbox = Sandbox::start().expect("sandbox");
+    let live = sandbox.client_builder().build().expect("client");
+    let chain = live.v3().facemch().users().param("face_sid");
+    c.bench_function("roundtrip/loopback sandbox, blocking", |b| {
+        b.iter(|| black_box(chain.get(&options).expect("call")))
+    });
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    c.bench_function("roundtrip/loopback sandbox, async", |b| {
+        b.iter(|| black_box(runtime.block_on(chain.get_async(&options)).expect("call")))
+    });
+}
+
+fn config() -> Criterion {
+    Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4)).sample_size(40)
+}
+
+criterion_group! { name = core; config = config(); targets = benches }
+criterion_main!(core);

@@ -156,16 +156,7 @@ impl Client {
 
     /// The `Authorization` value this client would send for `request` at `timestamp` with `nonce`.
     pub fn authorization(&self, request: &PreparedRequest, timestamp: i64, nonce: &str) -> Result<String, Error> {
-        auth::authorization(
-            &self.inner.mchid,
-            &self.inner.serial,
-            self.inner.signer.as_ref(),
-            request.method().as_str(),
-            request.request_target(),
-            timestamp,
-            nonce,
-            request.body(),
-        )
+        self.inner.authorization(request, timestamp, nonce)
     }
 
     pub(crate) fn send_blocking(&self, request: PreparedRequest) -> Result<Response, Error> {
@@ -177,21 +168,27 @@ impl Client {
     }
 }
 
+impl Inner {
+    fn authorization(&self, request: &PreparedRequest, timestamp: i64, nonce: &str) -> Result<String, Error> {
+        auth::authorization(
+            &self.mchid,
+            &self.serial,
+            self.signer.as_ref(),
+            request.method().as_str(),
+            request.request_target(),
+            timestamp,
+            nonce,
+            request.body(),
+        )
+    }
+}
+
 /// Sign → send → verify. Runs on the SDK's I/O runtime.
 async fn execute(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<Response, Error> {
     let started = Instant::now();
     let timestamp = inner.clock.now();
     let nonce = auth::nonce()?;
-    let authorization = auth::authorization(
-        &inner.mchid,
-        &inner.serial,
-        inner.signer.as_ref(),
-        prepared.method.as_str(),
-        prepared.request_target(),
-        timestamp,
-        &nonce,
-        &prepared.body,
-    )?;
+    let authorization = inner.authorization(&prepared, timestamp, &nonce)?;
     let mut authorization = HeaderValue::try_from(authorization)
         .map_err(|_| Error::Signing("the signer produced a signature that is not a valid header value".to_owned()))?;
     authorization.set_sensitive(true);

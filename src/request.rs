@@ -472,12 +472,11 @@ fn parse_origin(text: &str) -> Result<(String, String), String> {
     Ok((format!("{scheme}://{}", authority.as_str().to_ascii_lowercase()), uri.path().to_owned()))
 }
 
-/// Percent-encodes bytes that may not appear in a URL path (or query), keeping valid `%XX`.
+/// Percent-encodes bytes that may not appear in a URL path (or, with `query`, a query), keeping valid
+/// `%XX` escapes: RFC 3986 `pchar` plus `/` (and `?`).
 fn sanitize(text: &str, query: bool, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        let keep = b.is_ascii_alphanumeric()
+    let allowed = |b: u8| {
+        b.is_ascii_alphanumeric()
             || matches!(
                 b,
                 b'-' | b'.'
@@ -499,18 +498,8 @@ fn sanitize(text: &str, query: bool, out: &mut String) {
                     | b'/'
             )
             || (query && b == b'?')
-            || (b == b'%'
-                && i + 2 < bytes.len()
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit());
-        if keep {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
-        }
-    }
+    };
+    template::percent_encode(text, allowed, true, out);
 }
 
 fn input(kind: InputErrorKind, message: impl Into<String>) -> Error {

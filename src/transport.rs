@@ -46,11 +46,11 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
     })
 }
 
-/// Spawns `job` on the SDK runtime.
+/// Spawns `job` on the SDK runtime; the task is aborted if the returned handle is dropped first.
 pub(crate) fn spawn<T: Send + 'static>(
     job: impl Future<Output = Result<T, Error>> + Send + 'static,
-) -> Result<tokio::task::JoinHandle<Result<T, Error>>, Error> {
-    Ok(runtime()?.spawn(job))
+) -> Result<AbortOnDrop<Result<T, Error>>, Error> {
+    Ok(AbortOnDrop(Some(runtime()?.spawn(job))))
 }
 
 /// Maps a finished task to its result; a panic inside the SDK is re-raised in the caller.
@@ -76,12 +76,12 @@ pub(crate) fn block_on<T: Send + 'static>(
             "a blocking call was made from the SDK's own I/O thread (inside a hook?); use the `_async` verb there",
         ));
     }
-    let handle = spawn(job)?;
-    joined(futures::executor::block_on(AbortOnDrop(Some(handle))))
+    joined(futures::executor::block_on(spawn(job)?))
 }
 
-/// Aborts the task if the waiting side goes away (e.g. the blocking thread unwinds).
-struct AbortOnDrop<T>(Option<tokio::task::JoinHandle<T>>);
+/// A task handle that aborts the task if the waiting side goes away (a dropped future, an unwinding
+/// blocking caller).
+pub(crate) struct AbortOnDrop<T>(Option<tokio::task::JoinHandle<T>>);
 
 impl<T> Future for AbortOnDrop<T> {
     type Output = Result<T, tokio::task::JoinError>;

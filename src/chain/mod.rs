@@ -191,7 +191,7 @@ type Job = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send + 'static
 enum State {
     Ready(Option<Result<Response, Error>>),
     Lazy(Option<Job>),
-    Running(tokio::task::JoinHandle<Result<Response, Error>>),
+    Running(crate::transport::AbortOnDrop<Result<Response, Error>>),
     Done,
 }
 
@@ -248,14 +248,6 @@ impl Future for ResponseFuture {
                 }
                 State::Done => return Poll::Pending,
             }
-        }
-    }
-}
-
-impl Drop for ResponseFuture {
-    fn drop(&mut self) {
-        if let State::Running(handle) = &self.state {
-            handle.abort();
         }
     }
 }

@@ -317,31 +317,31 @@ fn is_reserved(b: u8) -> bool {
     )
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
-/// Percent-encodes `text` into `out`: unreserved characters always pass; with `reserved`, the
-/// reserved set and existing `%XX` triplets pass too (RFC 6570 "U+R").
-pub(crate) fn encode_into(text: &str, reserved: bool, out: &mut String) {
+/// Percent-encodes `text` into `out`: bytes for which `keep` holds pass unchanged, and so do valid
+/// `%XX` escapes when `keep_escapes` is set; every other byte becomes uppercase `%XX`.
+pub(crate) fn percent_encode(text: &str, keep: impl Fn(u8) -> bool, keep_escapes: bool, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let keep = is_unreserved(b)
-            || (reserved && is_reserved(b))
-            || (reserved
-                && b == b'%'
-                && i + 2 < bytes.len()
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit());
-        if keep {
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = keep_escapes
+            && b == b'%'
+            && i + 2 < bytes.len()
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit();
+        if keep(b) || escape {
             out.push(b as char);
         } else {
             out.push('%');
             out.push(HEX[usize::from(b >> 4)] as char);
             out.push(HEX[usize::from(b & 15)] as char);
         }
-        i += 1;
     }
+}
+
+/// RFC 6570 value encoding: unreserved characters pass; with `reserved` ("U+R"), the reserved set and
+/// existing `%XX` escapes pass too.
+pub(crate) fn encode_into(text: &str, reserved: bool, out: &mut String) {
+    percent_encode(text, |b| is_unreserved(b) || (reserved && is_reserved(b)), reserved, out);
 }
 
 fn truncate_chars(s: &str, n: usize) -> &str {

@@ -475,30 +475,8 @@ fn parse_origin(text: &str) -> Result<(String, String), String> {
 /// Percent-encodes bytes that may not appear in a URL path (or, with `query`, a query), keeping valid
 /// `%XX` escapes: RFC 3986 `pchar` plus `/` (and `?`).
 fn sanitize(text: &str, query: bool, out: &mut String) {
-    let allowed = |b: u8| {
-        b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'@'
-                    | b'/'
-            )
-            || (query && b == b'?')
-    };
+    // RFC 3986 unreserved, sub-delims, ":", "@" and "/".
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) || (query && b == b'?');
     template::percent_encode(text, allowed, true, out);
 }
 

@@ -295,26 +295,7 @@ fn is_unreserved(b: u8) -> bool {
 }
 
 fn is_reserved(b: u8) -> bool {
-    matches!(
-        b,
-        b':' | b'/'
-            | b'?'
-            | b'#'
-            | b'['
-            | b']'
-            | b'@'
-            | b'!'
-            | b'$'
-            | b'&'
-            | b'\''
-            | b'('
-            | b')'
-            | b'*'
-            | b'+'
-            | b','
-            | b';'
-            | b'='
-    )
+    b":/?#[]@!$&'()*+,;=".contains(&b)
 }
 
 /// Percent-encodes `text` into `out`: bytes for which `keep` holds pass unchanged, and so do valid

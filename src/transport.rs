@@ -8,7 +8,9 @@
 //!   (pooled connections never belong to a runtime that has shut down);
 //! - the ~1 ms of RSA signing per call never runs on the caller's executor.
 //!
-//! Each [`Client`](crate::Client) has its own connection pool. Redirects are not followed.
+//! Each [`Client`](crate::Client) has its own connection pool. Redirects are not followed. Nothing is
+//! retried, with one safe exception inherited from hyper: when a pooled connection turns out to be
+//! closed *before* any byte of the request was written, the request goes out on a fresh connection.
 
 use std::future::Future;
 use std::sync::OnceLock;

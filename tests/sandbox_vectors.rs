@@ -124,3 +124,16 @@ fn sandbox_signs_with_given_platform_and_public_keys() {
         assert_eq!(sandbox.keys().platform_serial(), PLATFORM_SERIAL);
     }
 }
+
+#[test]
+fn sandbox_refuses_malformed_given_identities() {
+    let pem = key_text("platform_private_key.pem");
+    for serial in ["中文", "ABC", "XYZ0", ""] {
+        let err = Sandbox::builder().platform_key(serial, pem.clone()).start().expect_err(serial);
+        assert!(matches!(err, wechatpay_chain::Error::Config(_)), "{serial}: {err}");
+    }
+    let err = Sandbox::builder().public_key("PUB KEY", pem.clone()).start().expect_err("space");
+    assert!(matches!(err, wechatpay_chain::Error::Config(_)));
+    let err = Sandbox::builder().merchant_key(MERCHANT_SERIAL, "not a key").start().expect_err("bad pem");
+    assert!(err.to_string().contains("not an RSA private key"), "{err}");
+}

@@ -175,6 +175,19 @@ impl SandboxBuilder {
     /// Generates what was not given and starts listening.
     pub fn start(self) -> Result<Sandbox, Error> {
         let fail = |e: String| Error::config("sandbox", e);
+        for (what, id) in [
+            ("merchant serial", self.merchant.as_ref().map(|m| &m.0)),
+            ("platform serial", self.platform.as_ref().map(|p| &p.0)),
+        ] {
+            if let Some(id) = id.filter(|id| !is_serial(id)) {
+                return Err(fail(format!(
+                    "the {what} `{id}` must be 2 to 40 hex digits (an even count), like WeChat Pay's"
+                )));
+            }
+        }
+        if let Some((id, _)) = self.public_key.as_ref().filter(|(id, _)| !id.bytes().all(|b| b.is_ascii_graphic())) {
+            return Err(fail(format!("the public key id `{id}` must be printable ASCII without spaces")));
+        }
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let now = clock.now();
         let mchid = self.mchid.unwrap_or_else(|| "1900000001".to_owned());
@@ -316,6 +329,10 @@ impl Drop for Sandbox {
             let _ = thread.join();
         }
     }
+}
+
+fn is_serial(id: &str) -> bool {
+    (2..=40).contains(&id.len()) && id.len() % 2 == 0 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

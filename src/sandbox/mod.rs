@@ -332,7 +332,7 @@ impl Drop for Sandbox {
 }
 
 fn is_serial(id: &str) -> bool {
-    (2..=40).contains(&id.len()) && id.len() % 2 == 0 && id.bytes().all(|b| b.is_ascii_hexdigit())
+    (2..=40).contains(&id.len()) && id.len().is_multiple_of(2) && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -184,7 +184,7 @@ impl Inner {
 }
 
 /// Sign → send → verify. Runs on the SDK's I/O runtime.
-async fn execute(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<Response, Error> {
+async fn execute(inner: Arc<Inner>, mut prepared: PreparedRequest) -> Result<Response, Error> {
     let started = Instant::now();
     let timestamp = inner.clock.now();
     let nonce = auth::nonce()?;
@@ -196,7 +196,7 @@ async fn execute(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<Respons
     let mut request = Request::new(Full::new(prepared.body.clone()));
     *request.method_mut() = prepared.method.clone();
     *request.uri_mut() = prepared.uri.clone();
-    *request.headers_mut() = prepared.headers.clone();
+    *request.headers_mut() = std::mem::take(&mut prepared.headers);
     request.headers_mut().insert(AUTHORIZATION, authorization);
 
     let received = inner.transport.send(request, prepared.timeout).await;

@@ -193,10 +193,13 @@ impl<'a> Template<'a> {
 
     /// Variable names used by the template, in order (with repeats).
     pub(crate) fn variables(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.parts.iter().flat_map(|p| match p {
-            Part::Expr(_, vars) => vars.iter().map(|v| v.name).collect::<Vec<_>>(),
-            Part::Literal(_) => Vec::new(),
-        })
+        self.parts
+            .iter()
+            .flat_map(|p| match p {
+                Part::Expr(_, vars) => vars.as_slice(),
+                Part::Literal(_) => &[],
+            })
+            .map(|v| v.name)
     }
 
     /// Expands into `out`. Literal text passes through (characters outside unreserved/reserved and

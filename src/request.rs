@@ -511,7 +511,59 @@ pub(crate) fn prepare(
         return Err(v2_unsupported(template_text));
     }
     let parsed = Template::parse(template_text)?;
-    for name in options.vars.keys() {
+    check_variables(&parsed, &options.vars, template_text)?;
+
+    let mut expanded = String::with_capacity(template_text.len() + 48);
+    parsed.expand(&options.vars, &mut expanded)?;
+    if is_v2(&expanded) {
+        return Err(v2_unsupported(&expanded));
+    }
+    if expanded.contains('#') {
+        return Err(input(InputErrorKind::Url, format!("`{expanded}` contains `#`; a URL fragment is never sent")));
+    }
+    let (path_part, template_query) = match expanded.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (expanded.as_str(), None),
+    };
+
+    let per_request_base = match &options.base_uri {
+        Some(text) => Some(BaseUri::parse(text).map_err(|e| input(InputErrorKind::Url, format!("`base_uri`: {e}")))?),
+        None => None,
+    };
+    let base = per_request_base.as_ref().unwrap_or_else(|| client.base_uri());
+    let (origin, path, unprefixed_path) = resolve(base, path_part)?;
+
+    let mut query = String::new();
+    match (&options.query, template_query) {
+        (Some(_), Some(q)) => {
+            return Err(input(
+                InputErrorKind::ConflictingOptions,
+                format!("the path template already has a query (`?{q}`) and the `query` option gives another; use one"),
+            ));
+        }
+        (Some(Query::Map(map)), None) => template::php_query(map, &mut query),
+        (Some(Query::Raw(raw)), None) => sanitize(raw.strip_prefix('?').unwrap_or(raw), true, &mut query),
+        (None, Some(q)) => sanitize(q, true, &mut query),
+        (None, None) => {}
+    }
+
+    let mut url = String::with_capacity(origin.len() + path.len() + query.len() + 1);
+    url.push_str(&origin);
+    url.push_str(&path);
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query);
+    }
+    let uri: Uri =
+        url.parse().map_err(|e| input(InputErrorKind::Url, format!("the request URL `{url}` is invalid ({e})")))?;
+
+    let (headers, body) = headers_and_body(client, options.body, options.headers);
+    Ok(PreparedRequest { method, uri, headers, body, unprefixed_path, timeout: options.timeout })
+}
+
+/// Every option key must be a template variable, and no template variable may be named like an option.
+fn check_variables(parsed: &Template<'_>, vars: &Map<String, Value>, template_text: &str) -> Result<(), Error> {
+    for name in vars.keys() {
         if !parsed.variables().any(|v| v == name) {
             let hint = match name.as_str() {
                 "xml" | "nonceless" | "security" => " (an APIv2 option; APIv2 is not supported by this version)",
@@ -528,40 +580,18 @@ pub(crate) fn prepare(
             ));
         }
     }
-    for name in parsed.variables() {
-        if OPTION_KEYS.contains(&name) {
-            return Err(input(
-                InputErrorKind::ConflictingOptions,
-                format!(
-                    "the path template variable `{{{name}}}` has the name of a request option; rename the placeholder"
-                ),
-            ));
-        }
+    match parsed.variables().find(|name| OPTION_KEYS.contains(name)) {
+        Some(name) => Err(input(
+            InputErrorKind::ConflictingOptions,
+            format!("the path template variable `{{{name}}}` has the name of a request option; rename the placeholder"),
+        )),
+        None => Ok(()),
     }
+}
 
-    let mut expanded = String::with_capacity(template_text.len() + 48);
-    parsed.expand(&options.vars, &mut expanded)?;
-
-    if is_v2(&expanded) {
-        return Err(v2_unsupported(&expanded));
-    }
-    if expanded.contains('#') {
-        return Err(input(InputErrorKind::Url, format!("`{expanded}` contains `#`; a URL fragment is never sent")));
-    }
-    let (path_part, template_query) = match expanded.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (expanded.as_str(), None),
-    };
-
-    let per_request_base;
-    let base = match &options.base_uri {
-        Some(text) => {
-            per_request_base =
-                BaseUri::parse(text).map_err(|e| input(InputErrorKind::Url, format!("`base_uri`: {e}")))?;
-            &per_request_base
-        }
-        None => client.base_uri(),
-    };
+/// Resolves the expanded path against `base` (RFC 3986 style, the base path kept as a directory) and
+/// returns the origin, the sanitised URL path, and that path without the base's prefix when it had one.
+fn resolve(base: &BaseUri, path_part: &str) -> Result<(String, String, Option<String>), Error> {
     let lower = path_part.to_ascii_lowercase();
     let (origin, raw_path, prefix) = if lower.starts_with("https://") || lower.starts_with("http://") {
         let (origin, path) = parse_origin(path_part).map_err(|e| input(InputErrorKind::Url, e))?;
@@ -588,46 +618,26 @@ pub(crate) fn prepare(
             ));
         }
     }
-
-    let mut query = String::new();
-    match (&options.query, template_query) {
-        (Some(_), Some(_)) => {
-            return Err(input(
-                InputErrorKind::ConflictingOptions,
-                format!(
-                    "the path template already has a query (`?{}`) and the `query` option gives another; use one",
-                    template_query.unwrap_or_default()
-                ),
-            ));
-        }
-        (Some(Query::Map(map)), None) => template::php_query(map, &mut query),
-        (Some(Query::Raw(raw)), None) => sanitize(raw.strip_prefix('?').unwrap_or(raw), true, &mut query),
-        (None, Some(q)) => sanitize(q, true, &mut query),
-        (None, None) => {}
-    }
-
-    let mut url = String::with_capacity(origin.len() + path.len() + query.len() + 1);
-    url.push_str(&origin);
-    url.push_str(&path);
-    if !query.is_empty() {
-        url.push('?');
-        url.push_str(&query);
-    }
-    let uri: Uri =
-        url.parse().map_err(|e| input(InputErrorKind::Url, format!("the request URL `{url}` is invalid ({e})")))?;
-
-    let unprefixed_path = prefix
+    let unprefixed = prefix
         .filter(|p| *p != "/")
         .and_then(|p| path.strip_prefix(&p[..p.len() - 1]))
         .filter(|rest| rest.starts_with('/'))
         .map(str::to_owned);
+    Ok((origin, path, unprefixed))
+}
 
+/// Default headers (`Accept`, `User-Agent`, `Content-Type` for a body) overridden by the caller's.
+fn headers_and_body(
+    client: &Client,
+    body: Option<Body>,
+    extra: Vec<(HeaderName, Vec<HeaderValue>)>,
+) -> (HeaderMap, Bytes) {
     let mut headers = HeaderMap::with_capacity(6);
     headers.insert(ACCEPT, HeaderValue::from_static(DEFAULT_ACCEPT));
     headers.insert(USER_AGENT, client.user_agent().clone());
     // As wechatpay-php: `json` bodies are `application/json`, raw bodies keep the charset form.
     // A request without a body has no Content-Type.
-    let body = match options.body {
+    let body = match body {
         Some(Body::Json(b)) => {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             b
@@ -638,14 +648,13 @@ pub(crate) fn prepare(
         }
         None => Bytes::new(),
     };
-    for (name, values) in options.headers {
+    for (name, values) in extra {
         headers.remove(&name);
         for v in values {
             headers.append(name.clone(), v);
         }
     }
-
-    Ok(PreparedRequest { method, uri, headers, body, unprefixed_path, timeout: options.timeout })
+    (headers, body)
 }
 
 #[cfg(test)]

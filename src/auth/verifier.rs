@@ -131,14 +131,14 @@ pub fn is_unsigned_download(method: &Method, path: &str) -> bool {
     if method != Method::GET {
         return false;
     }
-    let lower = path.to_ascii_lowercase();
     UNSIGNED_DOWNLOADS.iter().any(|pattern| match pattern.strip_suffix('*') {
         Some(prefix) => {
-            lower.len() > prefix.len()
-                && lower.starts_with(prefix)
-                && !(prefix.ends_with("/images/") && &lower[prefix.len()..] == "upload")
+            let rest = path.get(prefix.len()..).unwrap_or_default();
+            !rest.is_empty()
+                && path.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+                && !(prefix.ends_with("/images/") && rest.eq_ignore_ascii_case("upload"))
         }
-        None => lower == *pattern,
+        None => path.eq_ignore_ascii_case(pattern),
     })
 }
 
@@ -188,13 +188,11 @@ impl Verifier {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Verification, VerificationFailure> {
-        let paths = [Some(path), alternate_path];
-        let mut candidates = paths.iter().flatten();
-        if candidates.any(|p| is_unsigned_download(method, p)) {
+        let candidates = || std::iter::once(path).chain(alternate_path);
+        if candidates().any(|p| is_unsigned_download(method, p)) {
             return Ok(Verification::UnsignedDownload);
         }
-        let is_statement = paths.iter().flatten().any(|p| STATEMENT_PATHS.iter().any(|s| p.eq_ignore_ascii_case(s)));
-        if is_statement {
+        if candidates().any(|p| STATEMENT_PATHS.iter().any(|s| p.eq_ignore_ascii_case(s))) {
             if let Some(sha1) = header(headers, "wechatpay-statement-sha1") {
                 let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());
                 let signed = format!("{{\"sha1\":\"{sha1}\"}}");

@@ -1,9 +1,12 @@
-//! Cryptographic building blocks: key loading (every form the PHP SDK's `Rsa::from` accepts) and PEM.
+//! Cryptographic building blocks: key loading (every form the PHP SDK's `Rsa::from` accepts), PEM, and
+//! the AES-256-GCM of encrypted resources ([`aead`]).
 //!
 //! Signing and verification use ring (RSASSA-PKCS1-v1_5 with SHA-256). Keys are parsed once, when the
 //! client is built, never per request.
 
+pub mod aead;
 mod keys;
 pub(crate) mod pem;
 
+pub use aead::{AeadError, ApiV3Key};
 pub use keys::{CertificateInfo, PrivateKey, PublicKey};

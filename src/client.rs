@@ -9,11 +9,23 @@ use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request};
 use http_body_util::Full;
 
-use crate::auth::{self, KeyStore, RsaSigner, Signer, Verifier};
+use bytes::Bytes;
+use futures::FutureExt;
+use http::{HeaderMap, Method};
+
+use crate::auth::{self, KeyStore, PUBLIC_KEY_ID_PREFIX, RsaSigner, Signer, TrustEvent, Verifier};
+use crate::certificates::{
+    self, DEFAULT_REFRESH_INTERVAL, DownloadedCertificate, MAX_REFRESH_INTERVAL, MIN_REFRESH_INTERVAL, Outcome,
+    RETRY_AFTER_FAILURE, Reason, Refresher,
+};
 use crate::chain::{Chain, ResponseFuture};
-use crate::crypto::{PrivateKey, PublicKey};
-use crate::error::{ApiError, Error, VerificationError};
-use crate::request::{BaseUri, PreparedRequest};
+use crate::crypto::{ApiV3Key, PrivateKey, PublicKey};
+use crate::error::{
+    ApiError, CertificateError, CertificateErrorKind, Error, NotificationError, NotificationErrorKind, Sent,
+    TimeoutError, VerificationError, VerificationFailure,
+};
+use crate::notify::{self, Notification};
+use crate::request::{BaseUri, Options, PreparedRequest};
 use crate::response::{Response, Verification};
 use crate::transport::{self, Received, Transport};
 
@@ -90,6 +102,16 @@ struct Inner {
     user_agent: HeaderValue,
     transport: Transport,
     clock: Arc<dyn Clock>,
+    certificates: Option<Certificates>,
+}
+
+/// The APIv3 key and, with it, certificate downloads.
+struct Certificates {
+    key: ApiV3Key,
+    refresher: Refresher,
+    /// Automatic mode: background refresh, download before a call without keys, download on unknown serial.
+    automatic: bool,
+    interval: Duration,
 }
 
 impl fmt::Debug for Client {
@@ -99,6 +121,7 @@ impl fmt::Debug for Client {
             .field("serial", &self.inner.serial)
             .field("base_uri", &self.inner.base.as_string())
             .field("keys", &self.inner.verifier.keys().ids())
+            .field("automatic_certificates", &self.inner.automatic())
             .field("signer", &"<redacted>")
             .finish()
     }
@@ -159,6 +182,69 @@ impl Client {
         self.inner.authorization(request, timestamp, nonce)
     }
 
+    /// Downloads the platform certificates (`GET v3/certificates`), decrypts them with the APIv3 key,
+    /// checks each one and the download's signature, and returns them **without** installing them
+    /// (what PHP's `CertificateDownloader` does; see `examples/download_certificates.rs`).
+    pub fn download_certificates(&self) -> Result<Vec<DownloadedCertificate>, Error> {
+        transport::block_on(download(Arc::clone(&self.inner)))
+    }
+
+    /// [`download_certificates`](Client::download_certificates), async.
+    pub async fn download_certificates_async(&self) -> Result<Vec<DownloadedCertificate>, Error> {
+        transport::joined(transport::spawn(download(Arc::clone(&self.inner)))?.await)
+    }
+
+    /// Downloads the platform certificates now and installs the valid ones into the key store
+    /// (dropping expired ones), returning those installed. Joins a download already in flight.
+    /// Needs an APIv3 key; works in any mode.
+    pub fn refresh_certificates(&self) -> Result<Vec<DownloadedCertificate>, Error> {
+        transport::block_on(refresh_owned(Arc::clone(&self.inner)))
+    }
+
+    /// [`refresh_certificates`](Client::refresh_certificates), async.
+    pub async fn refresh_certificates_async(&self) -> Result<Vec<DownloadedCertificate>, Error> {
+        transport::joined(transport::spawn(refresh_owned(Arc::clone(&self.inner)))?.await)
+    }
+
+    /// Verifies and decrypts a notification (回调通知) from WeChat Pay: pass the request's headers and
+    /// its **raw** body bytes, exactly as received (a re-serialized body does not verify).
+    ///
+    /// The signature is checked with the same key store as responses, within the ±300 s window (always;
+    /// there is no switch), then `resource` is decrypted with the APIv3 key. WeChat Pay's signature
+    /// probes are rejected with [`NotificationErrorKind::SignatureProbe`]. On error, answer WeChat Pay
+    /// with [`NotificationError::http_status`] (see `examples/notify_axum.rs`).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wechatpay_chain::sandbox::{NotificationSpec, Sandbox};
+    ///
+    /// let sandbox = Sandbox::start()?;
+    /// let client = sandbox.client_builder().build()?;
+    /// let forged = sandbox.notification(&NotificationSpec::new(
+    ///     "TRANSACTION.SUCCESS",
+    ///     json!({"out_trade_no": "1217752501201407033233368018", "trade_state": "SUCCESS"}),
+    /// ))?;
+    /// let notification = client.notification(&forged.headers, &forged.body)?;
+    /// assert_eq!(notification.event_type(), "TRANSACTION.SUCCESS");
+    /// assert_eq!(notification.resource()["trade_state"], "SUCCESS");
+    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// ```
+    pub fn notification(&self, headers: &HeaderMap, body: &[u8]) -> Result<Notification, Error> {
+        let (headers, body) = (headers.clone(), Bytes::copy_from_slice(body));
+        transport::block_on(receive(Arc::clone(&self.inner), headers, body))
+    }
+
+    /// [`notification`](Client::notification), async (runs on any executor).
+    pub async fn notification_async(&self, headers: &HeaderMap, body: &[u8]) -> Result<Notification, Error> {
+        let (headers, body) = (headers.clone(), Bytes::copy_from_slice(body));
+        transport::joined(transport::spawn(receive(Arc::clone(&self.inner), headers, body))?.await)
+    }
+
+    /// Certificate downloads this client has started (automatic mode, unknown serials, explicit refreshes).
+    pub fn certificate_downloads(&self) -> u64 {
+        self.inner.certificates.as_ref().map_or(0, |c| c.refresher.downloads())
+    }
+
     pub(crate) fn send_blocking(&self, request: PreparedRequest) -> Result<Response, Error> {
         transport::block_on(execute(Arc::clone(&self.inner), request))
     }
@@ -169,6 +255,10 @@ impl Client {
 }
 
 impl Inner {
+    fn automatic(&self) -> bool {
+        self.certificates.as_ref().is_some_and(|c| c.automatic)
+    }
+
     fn authorization(&self, request: &PreparedRequest, timestamp: i64, nonce: &str) -> Result<String, Error> {
         auth::authorization(
             &self.mchid,
@@ -184,8 +274,56 @@ impl Inner {
 }
 
 /// Sign → send → verify. Runs on the SDK's I/O runtime.
-async fn execute(inner: Arc<Inner>, mut prepared: PreparedRequest) -> Result<Response, Error> {
+async fn execute(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<Response, Error> {
     let started = Instant::now();
+    let budget = prepared.timeout.unwrap_or_else(|| inner.transport.timeout());
+    let deadline = started + budget;
+    ensure_keys(&inner, deadline, budget).await?;
+
+    let method = prepared.method.clone();
+    let uri = prepared.uri.clone();
+    let unprefixed = prepared.unprefixed_path.clone();
+    let path = uri.path();
+    let received = match exchange(&inner, prepared, deadline, budget).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(%method, path, error = %e, "wechatpay call failed");
+            return Err(e);
+        }
+    };
+    let Received { status, headers, body } = received;
+    let request_id = headers.get("request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+    tracing::debug!(
+        %method, path, status = status.as_u16(), request_id,
+        elapsed_ms = started.elapsed().as_millis() as u64, "wechatpay call"
+    );
+
+    if !status.is_success() {
+        return Err(api_error(&inner.verifier, status, headers, body));
+    }
+    let verified = verify_with_refresh(&inner, deadline, || {
+        inner.verifier.verify_response(&method, path, unprefixed.as_deref(), &headers, &body)
+    })
+    .await;
+    match verified {
+        Ok(verification) => Ok(Response::new(status, headers, body, verification)),
+        Err(failure) => {
+            tracing::warn!(%method, path, request_id, %failure, "wechatpay response failed verification");
+            Err(Error::Verification(Box::new(VerificationError {
+                failure,
+                response: Response::new(status, headers, body, Verification::Rejected),
+            })))
+        }
+    }
+}
+
+/// Signs `prepared`, names the key to answer with (`Wechatpay-Serial`, unless set), and sends it.
+async fn exchange(
+    inner: &Inner,
+    mut prepared: PreparedRequest,
+    deadline: Instant,
+    budget: Duration,
+) -> Result<Received, Error> {
     let timestamp = inner.clock.now();
     let nonce = auth::nonce()?;
     let authorization = inner.authorization(&prepared, timestamp, &nonce)?;
@@ -193,41 +331,205 @@ async fn execute(inner: Arc<Inner>, mut prepared: PreparedRequest) -> Result<Res
         .map_err(|_| Error::Signing("the signer produced a signature that is not a valid header value".to_owned()))?;
     authorization.set_sensitive(true);
 
-    let mut request = Request::new(Full::new(prepared.body.clone()));
-    *request.method_mut() = prepared.method.clone();
-    *request.uri_mut() = prepared.uri.clone();
-    *request.headers_mut() = std::mem::take(&mut prepared.headers);
+    let mut request = Request::new(Full::new(std::mem::take(&mut prepared.body)));
+    *request.method_mut() = prepared.method;
+    *request.uri_mut() = prepared.uri;
+    *request.headers_mut() = prepared.headers;
     request.headers_mut().insert(AUTHORIZATION, authorization);
-
-    let received = inner.transport.send(request, prepared.timeout).await;
-    let path = prepared.uri.path();
-    let received = match received {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::debug!(method = %prepared.method, path, error = %e, "wechatpay call failed");
-            return Err(e);
+    if !request.headers().contains_key(WECHATPAY_SERIAL) {
+        if let Some(value) = inner.verifier.keys().preferred_id(timestamp).and_then(|id| HeaderValue::try_from(id).ok())
+        {
+            request.headers_mut().insert(WECHATPAY_SERIAL, value);
         }
-    };
-    let Received { status, headers, body } = received;
-    let request_id = headers.get("request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-    tracing::debug!(
-        method = %prepared.method, path, status = status.as_u16(), request_id,
-        elapsed_ms = started.elapsed().as_millis() as u64, "wechatpay call"
-    );
+    }
+    inner.transport.send(request, deadline, budget).await
+}
 
+const WECHATPAY_SERIAL: &str = "wechatpay-serial";
+
+/// In automatic certificate mode, waits for (or starts) a download when the store has no usable key,
+/// so that a call is never sent when its answer could not be verified.
+async fn ensure_keys(inner: &Arc<Inner>, deadline: Instant, budget: Duration) -> Result<(), Error> {
+    if !inner.automatic() || inner.verifier.keys().has_usable_key(inner.clock.now()) {
+        return Ok(());
+    }
+    match tokio::time::timeout_at(deadline.into(), refresh(inner, Reason::Bootstrap)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Error::Certificates(e)),
+        Err(_) => Err(Error::Timeout(TimeoutError::new(Sent::No, budget, "waiting for the platform certificates"))),
+    }
+}
+
+/// Runs `check`; when it fails on an unknown certificate serial in automatic mode, waits for one
+/// (shared, rate-limited) download and checks again. Never re-sends anything.
+async fn verify_with_refresh<T>(
+    inner: &Arc<Inner>,
+    deadline: Instant,
+    check: impl Fn() -> Result<T, VerificationFailure>,
+) -> Result<T, VerificationFailure> {
+    let first = check();
+    let Err(VerificationFailure::UnknownKey { serial, .. }) = &first else { return first };
+    if !inner.automatic() || !certificates::may_be_certificate_serial(serial) {
+        return first;
+    }
+    match tokio::time::timeout_at(deadline.into(), refresh(inner, Reason::UnknownSerial)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::debug!(serial, error = %e, "no certificate download for the unknown serial"),
+        Err(_) => return first,
+    }
+    // Even without a download of our own, a concurrent one may have installed the key.
+    check()
+}
+
+/// Joins or starts a certificate download (see [`Refresher::request`]).
+async fn refresh(inner: &Arc<Inner>, reason: Reason) -> Outcome {
+    let Some(certs) = inner.certificates.as_ref() else {
+        return Err(CertificateError::new(
+            CertificateErrorKind::Download,
+            "no APIv3 key is configured; set it with `.apiv3_key(…)` to download platform certificates",
+        ));
+    };
+    let job = || {
+        let inner = Arc::clone(inner);
+        async move {
+            // The download runs as its own task, so it completes even if every waiter goes away.
+            match transport::spawn_detached(refresh_job(inner)) {
+                Ok(task) => task.await.unwrap_or_else(|e| {
+                    Err(CertificateError::new(CertificateErrorKind::Download, format!("the download task ended: {e}")))
+                }),
+                Err(e) => Err(CertificateError::new(CertificateErrorKind::Download, e.to_string())),
+            }
+        }
+        .boxed()
+    };
+    certs.refresher.request(reason, job)?.await
+}
+
+async fn refresh_owned(inner: Arc<Inner>) -> Result<Vec<DownloadedCertificate>, Error> {
+    refresh(&inner, Reason::Scheduled).await.map(|installed| installed.to_vec()).map_err(Error::Certificates)
+}
+
+/// One download: fetch, check, install the valid certificates, drop expired ones, report.
+async fn refresh_job(inner: Arc<Inner>) -> Outcome {
+    let result = download(Arc::clone(&inner)).await.map_err(|e| match e {
+        Error::Certificates(e) => e,
+        other => CertificateError {
+            kind: CertificateErrorKind::Download,
+            message: "GET v3/certificates failed".to_owned(),
+            source: Some(Arc::new(other)),
+        },
+    });
+    let now = inner.clock.now();
+    let result = result.and_then(|downloaded| {
+        let valid: Vec<DownloadedCertificate> = downloaded.into_iter().filter(|c| c.is_valid_at(now)).collect();
+        if valid.is_empty() {
+            return Err(CertificateError::new(
+                CertificateErrorKind::NoValidCertificate,
+                "the download held no certificate valid now; check this machine's clock",
+            ));
+        }
+        inner
+            .verifier
+            .keys()
+            .install(valid.iter().map(|c| (c.serial().to_owned(), c.public_key().clone())).collect(), now);
+        Ok(Arc::new(valid))
+    });
+    if let Some(certs) = inner.certificates.as_ref() {
+        certs.refresher.finished(result.is_ok());
+    }
+    if let Err(e) = &result {
+        tracing::warn!(error = %e, "platform certificate refresh failed; keeping the current keys");
+        inner.verifier.keys().emit(&TrustEvent::RefreshFailed { reason: e.to_string() });
+    }
+    result
+}
+
+/// `GET v3/certificates`, decrypted, parsed, and verified with the downloaded certificates themselves.
+async fn download(inner: Arc<Inner>) -> Result<Vec<DownloadedCertificate>, Error> {
+    let Some(certs) = inner.certificates.as_ref() else {
+        return Err(Error::config(
+            "apiv3_key",
+            "downloading platform certificates needs the APIv3 key: `.apiv3_key(…)`",
+        ));
+    };
+    let client = Client { inner: Arc::clone(&inner) };
+    let prepared = client.chain("v3/certificates").prepare(Method::GET, Options::default())?;
+    let (path, unprefixed) = (prepared.uri.path().to_owned(), prepared.unprefixed_path.clone());
+    let budget = inner.transport.timeout();
+    let Received { status, headers, body } = exchange(&inner, prepared, Instant::now() + budget, budget).await?;
     if !status.is_success() {
         return Err(api_error(&inner.verifier, status, headers, body));
     }
-    match inner.verifier.verify_response(&prepared.method, path, prepared.unprefixed_path.as_deref(), &headers, &body) {
-        Ok(verification) => Ok(Response::new(status, headers, body, verification)),
-        Err(failure) => {
-            tracing::warn!(method = %prepared.method, path, request_id, %failure, "wechatpay response failed verification");
-            Err(Error::Verification(Box::new(VerificationError {
-                failure,
-                response: Response::new(status, headers, body, Verification::Rejected),
-            })))
+    let downloaded = certificates::parse_listing(&body, &certs.key).map_err(Error::Certificates)?;
+    // Bootstrap: the listing must be signed by a key already trusted or by one of its own certificates.
+    let store = KeyStore::new();
+    for id in inner.verifier.keys().ids() {
+        if let Some(key) = inner.verifier.keys().get(&id) {
+            store.insert(id, key);
         }
     }
+    for c in &downloaded {
+        store.insert(c.serial(), c.public_key().clone());
+    }
+    let verifier = Verifier::new(store, Arc::clone(&inner.clock));
+    if let Err(failure) = verifier.verify_response(&Method::GET, &path, unprefixed.as_deref(), &headers, &body) {
+        return Err(Error::Verification(Box::new(VerificationError {
+            failure,
+            response: Response::new(status, headers, body, Verification::Rejected),
+        })));
+    }
+    Ok(downloaded)
+}
+
+/// Checks and opens a notification.
+async fn receive(inner: Arc<Inner>, headers: HeaderMap, body: Bytes) -> Result<Notification, Error> {
+    notify::precheck(&headers, &body)?;
+    let deadline = Instant::now() + inner.transport.timeout();
+    let key_id = verify_with_refresh(&inner, deadline, || inner.verifier.verify_signature(&headers, &body))
+        .await
+        .map_err(|failure| {
+            let message = failure.to_string();
+            Error::Notification(NotificationError::new(NotificationErrorKind::Signature(failure), message))
+        })?;
+    let Some(certs) = inner.certificates.as_ref() else {
+        return Err(Error::Notification(NotificationError::new(
+            NotificationErrorKind::NoApiV3Key,
+            "the client has no APIv3 key to decrypt notifications with; set it with `.apiv3_key(…)`",
+        )));
+    };
+    notify::open(&body, &certs.key, key_id)
+}
+
+/// Background refresh of automatic mode: due times follow the client's clock; the task ends when the
+/// client is dropped.
+fn spawn_scheduler(inner: &Arc<Inner>) -> Result<(), Error> {
+    const TICK: Duration = Duration::from_secs(1);
+    let weak = Arc::downgrade(inner);
+    transport::spawn_detached(async move {
+        let mut next_due = i64::MIN;
+        let mut failures = 0u32;
+        loop {
+            {
+                let Some(inner) = weak.upgrade() else { return };
+                let Some(certs) = inner.certificates.as_ref() else { return };
+                if inner.clock.now() >= next_due {
+                    let delay = match refresh(&inner, Reason::Scheduled).await {
+                        Ok(_) => {
+                            failures = 0;
+                            certs.interval
+                        }
+                        Err(_) => {
+                            failures = failures.saturating_add(1);
+                            RETRY_AFTER_FAILURE.saturating_mul(1 << (failures - 1).min(16)).min(certs.interval)
+                        }
+                    };
+                    next_due = inner.clock.now().saturating_add(i64::try_from(delay.as_secs()).unwrap_or(i64::MAX));
+                }
+            }
+            tokio::time::sleep(TICK).await;
+        }
+    })?;
+    Ok(())
 }
 
 fn api_error(verifier: &Verifier, status: http::StatusCode, headers: http::HeaderMap, body: bytes::Bytes) -> Error {
@@ -253,6 +555,11 @@ pub struct ClientBuilder {
     private_key: Option<String>,
     signer: Option<Arc<dyn Signer>>,
     certs: Vec<(String, String)>,
+    public_keys: Vec<(String, String)>,
+    apiv3_key: Option<String>,
+    auto_certificates: Option<bool>,
+    refresh_interval: Option<Duration>,
+    listeners: Vec<Arc<dyn Fn(&TrustEvent) + Send + Sync>>,
     base_uri: Option<String>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -269,6 +576,9 @@ impl fmt::Debug for ClientBuilder {
             .field("private_key", &self.private_key.as_ref().map(|_| "<redacted>"))
             .field("signer", &self.signer.as_ref().map(|_| "<custom>"))
             .field("certs", &self.certs.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>())
+            .field("public_keys", &self.public_keys.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>())
+            .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<redacted>"))
+            .field("auto_certificates", &self.auto_certificates)
             .field("base_uri", &self.base_uri)
             .finish_non_exhaustive()
     }
@@ -306,6 +616,50 @@ impl ClientBuilder {
     /// SPKI or PKCS#1), `file://<path>`, `public.spki://<base64>` or `public.pkcs1://<base64>`.
     pub fn cert(mut self, id: impl Into<String>, key: impl Into<String>) -> Self {
         self.certs.push((id.into(), key.into()));
+        self
+    }
+
+    /// Adds the WeChat Pay public key (微信支付公钥) with its id, `PUB_KEY_ID_…` (both from the merchant
+    /// platform, API安全). The key may be PEM text, `file://<path>` or `public.spki://<base64>`.
+    ///
+    /// With a public key and no APIv3 key-driven certificate mode, the client never calls
+    /// `v3/certificates` (pure public-key mode). Add [`cert`](ClientBuilder::cert)s or
+    /// [`auto_certificates`](ClientBuilder::auto_certificates) as well while WeChat Pay still signs with
+    /// platform certificates (migration).
+    pub fn public_key(mut self, id: impl Into<String>, key: impl Into<String>) -> Self {
+        self.public_keys.push((id.into(), key.into()));
+        self
+    }
+
+    /// The APIv3 key (APIv3密钥, 32 characters): decrypts notifications and downloaded certificates.
+    ///
+    /// Without a WeChat Pay public key this also turns on **automatic certificate mode**: the client
+    /// downloads platform certificates itself, right after `build()` and then periodically, and
+    /// whenever a response names an unknown certificate serial (see [`certificates`](crate::certificates)).
+    pub fn apiv3_key(mut self, key: impl Into<String>) -> Self {
+        self.apiv3_key = Some(key.into());
+        self
+    }
+
+    /// Forces automatic certificate mode on or off. By default it is on exactly when an APIv3 key is
+    /// given and no WeChat Pay public key is (neither by [`public_key`](ClientBuilder::public_key) nor a
+    /// `PUB_KEY_ID_…` [`cert`](ClientBuilder::cert)). Turn it on with a public key during migration.
+    pub fn auto_certificates(mut self, on: bool) -> Self {
+        self.auto_certificates = Some(on);
+        self
+    }
+
+    /// Period of the background certificate refresh in automatic mode: default 1 hour, at least
+    /// 1 minute, at most 24 hours.
+    pub fn certificate_refresh_interval(mut self, interval: Duration) -> Self {
+        self.refresh_interval = Some(interval);
+        self
+    }
+
+    /// Calls `listener` whenever the key store changes (certificates installed or dropped, keys added
+    /// by hand) and when a certificate refresh fails. See [`KeyStore::on_event`].
+    pub fn on_trust_event(mut self, listener: impl Fn(&TrustEvent) + Send + Sync + 'static) -> Self {
+        self.listeners.push(Arc::new(listener));
         self
     }
 
@@ -386,24 +740,60 @@ impl ClientBuilder {
             }
         };
 
-        if self.certs.is_empty() {
+        let apiv3_key = match self.apiv3_key.as_deref() {
+            Some(text) => Some(ApiV3Key::new(text).map_err(|e| Error::config("apiv3_key", e.to_string()))?),
+            None => None,
+        };
+        for (id, _) in &self.public_keys {
+            if !id.starts_with(PUBLIC_KEY_ID_PREFIX) {
+                return Err(Error::config(
+                    "public_key",
+                    format!(
+                        "`{id}` is not a WeChat Pay public key id; it starts with `PUB_KEY_ID_` (shown next to the key \
+                         in the merchant platform). For a platform certificate use `.cert(serial, pem)`"
+                    ),
+                ));
+            }
+        }
+        let has_public_key =
+            self.certs.iter().chain(&self.public_keys).any(|(id, _)| id.starts_with(PUBLIC_KEY_ID_PREFIX));
+        let automatic = match (self.auto_certificates, &apiv3_key) {
+            (Some(true), None) => {
+                return Err(Error::config(
+                    "auto_certificates",
+                    "automatic certificates need the APIv3 key to decrypt the download: add `.apiv3_key(…)`",
+                ));
+            }
+            (Some(on), _) => on,
+            (None, key) => key.is_some() && !has_public_key,
+        };
+        if self.certs.is_empty() && self.public_keys.is_empty() && !automatic {
             return Err(Error::config(
                 "certs",
-                "no WeChat Pay verification key: add the WeChat Pay public key with \
-                 .cert(\"PUB_KEY_ID_…\", \"file:///path/to/pub_key.pem\") or a platform certificate with \
-                 .cert(\"<serial>\", \"file:///path/to/wechatpay_<serial>.pem\")",
+                "no way to verify WeChat Pay's signatures: add the WeChat Pay public key with \
+                 .public_key(\"PUB_KEY_ID_…\", \"file:///path/to/pub_key.pem\"), a platform certificate with \
+                 .cert(\"<serial>\", \"file:///path/to/wechatpay_<serial>.pem\"), or let the client download \
+                 certificates with .apiv3_key(\"<APIv3 key>\")",
+            ));
+        }
+        let interval = self.refresh_interval.unwrap_or(DEFAULT_REFRESH_INTERVAL);
+        if !(MIN_REFRESH_INTERVAL..=MAX_REFRESH_INTERVAL).contains(&interval) {
+            return Err(Error::config(
+                "certificate_refresh_interval",
+                format!("{interval:?} is outside the allowed range of 1 minute to 24 hours"),
             ));
         }
         let keys = KeyStore::new();
         let mut seen = BTreeSet::new();
-        for (id, text) in &self.certs {
-            check_cert_id(id)?;
+        let given = self.certs.iter().map(|c| ("certs", c)).chain(self.public_keys.iter().map(|k| ("public_key", k)));
+        for (setting, (id, text)) in given {
+            check_cert_id(setting, id)?;
             if !seen.insert(id.clone()) {
-                return Err(Error::config("certs", format!("the key id `{id}` is given twice")));
+                return Err(Error::config(setting, format!("the key id `{id}` is given twice")));
             }
             if id.eq_ignore_ascii_case(&serial) {
                 return Err(Error::config(
-                    "certs",
+                    setting,
                     format!(
                         "`{id}` is the merchant's own certificate serial; `certs` holds WeChat Pay's keys, not yours. \
                          Load the WeChat Pay public key (PUB_KEY_ID_…, pub_key.pem from the merchant platform) or the \
@@ -411,10 +801,10 @@ impl ClientBuilder {
                     ),
                 ));
             }
-            let key = PublicKey::load(text).map_err(|e| Error::config("certs", format!("key `{id}`: {e}")))?;
+            let key = PublicKey::load(text).map_err(|e| Error::config(setting, format!("key `{id}`: {e}")))?;
             if merchant_public.as_deref() == Some(key.rsa_public_key_der()) {
                 return Err(Error::config(
-                    "certs",
+                    setting,
                     format!(
                         "key `{id}` is the merchant's own public key (apiclient_cert.pem); WeChat Pay signs with its own \
                          keys: load the WeChat Pay public key or platform certificate instead"
@@ -422,9 +812,9 @@ impl ClientBuilder {
                 ));
             }
             if let Some(cert) = key.certificate() {
-                if !id.starts_with("PUB_KEY_ID_") && cert.serial != *id {
+                if !id.starts_with(PUBLIC_KEY_ID_PREFIX) && cert.serial != *id {
                     return Err(Error::config(
-                        "certs",
+                        setting,
                         format!(
                             "the certificate given for `{id}` has serial `{}`; the id must be the certificate's serial \
                              exactly as WeChat Pay sends it (uppercase hex)",
@@ -438,6 +828,9 @@ impl ClientBuilder {
                 }
             }
             keys.insert(id.clone(), key);
+        }
+        for listener in self.listeners {
+            keys.on_event(move |event| listener(event));
         }
 
         let base = BaseUri::parse(self.base_uri.as_deref().unwrap_or(DEFAULT_BASE_URI))
@@ -469,7 +862,13 @@ impl ClientBuilder {
             Transport::new(connect_timeout, timeout, max_body).map_err(|e| Error::config("transport", e))?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let verifier = Verifier::new(keys, Arc::clone(&clock));
-        Ok(Client { inner: Arc::new(Inner { mchid, serial, signer, verifier, base, user_agent, transport, clock }) })
+        let certificates = apiv3_key.map(|key| Certificates { key, refresher: Refresher::new(), automatic, interval });
+        let inner =
+            Arc::new(Inner { mchid, serial, signer, verifier, base, user_agent, transport, clock, certificates });
+        if automatic {
+            spawn_scheduler(&inner)?;
+        }
+        Ok(Client { inner })
     }
 }
 
@@ -493,13 +892,13 @@ fn required_token(value: Option<String>, setting: &'static str, missing: &str) -
     Ok(value)
 }
 
-fn check_cert_id(id: &str) -> Result<(), Error> {
+fn check_cert_id(setting: &'static str, id: &str) -> Result<(), Error> {
     if id.is_empty() {
-        return Err(Error::config("certs", "a key id is empty; use the certificate serial or the PUB_KEY_ID_… id"));
+        return Err(Error::config(setting, "a key id is empty; use the certificate serial or the PUB_KEY_ID_… id"));
     }
     if id.trim() != id || !id.bytes().all(|b| b.is_ascii_graphic()) || id.contains(['"', ',']) {
         return Err(Error::config(
-            "certs",
+            setting,
             format!("the key id `{}` has whitespace or characters WeChat Pay never sends; trim it", id.escape_debug()),
         ));
     }
@@ -524,7 +923,7 @@ mod tests {
         assert!(required_token(Some("".into()), "mchid", "").is_err());
         assert!(required_token(Some("1900000001\n".into()), "mchid", "").is_err());
         assert!(required_token(Some("19 00".into()), "mchid", "").is_err());
-        assert!(check_cert_id("PUB_KEY_ID_0112345678202411240000000000000000").is_ok());
-        assert!(check_cert_id("7B9F2C366F58149F90CC94CDEEAD667C4816FFDC ").is_err());
+        assert!(check_cert_id("certs", "PUB_KEY_ID_0112345678202411240000000000000000").is_ok());
+        assert!(check_cert_id("certs", "7B9F2C366F58149F90CC94CDEEAD667C4816FFDC ").is_err());
     }
 }

@@ -55,6 +55,13 @@ pub enum Error {
     /// A verified response body could not be decoded as requested.
     #[error("{0}")]
     Decode(DecodeError),
+    /// Platform certificates could not be downloaded or installed (automatic certificate mode). When
+    /// this stops a call before it was sent, [`Error::sent`] is [`Sent::No`].
+    #[error("{0}")]
+    Certificates(CertificateError),
+    /// An incoming notification (回调通知) was rejected: answer WeChat Pay with a failure status.
+    #[error("{0}")]
+    Notification(Box<NotificationError>),
 }
 
 impl Error {
@@ -65,6 +72,10 @@ impl Error {
             Error::Transport(e) => e.sent,
             Error::Timeout(e) => e.sent,
             Error::Api(_) | Error::Verification(_) | Error::Decode(_) => Sent::Yes,
+            // Downloads are idempotent GETs; the call they guarded was not sent.
+            Error::Certificates(_) => Sent::No,
+            // A notification is received, not sent.
+            Error::Notification(_) => Sent::No,
         }
     }
 
@@ -91,6 +102,22 @@ impl Error {
     pub fn verification(&self) -> Option<&VerificationError> {
         match self {
             Error::Verification(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The certificate download failure, if this is one.
+    pub fn certificates(&self) -> Option<&CertificateError> {
+        match self {
+            Error::Certificates(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The notification rejection, if this is one.
+    pub fn notification(&self) -> Option<&NotificationError> {
+        match self {
+            Error::Notification(e) => Some(e),
             _ => None,
         }
     }
@@ -376,25 +403,42 @@ impl fmt::Display for VerificationFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VerificationFailure::MissingHeaders(names) => {
-                write!(f, "the response lacks the signature header(s) {}", names.join(", "))
+                write!(f, "the message lacks the signature header(s) {}", names.join(", "))
             }
             VerificationFailure::MalformedTimestamp(v) => {
                 write!(f, "Wechatpay-Timestamp `{v}` is not Unix seconds")
             }
             VerificationFailure::ClockSkew { server, local, allowed } => write!(
                 f,
-                "the response was signed at {server} but the local clock says {local} (offset {}s, allowed ±{allowed}s); \
-                 check this machine's clock",
+                "the message was signed at {server} but the local clock says {local} (offset {}s, allowed ±{allowed}s); \
+                 check this machine's clock (NTP), or it is a replayed message",
                 local - server
             ),
-            VerificationFailure::UnknownKey { serial, known } => write!(
-                f,
-                "the response is signed with key `{serial}`, which the client does not have (it has: {}); \
-                 add that platform certificate or WeChat Pay public key with `cert(\"{serial}\", …)`",
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
-            ),
+            VerificationFailure::UnknownKey { serial, known } => {
+                write!(
+                    f,
+                    "the message is signed with key `{serial}`, which the client does not have (it has: {}); ",
+                    if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                )?;
+                if serial.starts_with(crate::auth::PUBLIC_KEY_ID_PREFIX) {
+                    write!(
+                        f,
+                        "configure that WeChat Pay public key with `.public_key(\"{serial}\", \"file:///path/to/pub_key.pem\")` \
+                         (download pub_key.pem from the merchant platform, API安全 → 微信支付公钥)"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "add that platform certificate with `.cert(\"{serial}\", \"file:///path/to/wechatpay_{serial}.pem\")`, \
+                         or let the client download certificates itself with `.apiv3_key(…)`"
+                    )
+                }
+            }
             VerificationFailure::BadSignature { serial } => {
-                write!(f, "the response signature does not verify with key `{serial}`")
+                write!(
+                    f,
+                    "the signature does not verify with key `{serial}`: the body or headers were altered, or that id holds the wrong key"
+                )
             }
             VerificationFailure::DigestMismatch { announced, actual } => {
                 write!(f, "the statement body has SHA-1 {actual} but Wechatpay-Statement-Sha1 announced {announced}")
@@ -464,5 +508,129 @@ impl fmt::Display for DecodeError {
 impl StdError for DecodeError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         self.source.as_ref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// What went wrong while downloading or installing platform certificates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateErrorKind {
+    /// `GET v3/certificates` failed (network, API error, or the download failed verification).
+    Download,
+    /// An `encrypt_certificate` did not decrypt with the APIv3 key.
+    Decrypt,
+    /// A decrypted certificate is not a usable X.509 RSA certificate, or its serial is not `serial_no`.
+    Certificate,
+    /// The download held no certificate valid now.
+    NoValidCertificate,
+    /// A download was refused to protect WeChat Pay (another one failed moments ago).
+    RateLimited,
+}
+
+/// Platform certificates could not be downloaded or installed.
+#[derive(Clone, Debug)]
+pub struct CertificateError {
+    pub(crate) kind: CertificateErrorKind,
+    pub(crate) message: String,
+    pub(crate) source: Option<std::sync::Arc<Error>>,
+}
+
+impl CertificateError {
+    pub(crate) fn new(kind: CertificateErrorKind, message: impl Into<String>) -> Self {
+        CertificateError { kind, message: message.into(), source: None }
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> CertificateErrorKind {
+        self.kind
+    }
+
+    /// The underlying error of a failed download (an [`ApiError`] such as `RESOURCE_NOT_EXISTS` for a
+    /// merchant that only has a WeChat Pay public key, a transport error, …).
+    pub fn cause(&self) -> Option<&Error> {
+        self.source.as_deref()
+    }
+}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "platform certificates: {}", self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for CertificateError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// Why a notification was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotificationErrorKind {
+    /// WeChat Pay's signature probe (`Wechatpay-Signature: WECHATPAY/SIGNTEST/…`): it checks that the
+    /// endpoint verifies signatures, and expects a failure answer.
+    SignatureProbe,
+    /// The signature headers did not verify (tampered, stale, unknown key, …).
+    Signature(VerificationFailure),
+    /// The body is larger than the cap.
+    TooLarge {
+        /// Bytes received.
+        size: usize,
+        /// The cap.
+        limit: usize,
+    },
+    /// The body is not a notification envelope (`id`, `event_type`, `resource`, …).
+    Malformed,
+    /// `resource.algorithm` is not `AEAD_AES_256_GCM`.
+    Algorithm(String),
+    /// The resource did not decrypt with the APIv3 key.
+    Decrypt(crate::crypto::AeadError),
+    /// The client has no APIv3 key to decrypt with.
+    NoApiV3Key,
+}
+
+/// A rejected notification. Answer WeChat Pay with [`NotificationError::http_status`] and a
+/// `{"code":"FAIL","message":…}` body; it will deliver the notification again later.
+#[derive(Clone, Debug)]
+pub struct NotificationError {
+    pub(crate) kind: NotificationErrorKind,
+    pub(crate) message: String,
+}
+
+impl NotificationError {
+    pub(crate) fn new(kind: NotificationErrorKind, message: impl Into<String>) -> Box<Self> {
+        Box::new(NotificationError { kind, message: message.into() })
+    }
+
+    /// Why it was rejected.
+    pub fn kind(&self) -> &NotificationErrorKind {
+        &self.kind
+    }
+
+    /// The status to answer WeChat Pay with: 500 when the fault is on this side (no APIv3 key,
+    /// a key missing from the store), so that WeChat Pay retries; 400/401/413 when the message is bad.
+    pub fn http_status(&self) -> StatusCode {
+        match &self.kind {
+            NotificationErrorKind::NoApiV3Key
+            | NotificationErrorKind::Signature(VerificationFailure::UnknownKey { .. }) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            NotificationErrorKind::SignatureProbe | NotificationErrorKind::Signature(_) => StatusCode::UNAUTHORIZED,
+            NotificationErrorKind::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            NotificationErrorKind::Malformed
+            | NotificationErrorKind::Algorithm(_)
+            | NotificationErrorKind::Decrypt(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl fmt::Display for NotificationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "notification rejected: {}", self.message)
     }
 }

@@ -34,10 +34,12 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod certificates;
 pub mod chain;
 mod client;
 pub mod crypto;
 pub mod error;
+pub mod notify;
 pub mod request;
 pub mod response;
 #[cfg(feature = "sandbox")]

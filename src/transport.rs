@@ -68,6 +68,13 @@ pub(crate) fn joined<T>(joined: Result<Result<T, Error>, tokio::task::JoinError>
     }
 }
 
+/// Spawns `job` on the SDK runtime to run to completion, whoever waits for it.
+pub(crate) fn spawn_detached<T: Send + 'static>(
+    job: impl Future<Output = T> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<T>, Error> {
+    Ok(runtime()?.spawn(job))
+}
+
 /// Runs `job` on the SDK runtime and waits for it on the current thread.
 pub(crate) fn block_on<T: Send + 'static>(
     job: impl Future<Output = Result<T, Error>> + Send + 'static,
@@ -152,13 +159,20 @@ impl Transport {
         Ok(Transport { client, connect_timeout, timeout, max_body })
     }
 
-    /// Sends `request` and reads the whole body (up to the cap) within the time limit.
+    /// The default total time limit of a call.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Sends `request` and reads the whole body (up to the cap) before `deadline`. `budget` is the
+    /// call's whole time limit, reported in the timeout error.
     pub(crate) async fn send(
         &self,
         request: Request<Full<Bytes>>,
-        timeout: Option<Duration>,
+        deadline: Instant,
+        budget: Duration,
     ) -> Result<Received, Error> {
-        let limit = timeout.unwrap_or(self.timeout);
+        let limit = deadline.saturating_duration_since(Instant::now());
         let started = Instant::now();
         let exchange = async {
             let response = self.client.request(request).await.map_err(|e| {
@@ -192,7 +206,7 @@ impl Transport {
             Ok(result) => result,
             Err(_) => {
                 tracing::debug!(elapsed = ?started.elapsed(), "wechatpay request timed out");
-                Err(Error::Timeout(TimeoutError::new(Sent::Maybe, limit, "the request")))
+                Err(Error::Timeout(TimeoutError::new(Sent::Maybe, budget, "the request")))
             }
         }
     }

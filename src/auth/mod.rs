@@ -1,8 +1,10 @@
 //! Authentication: request signing ([`Signer`], [`authorization`]) and response verification
 //! ([`Verifier`] over one [`KeyStore`]).
 
+mod keystore;
 mod signer;
 mod verifier;
 
+pub use keystore::{KeyStore, PUBLIC_KEY_ID_PREFIX, TrustEvent};
 pub use signer::{RsaSigner, SCHEME, Signer, authorization, nonce, sign_message};
-pub use verifier::{KeyStore, MAX_CLOCK_OFFSET, UNSIGNED_DOWNLOADS, Verifier, is_unsigned_download};
+pub use verifier::{MAX_CLOCK_OFFSET, UNSIGNED_DOWNLOADS, Verifier, is_unsigned_download};

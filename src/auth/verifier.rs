@@ -1,98 +1,19 @@
-//! Response verification and the one key store it reads.
+//! Response verification over the one [`KeyStore`].
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, Method};
 use ring::digest;
 
+use super::KeyStore;
 use crate::client::Clock;
-use crate::crypto::PublicKey;
 use crate::error::VerificationFailure;
 use crate::response::Verification;
 
 /// The largest allowed difference between `Wechatpay-Timestamp` and the local clock, in seconds.
 pub const MAX_CLOCK_OFFSET: i64 = 300;
-
-/// WeChat Pay's verification keys, keyed by the id it puts in `Wechatpay-Serial`: a platform
-/// certificate serial (`7B9F2C36…`) or a WeChat Pay public key id (`PUB_KEY_ID_…`). Ids are opaque
-/// and compared exactly.
-///
-/// Cloning shares the store. Reads take a snapshot (no lock is held while verifying), so keys can be
-/// added or removed while requests are in flight.
-///
-/// ```
-/// use wechatpay_chain::auth::KeyStore;
-/// use wechatpay_chain::crypto::PublicKey;
-///
-/// let store = KeyStore::new();
-/// let key = PublicKey::load("file://tests/data/keys/wechatpay_public_key.pem").unwrap();
-/// store.insert("PUB_KEY_ID_0112345678202411240000000000000000", key);
-/// assert_eq!(store.ids(), ["PUB_KEY_ID_0112345678202411240000000000000000"]);
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct KeyStore {
-    inner: Arc<RwLock<Arc<BTreeMap<String, PublicKey>>>>,
-}
-
-impl KeyStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn snapshot(&self) -> Arc<BTreeMap<String, PublicKey>> {
-        // A poisoned lock can only follow a panic inside `update`, which leaves the map intact.
-        match self.inner.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    fn update<R>(&self, f: impl FnOnce(&mut BTreeMap<String, PublicKey>) -> R) -> R {
-        let mut guard = match self.inner.write() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let mut next = BTreeMap::clone(&guard);
-        let result = f(&mut next);
-        *guard = Arc::new(next);
-        result
-    }
-
-    /// Adds or replaces the key with this id, returning the previous one.
-    pub fn insert(&self, id: impl Into<String>, key: PublicKey) -> Option<PublicKey> {
-        let id = id.into();
-        self.update(|map| map.insert(id, key))
-    }
-
-    /// Removes the key with this id.
-    pub fn remove(&self, id: &str) -> Option<PublicKey> {
-        self.update(|map| map.remove(id))
-    }
-
-    /// The key with exactly this id.
-    pub fn get(&self, id: &str) -> Option<PublicKey> {
-        self.snapshot().get(id).cloned()
-    }
-
-    /// All ids, sorted.
-    pub fn ids(&self) -> Vec<String> {
-        self.snapshot().keys().cloned().collect()
-    }
-
-    /// Number of keys.
-    pub fn len(&self) -> usize {
-        self.snapshot().len()
-    }
-
-    /// Whether the store has no key.
-    pub fn is_empty(&self) -> bool {
-        self.snapshot().is_empty()
-    }
-}
 
 /// Responses WeChat Pay sends without a signature: file downloads whose integrity is checked against
 /// the digest returned by the call that issued the download link. These are the **only** 2xx

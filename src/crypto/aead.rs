@@ -47,8 +47,7 @@ pub struct ApiV3Key([u8; 32]);
 impl ApiV3Key {
     /// Takes the key as configured in the merchant platform: exactly 32 characters.
     pub fn new(key: &str) -> Result<ApiV3Key, AeadError> {
-        let bytes: [u8; 32] =
-            key.as_bytes().try_into().map_err(|_| AeadError::KeyLength { length: key.len() })?;
+        let bytes: [u8; 32] = key.as_bytes().try_into().map_err(|_| AeadError::KeyLength { length: key.len() })?;
         Ok(ApiV3Key(bytes))
     }
 

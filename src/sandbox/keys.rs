@@ -65,12 +65,12 @@ impl KeyPair {
             .collect::<Result<_, _>>()
             .map_err(|e| fail(&e))?;
         let serial = SerialNumber::new(&serial_bytes).map_err(|e| fail(&e))?;
-        let start = u64::try_from(now.saturating_sub(86_400)).unwrap_or(0);
-        let not_before = x509_cert::time::Time::try_from(std::time::UNIX_EPOCH + Duration::from_secs(start))
-            .map_err(|e| fail(&e))?;
-        let not_after =
-            x509_cert::time::Time::try_from(std::time::UNIX_EPOCH + Duration::from_secs(start + 5 * 365 * 86_400))
-                .map_err(|e| fail(&e))?;
+        let (start, end) = validity(now);
+        let at = |secs: i64| {
+            let secs = u64::try_from(secs).unwrap_or(0);
+            x509_cert::time::Time::try_from(std::time::UNIX_EPOCH + Duration::from_secs(secs)).map_err(|e| fail(&e))
+        };
+        let (not_before, not_after) = (at(start)?, at(end)?);
         let validity = Validity::new(not_before, not_after);
         let subject =
             Name::from_str(&format!("CN={common_name},O=wechatpay-chain sandbox,C=CN")).map_err(|e| fail(&e))?;
@@ -81,6 +81,13 @@ impl KeyPair {
         let cert = builder.build::<_, rsa::pkcs1v15::Signature>(&signer).map_err(|e| fail(&e))?;
         cert.to_pem(x509_cert::der::pem::LineEnding::LF).map_err(|e| fail(&e))
     }
+}
+
+/// The validity of a certificate made at `now` by [`KeyPair::certificate`], Unix seconds: from one day
+/// before `now` (not before the epoch) for five years of 365 days.
+pub(crate) fn validity(now: i64) -> (i64, i64) {
+    let start = now.saturating_sub(86_400).max(0);
+    (start, start.saturating_add(5 * 365 * 86_400))
 }
 
 /// A self-signed leaf without extensions (what WeChat Pay's test fixtures look like).
@@ -128,7 +135,8 @@ pub(crate) fn random_alnum(len: usize) -> String {
     bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
 }
 
-/// The identities and keys of a sandbox. Private keys and the APIv3 key are redacted in `Debug`.
+/// The identities and keys of a sandbox, as a snapshot taken by [`Sandbox::keys`](super::Sandbox::keys).
+/// Private keys and the APIv3 key are redacted in `Debug`.
 #[derive(Clone)]
 pub struct SandboxKeys {
     pub(crate) mchid: String,
@@ -182,12 +190,14 @@ impl SandboxKeys {
         self.merchant_certificate_pem.as_deref()
     }
 
-    /// The serial of the platform certificate the sandbox signs with in certificate mode.
+    /// The serial of the newest platform certificate (the one certificate-mode answers are signed with
+    /// by default) when this snapshot was taken; see [`Sandbox::rotate_certificate`](super::Sandbox::rotate_certificate).
     pub fn platform_serial(&self) -> &str {
         &self.platform_serial
     }
 
-    /// The platform certificate (PEM) that verifies certificate-mode responses.
+    /// The newest platform certificate (PEM) when this snapshot was taken, which verifies certificate-mode
+    /// responses signed by default.
     pub fn platform_certificate_pem(&self) -> &str {
         &self.platform_certificate_pem
     }

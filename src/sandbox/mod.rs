@@ -4,16 +4,34 @@
 //! generated throwaway keys, and behaves like WeChat Pay where the SDK can observe it: it checks each
 //! request's `Authorization` (scheme, attributes, merchant id, certificate serial, ±300 s timestamp,
 //! RSA signature over `METHOD\nTARGET\nTIMESTAMP\nNONCE\nBODY\n`), requires `Accept` and `User-Agent`,
-//! answers `401 SIGN_ERROR` unsigned when authentication fails, and signs every other answer with the
-//! platform certificate key or the WeChat Pay public key. It stops when dropped.
+//! answers `401 SIGN_ERROR` unsigned when authentication fails, and signs every other answer
+//! (`Wechatpay-Timestamp`, `-Nonce`, `-Serial`, `-Signature` over `TIMESTAMP\nNONCE\nBODY\n`). It stops
+//! when dropped.
 //!
 //! Endpoints imitated in this version: `GET v3/facemch/users/{face_sid}` (`ASK_UNIONID`),
 //! `GET|POST|PUT|DELETE v3/merchant-service/complaint-notifications`,
-//! `PATCH v3/marketing/busifavor/stocks/{stock_id}/budget`. Unknown paths answer 404, wrong methods 405.
+//! `PATCH v3/marketing/busifavor/stocks/{stock_id}/budget`, and `GET v3/certificates` (the unexpired
+//! platform certificates, each encrypted with AES-256-GCM under the APIv3 key with associated data
+//! `certificate`; `404 RESOURCE_NOT_EXISTS` in public-key mode). Unknown paths answer 404, wrong
+//! methods 405.
+//!
+//! # Keys and sign modes
+//!
+//! The sandbox holds one WeChat Pay public key (`PUB_KEY_ID_…`) and one or more platform certificates;
+//! [`SignMode`] decides which signs an answer. As with WeChat Pay, a request's `Wechatpay-Serial` header
+//! picks the key when the mode allows it: [`SignMode::PublicKey`] always signs with the public key,
+//! [`SignMode::Certificate`] with the named unexpired certificate or else the newest one,
+//! [`SignMode::Mixed`] (a merchant migrating to the public key) with the named public key or
+//! certificate or else the newest certificate. [`Sandbox::rotate_certificate`] adds a new platform
+//! certificate that becomes the default while the older ones stay valid until they expire by the
+//! sandbox clock ([`SandboxBuilder::clock`]); [`Sandbox::platform_certificates`] lists them.
+//!
+//! # Faults
 //!
 //! Faults can be injected per request with the `X-Sandbox-Fault` header (which the SDK never sends
 //! by itself), comma-separated: `delay=MS`, `status=N[:CODE]`, `reset`, `truncate`, `bad-signature`,
-//! `wrong-serial`, `stale-timestamp`, `no-signature`.
+//! `wrong-serial`, `stale-timestamp`, `no-signature`. The signature faults apply to the key the sign mode
+//! chose.
 //!
 //! ```
 //! use serde_json::json;
@@ -30,11 +48,40 @@
 //! # Ok::<(), wechatpay_chain::Error>(())
 //! ```
 //!
+//! # Notifications
+//!
+//! [`Sandbox::notification`] forges a notification (回调通知) as WeChat Pay sends it, for testing your
+//! own notification handler: the resource encrypted under the APIv3 key, the body signed by a sandbox
+//! key, optionally with one deliberate defect ([`Tamper`]). [`Sandbox::deliver`] POSTs it to a local URL.
+//!
+//! ```
+//! use serde_json::json;
+//! use wechatpay_chain::error::VerificationFailure;
+//! use wechatpay_chain::sandbox::{NotificationSpec, Sandbox, Tamper};
+//!
+//! let sandbox = Sandbox::start()?;
+//! let client = sandbox.client_builder().build()?;
+//! let spec = NotificationSpec::new(
+//!     "TRANSACTION.SUCCESS",
+//!     json!({"out_trade_no": "1217752501201407033233368018", "trade_state": "SUCCESS"}),
+//! );
+//! let forged = sandbox.notification(&spec)?;
+//! let key_id = client.verifier().verify_signature(&forged.headers, &forged.body).expect("authentic");
+//! assert_eq!(key_id, sandbox.keys().public_key_id());
+//!
+//! let late = sandbox.notification(&spec.clone().tamper(Tamper::Timestamp))?;
+//! let failure = client.verifier().verify_signature(&late.headers, &late.body).expect_err("too old");
+//! assert!(matches!(failure, VerificationFailure::ClockSkew { .. }));
+//! // `sandbox.deliver("http://127.0.0.1:8080/notify", &forged)?` POSTs it to a local endpoint.
+//! # Ok::<(), wechatpay_chain::Error>(())
+//! ```
+//!
 //! The sandbox shares no signing or verification code with the client: it checks requests with
 //! RustCrypto's `rsa` crate and its own message and header parsing.
 
 mod check;
 mod keys;
+mod notify;
 mod routes;
 
 use std::net::SocketAddr;
@@ -52,21 +99,32 @@ use hyper_util::rt::TokioIo;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 
 pub use keys::SandboxKeys;
+pub use notify::{ForgedNotification, NotificationSpec, Tamper};
 
 use crate::client::{ClientBuilder, Clock, SystemClock};
 use crate::error::Error;
 use keys::{KeyPair, random_alnum, random_serial};
 use routes::{Reply, Routes};
 
-/// Which key the sandbox signs its answers with.
+/// The subject common name of the sandbox's platform certificates.
+const PLATFORM_CN: &str = "Tenpay.com Root CA sandbox";
+
+/// Which key the sandbox signs its answers with. Like WeChat Pay, the sandbox honours a request's
+/// `Wechatpay-Serial` header when it names a key the mode allows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignMode {
-    /// The WeChat Pay public key (`Wechatpay-Serial: PUB_KEY_ID_…`), as for merchants since late 2024.
+    /// Always the WeChat Pay public key (`Wechatpay-Serial: PUB_KEY_ID_…`), as for merchants since late
+    /// 2024. `GET /v3/certificates` answers 404: there are no platform certificates to download.
     #[default]
     PublicKey,
-    /// The platform certificate key (`Wechatpay-Serial: <certificate serial>`).
+    /// A platform certificate key (`Wechatpay-Serial: <certificate serial>`): the unexpired certificate the
+    /// request's `Wechatpay-Serial` names, otherwise the newest unexpired one.
     Certificate,
+    /// A merchant migrating from platform certificates to the public key: the public key or the
+    /// unexpired certificate the request's `Wechatpay-Serial` names, otherwise the newest unexpired
+    /// certificate.
+    Mixed,
 }
 
 /// How the sandbox judged a request before routing it.
@@ -148,7 +206,9 @@ impl SandboxBuilder {
         self
     }
 
-    /// Sign certificate-mode answers with this platform key and serial instead of generated ones.
+    /// Use this key and serial for the first platform certificate (which signs certificate-mode answers)
+    /// instead of generated ones. The sandbox makes the certificate itself, valid from one day before the
+    /// sandbox clock's start for five years.
     pub fn platform_key(mut self, serial: impl Into<String>, private_key_pem: impl Into<String>) -> Self {
         self.platform = Some((serial.into(), private_key_pem.into()));
         self
@@ -205,8 +265,8 @@ impl SandboxBuilder {
             Some((serial, pem)) => (serial, KeyPair::from_pem(&pem).map_err(fail)?),
             None => (random_serial().map_err(fail)?, KeyPair::generate().map_err(fail)?),
         };
-        let platform_certificate_pem =
-            platform.certificate(&platform_serial, "Tenpay.com Root CA sandbox", now).map_err(fail)?;
+        let first_platform = Platform::new(platform_serial.clone(), platform.clone(), now).map_err(fail)?;
+        let platform_certificate_pem = first_platform.certificate_pem.clone();
         let (public_key_id, public_key) = match self.public_key {
             Some((id, pem)) => (id, KeyPair::from_pem(&pem).map_err(fail)?),
             None => {
@@ -226,18 +286,15 @@ impl SandboxBuilder {
             apiv3_key: random_alnum(32),
         };
 
-        let signer = match self.mode {
-            SignMode::PublicKey => (&keys.public_key, keys.public_key_id.clone()),
-            SignMode::Certificate => (&keys.platform, keys.platform_serial.clone()),
-        };
-        let signing_key = RsaKeyPair::from_pkcs8(&signer.0.pkcs8_der)
-            .map_err(|e| fail(format!("the sandbox signing key was rejected: {e}")))?;
+        let public = SigningKey::new(keys.public_key_id.clone(), &keys.public_key).map_err(fail)?;
         let state = Arc::new(State {
             mchid: keys.mchid.clone(),
             merchant_serial: keys.merchant_serial.clone(),
             merchant_key: keys.merchant.private.to_public_key(),
-            signing_key,
-            signing_id: signer.1,
+            mode: self.mode,
+            public,
+            platforms: Mutex::new(vec![first_platform]),
+            apiv3_key: keys.apiv3_key.clone(),
             clock,
             routes: Mutex::new(Routes::default()),
             log: Mutex::new(Vec::new()),
@@ -264,6 +321,7 @@ impl SandboxBuilder {
 /// A running local WeChat Pay imitation. Stops (and frees its port) when dropped.
 pub struct Sandbox {
     addr: SocketAddr,
+    /// The keys at start; [`Sandbox::keys`] replaces the platform certificate with the newest.
     keys: SandboxKeys,
     state: Arc<State>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -272,7 +330,7 @@ pub struct Sandbox {
 
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sandbox").field("addr", &self.addr).field("keys", &self.keys).finish()
+        f.debug_struct("Sandbox").field("addr", &self.addr).field("keys", &self.keys()).finish()
     }
 }
 
@@ -297,21 +355,53 @@ impl Sandbox {
         format!("http://{}/", self.addr)
     }
 
-    /// The sandbox's identities and keys.
-    pub fn keys(&self) -> &SandboxKeys {
-        &self.keys
+    /// A snapshot of the sandbox's identities and keys; the platform certificate in it is the newest
+    /// one (latest `notBefore`), so a snapshot taken after [`rotate_certificate`](Self::rotate_certificate)
+    /// shows the new certificate.
+    pub fn keys(&self) -> SandboxKeys {
+        let mut keys = self.keys.clone();
+        let platforms = lock(&self.state.platforms);
+        if let Some(newest) = newest_first(&platforms, None).first() {
+            keys.platform_serial.clone_from(&newest.serial);
+            keys.platform.clone_from(&newest.pair);
+            keys.platform_certificate_pem.clone_from(&newest.certificate_pem);
+        }
+        keys
     }
 
-    /// A client builder for this sandbox: merchant id, serial and key, base URI, and both the platform
-    /// certificate and the WeChat Pay public key (so either sign mode verifies).
+    /// A client builder for this sandbox: merchant id, serial and key, base URI, and both the newest
+    /// platform certificate and the WeChat Pay public key (so every sign mode verifies by default).
     pub fn client_builder(&self) -> ClientBuilder {
+        let keys = self.keys();
         ClientBuilder::default()
-            .mchid(self.keys.mchid.clone())
-            .serial(self.keys.merchant_serial.clone())
-            .private_key(self.keys.merchant.private_pem.clone())
-            .cert(self.keys.platform_serial.clone(), self.keys.platform_certificate_pem.clone())
-            .cert(self.keys.public_key_id.clone(), self.keys.public_key.public_pem.clone())
+            .mchid(keys.mchid)
+            .serial(keys.merchant_serial)
+            .private_key(keys.merchant.private_pem)
+            .cert(keys.platform_serial, keys.platform_certificate_pem)
+            .cert(keys.public_key_id, keys.public_key.public_pem)
             .base_uri(self.base_uri())
+    }
+
+    /// Rotates the platform certificate as WeChat Pay does: generates a new platform key and a
+    /// self-signed certificate with a new random serial, valid from one day before the sandbox clock's
+    /// now for five years, and returns its serial. From then on answers are signed with it unless a
+    /// request asks for another key with `Wechatpay-Serial`; the older certificates stay in use (and in
+    /// `GET /v3/certificates`) until they expire by the sandbox clock.
+    pub fn rotate_certificate(&self) -> Result<String, Error> {
+        let fail = |e: String| Error::config("sandbox", e);
+        let now = self.state.clock.now();
+        let serial = random_serial().map_err(fail)?;
+        let platform = Platform::new(serial.clone(), KeyPair::generate().map_err(fail)?, now).map_err(fail)?;
+        lock(&self.state.platforms).push(platform);
+        Ok(serial)
+    }
+
+    /// The platform certificates unexpired by the sandbox clock as `(serial, PEM)`, newest first: what
+    /// `GET /v3/certificates` lists (in certificate and mixed mode).
+    pub fn platform_certificates(&self) -> Vec<(String, String)> {
+        let now = self.state.clock.now();
+        let platforms = lock(&self.state.platforms);
+        newest_first(&platforms, Some(now)).into_iter().map(|p| (p.serial.clone(), p.certificate_pem.clone())).collect()
     }
 
     /// Every request received so far, in arrival order.
@@ -343,11 +433,134 @@ struct State {
     mchid: String,
     merchant_serial: String,
     merchant_key: rsa::PublicKey,
-    signing_key: RsaKeyPair,
-    signing_id: String,
+    mode: SignMode,
+    /// The WeChat Pay public key.
+    public: SigningKey,
+    /// Every platform certificate ever held, in the order added (expired ones included).
+    platforms: Mutex<Vec<Platform>>,
+    apiv3_key: String,
     clock: Arc<dyn Clock>,
     routes: Mutex<Routes>,
     log: Mutex<Vec<LoggedRequest>>,
+}
+
+impl State {
+    /// The key an answer is signed with, given the request's `Wechatpay-Serial` (see [`SignMode`]).
+    fn response_key(&self, requested: Option<&str>, now: i64) -> SigningKey {
+        if self.mode == SignMode::PublicKey || (self.mode == SignMode::Mixed && requested == Some(&self.public.id)) {
+            return self.public.clone();
+        }
+        let platforms = lock(&self.platforms);
+        let live = newest_first(&platforms, Some(now));
+        requested
+            .and_then(|id| live.iter().find(|p| p.serial == id))
+            .or(live.first())
+            // With every certificate expired, the newest expired one still signs.
+            .or(newest_first(&platforms, None).first())
+            .map_or_else(|| self.public.clone(), |p| p.key.clone())
+    }
+
+    /// The public key or any platform certificate key (expired ones included) with this id.
+    fn key_by_id(&self, id: &str) -> Option<SigningKey> {
+        if id == self.public.id {
+            return Some(self.public.clone());
+        }
+        lock(&self.platforms).iter().find(|p| p.serial == id).map(|p| p.key.clone())
+    }
+
+    /// The ids of every key the sandbox holds: the public key id, then certificate serials, newest first.
+    fn key_ids(&self) -> Vec<String> {
+        let platforms = lock(&self.platforms);
+        std::iter::once(self.public.id.clone())
+            .chain(newest_first(&platforms, None).into_iter().map(|p| p.serial.clone()))
+            .collect()
+    }
+}
+
+/// A key that signs answers and notifications, with the id it is announced under in `Wechatpay-Serial`.
+#[derive(Clone)]
+struct SigningKey {
+    id: String,
+    pair: Arc<RsaKeyPair>,
+}
+
+impl SigningKey {
+    fn new(id: String, pair: &KeyPair) -> Result<SigningKey, String> {
+        let pair = RsaKeyPair::from_pkcs8(&pair.pkcs8_der)
+            .map_err(|e| format!("the sandbox signing key `{id}` was rejected: {e}"))?;
+        Ok(SigningKey { id, pair: Arc::new(pair) })
+    }
+}
+
+/// A platform certificate and its key.
+struct Platform {
+    serial: String,
+    key: SigningKey,
+    pair: KeyPair,
+    certificate_pem: String,
+    not_before: i64,
+    not_after: i64,
+}
+
+impl Platform {
+    /// A self-signed certificate for `pair` made at `now` (valid from `now` − 1 day for five years).
+    fn new(serial: String, pair: KeyPair, now: i64) -> Result<Platform, String> {
+        let certificate_pem = pair.certificate(&serial, PLATFORM_CN, now)?;
+        let (not_before, not_after) = keys::validity(now);
+        let key = SigningKey::new(serial.clone(), &pair)?;
+        Ok(Platform { serial, key, pair, certificate_pem, not_before, not_after })
+    }
+}
+
+/// The platform certificates unexpired at `now` (all when `None`), newest first: latest `notBefore`,
+/// and among equal ones the later added.
+fn newest_first(platforms: &[Platform], now: Option<i64>) -> Vec<&Platform> {
+    let mut list: Vec<(usize, &Platform)> =
+        platforms.iter().enumerate().filter(|(_, p)| now.is_none_or(|now| now <= p.not_after)).collect();
+    list.sort_by(|(ia, a), (ib, b)| (b.not_before, ib).cmp(&(a.not_before, ia)));
+    list.into_iter().map(|(_, p)| p).collect()
+}
+
+/// `GET /v3/certificates`: the unexpired platform certificates, each encrypted with the APIv3 key; 404 in
+/// public-key mode, as WeChat Pay answers merchants without platform certificates.
+fn certificates(state: &State, now: i64) -> Reply {
+    if state.mode == SignMode::PublicKey {
+        return Reply::error(404, "RESOURCE_NOT_EXISTS", "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥");
+    }
+    let platforms = lock(&state.platforms);
+    let mut data = Vec::new();
+    for p in newest_first(&platforms, Some(now)) {
+        let nonce = random_alnum(12);
+        let sealed = match notify::seal(&state.apiv3_key, &nonce, "certificate", p.certificate_pem.as_bytes()) {
+            Ok(sealed) => sealed,
+            Err(e) => return Reply::error(500, "SYSTEM_ERROR", format!("sandbox: {e}")),
+        };
+        data.push(serde_json::json!({
+            "serial_no": p.serial,
+            "effective_time": notify::rfc3339_cst(p.not_before),
+            "expire_time": notify::rfc3339_cst(p.not_after),
+            "encrypt_certificate": {
+                "algorithm": "AEAD_AES_256_GCM",
+                "nonce": nonce,
+                "associated_data": "certificate",
+                "ciphertext": STANDARD.encode(&sealed),
+            },
+        }));
+    }
+    Reply::ok(serde_json::json!({ "data": data }))
+}
+
+/// RSASSA-PKCS1-v1_5/SHA-256 over `TIMESTAMP\nNONCE\nBODY\n`, as WeChat Pay signs answers and notifications.
+fn sign_message(key: &RsaKeyPair, timestamp: &str, nonce: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+    let mut message = Vec::with_capacity(timestamp.len() + nonce.len() + body.len() + 3);
+    for piece in [timestamp.as_bytes(), nonce.as_bytes(), body] {
+        message.extend_from_slice(piece);
+        message.push(b'\n');
+    }
+    let mut signature = vec![0u8; key.public().modulus_len()];
+    key.sign(&RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), &message, &mut signature)
+        .map_err(|_| "RSA signing failed".to_owned())?;
+    Ok(signature)
 }
 
 async fn serve(listener: std::net::TcpListener, state: Arc<State>, mut stopped: tokio::sync::oneshot::Receiver<()>) {
@@ -450,6 +663,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         status: 0,
     };
     let now = state.clock.now();
+    let key = state.response_key(header("wechatpay-serial"), now);
 
     let signed = check::Signed { method: &method, target: &target, body: &body };
     let checked =
@@ -459,7 +673,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         entry.status = 401;
         lock(&state.log).push(entry);
         let body = serde_json::json!({"code": "SIGN_ERROR", "message": reason});
-        return Ok(reply(&state, 401, Some(body), &Faults { no_signature: true, ..Faults::default() }, now));
+        return Ok(reply(&key, 401, Some(body), &Faults { no_signature: true, ..Faults::default() }, now));
     }
 
     let faults = parse_faults(header("x-sandbox-fault"));
@@ -480,13 +694,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         entry.verdict = Verdict::Invalid { reason: reason.clone() };
         entry.status = 400;
         lock(&state.log).push(entry);
-        return Ok(reply(
-            &state,
-            400,
-            Some(serde_json::json!({"code": "PARAM_ERROR", "message": reason})),
-            &faults,
-            now,
-        ));
+        return Ok(reply(&key, 400, Some(serde_json::json!({"code": "PARAM_ERROR", "message": reason})), &faults, now));
     }
 
     let outcome = match &faults.status {
@@ -497,7 +705,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         ),
         None => {
             let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-            lock(&state.routes).handle(&state.mchid, &method, path, query, &body)
+            lock(&state.routes).handle(&state.mchid, &method, path, query, &body, || certificates(&state, now))
         }
     };
     if let Some(delay) = faults.delay {
@@ -508,7 +716,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     if faults.reset {
         return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox fault: reset"));
     }
-    Ok(reply(&state, outcome.status, outcome.body, &faults, now))
+    Ok(reply(&key, outcome.status, outcome.body, &faults, now))
 }
 
 fn redact_signature(authorization: &str) -> String {
@@ -518,7 +726,7 @@ fn redact_signature(authorization: &str) -> String {
     }
 }
 
-fn reply(state: &State, status: u16, json: Option<serde_json::Value>, faults: &Faults, now: i64) -> Response<Body> {
+fn reply(key: &SigningKey, status: u16, json: Option<serde_json::Value>, faults: &Faults, now: i64) -> Response<Body> {
     let body = json.map(|v| Bytes::from(v.to_string())).unwrap_or_default();
     let mut response = Response::new(Full::new(body.clone()).map_err(|e| match e {}).boxed());
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -534,27 +742,18 @@ fn reply(state: &State, status: u16, json: Option<serde_json::Value>, faults: &F
     if !faults.no_signature {
         let timestamp = if faults.stale_timestamp { now - 600 } else { now }.to_string();
         let nonce = random_alnum(32);
-        let mut message = Vec::with_capacity(body.len() + 48);
-        for piece in [timestamp.as_bytes(), nonce.as_bytes(), &body] {
-            message.extend_from_slice(piece);
-            message.push(b'\n');
-        }
-        let mut signature = vec![0u8; state.signing_key.public().modulus_len()];
-        let signed = state
-            .signing_key
-            .sign(&RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), &message, &mut signature)
-            .is_ok();
+        let mut signature = sign_message(&key.pair, &timestamp, &nonce, &body).unwrap_or_default();
         if faults.bad_signature {
             if let Some(b) = signature.get_mut(10) {
                 *b ^= 0x55;
             }
         }
-        let serial = if faults.wrong_serial { random_serial().unwrap_or_default() } else { state.signing_id.clone() };
+        let serial = if faults.wrong_serial { random_serial().unwrap_or_default() } else { key.id.clone() };
         for (name, value) in [
             ("wechatpay-timestamp", timestamp),
             ("wechatpay-nonce", nonce),
             ("wechatpay-serial", serial),
-            ("wechatpay-signature", if signed { STANDARD.encode(&signature) } else { String::new() }),
+            ("wechatpay-signature", STANDARD.encode(&signature)),
         ] {
             if let Ok(v) = HeaderValue::try_from(value) {
                 headers.insert(name, v);

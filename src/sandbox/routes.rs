@@ -51,6 +51,7 @@ const TABLE: &[(&str, &str)] = &[
     ("PUT", "/v3/merchant-service/complaint-notifications"),
     ("DELETE", "/v3/merchant-service/complaint-notifications"),
     ("PATCH", "/v3/marketing/busifavor/stocks/*/budget"),
+    ("GET", "/v3/certificates"),
 ];
 
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
@@ -94,8 +95,17 @@ fn derive_id(prefix: &str, parts: &[&str]) -> String {
 }
 
 impl Routes {
-    /// Dispatches an authenticated request. `mchid` is the sandbox merchant.
-    pub(crate) fn handle(&mut self, mchid: &str, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {
+    /// Dispatches an authenticated request. `mchid` is the sandbox merchant; `certificates` answers
+    /// `GET /v3/certificates` (from the sandbox's key state, which these routes do not hold).
+    pub(crate) fn handle(
+        &mut self,
+        mchid: &str,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &[u8],
+        certificates: impl FnOnce() -> Reply,
+    ) -> Reply {
         let mut path_known = false;
         for (m, pattern) in TABLE {
             let Some(params) = matches(pattern, path) else { continue };
@@ -109,6 +119,7 @@ impl Routes {
                 "/v3/facemch/users/*" => facemch_user(&params[0], &parse_query(query)),
                 "/v3/merchant-service/complaint-notifications" => self.complaint_notifications(mchid, method, &json),
                 "/v3/marketing/busifavor/stocks/*/budget" => self.budget(&params[0], &json),
+                "/v3/certificates" => certificates(),
                 _ => Reply::error(404, "RESOURCE_NOT_EXISTS", "sandbox: no such endpoint"),
             };
         }
@@ -223,11 +234,14 @@ mod tests {
         assert_eq!(matches("/v3/facemch/users/*", "/v3/facemch/users/"), None);
         assert_eq!(matches("/v3/facemch/users/*", "/v3/facemch/users/a/b"), None);
         let mut r = Routes::default();
-        assert_eq!(r.handle("1", "GET", "/v3/nope", "", b"").status, 404);
-        assert_eq!(r.handle("1", "POST", "/v3/facemch/users/x", "", b"").status, 405);
+        let certs = || Reply::ok(json!({"data": []}));
+        assert_eq!(r.handle("1", "GET", "/v3/nope", "", b"", certs).status, 404);
+        assert_eq!(r.handle("1", "POST", "/v3/facemch/users/x", "", b"", certs).status, 405);
+        assert_eq!(r.handle("1", "GET", "/v3/certificates", "", b"", certs).body, Some(json!({"data": []})));
+        assert_eq!(r.handle("1", "POST", "/v3/certificates", "", b"", certs).status, 405);
         let q = "info_type=ASK_UNIONID&appid=wx1&sub_appid=wx2";
-        let a = r.handle("1", "GET", "/v3/facemch/users/x", q, b"");
-        let b = r.handle("1", "GET", "/v3/facemch/users/x", q, b"");
+        let a = r.handle("1", "GET", "/v3/facemch/users/x", q, b"", certs);
+        let b = r.handle("1", "GET", "/v3/facemch/users/x", q, b"", certs);
         assert_eq!(a.status, 200);
         assert_eq!(a.body, b.body);
         assert!(a.body.as_ref().and_then(|v| v.get("sub_openid")).is_some());

@@ -205,7 +205,7 @@ pub(crate) enum Reason {
 #[derive(Default)]
 struct State {
     in_flight: Option<Shared<BoxFuture<'static, Outcome>>>,
-    last_started: Option<Instant>,
+    last_on_demand: Option<Instant>,
     last_failed: Option<Instant>,
     downloads: u64,
 }
@@ -235,7 +235,9 @@ impl Refresher {
         let since = |t: Option<Instant>| t.map(|t| now.saturating_duration_since(t));
         let refused = match reason {
             Reason::Scheduled => None,
-            Reason::UnknownSerial => since(state.last_started)
+            // Scheduled downloads are not counted: they are rare, and the limit is about what a
+            // stranger's serial can cause.
+            Reason::UnknownSerial => since(state.last_on_demand)
                 .filter(|d| *d < ON_DEMAND_REFRESH_INTERVAL)
                 .map(|d| (d, ON_DEMAND_REFRESH_INTERVAL)),
             // A call that needs keys may start a download, but not right after one failed.
@@ -247,7 +249,7 @@ impl Refresher {
             return Err(CertificateError::new(
                 CertificateErrorKind::RateLimited,
                 format!(
-                    "a certificate download started {}s ago; the next one is allowed after {}s",
+                    "a certificate download was made {}s ago; the next one is allowed after {}s",
                     ago.as_secs(),
                     limit.as_secs()
                 ),
@@ -255,7 +257,9 @@ impl Refresher {
         }
         let future = job().shared();
         state.in_flight = Some(future.clone());
-        state.last_started = Some(now);
+        if reason == Reason::UnknownSerial {
+            state.last_on_demand = Some(now);
+        }
         state.downloads += 1;
         Ok(future)
     }
@@ -295,15 +299,21 @@ mod tests {
             .unwrap();
         // While in flight, every request joins it, whatever the reason.
         for reason in [Reason::UnknownSerial, Reason::Bootstrap, Reason::Scheduled] {
-            refresher.request(reason, || panic!("must join, not start")).unwrap();
+            let _joined = refresher.request(reason, || panic!("must join, not start")).unwrap();
         }
         tx.send(()).unwrap();
         assert!(futures::executor::block_on(first).is_ok());
-        // Finished: an unknown serial within the interval is refused; the schedule is not.
+        // Finished: another unknown serial within the interval is refused; the schedule is not, and a
+        // scheduled download does not use up the on-demand allowance.
         let refused = refresher.request(Reason::UnknownSerial, || panic!("rate limited")).unwrap_err();
         assert_eq!(refused.kind(), CertificateErrorKind::RateLimited);
-        refresher.request(Reason::Scheduled, || async { Ok(Arc::new(Vec::new())) }.boxed()).unwrap();
-        assert_eq!(refresher.downloads(), 2);
+        let fresh = Refresher::new();
+        futures::executor::block_on(
+            fresh.request(Reason::Scheduled, || async { Ok(Arc::new(Vec::new())) }.boxed()).unwrap(),
+        )
+        .unwrap();
+        let _started = fresh.request(Reason::UnknownSerial, || async { Ok(Arc::new(Vec::new())) }.boxed()).unwrap();
+        assert_eq!(fresh.downloads(), 2);
     }
 
     fn unreachable_error() -> CertificateError {

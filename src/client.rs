@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures::FutureExt;
 use http::{HeaderMap, Method};
 
-use crate::auth::{self, KeyStore, PUBLIC_KEY_ID_PREFIX, RsaSigner, Signer, TrustEvent, Verifier};
+use crate::auth::{self, KeyStore, PUBLIC_KEY_ID_PREFIX, RsaSigner, Signer, TrustEvent, TrustListener, Verifier};
 use crate::certificates::{
     self, DEFAULT_REFRESH_INTERVAL, DownloadedCertificate, MAX_REFRESH_INTERVAL, MIN_REFRESH_INTERVAL, Outcome,
     RETRY_AFTER_FAILURE, Reason, Refresher,
@@ -559,7 +559,7 @@ pub struct ClientBuilder {
     apiv3_key: Option<String>,
     auto_certificates: Option<bool>,
     refresh_interval: Option<Duration>,
-    listeners: Vec<Arc<dyn Fn(&TrustEvent) + Send + Sync>>,
+    listeners: Vec<TrustListener>,
     base_uri: Option<String>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,

@@ -43,8 +43,8 @@ fn a_forged_notification_verifies_and_decrypts() {
         assert_eq!(n.summary(), "支付成功");
         assert!(n.create_time().ends_with("+08:00"));
         assert_eq!(n.resource(), &transaction());
-        let expected_key =
-            if mode == SignMode::PublicKey { sandbox.keys().public_key_id() } else { sandbox.keys().platform_serial() };
+        let keys = sandbox.keys();
+        let expected_key = if mode == SignMode::PublicKey { keys.public_key_id() } else { keys.platform_serial() };
         assert_eq!(n.signed_by(), expected_key);
         let debug = format!("{n:?}");
         assert!(!debug.contains("oUpF8uMuAJO"), "decrypted personal data must not reach Debug: {debug}");
@@ -55,7 +55,13 @@ fn a_forged_notification_verifies_and_decrypts() {
 fn async_notification_on_a_foreign_runtime() {
     let sandbox = Sandbox::start().unwrap();
     let client = sandbox.client_builder().build().unwrap();
-    let forged = sandbox.notification(&NotificationSpec::new("REFUND.SUCCESS", json!({"refund_status": "SUCCESS"})).original_type("refund").associated_data("refund")).unwrap();
+    let forged = sandbox
+        .notification(
+            &NotificationSpec::new("REFUND.SUCCESS", json!({"refund_status": "SUCCESS"}))
+                .original_type("refund")
+                .associated_data("refund"),
+        )
+        .unwrap();
     let n = futures::executor::block_on(client.notification_async(&forged.headers, &forged.body)).unwrap();
     assert_eq!(n.original_type(), "refund");
     assert_eq!(n.resource()["refund_status"], "SUCCESS");
@@ -79,11 +85,7 @@ fn every_tampering_is_refused_with_its_own_error() {
     use VerificationFailure as V;
     check(Tamper::Body, &|k| matches!(k, K::Signature(V::BadSignature { .. })), StatusCode::UNAUTHORIZED);
     check(Tamper::Signature, &|k| matches!(k, K::Signature(V::BadSignature { .. })), StatusCode::UNAUTHORIZED);
-    check(
-        Tamper::Serial,
-        &|k| matches!(k, K::Signature(V::UnknownKey { .. })),
-        StatusCode::INTERNAL_SERVER_ERROR,
-    );
+    check(Tamper::Serial, &|k| matches!(k, K::Signature(V::UnknownKey { .. })), StatusCode::INTERNAL_SERVER_ERROR);
     check(Tamper::Timestamp, &|k| matches!(k, K::Signature(V::ClockSkew { .. })), StatusCode::UNAUTHORIZED);
     check(Tamper::Ciphertext, &|k| matches!(k, K::Decrypt(AeadError::Authentication)), StatusCode::BAD_REQUEST);
     check(Tamper::AssociatedData, &|k| matches!(k, K::Decrypt(AeadError::Authentication)), StatusCode::BAD_REQUEST);
@@ -104,7 +106,9 @@ fn headers_are_case_insensitive_and_missing_ones_are_named() {
     assert!(client.notification(&headers, &forged.body).is_ok());
     headers.remove("wechatpay-nonce");
     let error = client.notification(&headers, &forged.body).unwrap_err();
-    assert!(matches!(kind(&error), NotificationErrorKind::Signature(VerificationFailure::MissingHeaders(m)) if m == ["Wechatpay-Nonce"]));
+    assert!(
+        matches!(kind(&error), NotificationErrorKind::Signature(VerificationFailure::MissingHeaders(m)) if m == ["Wechatpay-Nonce"])
+    );
 }
 
 #[test]
@@ -115,7 +119,10 @@ fn limits_and_configuration() {
     let mut big = forged.body.to_vec();
     big.resize(MAX_NOTIFICATION_BODY + 1, b' ');
     let error = client.notification(&forged.headers, &big).unwrap_err();
-    assert_eq!(kind(&error), NotificationErrorKind::TooLarge { size: MAX_NOTIFICATION_BODY + 1, limit: MAX_NOTIFICATION_BODY });
+    assert_eq!(
+        kind(&error),
+        NotificationErrorKind::TooLarge { size: MAX_NOTIFICATION_BODY + 1, limit: MAX_NOTIFICATION_BODY }
+    );
     assert_eq!(error.notification().unwrap().http_status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     // Without the APIv3 key a genuine notification cannot be opened: a 500, so WeChat Pay retries.
@@ -163,7 +170,9 @@ fn the_vector_refund_envelope_opens_through_the_client() {
     let body = serde_json::to_vec(&input["notification"]).unwrap();
     let timestamp = 1795562040;
     let client = vector_builder().apiv3_key(input["key"].as_str().unwrap()).clock(move || timestamp).build().unwrap();
-    for (key_file, id) in [("wechatpay_pubkey_private_key.pem", PUB_KEY_ID), ("platform_private_key.pem", PLATFORM_SERIAL)] {
+    for (key_file, id) in
+        [("wechatpay_pubkey_private_key.pem", PUB_KEY_ID), ("platform_private_key.pem", PLATFORM_SERIAL)]
+    {
         let headers = signed_headers(key_file, id, timestamp, &body);
         let n = client.notification(&headers, &body).unwrap();
         assert_eq!(n.event_type(), "REFUND.SUCCESS");
@@ -178,7 +187,8 @@ fn the_vector_refund_envelope_opens_through_the_client() {
         ));
     }
     // 301 s later the same message is stale.
-    let late = vector_builder().apiv3_key(input["key"].as_str().unwrap()).clock(move || timestamp + 301).build().unwrap();
+    let late =
+        vector_builder().apiv3_key(input["key"].as_str().unwrap()).clock(move || timestamp + 301).build().unwrap();
     let headers = signed_headers("platform_private_key.pem", PLATFORM_SERIAL, timestamp, &body);
     assert!(matches!(
         kind(&late.notification(&headers, &body).unwrap_err()),
@@ -229,7 +239,8 @@ fn read_request(stream: &std::net::TcpStream) -> (HeaderMap, Vec<u8>) {
         if name.eq_ignore_ascii_case("content-length") {
             length = value.parse().unwrap();
         }
-        headers.append(wechatpay_chain::http::HeaderName::try_from(name).unwrap(), HeaderValue::try_from(value).unwrap());
+        headers
+            .append(wechatpay_chain::http::HeaderName::try_from(name).unwrap(), HeaderValue::try_from(value).unwrap());
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).unwrap();

@@ -30,7 +30,8 @@ pub enum TrustEvent {
     },
 }
 
-type Listener = Arc<dyn Fn(&TrustEvent) + Send + Sync>;
+/// A [`KeyStore::on_event`] listener.
+pub type TrustListener = Arc<dyn Fn(&TrustEvent) + Send + Sync>;
 
 /// WeChat Pay's verification keys, keyed by the id it puts in `Wechatpay-Serial`: a platform
 /// certificate serial (`7B9F2C36…`) or a WeChat Pay public key id (`PUB_KEY_ID_…`). Ids are opaque
@@ -64,7 +65,7 @@ pub struct KeyStore {
 #[derive(Default)]
 struct Inner {
     keys: RwLock<Arc<BTreeMap<String, PublicKey>>>,
-    listeners: RwLock<Vec<Listener>>,
+    listeners: RwLock<Vec<TrustListener>>,
 }
 
 impl fmt::Debug for KeyStore {

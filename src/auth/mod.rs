@@ -5,6 +5,6 @@ mod keystore;
 mod signer;
 mod verifier;
 
-pub use keystore::{KeyStore, PUBLIC_KEY_ID_PREFIX, TrustEvent};
+pub use keystore::{KeyStore, PUBLIC_KEY_ID_PREFIX, TrustEvent, TrustListener};
 pub use signer::{RsaSigner, SCHEME, Signer, authorization, nonce, sign_message};
 pub use verifier::{MAX_CLOCK_OFFSET, UNSIGNED_DOWNLOADS, Verifier, is_unsigned_download};

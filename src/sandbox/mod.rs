@@ -369,8 +369,9 @@ impl Sandbox {
         keys
     }
 
-    /// A client builder for this sandbox: merchant id, serial and key, base URI, and both the newest
-    /// platform certificate and the WeChat Pay public key (so every sign mode verifies by default).
+    /// A client builder for this sandbox: merchant id, serial and key, base URI, the newest platform
+    /// certificate and the WeChat Pay public key (so every sign mode verifies by default), and the APIv3
+    /// key (for notifications; with a public key configured, certificates are not downloaded).
     pub fn client_builder(&self) -> ClientBuilder {
         let keys = self.keys();
         ClientBuilder::default()
@@ -378,7 +379,8 @@ impl Sandbox {
             .serial(keys.merchant_serial)
             .private_key(keys.merchant.private_pem)
             .cert(keys.platform_serial, keys.platform_certificate_pem)
-            .cert(keys.public_key_id, keys.public_key.public_pem)
+            .public_key(keys.public_key_id, keys.public_key.public_pem)
+            .apiv3_key(keys.apiv3_key)
             .base_uri(self.base_uri())
     }
 

@@ -124,13 +124,14 @@ fn the_signing_key_follows_the_mode_and_the_request_header() {
         let keys = sandbox.keys();
         let (public, cert) = (keys.public_key_id(), keys.platform_serial());
         let unknown = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
-        // (requested, expected)
+        // (requested, expected). `None` leaves the header to the client, which names its preferred key:
+        // the public key, since `client_builder()` configures one.
         let cases: [(Option<&str>, &str); 4] = match mode {
             SignMode::PublicKey => {
                 [(None, public), (Some(public), public), (Some(cert), public), (Some(unknown), public)]
             }
             SignMode::Certificate => [(None, cert), (Some(public), cert), (Some(cert), cert), (Some(unknown), cert)],
-            _ => [(None, cert), (Some(public), public), (Some(cert), cert), (Some(unknown), cert)],
+            _ => [(None, public), (Some(public), public), (Some(cert), cert), (Some(unknown), cert)],
         };
         for (requested, expected) in cases {
             assert_eq!(signed_by(&client, requested), expected, "{mode:?} asked for {requested:?}");
@@ -213,9 +214,21 @@ fn mixed_mode_honours_old_certificates_and_the_public_key_after_rotation() {
     let client = sandbox.client_builder().cert(old.clone(), sandbox.platform_certificates()[1].1.clone()).build();
     let client = client.expect("client");
     let public = sandbox.keys().public_key_id().to_owned();
-    assert_eq!(signed_by(&client, None), new);
+    assert_eq!(signed_by(&client, None), public, "the client names its public key");
+    assert_eq!(signed_by(&client, Some(&new)), new);
     assert_eq!(signed_by(&client, Some(&old)), old);
     assert_eq!(signed_by(&client, Some(&public)), public);
+    // A client holding certificates only names the newest one.
+    let keys = sandbox.keys();
+    let certificates_only = Client::builder()
+        .mchid(keys.mchid())
+        .serial(keys.merchant_serial())
+        .private_key(keys.merchant_private_key_pem())
+        .certs(sandbox.platform_certificates())
+        .base_uri(sandbox.base_uri())
+        .build()
+        .expect("client");
+    assert_eq!(signed_by(&certificates_only, None), new);
 }
 
 fn resource() -> Value {

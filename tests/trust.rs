@@ -435,3 +435,146 @@ fn builder_checks_the_trust_configuration() {
     assert!(m.contains(".public_key(") && m.contains(".apiv3_key("), "{m}");
     assert!(!format!("{:?}", automatic(&sandbox)).contains(keys.apiv3_key()), "the APIv3 key is redacted");
 }
+
+mod download_checks {
+    //! `GET v3/certificates` answers crafted with the vector keys and served by a canned server: the
+    //! bootstrap signature check, the serial check, and validity.
+
+    use super::common::*;
+    use base64::Engine;
+    use wechatpay_chain::Client;
+    use wechatpay_chain::crypto::{ApiV3Key, PrivateKey, aead};
+    use wechatpay_chain::error::{CertificateErrorKind, VerificationFailure};
+
+    const APIV3_KEY: &str = "pJKrljmXR68AHQ5YJK2AaVG8opcVCFfX";
+    const NOW: i64 = 1795562040; // inside the vector certificate's validity (2026-11-24 … 2036-11-21)
+
+    fn listing(serial_no: &str) -> Vec<u8> {
+        let key = ApiV3Key::new(APIV3_KEY).unwrap();
+        let pem = key_text("platform_cert.pem");
+        let ciphertext = aead::encrypt(&key, b"4de73afd28b6", b"certificate", pem.as_bytes()).unwrap();
+        serde_json::to_vec(&serde_json::json!({"data": [{
+            "serial_no": serial_no,
+            "effective_time": "2026-11-25T07:03:46+08:00",
+            "expire_time": "2036-11-22T07:03:46+08:00",
+            "encrypt_certificate": {
+                "algorithm": "AEAD_AES_256_GCM", "nonce": "4de73afd28b6",
+                "associated_data": "certificate", "ciphertext": ciphertext,
+            },
+        }]}))
+        .unwrap()
+    }
+
+    fn answer(body: Vec<u8>, signing_key: &str, serial: &str) -> Canned {
+        answer_at(NOW, body, signing_key, serial)
+    }
+
+    fn answer_at(timestamp: i64, body: Vec<u8>, signing_key: &str, serial: &str) -> Canned {
+        let nonce = "downloadNonce0123456789abcdefABC";
+        let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
+        message.extend_from_slice(&body);
+        message.push(b'\n');
+        let signature = PrivateKey::load(&key_uri(signing_key)).unwrap().sign_sha256(&message).unwrap();
+        Canned {
+            status: 200,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("Wechatpay-Timestamp".into(), timestamp.to_string()),
+                ("Wechatpay-Nonce".into(), nonce.into()),
+                ("Wechatpay-Serial".into(), serial.into()),
+                ("Wechatpay-Signature".into(), base64::engine::general_purpose::STANDARD.encode(signature)),
+            ],
+            body,
+        }
+    }
+
+    fn client(replay: &Replay, now: i64) -> Client {
+        Client::builder()
+            .mchid(MCHID)
+            .serial(MERCHANT_SERIAL)
+            .private_key(key_uri("merchant_apiclient_key.pem"))
+            .public_key(PUB_KEY_ID, key_uri("wechatpay_public_key.pem"))
+            .apiv3_key(APIV3_KEY)
+            .clock(move || now)
+            .base_uri(replay.base_uri())
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_download_verifies_with_its_own_certificate() {
+        let replay = Replay::start(answer(listing(PLATFORM_SERIAL), "platform_private_key.pem", PLATFORM_SERIAL));
+        let client = client(&replay, NOW);
+        let downloaded = client.download_certificates().unwrap();
+        assert_eq!(downloaded.len(), 1);
+        assert_eq!(downloaded[0].serial(), PLATFORM_SERIAL);
+        assert_eq!(downloaded[0].not_before(), 1795561426);
+        assert_eq!(downloaded[0].not_after(), 2110921426);
+        assert!(replay.seen.lock().unwrap()[0].starts_with("GET /v3/certificates HTTP/1.1"));
+    }
+
+    #[test]
+    fn a_download_signed_by_a_stranger_is_refused() {
+        // Claims the downloaded certificate's serial but is signed with another key.
+        let replay =
+            Replay::start(answer(listing(PLATFORM_SERIAL), "wechatpay_pubkey_private_key.pem", PLATFORM_SERIAL));
+        let client = client(&replay, NOW);
+        let error = client.download_certificates().unwrap_err();
+        assert!(
+            matches!(error.verification().map(|v| v.failure()), Some(VerificationFailure::BadSignature { .. })),
+            "{error}"
+        );
+        let error = client.refresh_certificates().unwrap_err();
+        assert_eq!(error.certificates().map(|c| c.kind()), Some(CertificateErrorKind::Download));
+        assert_eq!(client.keys().ids(), [PUB_KEY_ID], "nothing installed");
+    }
+
+    #[test]
+    fn a_certificate_under_another_serial_is_refused() {
+        let other = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+        let replay = Replay::start(answer(listing(other), "platform_private_key.pem", PLATFORM_SERIAL));
+        let error = client(&replay, NOW).download_certificates().unwrap_err();
+        assert_eq!(error.certificates().map(|c| c.kind()), Some(CertificateErrorKind::Certificate), "{error}");
+        assert!(error.to_string().contains(other) && error.to_string().contains(PLATFORM_SERIAL));
+    }
+
+    #[test]
+    fn a_wrong_apiv3_key_says_so() {
+        let replay = Replay::start(answer(listing(PLATFORM_SERIAL), "platform_private_key.pem", PLATFORM_SERIAL));
+        let client = Client::builder()
+            .mchid(MCHID)
+            .serial(MERCHANT_SERIAL)
+            .private_key(key_uri("merchant_apiclient_key.pem"))
+            .public_key(PUB_KEY_ID, key_uri("wechatpay_public_key.pem"))
+            .apiv3_key("XfFCVcpo8GVaA2KJY5QHA86RXmjlrKJp")
+            .clock(|| NOW)
+            .base_uri(replay.base_uri())
+            .build()
+            .unwrap();
+        let error = client.download_certificates().unwrap_err();
+        assert_eq!(error.certificates().map(|c| c.kind()), Some(CertificateErrorKind::Decrypt));
+        assert!(error.to_string().contains("APIv3 key"), "{error}");
+    }
+
+    #[test]
+    fn only_certificates_valid_now_are_installed() {
+        let replay = Replay::start(answer(listing(PLATFORM_SERIAL), "platform_private_key.pem", PLATFORM_SERIAL));
+        let client = client(&replay, NOW);
+        assert_eq!(client.refresh_certificates().unwrap().len(), 1);
+        assert_eq!(client.keys().len(), 2);
+
+        // Past notAfter the download still verifies (by its own certificate), but nothing is installed.
+        let after_expiry = 2110921426 + 1;
+        let late = Replay::start(answer_at(
+            after_expiry,
+            listing(PLATFORM_SERIAL),
+            "platform_private_key.pem",
+            PLATFORM_SERIAL,
+        ));
+        let late_client = self::client(&late, after_expiry);
+        assert_eq!(late_client.download_certificates().unwrap().len(), 1);
+        let error = late_client.refresh_certificates().unwrap_err();
+        assert_eq!(error.certificates().map(|c| c.kind()), Some(CertificateErrorKind::NoValidCertificate));
+        assert_eq!(late_client.keys().ids(), [PUB_KEY_ID]);
+    }
+}

@@ -12,6 +12,7 @@ use http::{HeaderMap, HeaderValue, Method};
 use ring::rand::SystemRandom;
 use ring::signature::{self, RsaKeyPair};
 use serde_json::{Value, json};
+use wechatpay_chain::crypto::{ApiV3Key, PrivateKey, aead};
 use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::{Client, Options};
 
@@ -34,6 +35,42 @@ fn vector_client() -> Client {
         .clock(|| NOW)
         .build()
         .expect("client")
+}
+
+const APIV3_KEY: &str = "pJKrljmXR68AHQ5YJK2AaVG8opcVCFfX";
+
+fn vector_client_with_apiv3_key() -> Client {
+    Client::builder()
+        .mchid("1900000001")
+        .serial("1946DD7BDF37823B2192F1DB21574B1D465D9A21")
+        .private_key(format!("file://{}", key_path("merchant_apiclient_key.pem")))
+        .cert("7B9F2C366F58149F90CC94CDEEAD667C4816FFDC", format!("file://{}", key_path("platform_cert.pem")))
+        .apiv3_key(APIV3_KEY)
+        .auto_certificates(false)
+        .clock(|| NOW)
+        .build()
+        .expect("client")
+}
+
+/// Headers of a notification signed by the vector platform key at `NOW`.
+fn signed_headers(body: &[u8]) -> HeaderMap {
+    use base64::Engine;
+    let key = PrivateKey::load(&format!("file://{}", key_path("platform_private_key.pem"))).expect("key");
+    let nonce = "benchNonce0123456789abcdefABCDEF";
+    let mut message = format!("{NOW}\n{nonce}\n").into_bytes();
+    message.extend_from_slice(body);
+    message.push(b'\n');
+    let signature = base64::engine::general_purpose::STANDARD.encode(key.sign_sha256(&message).expect("sign"));
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("wechatpay-timestamp", NOW.to_string()),
+        ("wechatpay-nonce", nonce.to_owned()),
+        ("wechatpay-serial", "7B9F2C366F58149F90CC94CDEEAD667C4816FFDC".to_owned()),
+        ("wechatpay-signature", signature),
+    ] {
+        headers.insert(name, HeaderValue::from_str(&value).expect("value"));
+    }
+    headers
 }
 
 fn seed_options() -> Value {
@@ -108,9 +145,35 @@ fn benches(c: &mut Criterion) {
             let p = client.v3().facemch().users().param("face_sid").prepare(Method::GET, &options).expect("prepare");
             let nonce = wechatpay_chain::auth::nonce().expect("nonce");
             black_box(client.authorization(&p, NOW, &nonce).expect("sign"));
+            black_box(client.keys().preferred_id(NOW)); // the Wechatpay-Serial request header
             black_box(verifier.verify_response(&Method::GET, path, None, &headers, &body).expect("verified"));
             black_box(serde_json::from_slice::<Value>(&body).expect("json"))
         })
+    });
+
+    c.bench_function("keys/preferred id (Wechatpay-Serial header)", |b| {
+        b.iter(|| black_box(client.keys().preferred_id(black_box(NOW))))
+    });
+
+    // A 1 KiB notification resource: AES-256-GCM alone, then the whole `client.notification` call
+    // (probe and size checks, signature, decryption, JSON) including the hand-off to the SDK runtime.
+    let apiv3 = ApiV3Key::new(APIV3_KEY).expect("key");
+    let resource = json!({"mchid": "1900000001", "out_trade_no": "1217752501201407033233368018",
+                          "attach": "x".repeat(900), "trade_state": "SUCCESS"})
+    .to_string();
+    let sealed = aead::encrypt(&apiv3, b"fdasflkja484", b"transaction", resource.as_bytes()).expect("seal");
+    c.bench_function("notify/AES-256-GCM decrypt (1 KiB)", |b| {
+        b.iter(|| black_box(aead::decrypt(&apiv3, b"fdasflkja484", b"transaction", black_box(&sealed)).expect("open")))
+    });
+    let envelope = json!({"id": "EV-2018022511223320873", "create_time": "2026-11-24T13:29:35+08:00",
+        "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
+        "resource": {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM", "ciphertext": sealed,
+                     "associated_data": "transaction", "nonce": "fdasflkja484"}})
+    .to_string();
+    let notify_headers = signed_headers(envelope.as_bytes());
+    let notify_client = vector_client_with_apiv3_key();
+    c.bench_function("notify/client.notification (verify + decrypt, 1 KiB)", |b| {
+        b.iter(|| black_box(notify_client.notification(&notify_headers, envelope.as_bytes()).expect("notification")))
     });
 
     // The floor: one bare ring RSA-2048 PKCS#1 SHA-256 sign plus one verify of the same sizes.

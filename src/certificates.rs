@@ -264,9 +264,11 @@ impl Refresher {
         Ok(future)
     }
 
-    /// Records the end of a download (for the bootstrap back-off).
+    /// Records the end of the download in flight (called by the download task itself, so the next
+    /// request starts afresh even if nobody polled the shared result).
     pub(crate) fn finished(&self, ok: bool) {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.in_flight = None;
         state.last_failed = if ok { None } else { Some(Instant::now()) };
     }
 

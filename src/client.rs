@@ -230,12 +230,21 @@ impl Client {
     /// # Ok::<(), wechatpay_chain::Error>(())
     /// ```
     pub fn notification(&self, headers: &HeaderMap, body: &[u8]) -> Result<Notification, Error> {
+        // Verification and decryption run right here; only a certificate download goes to the runtime.
+        let verified = notify::precheck(headers, body).map(|()| self.inner.verifier.verify_signature(headers, body))?;
+        if !self.inner.wants_download(&verified) {
+            return self.inner.open_notification(verified, body);
+        }
         let (headers, body) = (headers.clone(), Bytes::copy_from_slice(body));
         transport::block_on(receive(Arc::clone(&self.inner), headers, body))
     }
 
     /// [`notification`](Client::notification), async (runs on any executor).
     pub async fn notification_async(&self, headers: &HeaderMap, body: &[u8]) -> Result<Notification, Error> {
+        let verified = notify::precheck(headers, body).map(|()| self.inner.verifier.verify_signature(headers, body))?;
+        if !self.inner.wants_download(&verified) {
+            return self.inner.open_notification(verified, body);
+        }
         let (headers, body) = (headers.clone(), Bytes::copy_from_slice(body));
         transport::joined(transport::spawn(receive(Arc::clone(&self.inner), headers, body))?.await)
     }
@@ -257,6 +266,35 @@ impl Client {
 impl Inner {
     fn automatic(&self) -> bool {
         self.certificates.as_ref().is_some_and(|c| c.automatic)
+    }
+
+    /// Whether a failed check names a certificate serial that a download might supply.
+    fn wants_download<T>(&self, checked: &Result<T, VerificationFailure>) -> bool {
+        match checked {
+            Err(VerificationFailure::UnknownKey { serial, .. }) => {
+                self.automatic() && certificates::may_be_certificate_serial(serial)
+            }
+            _ => false,
+        }
+    }
+
+    /// Turns a notification's signature check into the decrypted notification or its error.
+    fn open_notification(
+        &self,
+        verified: Result<String, VerificationFailure>,
+        body: &[u8],
+    ) -> Result<Notification, Error> {
+        let key_id = verified.map_err(|failure| {
+            let message = failure.to_string();
+            Error::Notification(NotificationError::new(NotificationErrorKind::Signature(failure), message))
+        })?;
+        let Some(certs) = self.certificates.as_ref() else {
+            return Err(Error::Notification(NotificationError::new(
+                NotificationErrorKind::NoApiV3Key,
+                "the client has no APIv3 key to decrypt notifications with; set it with `.apiv3_key(…)`",
+            )));
+        };
+        notify::open(body, &certs.key, key_id)
     }
 
     fn authorization(&self, request: &PreparedRequest, timestamp: i64, nonce: &str) -> Result<String, Error> {
@@ -368,13 +406,12 @@ async fn verify_with_refresh<T>(
     check: impl Fn() -> Result<T, VerificationFailure>,
 ) -> Result<T, VerificationFailure> {
     let first = check();
-    let Err(VerificationFailure::UnknownKey { serial, .. }) = &first else { return first };
-    if !inner.automatic() || !certificates::may_be_certificate_serial(serial) {
+    if !inner.wants_download(&first) {
         return first;
     }
     match tokio::time::timeout_at(deadline.into(), refresh(inner, Reason::UnknownSerial)).await {
         Ok(Ok(_)) => {}
-        Ok(Err(e)) => tracing::debug!(serial, error = %e, "no certificate download for the unknown serial"),
+        Ok(Err(e)) => tracing::debug!(error = %e, "no certificate download for the unknown serial"),
         Err(_) => return first,
     }
     // Even without a download of our own, a concurrent one may have installed the key.
@@ -481,23 +518,11 @@ async fn download(inner: Arc<Inner>) -> Result<Vec<DownloadedCertificate>, Error
     Ok(downloaded)
 }
 
-/// Checks and opens a notification.
+/// Checks and opens a notification whose key may first need a certificate download.
 async fn receive(inner: Arc<Inner>, headers: HeaderMap, body: Bytes) -> Result<Notification, Error> {
-    notify::precheck(&headers, &body)?;
     let deadline = Instant::now() + inner.transport.timeout();
-    let key_id = verify_with_refresh(&inner, deadline, || inner.verifier.verify_signature(&headers, &body))
-        .await
-        .map_err(|failure| {
-            let message = failure.to_string();
-            Error::Notification(NotificationError::new(NotificationErrorKind::Signature(failure), message))
-        })?;
-    let Some(certs) = inner.certificates.as_ref() else {
-        return Err(Error::Notification(NotificationError::new(
-            NotificationErrorKind::NoApiV3Key,
-            "the client has no APIv3 key to decrypt notifications with; set it with `.apiv3_key(…)`",
-        )));
-    };
-    notify::open(&body, &certs.key, key_id)
+    let verified = verify_with_refresh(&inner, deadline, || inner.verifier.verify_signature(&headers, &body)).await;
+    inner.open_notification(verified, &body)
 }
 
 /// Background refresh of automatic mode: due times follow the client's clock; the task ends when the

@@ -55,8 +55,9 @@ pub enum Error {
     /// A verified response body could not be decoded as requested.
     #[error("{0}")]
     Decode(DecodeError),
-    /// Platform certificates could not be downloaded or installed (automatic certificate mode). When
-    /// this stops a call before it was sent, [`Error::sent`] is [`Sent::No`].
+    /// Platform certificates could not be downloaded or installed. [`Error::sent`] is [`Sent::No`]: a
+    /// call held back for want of keys was not sent, and the download itself is an idempotent `GET`
+    /// that is safe to repeat.
     #[error("{0}")]
     Certificates(CertificateError),
     /// An incoming notification (回调通知) was rejected: answer WeChat Pay with a failure status.

@@ -246,3 +246,37 @@ fn read_request(stream: &std::net::TcpStream) -> (HeaderMap, Vec<u8>) {
     reader.read_exact(&mut body).unwrap();
     (headers, body)
 }
+
+#[test]
+fn a_notification_from_a_new_certificate_is_verified_after_one_download() {
+    let sandbox = Sandbox::builder().sign_mode(SignMode::Certificate).start().unwrap();
+    let keys = sandbox.keys();
+    let client = Client::builder()
+        .mchid(keys.mchid())
+        .serial(keys.merchant_serial())
+        .private_key(keys.merchant_private_key_pem())
+        .apiv3_key(keys.apiv3_key())
+        .base_uri(sandbox.base_uri())
+        .build()
+        .unwrap();
+    let downloads = || sandbox.requests().iter().filter(|r| r.target == "/v3/certificates").count();
+    // The first download happens in the background after build; wait for it.
+    let started = std::time::Instant::now();
+    while client.keys().is_empty() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let new = sandbox.rotate_certificate().unwrap();
+    let spec = NotificationSpec::new("TRANSACTION.SUCCESS", transaction()).signed_by(new.clone());
+    let forged = sandbox.notification(&spec).unwrap();
+    let n = client.notification(&forged.headers, &forged.body).unwrap();
+    assert_eq!(n.signed_by(), new);
+    let n = futures::executor::block_on(client.notification_async(&forged.headers, &forged.body)).unwrap();
+    assert_eq!(n.signed_by(), new);
+    assert_eq!(downloads(), 2, "one download at start, one for the new serial");
+    // A forged serial after that is refused without another download.
+    let forged = sandbox.notification(&spec.tamper(Tamper::Serial)).unwrap();
+    let error = client.notification(&forged.headers, &forged.body).unwrap_err();
+    assert!(matches!(kind(&error), NotificationErrorKind::Signature(VerificationFailure::UnknownKey { .. })));
+    assert_eq!(downloads(), 2);
+}

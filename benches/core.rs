@@ -22,17 +22,21 @@ fn key_path(name: &str) -> String {
     format!("{}/tests/data/keys/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn vector_client() -> Client {
+fn vector_builder() -> wechatpay_chain::ClientBuilder {
     Client::builder()
         .mchid("1900000001")
         .serial("1946DD7BDF37823B2192F1DB21574B1D465D9A21")
         .private_key(format!("file://{}", key_path("merchant_apiclient_key.pem")))
         .cert("7B9F2C366F58149F90CC94CDEEAD667C4816FFDC", format!("file://{}", key_path("platform_cert.pem")))
+        .clock(|| NOW)
+}
+
+fn vector_client() -> Client {
+    vector_builder()
         .cert(
             "PUB_KEY_ID_0112345678202411240000000000000000",
             format!("file://{}", key_path("wechatpay_public_key.pem")),
         )
-        .clock(|| NOW)
         .build()
         .expect("client")
 }
@@ -40,16 +44,7 @@ fn vector_client() -> Client {
 const APIV3_KEY: &str = "pJKrljmXR68AHQ5YJK2AaVG8opcVCFfX";
 
 fn vector_client_with_apiv3_key() -> Client {
-    Client::builder()
-        .mchid("1900000001")
-        .serial("1946DD7BDF37823B2192F1DB21574B1D465D9A21")
-        .private_key(format!("file://{}", key_path("merchant_apiclient_key.pem")))
-        .cert("7B9F2C366F58149F90CC94CDEEAD667C4816FFDC", format!("file://{}", key_path("platform_cert.pem")))
-        .apiv3_key(APIV3_KEY)
-        .auto_certificates(false)
-        .clock(|| NOW)
-        .build()
-        .expect("client")
+    vector_builder().apiv3_key(APIV3_KEY).auto_certificates(false).build().expect("client")
 }
 
 /// Headers of a notification signed by the vector platform key at `NOW`.

@@ -14,26 +14,26 @@
 //! only have a WeChat Pay public key get `RESOURCE_NOT_EXISTS` from WeChat Pay: they need no
 //! certificates (configure the key with `.public_key(…)`).
 
+mod support;
+
 use std::path::PathBuf;
 
-use wechatpay_chain::Client;
 use wechatpay_chain::sandbox::{Sandbox, SignMode};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let output = output_dir()?;
-    let (client, _sandbox) = match client_from_env()? {
+    let (client, _sandbox) = match support::client_from_env(&[
+        "WECHATPAY_MCHID",
+        "WECHATPAY_SERIAL",
+        "WECHATPAY_PRIVATE_KEY",
+        "WECHATPAY_APIV3_KEY",
+    ])? {
         Some(client) => (client, None),
         None => {
             let sandbox = Sandbox::builder().sign_mode(SignMode::Certificate).start()?;
             println!("no WECHATPAY_* environment: using the local sandbox at {}", sandbox.base_uri());
-            let keys = sandbox.keys();
-            let client = Client::builder()
-                .mchid(keys.mchid())
-                .serial(keys.merchant_serial())
-                .private_key(keys.merchant_private_key_pem())
-                .apiv3_key(keys.apiv3_key())
-                .base_uri(sandbox.base_uri())
-                .build()?;
+            // Automatic certificate mode: the merchant's identity and the APIv3 key, nothing else.
+            let client = sandbox.merchant_builder().apiv3_key(sandbox.keys().apiv3_key()).build()?;
             (client, Some(sandbox))
         }
     };
@@ -78,32 +78,4 @@ fn output_dir() -> Result<PathBuf, String> {
         }
     }
     Ok(output)
-}
-
-fn client_from_env() -> Result<Option<Client>, Box<dyn std::error::Error>> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let required = ["WECHATPAY_MCHID", "WECHATPAY_SERIAL", "WECHATPAY_PRIVATE_KEY", "WECHATPAY_APIV3_KEY"];
-    let present: Vec<&str> = required.iter().copied().filter(|n| var(n).is_some()).collect();
-    if present.is_empty() {
-        return Ok(None);
-    }
-    if present.len() < required.len() {
-        let missing: Vec<&str> = required.iter().copied().filter(|n| !present.contains(n)).collect();
-        return Err(format!("set all of {} (missing: {})", required.join(", "), missing.join(", ")).into());
-    }
-    let get = |name: &str| var(name).unwrap_or_default();
-    let mut builder = Client::builder()
-        .mchid(get("WECHATPAY_MCHID"))
-        .serial(get("WECHATPAY_SERIAL"))
-        .private_key(format!("file://{}", get("WECHATPAY_PRIVATE_KEY")))
-        .apiv3_key(get("WECHATPAY_APIV3_KEY"));
-    for pair in var("WECHATPAY_CERTS").unwrap_or_default().split(',').filter(|p| !p.trim().is_empty()) {
-        let (id, path) =
-            pair.split_once('=').ok_or_else(|| format!("WECHATPAY_CERTS entry `{pair}` must look like ID=PEM_PATH"))?;
-        builder = builder.cert(id.trim(), format!("file://{}", path.trim()));
-    }
-    if let Some(base) = var("WECHATPAY_BASE_URI") {
-        builder = builder.base_uri(base);
-    }
-    Ok(Some(builder.build()?))
 }

@@ -14,6 +14,8 @@
 //! `WECHATPAY_*` variables plus `WECHATPAY_APIV3_KEY` it serves on `WECHATPAY_LISTEN` (default
 //! `127.0.0.1:8080`) until stopped.
 
+mod support;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -57,7 +59,12 @@ fn app(client: Client) -> Router {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(client) = client_from_env()? {
+    if let Some(client) = support::client_from_env(&[
+        "WECHATPAY_MCHID",
+        "WECHATPAY_SERIAL",
+        "WECHATPAY_PRIVATE_KEY",
+        "WECHATPAY_APIV3_KEY",
+    ])? {
         let address = std::env::var("WECHATPAY_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
         let listener = tokio::net::TcpListener::bind(&address).await?;
         println!("serving POST http://{address}/wechatpay/notify");
@@ -98,24 +105,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("{unexpected} answers differ from what WeChat Pay expects").into());
     }
     Ok(())
-}
-
-fn client_from_env() -> Result<Option<Client>, Box<dyn std::error::Error>> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let required = ["WECHATPAY_MCHID", "WECHATPAY_SERIAL", "WECHATPAY_PRIVATE_KEY", "WECHATPAY_APIV3_KEY"];
-    if required.iter().any(|n| var(n).is_none()) {
-        return Ok(None);
-    }
-    let get = |name: &str| var(name).unwrap_or_default();
-    let mut builder = Client::builder()
-        .mchid(get("WECHATPAY_MCHID"))
-        .serial(get("WECHATPAY_SERIAL"))
-        .private_key(format!("file://{}", get("WECHATPAY_PRIVATE_KEY")))
-        .apiv3_key(get("WECHATPAY_APIV3_KEY"));
-    for pair in var("WECHATPAY_CERTS").unwrap_or_default().split(',').filter(|p| !p.trim().is_empty()) {
-        let (id, path) =
-            pair.split_once('=').ok_or_else(|| format!("WECHATPAY_CERTS entry `{pair}` must look like ID=PEM_PATH"))?;
-        builder = builder.cert(id.trim(), format!("file://{}", path.trim()));
-    }
-    Ok(Some(builder.build()?))
 }

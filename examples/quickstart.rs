@@ -12,14 +12,22 @@
 //! - `WECHATPAY_PRIVATE_KEY`: path of the merchant private key PEM (apiclient_key.pem)
 //! - `WECHATPAY_CERTS`: comma-separated `ID=PEM_PATH` pairs, e.g.
 //!   `PUB_KEY_ID_0112…=/etc/wechatpay/pub_key.pem` (or a platform certificate serial and its PEM)
+//! - `WECHATPAY_APIV3_KEY` (optional): the APIv3 key
 //! - `WECHATPAY_BASE_URI` (optional): e.g. `https://api2.mch.weixin.qq.com/`
 
+mod support;
+
 use serde_json::{Value, json};
-use wechatpay_chain::{Client, Error, Response};
+use wechatpay_chain::{Error, Response};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keeps the sandbox alive for the whole run when no real credentials are configured.
-    let (client, _sandbox) = match client_from_env()? {
+    let (client, _sandbox) = match support::client_from_env(&[
+        "WECHATPAY_MCHID",
+        "WECHATPAY_SERIAL",
+        "WECHATPAY_PRIVATE_KEY",
+        "WECHATPAY_CERTS",
+    ])? {
         Some(client) => {
             println!("calling {}", client.base_uri_string());
             (client, None)
@@ -84,36 +92,4 @@ fn show(label: &str, result: Result<Response, Error>) -> usize {
             1
         }
     }
-}
-
-fn client_from_env() -> Result<Option<Client>, Box<dyn std::error::Error>> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let required = ["WECHATPAY_MCHID", "WECHATPAY_SERIAL", "WECHATPAY_PRIVATE_KEY", "WECHATPAY_CERTS"];
-    let present: Vec<&str> = required.iter().copied().filter(|n| var(n).is_some()).collect();
-    if present.is_empty() {
-        return Ok(None);
-    }
-    if present.len() < required.len() {
-        let missing: Vec<&str> = required.iter().copied().filter(|n| !present.contains(n)).collect();
-        return Err(format!(
-            "set all of {} to call the real API (missing: {})",
-            required.join(", "),
-            missing.join(", ")
-        )
-        .into());
-    }
-    let get = |name: &str| var(name).unwrap_or_default();
-    let mut builder = Client::builder()
-        .mchid(get("WECHATPAY_MCHID"))
-        .serial(get("WECHATPAY_SERIAL"))
-        .private_key(format!("file://{}", get("WECHATPAY_PRIVATE_KEY")));
-    for pair in get("WECHATPAY_CERTS").split(',').filter(|p| !p.trim().is_empty()) {
-        let (id, path) =
-            pair.split_once('=').ok_or_else(|| format!("WECHATPAY_CERTS entry `{pair}` must look like ID=PEM_PATH"))?;
-        builder = builder.cert(id.trim(), format!("file://{}", path.trim()));
-    }
-    if let Some(base) = var("WECHATPAY_BASE_URI") {
-        builder = builder.base_uri(base);
-    }
-    Ok(Some(builder.build()?))
 }

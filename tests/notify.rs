@@ -6,12 +6,12 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use wechatpay_chain::crypto::{AeadError, PrivateKey};
+use wechatpay_chain::Error;
+use wechatpay_chain::crypto::AeadError;
 use wechatpay_chain::error::{NotificationErrorKind, VerificationFailure};
 use wechatpay_chain::http::{HeaderMap, HeaderValue, StatusCode};
 use wechatpay_chain::notify::MAX_NOTIFICATION_BODY;
 use wechatpay_chain::sandbox::{NotificationSpec, Sandbox, SignMode, Tamper};
-use wechatpay_chain::{Client, Error};
 
 fn transaction() -> serde_json::Value {
     json!({
@@ -127,13 +127,7 @@ fn limits_and_configuration() {
 
     // Without the APIv3 key a genuine notification cannot be opened: a 500, so WeChat Pay retries.
     let keys = sandbox.keys();
-    let no_key = Client::builder()
-        .mchid(keys.mchid())
-        .serial(keys.merchant_serial())
-        .private_key(keys.merchant_private_key_pem())
-        .public_key(keys.public_key_id(), keys.public_key_pem())
-        .build()
-        .unwrap();
+    let no_key = sandbox.merchant_builder().public_key(keys.public_key_id(), keys.public_key_pem()).build().unwrap();
     let error = no_key.notification(&forged.headers, &forged.body).unwrap_err();
     assert_eq!(kind(&error), NotificationErrorKind::NoApiV3Key);
     assert_eq!(error.notification().unwrap().http_status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -142,23 +136,11 @@ fn limits_and_configuration() {
     assert!(matches!(kind(&error), NotificationErrorKind::Signature(VerificationFailure::BadSignature { .. })));
 }
 
-/// Signs `body` as WeChat Pay would, with a vector key, at `timestamp`.
 fn signed_headers(key_file: &str, id: &str, timestamp: i64, body: &[u8]) -> HeaderMap {
-    let key = PrivateKey::load(&key_uri(key_file)).unwrap();
-    let nonce = "vectorNonce0123456789abcdefABCDE";
-    let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
-    message.extend_from_slice(body);
-    message.push(b'\n');
-    use base64::Engine;
-    let signature = base64::engine::general_purpose::STANDARD.encode(key.sign_sha256(&message).unwrap());
     let mut headers = HeaderMap::new();
-    for (name, value) in [
-        ("Wechatpay-Timestamp", timestamp.to_string()),
-        ("Wechatpay-Nonce", nonce.to_owned()),
-        ("Wechatpay-Serial", id.to_owned()),
-        ("Wechatpay-Signature", signature),
-    ] {
-        headers.insert(name, HeaderValue::try_from(value).unwrap());
+    for (name, value) in wechatpay_signature_headers(key_file, id, timestamp, body) {
+        headers
+            .insert(wechatpay_chain::http::HeaderName::try_from(name).unwrap(), HeaderValue::try_from(value).unwrap());
     }
     headers
 }
@@ -251,14 +233,7 @@ fn read_request(stream: &std::net::TcpStream) -> (HeaderMap, Vec<u8>) {
 fn a_notification_from_a_new_certificate_is_verified_after_one_download() {
     let sandbox = Sandbox::builder().sign_mode(SignMode::Certificate).start().unwrap();
     let keys = sandbox.keys();
-    let client = Client::builder()
-        .mchid(keys.mchid())
-        .serial(keys.merchant_serial())
-        .private_key(keys.merchant_private_key_pem())
-        .apiv3_key(keys.apiv3_key())
-        .base_uri(sandbox.base_uri())
-        .build()
-        .unwrap();
+    let client = sandbox.merchant_builder().apiv3_key(keys.apiv3_key()).build().unwrap();
     let downloads = || sandbox.requests().iter().filter(|r| r.target == "/v3/certificates").count();
     // The first download happens in the background after build; wait for it.
     let started = std::time::Instant::now();

@@ -208,8 +208,18 @@ fn rotation_adds_a_certificate_that_signs_by_default_until_the_old_one_expires()
 
 #[test]
 fn mixed_mode_honours_old_certificates_and_the_public_key_after_rotation() {
-    let sandbox = Sandbox::builder().sign_mode(SignMode::Mixed).start().expect("sandbox");
+    // The new certificate is issued a minute later (within the ±300 s window of the clients' clocks), so
+    // that "newest" is decided by notBefore, as between real certificates.
+    let start = wechatpay_chain::SystemClock.now();
+    let time = Arc::new(AtomicI64::new(start));
+    let now = Arc::clone(&time);
+    let sandbox = Sandbox::builder()
+        .sign_mode(SignMode::Mixed)
+        .clock(move || now.load(Ordering::SeqCst))
+        .start()
+        .expect("sandbox");
     let old = sandbox.keys().platform_serial().to_owned();
+    time.store(start + 60, Ordering::SeqCst);
     let new = sandbox.rotate_certificate().expect("rotate");
     let client = sandbox.client_builder().cert(old.clone(), sandbox.platform_certificates()[1].1.clone()).build();
     let client = client.expect("client");
@@ -219,15 +229,7 @@ fn mixed_mode_honours_old_certificates_and_the_public_key_after_rotation() {
     assert_eq!(signed_by(&client, Some(&old)), old);
     assert_eq!(signed_by(&client, Some(&public)), public);
     // A client holding certificates only names the newest one.
-    let keys = sandbox.keys();
-    let certificates_only = Client::builder()
-        .mchid(keys.mchid())
-        .serial(keys.merchant_serial())
-        .private_key(keys.merchant_private_key_pem())
-        .certs(sandbox.platform_certificates())
-        .base_uri(sandbox.base_uri())
-        .build()
-        .expect("client");
+    let certificates_only = sandbox.merchant_builder().certs(sandbox.platform_certificates()).build().expect("client");
     assert_eq!(signed_by(&certificates_only, None), new);
 }
 
@@ -314,8 +316,18 @@ fn forged_notifications_verify_and_decrypt() {
 
 #[test]
 fn notifications_are_signed_by_the_default_key_of_the_mode() {
-    let sandbox = Sandbox::builder().sign_mode(SignMode::Mixed).start().expect("sandbox");
+    // The new certificate is issued a minute later (within the ±300 s window of the clients' clocks), so
+    // that "newest" is decided by notBefore, as between real certificates.
+    let start = wechatpay_chain::SystemClock.now();
+    let time = Arc::new(AtomicI64::new(start));
+    let now = Arc::clone(&time);
+    let sandbox = Sandbox::builder()
+        .sign_mode(SignMode::Mixed)
+        .clock(move || now.load(Ordering::SeqCst))
+        .start()
+        .expect("sandbox");
     let old = sandbox.keys().platform_serial().to_owned();
+    time.store(start + 60, Ordering::SeqCst);
     let new = sandbox.rotate_certificate().expect("rotate");
     let client = sandbox.client_builder().cert(old.clone(), sandbox.platform_certificates()[1].1.clone()).build();
     let client = client.expect("client");

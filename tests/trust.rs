@@ -40,18 +40,14 @@ fn signed_by(response: &Response) -> String {
     }
 }
 
-/// Merchant identity only: no verification keys, no APIv3 key.
-fn merchant(sandbox: &Sandbox) -> ClientBuilder {
+/// Pure public-key mode, with the APIv3 key for notifications.
+fn with_public_key(sandbox: &Sandbox) -> ClientBuilder {
     let keys = sandbox.keys();
-    Client::builder()
-        .mchid(keys.mchid())
-        .serial(keys.merchant_serial())
-        .private_key(keys.merchant_private_key_pem())
-        .base_uri(sandbox.base_uri())
+    sandbox.merchant_builder().public_key(keys.public_key_id(), keys.public_key_pem()).apiv3_key(keys.apiv3_key())
 }
 
 fn automatic(sandbox: &Sandbox) -> ClientBuilder {
-    merchant(sandbox).apiv3_key(sandbox.keys().apiv3_key())
+    sandbox.merchant_builder().apiv3_key(sandbox.keys().apiv3_key())
 }
 
 fn certificate_downloads(sandbox: &Sandbox) -> usize {
@@ -85,11 +81,7 @@ fn events(builder: ClientBuilder) -> (ClientBuilder, Arc<Mutex<Vec<TrustEvent>>>
 fn public_key_only_never_calls_certificates() {
     let sandbox = Sandbox::builder().sign_mode(SignMode::PublicKey).start().unwrap();
     let keys = sandbox.keys();
-    let client = merchant(&sandbox)
-        .public_key(keys.public_key_id(), keys.public_key_pem())
-        .apiv3_key(keys.apiv3_key())
-        .build()
-        .unwrap();
+    let client = with_public_key(&sandbox).build().unwrap();
     for _ in 0..3 {
         assert_eq!(signed_by(&call(&client).unwrap()), keys.public_key_id());
     }
@@ -104,7 +96,8 @@ fn public_key_only_never_calls_certificates() {
 fn static_certificates_name_the_newest_valid_certificate() {
     let sandbox = Sandbox::builder().sign_mode(SignMode::Certificate).start().unwrap();
     let keys = sandbox.keys();
-    let client = merchant(&sandbox).cert(keys.platform_serial(), keys.platform_certificate_pem()).build().unwrap();
+    let client =
+        sandbox.merchant_builder().cert(keys.platform_serial(), keys.platform_certificate_pem()).build().unwrap();
     assert_eq!(signed_by(&call(&client).unwrap()), keys.platform_serial());
     assert_eq!(serial_headers(&sandbox), [Some(keys.platform_serial().to_owned())]);
     assert_eq!(certificate_downloads(&sandbox), 0);
@@ -148,11 +141,7 @@ fn automatic_mode_downloads_before_the_first_call() {
 fn download_certificates_returns_them_without_installing() {
     let sandbox = Sandbox::builder().sign_mode(SignMode::Mixed).start().unwrap();
     let keys = sandbox.keys();
-    let client = merchant(&sandbox)
-        .public_key(keys.public_key_id(), keys.public_key_pem())
-        .apiv3_key(keys.apiv3_key())
-        .build()
-        .unwrap();
+    let client = with_public_key(&sandbox).build().unwrap();
     let downloaded = client.download_certificates().unwrap();
     assert_eq!(downloaded.len(), 1);
     assert_eq!(downloaded[0].serial(), keys.platform_serial());
@@ -173,12 +162,7 @@ fn download_certificates_returns_them_without_installing() {
 fn migration_with_both_verifies_either_signature() {
     let sandbox = Sandbox::builder().sign_mode(SignMode::Mixed).start().unwrap();
     let keys = sandbox.keys();
-    let client = merchant(&sandbox)
-        .public_key(keys.public_key_id(), keys.public_key_pem())
-        .apiv3_key(keys.apiv3_key())
-        .auto_certificates(true)
-        .build()
-        .unwrap();
+    let client = with_public_key(&sandbox).auto_certificates(true).build().unwrap();
     assert_eq!(signed_by(&call(&client).unwrap()), keys.public_key_id());
     wait_until("the background download", || client.keys().len() == 2);
     assert_eq!(signed_by(&call_naming(&client, keys.platform_serial()).unwrap()), keys.platform_serial());
@@ -189,12 +173,7 @@ fn migration_with_both_verifies_either_signature() {
 fn public_key_merchant_forced_into_certificates_gets_a_clear_error() {
     let sandbox = Sandbox::builder().sign_mode(SignMode::PublicKey).start().unwrap();
     let keys = sandbox.keys();
-    let (builder, seen) = events(
-        merchant(&sandbox)
-            .public_key(keys.public_key_id(), keys.public_key_pem())
-            .apiv3_key(keys.apiv3_key())
-            .auto_certificates(true),
-    );
+    let (builder, seen) = events(with_public_key(&sandbox).auto_certificates(true));
     let client = builder.build().unwrap();
     // The failed downloads never stop calls: the public key verifies them.
     assert_eq!(signed_by(&call(&client).unwrap()), keys.public_key_id());
@@ -215,7 +194,7 @@ fn public_key_merchant_forced_into_certificates_gets_a_clear_error() {
 #[test]
 fn a_call_without_keys_is_not_sent_when_the_download_fails() {
     let sandbox = Sandbox::builder().sign_mode(SignMode::Certificate).start().unwrap();
-    let (builder, seen) = events(merchant(&sandbox).apiv3_key("0123456789abcdef0123456789abcdef"));
+    let (builder, seen) = events(sandbox.merchant_builder().apiv3_key("0123456789abcdef0123456789abcdef"));
     let client = builder.build().unwrap();
     let error = call(&client).unwrap_err();
     assert_eq!(error.sent(), Sent::No, "{error}");
@@ -236,7 +215,8 @@ fn a_failed_refresh_keeps_the_old_store() {
     let sandbox = Sandbox::builder().sign_mode(SignMode::Certificate).start().unwrap();
     let keys = sandbox.keys();
     let (builder, seen) = events(
-        merchant(&sandbox)
+        sandbox
+            .merchant_builder()
             .cert(keys.platform_serial(), keys.platform_certificate_pem())
             .apiv3_key("0123456789abcdef0123456789abcdef"),
     );
@@ -385,7 +365,7 @@ fn concurrent_calls_during_refreshes_all_verify() {
 fn errors_name_the_serial_the_ids_and_the_fix() {
     let sandbox = Sandbox::builder().sign_mode(SignMode::Certificate).start().unwrap();
     let keys: SandboxKeys = sandbox.keys();
-    let client = merchant(&sandbox).public_key(keys.public_key_id(), keys.public_key_pem()).build().unwrap();
+    let client = sandbox.merchant_builder().public_key(keys.public_key_id(), keys.public_key_pem()).build().unwrap();
     let error = call_naming(&client, keys.platform_serial()).unwrap_err();
     let text = error.to_string();
     assert!(text.contains(keys.platform_serial()), "{text}");
@@ -393,7 +373,8 @@ fn errors_name_the_serial_the_ids_and_the_fix() {
     assert!(text.contains(".cert(") && text.contains(".apiv3_key("), "{text}");
     assert!(text.contains("may already have acted"), "{text}");
 
-    let skewed = merchant(&sandbox)
+    let skewed = sandbox
+        .merchant_builder()
         .cert(keys.platform_serial(), keys.platform_certificate_pem())
         .clock(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 + 200);
     let client = skewed.build().unwrap();
@@ -419,18 +400,19 @@ fn builder_checks_the_trust_configuration() {
         Err(Error::Config(c)) => (c.setting(), c.message().to_owned()),
         other => panic!("{other:?}"),
     };
-    let (s, m) = setting(merchant(&sandbox).public_key(keys.platform_serial(), keys.public_key_pem()));
+    let (s, m) = setting(sandbox.merchant_builder().public_key(keys.platform_serial(), keys.public_key_pem()));
     assert_eq!(s, "public_key");
     assert!(m.contains("PUB_KEY_ID_"), "{m}");
-    let (s, m) = setting(merchant(&sandbox).apiv3_key("short"));
+    let (s, m) = setting(sandbox.merchant_builder().apiv3_key("short"));
     assert_eq!(s, "apiv3_key");
     assert!(m.contains("32"), "{m}");
-    let (s, _) =
-        setting(merchant(&sandbox).public_key(keys.public_key_id(), keys.public_key_pem()).auto_certificates(true));
+    let (s, _) = setting(
+        sandbox.merchant_builder().public_key(keys.public_key_id(), keys.public_key_pem()).auto_certificates(true),
+    );
     assert_eq!(s, "auto_certificates");
     let (s, _) = setting(automatic(&sandbox).certificate_refresh_interval(Duration::from_secs(5)));
     assert_eq!(s, "certificate_refresh_interval");
-    let (s, m) = setting(merchant(&sandbox));
+    let (s, m) = setting(sandbox.merchant_builder());
     assert_eq!(s, "certs");
     assert!(m.contains(".public_key(") && m.contains(".apiv3_key("), "{m}");
     assert!(!format!("{:?}", automatic(&sandbox)).contains(keys.apiv3_key()), "the APIv3 key is redacted");
@@ -441,9 +423,8 @@ mod download_checks {
     //! bootstrap signature check, the serial check, and validity.
 
     use super::common::*;
-    use base64::Engine;
     use wechatpay_chain::Client;
-    use wechatpay_chain::crypto::{ApiV3Key, PrivateKey, aead};
+    use wechatpay_chain::crypto::{ApiV3Key, aead};
     use wechatpay_chain::error::{CertificateErrorKind, VerificationFailure};
 
     const APIV3_KEY: &str = "pJKrljmXR68AHQ5YJK2AaVG8opcVCFfX";
@@ -470,22 +451,9 @@ mod download_checks {
     }
 
     fn answer_at(timestamp: i64, body: Vec<u8>, signing_key: &str, serial: &str) -> Canned {
-        let nonce = "downloadNonce0123456789abcdefABC";
-        let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
-        message.extend_from_slice(&body);
-        message.push(b'\n');
-        let signature = PrivateKey::load(&key_uri(signing_key)).unwrap().sign_sha256(&message).unwrap();
-        Canned {
-            status: 200,
-            headers: vec![
-                ("Content-Type".into(), "application/json".into()),
-                ("Wechatpay-Timestamp".into(), timestamp.to_string()),
-                ("Wechatpay-Nonce".into(), nonce.into()),
-                ("Wechatpay-Serial".into(), serial.into()),
-                ("Wechatpay-Signature".into(), base64::engine::general_purpose::STANDARD.encode(signature)),
-            ],
-            body,
-        }
+        let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        headers.extend(wechatpay_signature_headers(signing_key, serial, timestamp, &body));
+        Canned { status: 200, headers, body }
     }
 
     fn client(replay: &Replay, now: i64) -> Client {

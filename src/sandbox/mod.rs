@@ -369,18 +369,26 @@ impl Sandbox {
         keys
     }
 
-    /// A client builder for this sandbox: merchant id, serial and key, base URI, the newest platform
-    /// certificate and the WeChat Pay public key (so every sign mode verifies by default), and the APIv3
-    /// key (for notifications; with a public key configured, certificates are not downloaded).
+    /// A client builder for this sandbox: [`merchant_builder`](Sandbox::merchant_builder) plus the newest
+    /// platform certificate and the WeChat Pay public key (so every sign mode verifies by default), and
+    /// the APIv3 key (for notifications; with a public key configured, certificates are not downloaded).
     pub fn client_builder(&self) -> ClientBuilder {
+        let keys = self.keys();
+        self.merchant_builder()
+            .cert(keys.platform_serial, keys.platform_certificate_pem)
+            .public_key(keys.public_key_id, keys.public_key.public_pem)
+            .apiv3_key(keys.apiv3_key)
+    }
+
+    /// A client builder with the merchant's identity only (merchant id, certificate serial, private key)
+    /// and this sandbox's base URI: add the trust configuration to test, e.g.
+    /// `.apiv3_key(sandbox.keys().apiv3_key())` for automatic certificates.
+    pub fn merchant_builder(&self) -> ClientBuilder {
         let keys = self.keys();
         ClientBuilder::default()
             .mchid(keys.mchid)
             .serial(keys.merchant_serial)
             .private_key(keys.merchant.private_pem)
-            .cert(keys.platform_serial, keys.platform_certificate_pem)
-            .public_key(keys.public_key_id, keys.public_key.public_pem)
-            .apiv3_key(keys.apiv3_key)
             .base_uri(self.base_uri())
     }
 

@@ -47,6 +47,24 @@ pub fn vector_builder() -> ClientBuilder {
         .cert(PUB_KEY_ID, key_uri("wechatpay_public_key.pem"))
 }
 
+/// The `Wechatpay-*` signature headers WeChat Pay would send with `body`, signed with the vector key in
+/// `key_file` under `id` at `timestamp`.
+pub fn wechatpay_signature_headers(key_file: &str, id: &str, timestamp: i64, body: &[u8]) -> Vec<(String, String)> {
+    use base64::Engine;
+    let key = wechatpay_chain::crypto::PrivateKey::load(&key_uri(key_file)).expect("vector key");
+    let nonce = "vectorNonce0123456789abcdefABCDE";
+    let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
+    message.extend_from_slice(body);
+    message.push(b'\n');
+    let signature = base64::engine::general_purpose::STANDARD.encode(key.sign_sha256(&message).expect("sign"));
+    vec![
+        ("Wechatpay-Timestamp".to_owned(), timestamp.to_string()),
+        ("Wechatpay-Nonce".to_owned(), nonce.to_owned()),
+        ("Wechatpay-Serial".to_owned(), id.to_owned()),
+        ("Wechatpay-Signature".to_owned(), signature),
+    ]
+}
+
 /// A canned HTTP response.
 #[derive(Clone, Debug)]
 pub struct Canned {

@@ -499,12 +499,7 @@ async fn download(inner: Arc<Inner>) -> Result<Vec<DownloadedCertificate>, Error
     }
     let downloaded = certificates::parse_listing(&body, &certs.key).map_err(Error::Certificates)?;
     // Bootstrap: the listing must be signed by a key already trusted or by one of its own certificates.
-    let store = KeyStore::new();
-    for id in inner.verifier.keys().ids() {
-        if let Some(key) = inner.verifier.keys().get(&id) {
-            store.insert(id, key);
-        }
-    }
+    let store = inner.verifier.keys().detached_copy();
     for c in &downloaded {
         store.insert(c.serial(), c.public_key().clone());
     }

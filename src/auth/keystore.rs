@@ -168,6 +168,12 @@ impl KeyStore {
         });
     }
 
+    /// An independent store holding the same keys now, without listeners (for checking a download
+    /// against what is trusted plus what it brings, before installing anything).
+    pub(crate) fn detached_copy(&self) -> KeyStore {
+        KeyStore { inner: Arc::new(Inner { keys: RwLock::new(self.snapshot()), listeners: RwLock::default() }) }
+    }
+
     /// The key with exactly this id.
     pub fn get(&self, id: &str) -> Option<PublicKey> {
         self.snapshot().get(id).cloned()

@@ -206,8 +206,9 @@ fn rotation_adds_a_certificate_that_signs_by_default_until_the_old_one_expires()
     assert_eq!(sandbox.keys().platform_serial(), new_serial);
 }
 
-#[test]
-fn mixed_mode_honours_old_certificates_and_the_public_key_after_rotation() {
+/// A sandbox in mixed mode whose certificate was rotated, and a client trusting both certificates and
+/// the public key: `(sandbox, old serial, new serial, client)`.
+fn rotated_mixed_sandbox() -> (Sandbox, String, String, Client) {
     // The new certificate is issued a minute later (within the ±300 s window of the clients' clocks), so
     // that "newest" is decided by notBefore, as between real certificates.
     let start = wechatpay_chain::SystemClock.now();
@@ -222,7 +223,12 @@ fn mixed_mode_honours_old_certificates_and_the_public_key_after_rotation() {
     time.store(start + 60, Ordering::SeqCst);
     let new = sandbox.rotate_certificate().expect("rotate");
     let client = sandbox.client_builder().cert(old.clone(), sandbox.platform_certificates()[1].1.clone()).build();
-    let client = client.expect("client");
+    (sandbox, old, new, client.expect("client"))
+}
+
+#[test]
+fn mixed_mode_honours_old_certificates_and_the_public_key_after_rotation() {
+    let (sandbox, old, new, client) = rotated_mixed_sandbox();
     let public = sandbox.keys().public_key_id().to_owned();
     assert_eq!(signed_by(&client, None), public, "the client names its public key");
     assert_eq!(signed_by(&client, Some(&new)), new);
@@ -316,21 +322,7 @@ fn forged_notifications_verify_and_decrypt() {
 
 #[test]
 fn notifications_are_signed_by_the_default_key_of_the_mode() {
-    // The new certificate is issued a minute later (within the ±300 s window of the clients' clocks), so
-    // that "newest" is decided by notBefore, as between real certificates.
-    let start = wechatpay_chain::SystemClock.now();
-    let time = Arc::new(AtomicI64::new(start));
-    let now = Arc::clone(&time);
-    let sandbox = Sandbox::builder()
-        .sign_mode(SignMode::Mixed)
-        .clock(move || now.load(Ordering::SeqCst))
-        .start()
-        .expect("sandbox");
-    let old = sandbox.keys().platform_serial().to_owned();
-    time.store(start + 60, Ordering::SeqCst);
-    let new = sandbox.rotate_certificate().expect("rotate");
-    let client = sandbox.client_builder().cert(old.clone(), sandbox.platform_certificates()[1].1.clone()).build();
-    let client = client.expect("client");
+    let (sandbox, old, new, client) = rotated_mixed_sandbox();
     let verify = |spec: &NotificationSpec| {
         let n = sandbox.notification(spec).expect("forge");
         client.verifier().verify_signature(&n.headers, &n.body)

@@ -80,6 +80,7 @@
 //! RustCrypto's `rsa` crate and its own message and header parsing.
 
 mod check;
+mod faults;
 mod keys;
 mod notify;
 mod routes;
@@ -179,7 +180,16 @@ pub struct SandboxBuilder {
     public_key: Option<(String, String)>,
     mode: SignMode,
     clock: Option<Arc<dyn Clock>>,
+    random_faults: Option<(f64, u64)>,
+    random_fault_delay: Option<Duration>,
+    on_request: Option<RequestHook>,
 }
+
+/// A [`SandboxBuilder::on_request`] callback.
+pub type RequestHook = Arc<dyn Fn(&LoggedRequest) + Send + Sync>;
+
+/// Longest `delay` drawn by random faults unless [`SandboxBuilder::random_fault_delay`] says otherwise.
+pub const DEFAULT_RANDOM_FAULT_DELAY: Duration = Duration::from_millis(1500);
 
 impl std::fmt::Debug for SandboxBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -232,6 +242,29 @@ impl SandboxBuilder {
         self
     }
 
+    /// Injects faults into a share `rate` (0.0 to 1.0) of authenticated requests that carry no
+    /// `X-Sandbox-Fault` header, chosen evenly among `status=500:SYSTEM_ERROR`,
+    /// `status=429:FREQUENCY_LIMITED`, `reset`, `truncate`, `bad-signature`, `wrong-serial`,
+    /// `stale-timestamp`, `no-signature` and a `delay` of up to [`DEFAULT_RANDOM_FAULT_DELAY`]. The choice
+    /// comes from a generator seeded with `seed`: the same seed and request order give the same faults.
+    pub fn random_faults(mut self, rate: f64, seed: u64) -> Self {
+        self.random_faults = Some((rate, seed));
+        self
+    }
+
+    /// The longest `delay` a random fault draws (default [`DEFAULT_RANDOM_FAULT_DELAY`]).
+    pub fn random_fault_delay(mut self, max: Duration) -> Self {
+        self.random_fault_delay = Some(max);
+        self
+    }
+
+    /// Calls `hook` with every request as it is logged (on the sandbox's thread; keep it short). The
+    /// `wechatpay-sandbox` binary prints them as JSON lines with it.
+    pub fn on_request(mut self, hook: impl Fn(&LoggedRequest) + Send + Sync + 'static) -> Self {
+        self.on_request = Some(Arc::new(hook));
+        self
+    }
+
     /// Generates what was not given and starts listening.
     pub fn start(self) -> Result<Sandbox, Error> {
         let fail = |e: String| Error::config("sandbox", e);
@@ -248,6 +281,13 @@ impl SandboxBuilder {
         if let Some((id, _)) = self.public_key.as_ref().filter(|(id, _)| !id.bytes().all(|b| b.is_ascii_graphic())) {
             return Err(fail(format!("the public key id `{id}` must be printable ASCII without spaces")));
         }
+        let random = match self.random_faults {
+            Some((rate, seed)) => Some(
+                faults::RandomFaults::new(rate, seed, self.random_fault_delay.unwrap_or(DEFAULT_RANDOM_FAULT_DELAY))
+                    .map_err(fail)?,
+            ),
+            None => None,
+        };
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let now = clock.now();
         let mchid = self.mchid.unwrap_or_else(|| "1900000001".to_owned());
@@ -298,6 +338,8 @@ impl SandboxBuilder {
             clock,
             routes: Mutex::new(Routes::default()),
             log: Mutex::new(Vec::new()),
+            random,
+            on_request: self.on_request,
         });
 
         let listener = std::net::TcpListener::bind(("127.0.0.1", self.port))
@@ -452,9 +494,19 @@ struct State {
     clock: Arc<dyn Clock>,
     routes: Mutex<Routes>,
     log: Mutex<Vec<LoggedRequest>>,
+    random: Option<faults::RandomFaults>,
+    on_request: Option<RequestHook>,
 }
 
 impl State {
+    /// Appends to the request log and tells the hook.
+    fn record(&self, entry: LoggedRequest) {
+        if let Some(hook) = &self.on_request {
+            hook(&entry);
+        }
+        lock(&self.log).push(entry);
+    }
+
     /// The key an answer is signed with, given the request's `Wechatpay-Serial` (see [`SignMode`]).
     fn response_key(&self, requested: Option<&str>, now: i64) -> SigningKey {
         if self.mode == SignMode::PublicKey || (self.mode == SignMode::Mixed && requested == Some(&self.public.id)) {
@@ -681,12 +733,15 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     if let Err(reason) = checked {
         entry.verdict = Verdict::Unauthenticated { reason: reason.clone() };
         entry.status = 401;
-        lock(&state.log).push(entry);
+        state.record(entry);
         let body = serde_json::json!({"code": "SIGN_ERROR", "message": reason});
         return Ok(reply(&key, 401, Some(body), &Faults { no_signature: true, ..Faults::default() }, now));
     }
 
-    let faults = parse_faults(header("x-sandbox-fault"));
+    let faults = match (header("x-sandbox-fault"), &state.random) {
+        (None, Some(random)) => Ok(random.draw()),
+        (given, _) => parse_faults(given),
+    };
     let invalid = if header("accept").is_none() {
         Some("HTTP头缺少Accept (the Accept header is required)".to_owned())
     } else if header("user-agent").is_none() {
@@ -703,7 +758,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     if let Some(reason) = invalid {
         entry.verdict = Verdict::Invalid { reason: reason.clone() };
         entry.status = 400;
-        lock(&state.log).push(entry);
+        state.record(entry);
         return Ok(reply(&key, 400, Some(serde_json::json!({"code": "PARAM_ERROR", "message": reason})), &faults, now));
     }
 
@@ -722,7 +777,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         tokio::time::sleep(delay).await;
     }
     entry.status = if faults.reset { 0 } else { outcome.status };
-    lock(&state.log).push(entry);
+    state.record(entry);
     if faults.reset {
         return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox fault: reset"));
     }

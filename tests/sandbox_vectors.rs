@@ -137,3 +137,47 @@ fn sandbox_refuses_malformed_given_identities() {
     let err = Sandbox::builder().merchant_key(MERCHANT_SERIAL, "not a key").start().expect_err("bad pem");
     assert!(err.to_string().contains("not an RSA private key"), "{err}");
 }
+
+/// Every single-character change of a PHP-signed request — in the method, the request target, the
+/// `Authorization` header or the body — is refused: none reaches the endpoints.
+#[test]
+fn sandbox_rejects_every_single_byte_tampering() {
+    let sandbox = vector_sandbox();
+    let other = |c: u8| if c == b'A' { b'B' } else { b'A' };
+    let mut sent = 0;
+    for case in cases("sign.json") {
+        let Some((method, target, headers, body)) = request_parts(&case) else { continue };
+        let auth_at = headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("authorization")).expect("auth");
+        let mut send = |method: &str, target: &str, headers: &[(String, String)], body: &[u8]| {
+            let (status, _, _) = raw_request(sandbox.addr(), method, target, headers, body);
+            assert!(status == 401 || status == 400, "{}: a tampered request got {status}", case["id"]);
+            sent += 1;
+        };
+        for i in 0..method.len() {
+            let mut m = method.clone().into_bytes();
+            m[i] = other(m[i]);
+            send(&String::from_utf8(m).unwrap(), &target, &headers, &body);
+        }
+        for i in 1..target.len() {
+            let mut t = target.clone().into_bytes();
+            t[i] = other(t[i]);
+            send(&method, &String::from_utf8(t).unwrap(), &headers, &body);
+        }
+        let authorization = headers[auth_at].1.clone();
+        for i in 0..authorization.len() {
+            let mut a = authorization.clone().into_bytes();
+            a[i] = other(a[i]);
+            let mut h = headers.clone();
+            h[auth_at].1 = String::from_utf8(a).unwrap();
+            send(&method, &target, &h, &body);
+        }
+        for i in 0..body.len() {
+            let mut b = body.clone();
+            b[i] ^= 0x01;
+            send(&method, &target, &headers, &b);
+        }
+    }
+    assert!(sent > 10_000, "{sent}");
+    let log = sandbox.requests();
+    assert!(log.iter().all(|r| matches!(r.verdict, Verdict::Unauthenticated { .. })), "one got through");
+}

@@ -15,6 +15,21 @@
 //! `certificate`; `404 RESOURCE_NOT_EXISTS` in public-key mode). Unknown paths answer 404, wrong
 //! methods 405.
 //!
+//! Payments: `POST v3/pay/transactions/{jsapi,app,h5,native}` (validated like WeChat Pay, idempotent per
+//! `out_trade_no`), `GET v3/pay/transactions/out-trade-no/{out_trade_no}` and `…/id/{transaction_id}`,
+//! `POST v3/pay/transactions/out-trade-no/{out_trade_no}/close`, `POST v3/refund/domestic/refunds`
+//! (idempotent per `out_refund_no`) and `GET v3/refund/domestic/refunds/{out_refund_no}` (refunds settle
+//! at once). [`Sandbox::pay`] pays an order and sends its `TRANSACTION.SUCCESS` notification. One
+//! deviation: a `notify_url` may also be `http://` to `127.0.0.1`, `localhost` or `[::1]`, so that local
+//! endpoints receive notifications. Every request with a body must be `application/json` (or
+//! `multipart/form-data`), and a `mchid` in the JSON body or the query must be the signing merchant's
+//! (400 `PARAM_ERROR` otherwise).
+//!
+//! `/_sandbox/…` is the sandbox's control plane, never a WeChat Pay path, and needs no `Authorization`:
+//! `POST /_sandbox/pay/{out_trade_no}` does what [`Sandbox::pay`] does, for programs in other languages,
+//! and answers `{"transaction_id": …, "notified": <status the notify endpoint answered> | null}` once
+//! the delivery is over.
+//!
 //! # Keys and sign modes
 //!
 //! The sandbox holds one WeChat Pay public key (`PUB_KEY_ID_…`) and one or more platform certificates;
@@ -83,6 +98,7 @@ mod check;
 mod faults;
 mod keys;
 mod notify;
+mod pay;
 mod routes;
 
 use std::net::SocketAddr;
@@ -101,6 +117,7 @@ use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 
 pub use keys::SandboxKeys;
 pub use notify::{ForgedNotification, NotificationSpec, Tamper};
+pub use pay::Payment;
 
 use crate::client::{ClientBuilder, Clock, SystemClock};
 use crate::error::Error;
@@ -144,6 +161,8 @@ pub enum Verdict {
         /// Why.
         reason: String,
     },
+    /// A request to the sandbox's control plane (`/_sandbox/…`), which needs no authentication.
+    Control,
 }
 
 /// One request as the sandbox saw it. The `Authorization` signature is redacted.
@@ -337,6 +356,7 @@ impl SandboxBuilder {
             apiv3_key: keys.apiv3_key.clone(),
             clock,
             routes: Mutex::new(Routes::default()),
+            pay: Mutex::default(),
             log: Mutex::new(Vec::new()),
             random,
             on_request: self.on_request,
@@ -493,6 +513,8 @@ struct State {
     apiv3_key: String,
     clock: Arc<dyn Clock>,
     routes: Mutex<Routes>,
+    /// Orders and refunds.
+    pay: Mutex<pay::Ledger>,
     log: Mutex<Vec<LoggedRequest>>,
     random: Option<faults::RandomFaults>,
     on_request: Option<RequestHook>,
@@ -726,6 +748,12 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     };
     let now = state.clock.now();
     let key = state.response_key(header("wechatpay-serial"), now);
+    if parts.uri.path().starts_with("/_sandbox/") {
+        let outcome = pay::control(&state, &method, parts.uri.path(), now).await;
+        (entry.verdict, entry.status) = (Verdict::Control, outcome.status);
+        lock(&state.log).push(entry);
+        return Ok(reply(&key, outcome.status, outcome.body, &Faults::default(), now));
+    }
 
     let signed = check::Signed { method: &method, target: &target, body: &body };
     let checked =
@@ -770,7 +798,13 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         ),
         None => {
             let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-            lock(&state.routes).handle(&state.mchid, &method, path, query, &body, || certificates(&state, now))
+            let content_type = header("content-type");
+            match pay::handle(&state, content_type, &method, path, query, &body, now) {
+                Some(outcome) => outcome,
+                None => {
+                    lock(&state.routes).handle(&state.mchid, &method, path, query, &body, || certificates(&state, now))
+                }
+            }
         }
     };
     if let Some(delay) = faults.delay {

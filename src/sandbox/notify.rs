@@ -13,7 +13,7 @@ use ring::aead;
 use serde_json::{Value, json};
 
 use super::keys::{random_alnum, random_serial};
-use super::{Sandbox, sign_message};
+use super::{Sandbox, State, sign_message};
 use crate::error::Error;
 
 /// How long [`Sandbox::deliver`] waits to connect, to send and for each read of the answer.
@@ -156,22 +156,37 @@ impl Sandbox {
     ///
     /// Fails when `spec` names a key the sandbox does not hold.
     pub fn notification(&self, spec: &NotificationSpec) -> Result<ForgedNotification, Error> {
+        self.state.notification(spec)
+    }
+
+    /// POSTs `notification` to `url` (`http://127.0.0.1:PORT/path`, `http://localhost:PORT/path` or
+    /// `http://[::1]:PORT/path`) as WeChat Pay would, over HTTP/1.1 with `Connection: close`, and returns
+    /// the answer's status code and body. Each step (connect, send, every read) may take up to 10 s.
+    ///
+    /// Fails for other URLs (the sandbox only delivers to this machine) and on I/O errors.
+    pub fn deliver(&self, url: &str, notification: &ForgedNotification) -> Result<(u16, Bytes), Error> {
+        deliver(url, notification)
+    }
+}
+
+impl State {
+    /// [`Sandbox::notification`], for the sandbox's own use (payments).
+    pub(crate) fn notification(&self, spec: &NotificationSpec) -> Result<ForgedNotification, Error> {
         let fail = |e: String| Error::config("sandbox", e);
-        let state = &self.state;
-        let now = state.clock.now();
+        let now = self.clock.now();
         let key = match &spec.signed_by {
-            Some(id) => state.key_by_id(id).ok_or_else(|| {
+            Some(id) => self.key_by_id(id).ok_or_else(|| {
                 fail(format!("the sandbox holds no key `{id}` to sign the notification with (it has: {})", {
-                    state.key_ids().join(", ")
+                    self.key_ids().join(", ")
                 }))
             })?,
-            None => state.response_key(None, now),
+            None => self.response_key(None, now),
         };
         let tamper = spec.tamper;
 
         let nonce = random_alnum(12);
-        let mut sealed = seal(&state.apiv3_key, &nonce, &spec.associated_data, spec.resource.to_string().as_bytes())
-            .map_err(fail)?;
+        let mut sealed =
+            seal(&self.apiv3_key, &nonce, &spec.associated_data, spec.resource.to_string().as_bytes()).map_err(fail)?;
         if tamper == Some(Tamper::Ciphertext) {
             if let Some(b) = sealed.first_mut() {
                 *b ^= 0x01;
@@ -236,71 +251,66 @@ impl Sandbox {
         }
         Ok(ForgedNotification { id, headers, body: Bytes::from(body) })
     }
+}
 
-    /// POSTs `notification` to `url` (`http://127.0.0.1:PORT/path`, `http://localhost:PORT/path` or
-    /// `http://[::1]:PORT/path`) as WeChat Pay would, over HTTP/1.1 with `Connection: close`, and returns
-    /// the answer's status code and body. Each step (connect, send, every read) may take up to 10 s.
-    ///
-    /// Fails for other URLs (the sandbox only delivers to this machine) and on I/O errors.
-    pub fn deliver(&self, url: &str, notification: &ForgedNotification) -> Result<(u16, Bytes), Error> {
-        let fail = |e: String| Error::config("sandbox", e);
-        let target = parse_loopback_url(url).map_err(fail)?;
-        let io = |e: std::io::Error| {
-            let e = if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
-                format!("no progress within {} s ({e})", DELIVERY_TIMEOUT.as_secs())
-            } else {
-                e.to_string()
-            };
-            fail(format!("delivering the notification to {url} failed: {e}"))
+/// [`Sandbox::deliver`], also for the sandbox's own use (payments).
+pub(crate) fn deliver(url: &str, notification: &ForgedNotification) -> Result<(u16, Bytes), Error> {
+    let fail = |e: String| Error::config("sandbox", e);
+    let target = parse_loopback_url(url).map_err(fail)?;
+    let io = |e: std::io::Error| {
+        let e = if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
+            format!("no progress within {} s ({e})", DELIVERY_TIMEOUT.as_secs())
+        } else {
+            e.to_string()
         };
+        fail(format!("delivering the notification to {url} failed: {e}"))
+    };
 
-        let mut stream = None;
-        let mut last_error = None;
-        for addr in &target.addrs {
-            match TcpStream::connect_timeout(addr, DELIVERY_TIMEOUT) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) => last_error = Some(e),
+    let mut stream = None;
+    let mut last_error = None;
+    for addr in &target.addrs {
+        match TcpStream::connect_timeout(addr, DELIVERY_TIMEOUT) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
             }
+            Err(e) => last_error = Some(e),
         }
-        let stream = match (stream, last_error) {
-            (Some(s), _) => s,
-            (None, Some(e)) => return Err(io(e)),
-            (None, None) => return Err(fail(format!("`{url}` resolves to no loopback address"))),
-        };
-        stream.set_read_timeout(Some(DELIVERY_TIMEOUT)).map_err(io)?;
-        stream.set_write_timeout(Some(DELIVERY_TIMEOUT)).map_err(io)?;
-
-        let mut request = Vec::with_capacity(notification.body.len() + 512);
-        request
-            .extend_from_slice(format!("POST {} HTTP/1.1\r\nHost: {}\r\n", target.path, target.authority).as_bytes());
-        let mut has_user_agent = false;
-        for (name, value) in &notification.headers {
-            if matches!(name.as_str(), "host" | "content-length" | "connection" | "transfer-encoding") {
-                continue;
-            }
-            has_user_agent |= name == http::header::USER_AGENT;
-            request.extend_from_slice(name.as_str().as_bytes());
-            request.extend_from_slice(b": ");
-            request.extend_from_slice(value.as_bytes());
-            request.extend_from_slice(b"\r\n");
-        }
-        if !has_user_agent {
-            request.extend_from_slice(b"User-Agent: wechatpay-chain-sandbox\r\n");
-        }
-        request.extend_from_slice(
-            format!("Content-Length: {}\r\nConnection: close\r\n\r\n", notification.body.len()).as_bytes(),
-        );
-        request.extend_from_slice(&notification.body);
-        let mut writer = &stream;
-        writer.write_all(&request).map_err(io)?;
-        writer.flush().map_err(io)?;
-
-        let mut reader = BufReader::new(&stream);
-        read_answer(&mut reader).map_err(io)
     }
+    let stream = match (stream, last_error) {
+        (Some(s), _) => s,
+        (None, Some(e)) => return Err(io(e)),
+        (None, None) => return Err(fail(format!("`{url}` resolves to no loopback address"))),
+    };
+    stream.set_read_timeout(Some(DELIVERY_TIMEOUT)).map_err(io)?;
+    stream.set_write_timeout(Some(DELIVERY_TIMEOUT)).map_err(io)?;
+
+    let mut request = Vec::with_capacity(notification.body.len() + 512);
+    request.extend_from_slice(format!("POST {} HTTP/1.1\r\nHost: {}\r\n", target.path, target.authority).as_bytes());
+    let mut has_user_agent = false;
+    for (name, value) in &notification.headers {
+        if matches!(name.as_str(), "host" | "content-length" | "connection" | "transfer-encoding") {
+            continue;
+        }
+        has_user_agent |= name == http::header::USER_AGENT;
+        request.extend_from_slice(name.as_str().as_bytes());
+        request.extend_from_slice(b": ");
+        request.extend_from_slice(value.as_bytes());
+        request.extend_from_slice(b"\r\n");
+    }
+    if !has_user_agent {
+        request.extend_from_slice(b"User-Agent: wechatpay-chain-sandbox\r\n");
+    }
+    request.extend_from_slice(
+        format!("Content-Length: {}\r\nConnection: close\r\n\r\n", notification.body.len()).as_bytes(),
+    );
+    request.extend_from_slice(&notification.body);
+    let mut writer = &stream;
+    writer.write_all(&request).map_err(io)?;
+    writer.flush().map_err(io)?;
+
+    let mut reader = BufReader::new(&stream);
+    read_answer(&mut reader).map_err(io)
 }
 
 /// Where [`Sandbox::deliver`] sends to.

@@ -54,7 +54,7 @@ const TABLE: &[(&str, &str)] = &[
     ("GET", "/v3/certificates"),
 ];
 
-fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
+pub(crate) fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
     let mut params = Vec::new();
     let mut p = pattern.split('/');
     let mut s = path.split('/');

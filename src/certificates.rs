@@ -207,6 +207,8 @@ struct State {
     in_flight: Option<Shared<BoxFuture<'static, Outcome>>>,
     last_on_demand: Option<Instant>,
     last_failed: Option<Instant>,
+    /// Client-clock time of the last successful download, whatever started it.
+    last_success: Option<i64>,
     downloads: u64,
 }
 
@@ -266,10 +268,19 @@ impl Refresher {
 
     /// Records the end of the download in flight (called by the download task itself, so the next
     /// request starts afresh even if nobody polled the shared result).
-    pub(crate) fn finished(&self, ok: bool) {
+    pub(crate) fn finished(&self, ok: bool, now: i64) {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         state.in_flight = None;
         state.last_failed = if ok { None } else { Some(Instant::now()) };
+        if ok {
+            state.last_success = Some(now);
+        }
+    }
+
+    /// Client-clock time of the last successful download. The schedule counts from it, so a download
+    /// made for a call or an unknown serial postpones the next scheduled one.
+    pub(crate) fn last_success(&self) -> Option<i64> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).last_success
     }
 
     /// Downloads started so far.

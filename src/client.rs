@@ -472,7 +472,7 @@ async fn refresh_job(inner: Arc<Inner>) -> Outcome {
         Ok(Arc::new(valid))
     });
     if let Some(certs) = inner.certificates.as_ref() {
-        certs.refresher.finished(result.is_ok());
+        certs.refresher.finished(result.is_ok(), now);
     }
     if let Err(e) = &result {
         tracing::warn!(error = %e, "platform certificate refresh failed; keeping the current keys");
@@ -532,7 +532,12 @@ fn spawn_scheduler(inner: &Arc<Inner>) -> Result<(), Error> {
             {
                 let Some(inner) = weak.upgrade() else { return };
                 let Some(certs) = inner.certificates.as_ref() else { return };
-                if inner.clock.now() >= next_due {
+                let interval = i64::try_from(certs.interval.as_secs()).unwrap_or(i64::MAX);
+                let due = match certs.refresher.last_success() {
+                    Some(at) => next_due.max(at.saturating_add(interval)),
+                    None => next_due,
+                };
+                if inner.clock.now() >= due {
                     let delay = match refresh(&inner, Reason::Scheduled).await {
                         Ok(_) => {
                             failures = 0;

@@ -8,12 +8,25 @@
 //! (`Wechatpay-Timestamp`, `-Nonce`, `-Serial`, `-Signature` over `TIMESTAMP\nNONCE\nBODY\n`). It stops
 //! when dropped.
 //!
-//! Endpoints imitated in this version: `GET v3/facemch/users/{face_sid}` (`ASK_UNIONID`),
-//! `GET|POST|PUT|DELETE v3/merchant-service/complaint-notifications`,
-//! `PATCH v3/marketing/busifavor/stocks/{stock_id}/budget`, and `GET v3/certificates` (the unexpired
-//! platform certificates, each encrypted with AES-256-GCM under the APIv3 key with associated data
-//! `certificate`; `404 RESOURCE_NOT_EXISTS` in public-key mode). Unknown paths answer 404, wrong
-//! methods 405.
+//! Endpoints imitated in this version:
+//!
+//! * `GET v3/facemch/users/{face_sid}`: `ASK_UNIONID`, and `ASK_REAL_NAME` with `real_name_info` (name and
+//!   ID-card number encrypted with RSA-OAEP/SHA-1 under the merchant's public key, `credential_type` 1);
+//! * `GET|POST|PUT|DELETE v3/merchant-service/complaint-notifications`;
+//! * `PATCH v3/marketing/busifavor/stocks/{stock_id}/budget`;
+//! * `GET v3/certificates`: the unexpired platform certificates, each encrypted with AES-256-GCM under the
+//!   APIv3 key with associated data `certificate`; `404 RESOURCE_NOT_EXISTS` in public-key mode;
+//! * `POST v3/merchant/media/upload` (jpg, jpeg, png, bmp; ≤ 2 MiB) and `POST v3/merchant/media/video_upload`
+//!   (avi, wmv, mpeg, mp4, mov, mkv, flv, f4v, m4v, rmvb; ≤ 5 MiB): `multipart/form-data` with a `meta` part
+//!   (`{"filename":…,"sha256":…}`) and a `file` part. As with WeChat Pay the signature's BODY is the `meta`
+//!   part; a multipart body without a readable `meta` part answers `401 SIGN_ERROR`, any other defect
+//!   (framing, meta fields, digest, extension, size) `400 PARAM_ERROR`. The same file gets the same `media_id`;
+//! * `GET v3/bill/tradebill` and `GET v3/bill/fundflowbill`: a small CSV bill for `bill_date` (not after today,
+//!   China Standard Time, by the sandbox clock), optionally `tar_type=GZIP`, with its SHA-1 (over the bytes as
+//!   downloaded) and a `download_url` valid for 30 s; `GET v3/billdownload/file?token=…` then answers the file
+//!   **unsigned** (authenticated request still required; unknown or expired tokens `404 RESOURCE_NOT_EXISTS`).
+//!
+//! Unknown paths answer 404, wrong methods 405.
 //!
 //! Payments: `POST v3/pay/transactions/{jsapi,app,h5,native}` (validated like WeChat Pay, idempotent per
 //! `out_trade_no`), `GET v3/pay/transactions/out-trade-no/{out_trade_no}` and `…/id/{transaction_id}`,
@@ -96,9 +109,11 @@
 
 mod check;
 mod faults;
+mod files;
 mod keys;
 mod notify;
 mod pay;
+mod realname;
 mod routes;
 
 use std::net::SocketAddr;
@@ -360,12 +375,15 @@ impl SandboxBuilder {
             log: Mutex::new(Vec::new()),
             random,
             on_request: self.on_request,
+            files: files::Files::default(),
         });
+        lock(&state.routes).merchant_key = Some(state.merchant_key.clone());
 
         let listener = std::net::TcpListener::bind(("127.0.0.1", self.port))
             .map_err(|e| fail(format!("cannot listen on 127.0.0.1:{} ({e})", self.port)))?;
         listener.set_nonblocking(true).map_err(|e| fail(e.to_string()))?;
         let addr = listener.local_addr().map_err(|e| fail(e.to_string()))?;
+        state.files.set_origin(addr);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server_state = Arc::clone(&state);
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -518,6 +536,8 @@ struct State {
     log: Mutex<Vec<LoggedRequest>>,
     random: Option<faults::RandomFaults>,
     on_request: Option<RequestHook>,
+    /// Media uploads and bill downloads.
+    files: files::Files,
 }
 
 impl State {
@@ -755,9 +775,11 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         return Ok(reply(&key, outcome.status, outcome.body, &Faults::default(), now));
     }
 
-    let signed = check::Signed { method: &method, target: &target, body: &body };
-    let checked =
-        check::check(header("authorization"), &signed, &state.mchid, &state.merchant_serial, &state.merchant_key, now);
+    // Multipart uploads are signed over their `meta` part, everything else over the body.
+    let checked = files::signed_body(header("content-type"), &body).and_then(|signed_body| {
+        let signed = check::Signed { method: &method, target: &target, body: signed_body };
+        check::check(header("authorization"), &signed, &state.mchid, &state.merchant_serial, &state.merchant_key, now)
+    });
     if let Err(reason) = checked {
         entry.verdict = Verdict::Unauthenticated { reason: reason.clone() };
         entry.status = 401;
@@ -790,6 +812,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         return Ok(reply(&key, 400, Some(serde_json::json!({"code": "PARAM_ERROR", "message": reason})), &faults, now));
     }
 
+    let mut file = None;
     let outcome = match &faults.status {
         Some((status, code)) => Reply::error(
             *status,
@@ -799,11 +822,19 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         None => {
             let (path, query) = target.split_once('?').unwrap_or((&target, ""));
             let content_type = header("content-type");
+            // The request rules and payments first, then media and bills, then the other endpoints.
+            let request = files::Incoming { method: &method, path, query, content_type, body: &body };
             match pay::handle(&state, content_type, &method, path, query, &body, now) {
                 Some(outcome) => outcome,
-                None => {
-                    lock(&state.routes).handle(&state.mchid, &method, path, query, &body, || certificates(&state, now))
-                }
+                None => match files::route(&state, &request, now) {
+                    Some(files::Answer::Json(reply)) => reply,
+                    Some(files::Answer::File(f)) => {
+                        file = Some(f);
+                        Reply::empty(200)
+                    }
+                    None => lock(&state.routes)
+                        .handle(&state.mchid, &method, path, query, &body, || certificates(&state, now)),
+                },
             }
         }
     };
@@ -814,6 +845,9 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     state.record(entry);
     if faults.reset {
         return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox fault: reset"));
+    }
+    if let Some(file) = file {
+        return Ok(files::unsigned(file));
     }
     Ok(reply(&key, outcome.status, outcome.body, &faults, now))
 }

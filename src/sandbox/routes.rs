@@ -39,6 +39,8 @@ impl Reply {
 /// In-memory state of the imitated endpoints.
 #[derive(Default)]
 pub(crate) struct Routes {
+    /// The merchant's public key, which encrypts `ASK_REAL_NAME` answers; without it they answer 403.
+    pub(crate) merchant_key: Option<rsa::PublicKey>,
     complaint_notify_url: Option<String>,
     budgets: HashMap<String, (u64, u64)>,
 }
@@ -116,7 +118,7 @@ impl Routes {
             let json: Value =
                 if body.is_empty() { Value::Null } else { serde_json::from_slice(body).unwrap_or(Value::Null) };
             return match *pattern {
-                "/v3/facemch/users/*" => facemch_user(&params[0], &parse_query(query)),
+                "/v3/facemch/users/*" => facemch_user(&params[0], &parse_query(query), self.merchant_key.as_ref()),
                 "/v3/merchant-service/complaint-notifications" => self.complaint_notifications(mchid, method, &json),
                 "/v3/marketing/busifavor/stocks/*/budget" => self.budget(&params[0], &json),
                 "/v3/certificates" => certificates(),
@@ -199,13 +201,17 @@ impl Routes {
     }
 }
 
-fn facemch_user(face_sid: &str, query: &HashMap<String, String>) -> Reply {
+fn facemch_user(face_sid: &str, query: &HashMap<String, String>, merchant_key: Option<&rsa::PublicKey>) -> Reply {
     let Some(appid) = query.get("appid").filter(|a| !a.is_empty()) else {
         return Reply::error(400, "PARAM_ERROR", "参数错误: appid is required");
     };
-    match query.get("info_type").map(String::as_str) {
-        Some("ASK_UNIONID") => {}
-        Some("ASK_REAL_NAME") => {
+    let real_name = match (query.get("info_type").map(String::as_str), merchant_key) {
+        (Some("ASK_UNIONID"), _) => None,
+        (Some("ASK_REAL_NAME"), Some(key)) => match super::realname::real_name_info(face_sid, key) {
+            Ok(info) => Some(info),
+            Err(e) => return Reply::error(500, "SYSTEM_ERROR", format!("sandbox: {e}")),
+        },
+        (Some("ASK_REAL_NAME"), None) => {
             return Reply::error(
                 403,
                 "NO_AUTH",
@@ -213,13 +219,16 @@ fn facemch_user(face_sid: &str, query: &HashMap<String, String>) -> Reply {
             );
         }
         _ => return Reply::error(400, "PARAM_ERROR", "参数错误: info_type must be ASK_UNIONID or ASK_REAL_NAME"),
-    }
+    };
     let mut body = json!({
         "union_id": derive_id("oU", &["union", face_sid]),
         "openid": derive_id("o", &["openid", appid, face_sid]),
     });
     if let Some(sub_appid) = query.get("sub_appid").filter(|a| !a.is_empty()) {
         body["sub_openid"] = json!(derive_id("o", &["openid", sub_appid, face_sid]));
+    }
+    if let Some(info) = real_name {
+        body["real_name_info"] = info;
     }
     Reply::ok(body)
 }
@@ -245,5 +254,8 @@ mod tests {
         assert_eq!(a.status, 200);
         assert_eq!(a.body, b.body);
         assert!(a.body.as_ref().and_then(|v| v.get("sub_openid")).is_some());
+        // Without the merchant key, real-name queries are refused.
+        let q = "info_type=ASK_REAL_NAME&appid=wx1";
+        assert_eq!(r.handle("1", "GET", "/v3/facemch/users/x", q, b"", certs).status, 403);
     }
 }

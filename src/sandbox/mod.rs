@@ -838,11 +838,12 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
             }
         }
     };
+    // Logged before any delay: the endpoint has acted, even if the client gives up waiting.
+    entry.status = if faults.reset { 0 } else { outcome.status };
+    state.record(entry);
     if let Some(delay) = faults.delay {
         tokio::time::sleep(delay).await;
     }
-    entry.status = if faults.reset { 0 } else { outcome.status };
-    state.record(entry);
     if faults.reset {
         return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox fault: reset"));
     }

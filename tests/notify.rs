@@ -187,7 +187,7 @@ fn delivered_to_a_real_endpoint() {
     let url = format!("http://{}/notify", listener.local_addr().unwrap());
     let server = std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let (headers, body) = read_request(&stream);
+        let (_, headers, body) = read_http_request(&stream);
         let result = client.notification(&headers, &body);
         let answer = match &result {
             Ok(_) => "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".to_owned(),
@@ -204,54 +204,4 @@ fn delivered_to_a_real_endpoint() {
     let (status, _) = sandbox.deliver(&url, &forged).unwrap();
     assert_eq!(status, 204);
     assert_eq!(server.join().unwrap().unwrap(), transaction());
-}
-
-fn read_request(stream: &std::net::TcpStream) -> (HeaderMap, Vec<u8>) {
-    use std::io::{BufRead, BufReader, Read};
-    let mut reader = BufReader::new(stream);
-    let mut headers = HeaderMap::new();
-    let mut length = 0;
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).unwrap();
-        let Some((name, value)) = line.trim_end().split_once(':') else { break };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value.parse().unwrap();
-        }
-        headers
-            .append(wechatpay_chain::http::HeaderName::try_from(name).unwrap(), HeaderValue::try_from(value).unwrap());
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    (headers, body)
-}
-
-#[test]
-fn a_notification_from_a_new_certificate_is_verified_after_one_download() {
-    let sandbox = Sandbox::builder().sign_mode(SignMode::Certificate).start().unwrap();
-    let keys = sandbox.keys();
-    let client = sandbox.merchant_builder().apiv3_key(keys.apiv3_key()).build().unwrap();
-    let downloads = || sandbox.requests().iter().filter(|r| r.target == "/v3/certificates").count();
-    // The first download happens in the background after build; wait for it.
-    let started = std::time::Instant::now();
-    while client.keys().is_empty() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(20));
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let new = sandbox.rotate_certificate().unwrap();
-    let spec = NotificationSpec::new("TRANSACTION.SUCCESS", transaction()).signed_by(new.clone());
-    let forged = sandbox.notification(&spec).unwrap();
-    let n = client.notification(&forged.headers, &forged.body).unwrap();
-    assert_eq!(n.signed_by(), new);
-    let n = futures::executor::block_on(client.notification_async(&forged.headers, &forged.body)).unwrap();
-    assert_eq!(n.signed_by(), new);
-    assert_eq!(downloads(), 2, "one download at start, one for the new serial");
-    // A forged serial after that is refused without another download.
-    let forged = sandbox.notification(&spec.tamper(Tamper::Serial)).unwrap();
-    let error = client.notification(&forged.headers, &forged.body).unwrap_err();
-    assert!(matches!(kind(&error), NotificationErrorKind::Signature(VerificationFailure::UnknownKey { .. })));
-    assert_eq!(downloads(), 2);
 }

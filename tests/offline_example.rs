@@ -1,6 +1,8 @@
 //! The README's "Testing your integration offline" example, kept compiling and true: create a Native
 //! order with the generated chain, pay it in the sandbox, and receive the notification.
 
+mod common;
+
 use serde_json::json;
 use wechatpay_chain::sandbox::Sandbox;
 
@@ -13,21 +15,9 @@ fn checkout_marks_the_order_paid() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let notify_url = format!("http://{}/wechatpay/notify", listener.local_addr().unwrap());
     let endpoint = std::thread::spawn(move || {
-        use std::io::{BufRead, BufReader, Read, Write};
+        use std::io::Write;
         let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(&stream);
-        let mut headers = wechatpay_chain::http::HeaderMap::new();
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        loop {
-            line.clear();
-            reader.read_line(&mut line).unwrap();
-            let Some((name, value)) = line.trim_end().split_once(':') else { break };
-            headers.append(wechatpay_chain::http::HeaderName::try_from(name).unwrap(), value.trim().parse().unwrap());
-        }
-        let length: usize = headers["content-length"].to_str().unwrap().parse().unwrap();
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
+        let (_, headers, body) = common::read_http_request(&stream);
         (&stream).write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n").unwrap();
         (headers, body)
     });

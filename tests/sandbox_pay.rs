@@ -4,13 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::thread::JoinHandle;
 
 use serde_json::{Value, json};
 use wechatpay_chain::error::ApiError;
-use wechatpay_chain::http::{HeaderMap, HeaderName, HeaderValue};
+use wechatpay_chain::http::HeaderMap;
 use wechatpay_chain::sandbox::{Sandbox, Verdict};
 use wechatpay_chain::{Client, Error, Verification};
 
@@ -118,23 +118,8 @@ fn endpoint(client: Client, out_trade_no: &str) -> (String, JoinHandle<Received>
     let out_trade_no = out_trade_no.to_owned();
     let handle = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
+        let (line, headers, body) = common::read_http_request(&stream);
         assert!(line.starts_with("POST /wechatpay/notify HTTP/1.1"), "{line}");
-        let (mut headers, mut length) = (HeaderMap::new(), 0);
-        loop {
-            line.clear();
-            reader.read_line(&mut line).unwrap();
-            let Some((name, value)) = line.trim_end().split_once(':') else { break };
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.parse().unwrap();
-            }
-            headers.append(HeaderName::try_from(name).unwrap(), HeaderValue::try_from(value).unwrap());
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
         let queried = query(&client, &out_trade_no).unwrap();
         stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n").unwrap();
         Received { headers, body, queried }

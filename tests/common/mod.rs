@@ -65,6 +65,30 @@ pub fn wechatpay_signature_headers(key_file: &str, id: &str, timestamp: i64, bod
     ]
 }
 
+/// Reads one HTTP/1.1 request (as a notification endpoint receives it): the request line, the headers
+/// and the body (by `Content-Length`).
+pub fn read_http_request(stream: &TcpStream) -> (String, wechatpay_chain::http::HeaderMap, Vec<u8>) {
+    use wechatpay_chain::http::{HeaderName, HeaderValue};
+    let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).expect("request line");
+    let (mut headers, mut length) = (wechatpay_chain::http::HeaderMap::new(), 0);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).expect("header line");
+        let Some((name, value)) = line.trim_end().split_once(':') else { break };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse().expect("content-length");
+        }
+        headers.append(HeaderName::try_from(name).expect("name"), HeaderValue::try_from(value).expect("value"));
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).expect("body");
+    (request_line.trim_end().to_owned(), headers, body)
+}
+
 /// A canned HTTP response.
 #[derive(Clone, Debug)]
 pub struct Canned {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, Limited};
 
 use bytes::Bytes;
 use futures::FutureExt;
@@ -20,9 +20,10 @@ use crate::certificates::{
 };
 use crate::chain::{Chain, ResponseFuture};
 use crate::crypto::{ApiV3Key, PrivateKey, PublicKey};
+use crate::download::{DigestCheck, Download, HashType};
 use crate::error::{
-    ApiError, CertificateError, CertificateErrorKind, Error, NotificationError, NotificationErrorKind, Sent,
-    TimeoutError, VerificationError, VerificationFailure,
+    ApiError, CertificateError, CertificateErrorKind, Error, InputErrorKind, NotificationError, NotificationErrorKind,
+    Sent, TimeoutError, VerificationError, VerificationFailure,
 };
 use crate::notify::{self, Notification};
 use crate::request::{BaseUri, Options, PreparedRequest};
@@ -254,6 +255,14 @@ impl Client {
         self.inner.certificates.as_ref().map_or(0, |c| c.refresher.downloads())
     }
 
+    pub(crate) fn download_blocking(&self, request: PreparedRequest) -> Result<Download, Error> {
+        transport::block_on(open_download(Arc::clone(&self.inner), request))
+    }
+
+    pub(crate) async fn download_async(&self, request: PreparedRequest) -> Result<Download, Error> {
+        transport::joined(transport::spawn(open_download(Arc::clone(&self.inner), request))?.await)
+    }
+
     pub(crate) fn send_blocking(&self, request: PreparedRequest) -> Result<Response, Error> {
         transport::block_on(execute(Arc::clone(&self.inner), request))
     }
@@ -358,10 +367,17 @@ async fn execute(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<Respons
 /// Signs `prepared`, names the key to answer with (`Wechatpay-Serial`, unless set), and sends it.
 async fn exchange(
     inner: &Inner,
-    mut prepared: PreparedRequest,
+    prepared: PreparedRequest,
     deadline: Instant,
     budget: Duration,
 ) -> Result<Received, Error> {
+    let request = signed_request(inner, prepared)?;
+    inner.transport.send(request, deadline, budget).await
+}
+
+/// The HTTP request for `prepared`: signed, with `Wechatpay-Serial` naming the key to answer with
+/// (unless the caller set it).
+fn signed_request(inner: &Inner, mut prepared: PreparedRequest) -> Result<Request<Full<Bytes>>, Error> {
     let timestamp = inner.clock.now();
     let nonce = auth::nonce()?;
     let authorization = inner.authorization(&prepared, timestamp, &nonce)?;
@@ -380,7 +396,65 @@ async fn exchange(
             request.headers_mut().insert(WECHATPAY_SERIAL, value);
         }
     }
-    inner.transport.send(request, deadline, budget).await
+    Ok(request)
+}
+
+/// Opens a streaming download: sign, send, check the status and what vouches for the content (nothing
+/// for WeChat Pay's unsigned files; for overseas statements, the signature over the announced SHA-1,
+/// which the stream then checks).
+async fn open_download(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<Download, Error> {
+    let budget = prepared.timeout.unwrap_or_else(|| inner.transport.timeout());
+    let deadline = Instant::now() + budget;
+    let path = prepared.uri.path().to_owned();
+    let candidates = [Some(path.as_str()), prepared.unprefixed_path.as_deref()];
+    let unsigned = candidates.iter().flatten().any(|p| auth::is_unsigned_download(&prepared.method, p));
+    let statement = !unsigned && candidates.iter().flatten().any(|p| auth::is_statement(p));
+    if !unsigned && !statement {
+        return Err(Error::input(
+            InputErrorKind::Unsupported,
+            format!(
+                "`download` streams WeChat Pay's file downloads ({} and the overseas statements); `{path}` is an \
+                 ordinary API answer: use `get`",
+                auth::UNSIGNED_DOWNLOADS.join(", ")
+            ),
+        ));
+    }
+    if statement {
+        ensure_keys(&inner, deadline, budget).await?;
+    }
+    let request = signed_request(&inner, prepared)?;
+    let response = inner.transport.open(request, deadline, budget).await?;
+    if !response.status().is_success() {
+        let (parts, body) = response.into_parts();
+        let body = match tokio::time::timeout_at(deadline.into(), Limited::new(body, 64 * 1024).collect()).await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            _ => Bytes::new(),
+        };
+        return Err(api_error(&inner.verifier, parts.status, parts.headers, body));
+    }
+    let (verification, check) = if statement {
+        let headers = response.headers();
+        let Some(sha1) = headers.get("wechatpay-statement-sha1").and_then(|v| v.to_str().ok()).map(str::to_owned)
+        else {
+            return Err(Error::Verification(Box::new(VerificationError {
+                failure: VerificationFailure::MissingHeaders(vec!["Wechatpay-Statement-Sha1"]),
+                response: Response::new(response.status(), headers.clone(), Bytes::new(), Verification::Rejected),
+            })));
+        };
+        let signed = format!("{{\"sha1\":\"{sha1}\"}}");
+        match inner.verifier.verify_signature(headers, signed.as_bytes()) {
+            Ok(key_id) => (Verification::Signed { key_id }, Some(DigestCheck::new(HashType::Sha1, &sha1))),
+            Err(failure) => {
+                return Err(Error::Verification(Box::new(VerificationError {
+                    failure,
+                    response: Response::new(response.status(), headers.clone(), Bytes::new(), Verification::Rejected),
+                })));
+            }
+        }
+    } else {
+        (Verification::UnsignedDownload, None)
+    };
+    Download::start(response, verification, check, budget)
 }
 
 const WECHATPAY_SERIAL: &str = "wechatpay-serial";

@@ -63,6 +63,10 @@ pub enum Error {
     /// An incoming notification (回调通知) was rejected: answer WeChat Pay with a failure status.
     #[error("{0}")]
     Notification(Box<NotificationError>),
+    /// A download's bytes do not match their digest, did not decompress, or could not be written out.
+    /// What was read or written must be discarded.
+    #[error("{0}")]
+    Download(DownloadError),
 }
 
 impl Error {
@@ -77,6 +81,7 @@ impl Error {
             Error::Certificates(_) => Sent::No,
             // A notification is received, not sent.
             Error::Notification(_) => Sent::No,
+            Error::Download(_) => Sent::Yes,
         }
     }
 
@@ -633,5 +638,58 @@ impl NotificationError {
 impl fmt::Display for NotificationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "notification rejected: {}", self.message)
+    }
+}
+
+/// What went wrong with a download's content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DownloadErrorKind {
+    /// The digest of the bytes is not the one announced (`hash_value`, `Wechatpay-Statement-Sha1`).
+    DigestMismatch {
+        /// `SHA1` or `SHA256`.
+        hash_type: &'static str,
+        /// The announced digest (lowercase hex).
+        expected: String,
+        /// The digest of what arrived.
+        actual: String,
+    },
+    /// A gzip file did not decompress.
+    Decompress(String),
+    /// The destination refused the bytes.
+    Write(String),
+}
+
+/// A download whose content cannot be trusted or kept. WeChat Pay sent it (`sent()` is `Yes`); ask
+/// for a new download link and try again.
+#[derive(Clone, Debug)]
+pub struct DownloadError {
+    kind: DownloadErrorKind,
+}
+
+impl DownloadError {
+    pub(crate) fn new(kind: DownloadErrorKind) -> Self {
+        DownloadError { kind }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &DownloadErrorKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for DownloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            DownloadErrorKind::DigestMismatch { hash_type, expected, actual } => write!(
+                f,
+                "the downloaded file's {hash_type} is {actual}, not the announced {expected}: it is incomplete or \
+                 altered; discard it and download again"
+            ),
+            DownloadErrorKind::Decompress(why) => {
+                write!(f, "the downloaded gzip file does not decompress ({why}); discard it and download again")
+            }
+            DownloadErrorKind::Write(why) => write!(f, "writing the downloaded file failed: {why}"),
+        }
     }
 }

@@ -38,6 +38,7 @@ pub mod certificates;
 pub mod chain;
 mod client;
 pub mod crypto;
+pub mod download;
 pub mod error;
 pub mod notify;
 pub mod request;

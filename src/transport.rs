@@ -79,13 +79,19 @@ pub(crate) fn spawn_detached<T: Send + 'static>(
 pub(crate) fn block_on<T: Send + 'static>(
     job: impl Future<Output = Result<T, Error>> + Send + 'static,
 ) -> Result<T, Error> {
+    refuse_on_io_thread("a blocking call")?;
+    joined(futures::executor::block_on(spawn(job)?))
+}
+
+/// Blocking on the SDK's own I/O thread would wait for work that thread must do.
+pub(crate) fn refuse_on_io_thread(what: &str) -> Result<(), Error> {
     if ON_IO_THREAD.with(std::cell::Cell::get) {
         return Err(Error::input(
             crate::error::InputErrorKind::Unsupported,
-            "a blocking call was made from the SDK's own I/O thread (inside a hook?); use the `_async` verb there",
+            format!("{what} was made from the SDK's own I/O thread (inside a hook?); use the async form there"),
         ));
     }
-    joined(futures::executor::block_on(spawn(job)?))
+    Ok(())
 }
 
 /// A task handle that aborts the task if the waiting side goes away (a dropped future, an unwinding
@@ -159,6 +165,35 @@ impl Transport {
         Ok(Transport { client, connect_timeout, timeout, max_body })
     }
 
+    /// Sends `request` and returns as soon as the answer's head has arrived (before `deadline`), with the
+    /// body still to be read: for streaming downloads, which are not capped or buffered.
+    pub(crate) async fn open(
+        &self,
+        request: Request<Full<Bytes>>,
+        deadline: Instant,
+        budget: Duration,
+    ) -> Result<http::Response<hyper::body::Incoming>, Error> {
+        let limit = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(limit, self.client.request(request)).await {
+            Ok(result) => result.map_err(|e| self.request_error(e)),
+            Err(_) => Err(Error::Timeout(TimeoutError::new(Sent::Maybe, budget, "waiting for the download to start"))),
+        }
+    }
+
+    fn request_error(&self, e: hyper_util::client::legacy::Error) -> Error {
+        if !e.is_connect() {
+            return Error::Transport(TransportError::new(
+                Sent::Maybe,
+                "the connection failed while sending the request or waiting for the answer",
+                Some(Box::new(e)),
+            ));
+        }
+        if is_timed_out(&e) {
+            return Error::Timeout(TimeoutError::new(Sent::No, self.connect_timeout, "connecting"));
+        }
+        Error::Transport(TransportError::new(Sent::No, "could not connect to WeChat Pay", Some(Box::new(e))))
+    }
+
     /// The default total time limit of a call.
     pub(crate) fn timeout(&self) -> Duration {
         self.timeout
@@ -175,19 +210,7 @@ impl Transport {
         let limit = deadline.saturating_duration_since(Instant::now());
         let started = Instant::now();
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| {
-                if !e.is_connect() {
-                    return Error::Transport(TransportError::new(
-                        Sent::Maybe,
-                        "the connection failed while sending the request or waiting for the answer",
-                        Some(Box::new(e)),
-                    ));
-                }
-                if is_timed_out(&e) {
-                    return Error::Timeout(TimeoutError::new(Sent::No, self.connect_timeout, "connecting"));
-                }
-                Error::Transport(TransportError::new(Sent::No, "could not connect to WeChat Pay", Some(Box::new(e))))
-            })?;
+            let response = self.client.request(request).await.map_err(|e| self.request_error(e))?;
             let (parts, body) = response.into_parts();
             let collected = Limited::new(body, self.max_body).collect().await.map_err(|e| {
                 let message = if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {

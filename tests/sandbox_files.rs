@@ -327,13 +327,13 @@ fn trade_bills_download_plain_and_gzip() {
         fetch_bill(&client, "v3/bill/tradebill", json!({"bill_date": "2024-11-24", "bill_type": "REFUND"}));
     assert!(refunds.text().expect("UTF-8").lines().nth(1).is_some_and(|l| l.contains("`REFUND,")));
 
-    // GZIP: the hash covers the gzip bytes as downloaded, which decode to the same CSV.
+    // GZIP: as WeChat Pay documents, the hash is of the original bill (decompressed), not the gzip bytes.
     let (gz_hash, _, gz) =
         fetch_bill(&client, "v3/bill/tradebill", json!({"bill_date": "2024-11-24", "tar_type": "GZIP"}));
     assert_eq!(gz.headers().get("content-type").map(|v| v.as_bytes()), Some(&b"application/x-gzip"[..]));
-    assert_eq!(sha1_hex(gz.body()), gz_hash);
     let inflated = gunzip_stored(gz.body());
-    assert_ne!(sha1_hex(&inflated), gz_hash, "not the digest of the decompressed bytes");
+    assert_eq!(sha1_hex(&inflated), gz_hash);
+    assert_ne!(sha1_hex(gz.body()), gz_hash, "not the digest of the compressed bytes");
     assert_eq!(inflated, csv.as_bytes());
 
     // Downloads are authenticated like any request.
@@ -389,8 +389,8 @@ fn fund_flow_bills() {
                 query["tar_type"] = json!("GZIP");
             }
             let (hash, _, file) = fetch_bill(&client, "v3/bill/fundflowbill", query);
-            assert_eq!(sha1_hex(file.body()), hash, "{account} {gzip}");
             let bytes = if gzip { gunzip_stored(file.body()) } else { file.body().to_vec() };
+            assert_eq!(sha1_hex(&bytes), hash, "{account} {gzip}: the digest of the original bill");
             let csv = String::from_utf8(bytes).expect("UTF-8");
             let lines: Vec<&str> = csv.lines().collect();
             assert!(lines[0].starts_with("记账时间,微信支付业务单号,资金流水单号,"), "{}", lines[0]);

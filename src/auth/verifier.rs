@@ -65,6 +65,11 @@ pub fn is_unsigned_download(method: &Method, path: &str) -> bool {
 
 const STATEMENT_PATHS: [&str; 2] = ["/hk/v3/statements", "/v3/global/statements"];
 
+/// Whether `path` is an overseas statement download, signed over `{"sha1":"<Wechatpay-Statement-Sha1>"}`.
+pub(crate) fn is_statement(path: &str) -> bool {
+    STATEMENT_PATHS.iter().any(|s| path.eq_ignore_ascii_case(s))
+}
+
 /// Verifies APIv3 responses: the four `Wechatpay-*` headers, the ±300 s clock window, the key id,
 /// and RSA-SHA256 over `TIMESTAMP\nNONCE\nBODY\n`.
 ///
@@ -113,7 +118,7 @@ impl Verifier {
         if candidates().any(|p| is_unsigned_download(method, p)) {
             return Ok(Verification::UnsignedDownload);
         }
-        if candidates().any(|p| STATEMENT_PATHS.iter().any(|s| p.eq_ignore_ascii_case(s))) {
+        if candidates().any(is_statement) {
             if let Some(sha1) = header(headers, "wechatpay-statement-sha1") {
                 let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());
                 let signed = format!("{{\"sha1\":\"{sha1}\"}}");

@@ -138,6 +138,21 @@ impl Chain {
         self.client.send_blocking(prepared)
     }
 
+    /// Streams one of WeChat Pay's file downloads (bills, transfer receipts, complaint images, fapiao
+    /// files, overseas statements) with `GET`, without buffering it: returns once the answer's head has
+    /// arrived; read the body from the [`Download`](crate::download::Download). Any other path is refused
+    /// before sending (use [`get`](Chain::get)).
+    pub fn download(&self, options: impl Into<Options>) -> Result<crate::download::Download, Error> {
+        let prepared = self.prepare(Method::GET, options)?;
+        self.client.download_blocking(prepared)
+    }
+
+    /// [`download`](Chain::download), async (any executor).
+    pub async fn download_async(&self, options: impl Into<Options>) -> Result<crate::download::Download, Error> {
+        let prepared = self.prepare(Method::GET, options)?;
+        self.client.download_async(prepared).await
+    }
+
     /// Sends the request with any method; the returned future resolves to the verified response.
     pub fn request_async(&self, method: Method, options: impl Into<Options>) -> ResponseFuture {
         match self.prepare(method, options) {

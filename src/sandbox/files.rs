@@ -58,8 +58,8 @@ struct Download {
 /// A file answer: sent unsigned, with its own content type.
 #[derive(Clone)]
 pub(crate) struct File {
-    bytes: Bytes,
-    content_type: &'static str,
+    pub(crate) bytes: Bytes,
+    pub(crate) content_type: &'static str,
 }
 
 /// What [`route`] answers: JSON (signed like every answer) or a file (unsigned).
@@ -100,11 +100,11 @@ pub(crate) fn route(state: &State, request: &Incoming<'_>, now: i64) -> Option<A
 }
 
 /// An unsigned file answer (`200`, no `Wechatpay-*` headers), as WeChat Pay sends bill files.
-pub(crate) fn unsigned(file: File) -> Response<Body> {
-    let mut response = Response::new(Full::new(file.bytes).map_err(|e| match e {}).boxed());
+pub(crate) fn unsigned(content_type: &'static str, bytes: Bytes) -> Response<Body> {
+    let mut response = Response::new(Full::new(bytes).map_err(|e| match e {}).boxed());
     let headers = response.headers_mut();
     headers.insert("server", HeaderValue::from_static("wechatpay-chain-sandbox"));
-    headers.insert("content-type", HeaderValue::from_static(file.content_type));
+    headers.insert("content-type", HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::try_from(format!("{}-0", super::random_alnum(40).to_ascii_uppercase())) {
         headers.insert("request-id", v);
     }
@@ -465,13 +465,14 @@ fn bill(state: &State, kind: Bill, query: &str, now: i64) -> Reply {
             Err(reply) => return reply,
         },
     };
+    // WeChat Pay's documentation: hash_value is the digest of the original bill ("原始账单（gzip需要解压缩）
+    // 的摘要值"), so for GZIP it is over the decompressed CSV, not the bytes downloaded.
+    let hash = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, csv.as_bytes()).as_ref());
     let file = if gzip {
         File { bytes: Bytes::from(gzip_stored(csv.as_bytes())), content_type: "application/x-gzip" }
     } else {
         File { bytes: Bytes::from(csv), content_type: "text/plain; charset=utf-8" }
     };
-    // The digest is over the bytes exactly as downloaded (the gzip file for GZIP).
-    let hash = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, &file.bytes).as_ref());
     let token = super::random_alnum(64);
     let origin = state.files.origin.get().map_or("http://127.0.0.1", String::as_str);
     let url = format!("{origin}/v3/billdownload/file?token={token}");

@@ -22,8 +22,8 @@
 //!   part; a multipart body without a readable `meta` part answers `401 SIGN_ERROR`, any other defect
 //!   (framing, meta fields, digest, extension, size) `400 PARAM_ERROR`. The same file gets the same `media_id`;
 //! * `GET v3/bill/tradebill` and `GET v3/bill/fundflowbill`: a small CSV bill for `bill_date` (not after today,
-//!   China Standard Time, by the sandbox clock), optionally `tar_type=GZIP`, with its SHA-1 (over the bytes as
-//!   downloaded) and a `download_url` valid for 30 s; `GET v3/billdownload/file?token=…` then answers the file
+//!   China Standard Time, by the sandbox clock), optionally `tar_type=GZIP`, with the SHA-1 of the original bill
+//!   (decompressed, as WeChat Pay documents) and a `download_url` valid for 30 s; `GET v3/billdownload/file?token=…` then answers the file
 //!   **unsigned** (authenticated request still required; unknown or expired tokens `404 RESOURCE_NOT_EXISTS`).
 //!
 //! Unknown paths answer 404, wrong methods 405.
@@ -698,6 +698,7 @@ struct Faults {
     wrong_serial: bool,
     stale_timestamp: bool,
     no_signature: bool,
+    corrupt: bool,
 }
 
 fn parse_faults(value: Option<&str>) -> Result<Faults, String> {
@@ -722,6 +723,7 @@ fn parse_faults(value: Option<&str>) -> Result<Faults, String> {
             None if item == "wrong-serial" => f.wrong_serial = true,
             None if item == "stale-timestamp" => f.stale_timestamp = true,
             None if item == "no-signature" => f.no_signature = true,
+            None if item == "corrupt" => f.corrupt = true,
             _ => return Err(format!("unknown sandbox fault `{item}`")),
         }
     }
@@ -848,7 +850,17 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox fault: reset"));
     }
     if let Some(file) = file {
-        return Ok(files::unsigned(file));
+        // Downloads are unsigned, so only the body faults apply.
+        let mut bytes = file.bytes.to_vec();
+        if faults.corrupt {
+            corrupt(&mut bytes);
+        }
+        let bytes = Bytes::from(bytes);
+        let mut response = files::unsigned(file.content_type, bytes.clone());
+        if faults.truncate {
+            truncate(&mut response, &bytes);
+        }
+        return Ok(response);
     }
     Ok(reply(&key, outcome.status, outcome.body, &faults, now))
 }
@@ -858,6 +870,39 @@ fn redact_signature(authorization: &str) -> String {
         Some(i) => format!("{}signature=\"<redacted>\"", &authorization[..i]),
         None => authorization.to_owned(),
     }
+}
+
+/// Flips one bit in the middle of `bytes` (the `corrupt` fault).
+fn corrupt(bytes: &mut [u8]) {
+    let middle = bytes.len() / 2;
+    if let Some(b) = bytes.get_mut(middle) {
+        *b ^= 0x01;
+    }
+}
+
+/// Sends the first half of `body`, gives it time to reach the client, then breaks the connection (the
+/// `truncate` fault). `Content-Length` announces the whole body.
+fn truncate(response: &mut Response<Body>, body: &Bytes) {
+    if body.len() < 2 {
+        return;
+    }
+    let half = body.slice(..body.len() / 2);
+    response.headers_mut().insert("content-length", HeaderValue::from(body.len()));
+    let frames = futures::stream::unfold(0u8, move |step| {
+        let half = half.clone();
+        async move {
+            let frame: Result<Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>> = match step {
+                0 => Ok(Frame::data(half)),
+                1 => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Err("sandbox fault: truncate".into())
+                }
+                _ => return None,
+            };
+            Some((frame, step + 1))
+        }
+    });
+    *response.body_mut() = StreamBody::new(frames).boxed();
 }
 
 fn reply(key: &SigningKey, status: u16, json: Option<serde_json::Value>, faults: &Faults, now: i64) -> Response<Body> {
@@ -894,25 +939,13 @@ fn reply(key: &SigningKey, status: u16, json: Option<serde_json::Value>, faults:
             }
         }
     }
-    if faults.truncate && body.len() > 1 {
-        let half = body.slice(..body.len() / 2);
-        headers.insert("content-length", HeaderValue::from(body.len()));
-        // Send the first half, give it time to reach the client, then break the connection.
-        let frames = futures::stream::unfold(0u8, move |step| {
-            let half = half.clone();
-            async move {
-                let frame: Result<Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>> = match step {
-                    0 => Ok(Frame::data(half)),
-                    1 => {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        Err("sandbox fault: truncate".into())
-                    }
-                    _ => return None,
-                };
-                Some((frame, step + 1))
-            }
-        });
-        *response.body_mut() = StreamBody::new(frames).boxed();
+    if faults.corrupt {
+        let mut bytes = body.to_vec();
+        corrupt(&mut bytes);
+        *response.body_mut() = Full::new(Bytes::from(bytes)).map_err(|e| match e {}).boxed();
+    }
+    if faults.truncate {
+        truncate(&mut response, &body);
     }
     response
 }

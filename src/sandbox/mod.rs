@@ -57,9 +57,10 @@
 //! # Faults
 //!
 //! Faults can be injected per request with the `X-Sandbox-Fault` header (which the SDK never sends
-//! by itself), comma-separated: `delay=MS`, `status=N[:CODE]`, `reset`, `truncate`, `bad-signature`,
+//! by itself), comma-separated: `delay=MS`, `status=N[:CODE]`, `reset`, `truncate` (half the body, then
+//! a broken connection), `corrupt` (one bit of the body flipped after signing), `bad-signature`,
 //! `wrong-serial`, `stale-timestamp`, `no-signature`. The signature faults apply to the key the sign mode
-//! chose.
+//! chose; file downloads, being unsigned, take `truncate`, `corrupt`, `delay`, `reset` and `status`.
 //!
 //! ```
 //! use serde_json::json;

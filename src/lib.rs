@@ -39,11 +39,13 @@ pub mod chain;
 mod client;
 pub mod crypto;
 pub mod error;
+pub mod frontend;
 pub mod notify;
 pub mod request;
 pub mod response;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod sensitive;
 pub mod transport;
 
 pub use chain::{Chain, ResponseFuture};
@@ -52,8 +54,10 @@ pub use client::{
     DEFAULT_TIMEOUT, SystemClock,
 };
 pub use error::{Error, Sent};
+pub use frontend::{AppPayParams, JsapiPayParams};
 pub use request::{Options, PreparedRequest};
 pub use response::{Response, Verification};
+pub use sensitive::SensitiveEncryptor;
 
 /// Re-exported so users can name `Method`, `StatusCode` and `HeaderMap` without another dependency.
 pub use http;

@@ -270,6 +270,15 @@ impl Client {
     pub(crate) fn send_async(&self, request: PreparedRequest) -> ResponseFuture {
         ResponseFuture::lazy(Box::pin(execute(Arc::clone(&self.inner), request)))
     }
+    /// The signer requests are signed with (front-end signatures use it too).
+    pub(crate) fn signer_ref(&self) -> &dyn Signer {
+        self.inner.signer.as_ref()
+    }
+
+    /// Now, in Unix seconds, by the client's clock.
+    pub(crate) fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
 }
 
 impl Inner {

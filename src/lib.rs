@@ -40,11 +40,13 @@ mod client;
 pub mod crypto;
 pub mod download;
 pub mod error;
+pub mod frontend;
 pub mod notify;
 pub mod request;
 pub mod response;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod sensitive;
 pub mod transport;
 
 pub use chain::{Chain, ResponseFuture};
@@ -53,8 +55,10 @@ pub use client::{
     DEFAULT_TIMEOUT, SystemClock,
 };
 pub use error::{Error, Sent};
+pub use frontend::{AppPayParams, JsapiPayParams};
 pub use request::{Options, PreparedRequest};
 pub use response::{Response, Verification};
+pub use sensitive::SensitiveEncryptor;
 
 /// Re-exported so users can name `Method`, `StatusCode` and `HeaderMap` without another dependency.
 pub use http;

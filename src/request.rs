@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 use crate::chain::template::{self, Template};
 use crate::client::Client;
 use crate::error::{Error, InputErrorKind};
+use crate::sensitive::SensitiveEncryptor;
 
 /// The `Accept` header sent by default (the same list wechatpay-php sends: JSON plus the file types
 /// of download endpoints).
@@ -68,6 +69,8 @@ pub struct Options {
     base_uri: Option<String>,
     timeout: Option<Duration>,
     invalid: Option<(InputErrorKind, String)>,
+    /// The key id set by [`Options::encrypted_with`]; any other `Wechatpay-Serial` is a conflict.
+    sensitive_serial: Option<String>,
 }
 
 impl fmt::Debug for Options {
@@ -329,6 +332,74 @@ impl Options {
         }
         self.push_header(header, values);
     }
+
+    /// Marks this request as carrying fields encrypted by `encryptor` and sends its key id in
+    /// `Wechatpay-Serial`, which tells WeChat Pay the key to decrypt them with. A different
+    /// `Wechatpay-Serial` header, or fields of another encryptor, make the request fail before sending
+    /// ([`InputErrorKind::ConflictingOptions`]), so the header and the ciphertexts cannot disagree.
+    ///
+    /// ```
+    /// use wechatpay_chain::Options;
+    /// use wechatpay_chain::sandbox::Sandbox;
+    ///
+    /// let sandbox = Sandbox::start()?;
+    /// let client = sandbox.client_builder().build()?;
+    /// let enc = client.sensitive_encryptor()?;
+    /// let options = Options::new()
+    ///     .json(&serde_json::json!({
+    ///         "appid": "wx8888888888888888", "type": "MERCHANT_ID", "account": "86693852",
+    ///         "name": enc.encrypt("海南某某有限公司")?, "relation_type": "SERVICE_PROVIDER",
+    ///     }))
+    ///     .encrypted_with(&enc);
+    /// let res = client.chain("v3/profitsharing/receivers/add").post(options)?;
+    /// assert_eq!(res.status(), 200);
+    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// ```
+    pub fn encrypted_with(mut self, encryptor: &SensitiveEncryptor) -> Self {
+        let id = encryptor.key_id();
+        if let Some(existing) = self.sensitive_serial.as_deref().filter(|existing| *existing != id) {
+            let message = format!(
+                "fields encrypted with two different keys (`{existing}` and `{id}`) in one request; WeChat Pay \
+                 decrypts every field with the one key named in Wechatpay-Serial: use one encryptor per request"
+            );
+            self.fail(InputErrorKind::ConflictingOptions, message);
+            return self;
+        }
+        match HeaderValue::from_str(id) {
+            Ok(value) => {
+                self.sensitive_serial = Some(id.to_owned());
+                self.push_header(HeaderName::from_static(WECHATPAY_SERIAL), vec![value]);
+            }
+            Err(_) => self.fail(
+                InputErrorKind::InvalidOption,
+                format!("the key id `{}` is not a valid header value", id.escape_debug()),
+            ),
+        }
+        self
+    }
+}
+
+/// The request header naming the WeChat Pay key (lowercase, as `http` stores names).
+const WECHATPAY_SERIAL: &str = "wechatpay-serial";
+
+/// With [`Options::encrypted_with`], every `Wechatpay-Serial` value must be the encryptor's key id.
+fn check_sensitive_serial(options: &Options) -> Result<(), Error> {
+    let Some(id) = options.sensitive_serial.as_deref() else { return Ok(()) };
+    let values = options.headers.iter().filter(|(name, _)| name == WECHATPAY_SERIAL).flat_map(|(_, v)| v);
+    for value in values {
+        if value.as_bytes() != id.as_bytes() {
+            return Err(input(
+                InputErrorKind::ConflictingOptions,
+                format!(
+                    "the `Wechatpay-Serial` header says `{}` but the sensitive fields were encrypted with key `{id}`; \
+                     WeChat Pay would fail to decrypt them. Drop the header (`encrypted_with` sets it) or encrypt \
+                     with the key you name",
+                    String::from_utf8_lossy(value.as_bytes())
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -507,6 +578,7 @@ pub(crate) fn prepare(
     if let Some((kind, message)) = options.invalid {
         return Err(input(kind, message));
     }
+    check_sensitive_serial(&options)?;
     if is_v2(template_text) {
         return Err(v2_unsupported(template_text));
     }

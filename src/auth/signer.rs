@@ -32,6 +32,14 @@ pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 pub trait Signer: Send + Sync + 'static {
     /// Returns the raw signature bytes (not base64) of `message`.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Box<dyn StdError + Send + Sync>>;
+
+    /// The merchant private key behind this signer, when it is held in this process. The client decrypts
+    /// sensitive fields with it ([`Client::decrypt_sensitive`](crate::Client::decrypt_sensitive)). The
+    /// default is `None`: an HSM, KMS or remote signer has no key to hand out, and such a client cannot
+    /// decrypt (decrypt with the service that holds the key instead).
+    fn private_key(&self) -> Option<&PrivateKey> {
+        None
+    }
 }
 
 /// The default [`Signer`]: ring's RSA with the merchant private key, parsed once.
@@ -55,6 +63,10 @@ impl RsaSigner {
 impl Signer for RsaSigner {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Box<dyn StdError + Send + Sync>> {
         self.key.sign_sha256(message).map_err(Into::into)
+    }
+
+    fn private_key(&self) -> Option<&PrivateKey> {
+        Some(&self.key)
     }
 }
 

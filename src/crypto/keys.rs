@@ -21,6 +21,7 @@ use ring::signature::{self, RsaKeyPair};
 use x509_cert::Certificate;
 use x509_cert::spki::SubjectPublicKeyInfoRef;
 
+use super::oaep::{self, OaepError, Sensitive};
 use super::pem;
 
 /// `rsaEncryption`, 1.2.840.113549.1.1.1.
@@ -34,9 +35,14 @@ struct RsaPublicKeyDer<'a> {
 }
 
 /// The merchant's RSA private key (`apiclient_key.pem`), parsed once. `Debug` never shows key material.
+///
+/// It is held twice: as a ring key pair (signing) and as an `rsa` key (RSA-OAEP decryption of sensitive
+/// fields, which ring cannot do), both parsed at load.
 #[derive(Clone)]
 pub struct PrivateKey {
     pair: Arc<RsaKeyPair>,
+    /// The same key for OAEP decryption, or why `rsa` refused it (signing still works then).
+    oaep: Result<Arc<rsa::PrivateKey>, String>,
 }
 
 impl fmt::Debug for PrivateKey {
@@ -69,7 +75,13 @@ impl PrivateKey {
             })?,
             other => return Err(other.not_private()),
         };
-        Ok(PrivateKey { pair: Arc::new(pair) })
+        let oaep = match material.kind {
+            Kind::Pkcs8Private => <rsa::PrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_der(&material.der)
+                .map_err(|e| e.to_string()),
+            _ => <rsa::PrivateKey as rsa::pkcs1::DecodeRsaPrivateKey>::from_pkcs1_der(&material.der)
+                .map_err(|e| e.to_string()),
+        };
+        Ok(PrivateKey { pair: Arc::new(pair), oaep: oaep.map(Arc::new) })
     }
 
     /// The matching public key as a PKCS#1 `RSAPublicKey` DER.
@@ -79,10 +91,15 @@ impl PrivateKey {
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
+        let der = self.public_key_der();
         PublicKey {
-            der: Arc::from(self.public_key_der()),
+            der: Arc::from(der),
             bits: self.pair.public().modulus_len() * 8,
             certificate: None,
+            oaep: match &self.oaep {
+                Ok(key) => Ok(Arc::new(key.to_public_key())),
+                Err(_) => rsa_public(der),
+            },
         }
     }
 
@@ -93,6 +110,24 @@ impl PrivateKey {
             .sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut out)
             .map_err(|_| "RSA signing failed (system random source unavailable?)".to_owned())?;
         Ok(out)
+    }
+
+    /// Decrypts a sensitive field WeChat Pay encrypted for the merchant: base64 RSA-OAEP with SHA-1,
+    /// MGF1-SHA-1 and an empty label (ASCII whitespace in the base64 is ignored). PKCS#1 v1.5 and
+    /// OAEP-SHA256 ciphertexts are refused with [`OaepError::Decryption`].
+    ///
+    /// ```
+    /// use wechatpay_chain::crypto::{PrivateKey, PublicKey};
+    /// let private = PrivateKey::load("file://tests/data/keys/merchant_apiclient_key.pem").unwrap();
+    /// let public = PublicKey::load("file://tests/data/keys/merchant_apiclient_cert.pem").unwrap();
+    /// let ciphertext = public.encrypt_oaep("张三").unwrap();
+    /// let name = private.decrypt_oaep(&ciphertext).unwrap();
+    /// assert_eq!(name.expose(), "张三");
+    /// assert_eq!(format!("{name:?}"), "Sensitive(<redacted, 6 bytes>)");
+    /// ```
+    pub fn decrypt_oaep(&self, ciphertext_base64: &str) -> Result<Sensitive, OaepError> {
+        let key = self.oaep.as_ref().map_err(|e| OaepError::Key(e.clone()))?;
+        oaep::decrypt(key, self.pair.public().modulus_len(), ciphertext_base64)
     }
 }
 
@@ -113,6 +148,8 @@ pub struct PublicKey {
     der: Arc<[u8]>,
     bits: usize,
     certificate: Option<CertificateInfo>,
+    /// The same key for OAEP encryption (ring cannot encrypt), or why `rsa` refused it.
+    oaep: Result<Arc<rsa::PublicKey>, String>,
 }
 
 impl fmt::Debug for PublicKey {
@@ -172,6 +209,26 @@ impl PublicKey {
             .verify(message, signature)
             .is_ok()
     }
+
+    /// Encrypts a sensitive field for WeChat Pay under this key: RSA-OAEP with SHA-1, MGF1-SHA-1 and an
+    /// empty label, base64. The ciphertext is random each time. At most
+    /// [`oaep_max_plaintext`](super::oaep_max_plaintext) bytes of UTF-8 (214 for a 2048-bit key).
+    ///
+    /// Send the id of this key in `Wechatpay-Serial` with the request; [`Client::sensitive_encryptor`]
+    /// keeps the two together.
+    ///
+    /// [`Client::sensitive_encryptor`]: crate::Client::sensitive_encryptor
+    ///
+    /// ```
+    /// use wechatpay_chain::crypto::{OaepError, PublicKey};
+    /// let key = PublicKey::load("file://tests/data/keys/wechatpay_public_key.pem").unwrap();
+    /// assert_eq!(key.encrypt_oaep("张三").unwrap().len(), 344); // 256 bytes, base64
+    /// assert!(matches!(key.encrypt_oaep(&"a".repeat(215)), Err(OaepError::TooLong { max: 214, .. })));
+    /// ```
+    pub fn encrypt_oaep(&self, plaintext: &str) -> Result<String, OaepError> {
+        let key = self.oaep.as_ref().map_err(|e| OaepError::Key(e.clone()))?;
+        oaep::encrypt(key, self.bits, plaintext.as_bytes())
+    }
 }
 
 fn from_certificate(der_bytes: &[u8]) -> Result<PublicKey, String> {
@@ -220,7 +277,14 @@ fn from_rsa_der(der_bytes: &[u8], info: Option<CertificateInfo>) -> Result<Publi
     if key.public_exponent.as_bytes().is_empty() {
         return Err("the RSA public exponent is zero".to_owned());
     }
-    Ok(PublicKey { der: Arc::from(der_bytes), bits, certificate: info })
+    Ok(PublicKey { der: Arc::from(der_bytes), bits, certificate: info, oaep: rsa_public(der_bytes) })
+}
+
+/// The PKCS#1 `RSAPublicKey` DER as an `rsa` key, for OAEP encryption.
+fn rsa_public(der_bytes: &[u8]) -> Result<Arc<rsa::PublicKey>, String> {
+    <rsa::PublicKey as rsa::pkcs1::DecodeRsaPublicKey>::from_pkcs1_der(der_bytes)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -14,6 +14,8 @@
 //!   ID-card number encrypted with RSA-OAEP/SHA-1 under the merchant's public key, `credential_type` 1);
 //! * `GET|POST|PUT|DELETE v3/merchant-service/complaint-notifications`;
 //! * `PATCH v3/marketing/busifavor/stocks/{stock_id}/budget`;
+//! * `POST v3/profitsharing/receivers/add`: `name` encrypted with RSA-OAEP/SHA-1 under the key the request's
+//!   `Wechatpay-Serial` names (public key or platform certificate); `400 PARAM_ERROR` when it does not decrypt;
 //! * `GET v3/certificates`: the unexpired platform certificates, each encrypted with AES-256-GCM under the
 //!   APIv3 key with associated data `certificate`; `404 RESOURCE_NOT_EXISTS` in public-key mode;
 //! * `POST v3/merchant/media/upload` (jpg, jpeg, png, bmp; ≤ 2 MiB) and `POST v3/merchant/media/video_upload`
@@ -114,6 +116,7 @@ mod files;
 mod keys;
 mod notify;
 mod pay;
+mod profitsharing;
 mod realname;
 mod routes;
 
@@ -368,6 +371,7 @@ impl SandboxBuilder {
             merchant_key: keys.merchant.private.to_public_key(),
             mode: self.mode,
             public,
+            public_key_pair: keys.public_key.clone(),
             platforms: Mutex::new(vec![first_platform]),
             apiv3_key: keys.apiv3_key.clone(),
             clock,
@@ -527,6 +531,8 @@ struct State {
     mode: SignMode,
     /// The WeChat Pay public key.
     public: SigningKey,
+    /// The WeChat Pay public key's pair (its private key decrypts sensitive fields sent to it).
+    public_key_pair: KeyPair,
     /// Every platform certificate ever held, in the order added (expired ones included).
     platforms: Mutex<Vec<Platform>>,
     apiv3_key: String,
@@ -827,7 +833,8 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
             let content_type = header("content-type");
             // The request rules and payments first, then media and bills, then the other endpoints.
             let request = files::Incoming { method: &method, path, query, content_type, body: &body };
-            match pay::handle(&state, content_type, &method, path, query, &body, now) {
+            let sensitive = || profitsharing::route(&state, &method, path, header("wechatpay-serial"), &body);
+            match pay::handle(&state, content_type, &method, path, query, &body, now).or_else(sensitive) {
                 Some(outcome) => outcome,
                 None => match files::route(&state, &request, now) {
                     Some(files::Answer::Json(reply)) => reply,

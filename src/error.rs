@@ -63,6 +63,10 @@ pub enum Error {
     /// An incoming notification (回调通知) was rejected: answer WeChat Pay with a failure status.
     #[error("{0}")]
     Notification(Box<NotificationError>),
+    /// A sensitive field (敏感信息) could not be decrypted (or encrypted): a local operation, no request is
+    /// involved.
+    #[error("sensitive field: {0}")]
+    Sensitive(crate::crypto::OaepError),
     /// A download's bytes do not match their digest, did not decompress, or could not be written out.
     /// What was read or written must be discarded.
     #[error("{0}")]
@@ -82,6 +86,7 @@ impl Error {
             // A notification is received, not sent.
             Error::Notification(_) => Sent::No,
             Error::Download(_) => Sent::Yes,
+            Error::Sensitive(_) => Sent::No,
         }
     }
 

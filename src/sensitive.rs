@@ -40,7 +40,7 @@ use std::fmt;
 
 use crate::client::Client;
 use crate::crypto::{OaepError, PublicKey};
-use crate::error::{DecodeError, Error, InputErrorKind};
+use crate::error::{Error, InputErrorKind};
 
 pub use crate::crypto::Sensitive;
 
@@ -126,7 +126,7 @@ impl Client {
     /// Decrypts a sensitive field WeChat Pay encrypted for the merchant (e.g. `real_name_info.real_name`)
     /// with the merchant private key. The result never shows its content in `Debug` or `Display`.
     ///
-    /// A ciphertext that does not decrypt is an [`Error::Decode`] that says why (WeChat Pay uses RSA-OAEP
+    /// A ciphertext that does not decrypt is an [`Error::Sensitive`] that says why (WeChat Pay uses RSA-OAEP
     /// with SHA-1; PKCS#1 v1.5, OAEP-SHA256 and ciphertexts for another key are refused). A client built
     /// with a custom [`Signer`](crate::auth::Signer) that holds no private key gets a configuration error.
     pub fn decrypt_sensitive(&self, ciphertext_base64: &str) -> Result<Sensitive, Error> {
@@ -140,7 +140,7 @@ impl Client {
         };
         key.decrypt_oaep(ciphertext_base64).map_err(|e| match e {
             OaepError::Key(_) => Error::config("private_key", format!("decrypting a sensitive field: {e}")),
-            other => Error::Decode(DecodeError::new(format!("the sensitive field cannot be decrypted: {other}"), None)),
+            other => Error::Sensitive(other),
         })
     }
 }

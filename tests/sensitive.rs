@@ -140,12 +140,14 @@ fn real_name_answer_decrypts() {
     assert_eq!(format!("{number:?}"), "Sensitive(<redacted, 18 bytes>)");
     assert_eq!(number.clone().into_inner(), number.expose());
 
-    // A field encrypted for another key, or not OAEP at all, is a decode error that says why.
+    // A field encrypted for another key, or not OAEP at all, is a sensitive-field error that says why;
+    // nothing was sent.
     let foreign = client.sensitive_encryptor().unwrap().encrypt("张三").unwrap();
     let err = client.decrypt_sensitive(&foreign).unwrap_err();
-    assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    assert!(matches!(err, Error::Sensitive(_)), "{err:?}");
+    assert_eq!(err.sent(), wechatpay_chain::Sent::No);
     assert!(err.to_string().contains("OAEP (SHA-1"), "{err}");
-    assert!(matches!(client.decrypt_sensitive("%%%"), Err(Error::Decode(_))));
+    assert!(matches!(client.decrypt_sensitive("%%%"), Err(Error::Sensitive(_))));
 }
 
 struct Remote(PrivateKey);

@@ -39,6 +39,7 @@ pub mod chain;
 mod client;
 pub mod crypto;
 pub mod error;
+pub mod media;
 pub mod notify;
 pub mod request;
 pub mod response;
@@ -52,6 +53,7 @@ pub use client::{
     DEFAULT_TIMEOUT, SystemClock,
 };
 pub use error::{Error, Sent};
+pub use media::Media;
 pub use request::{Options, PreparedRequest};
 pub use response::{Response, Verification};
 

@@ -324,7 +324,7 @@ impl Inner {
             request.request_target(),
             timestamp,
             nonce,
-            request.body(),
+            request.signed_body(),
         )
     }
 }

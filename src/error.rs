@@ -187,6 +187,9 @@ pub enum InputErrorKind {
     Url,
     /// The request is for something this SDK version does not do (APIv2 XML endpoints).
     Unsupported,
+    /// A media upload was refused before sending: file too large, extension not allowed, empty or
+    /// unreadable file, or an endpoint or method that takes no upload (see [`media`](crate::media)).
+    Media,
 }
 
 /// Invalid chain, template or options. Nothing was sent.

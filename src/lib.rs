@@ -41,6 +41,7 @@ pub mod crypto;
 pub mod download;
 pub mod error;
 pub mod frontend;
+pub mod media;
 pub mod notify;
 pub mod request;
 pub mod response;
@@ -56,6 +57,7 @@ pub use client::{
 };
 pub use error::{Error, Sent};
 pub use frontend::{AppPayParams, JsapiPayParams};
+pub use media::Media;
 pub use request::{Options, PreparedRequest};
 pub use response::{Response, Verification};
 pub use sensitive::SensitiveEncryptor;

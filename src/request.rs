@@ -13,6 +13,9 @@
 //! | `headers` | extra or replacement headers (`Wechatpay-Serial`, `Accept`, …) |
 //! | `base_uri` | per-request base, e.g. `https://api2.mch.weixin.qq.com/` |
 //! | `timeout` | per-request total time limit in seconds |
+//!
+//! A media upload is typed only, [`Options::media`] (a file is not JSON); it combines with options from
+//! JSON: `Options::from(json!({…})).media(media)`.
 
 use std::fmt;
 use std::time::Duration;
@@ -26,6 +29,7 @@ use serde_json::{Map, Value};
 use crate::chain::template::{self, Template};
 use crate::client::Client;
 use crate::error::{Error, InputErrorKind};
+use crate::media::Media;
 use crate::sensitive::SensitiveEncryptor;
 
 /// The `Accept` header sent by default (the same list wechatpay-php sends: JSON plus the file types
@@ -45,6 +49,8 @@ enum Query {
 enum Body {
     Json(Bytes),
     Raw(Bytes),
+    /// A `multipart/form-data` media upload with its `Content-Type` (boundary included).
+    Multipart(HeaderValue, Bytes),
 }
 
 /// Request options: template variables, query, body, headers, base URI, timeout.
@@ -65,6 +71,7 @@ pub struct Options {
     vars: Map<String, Value>,
     query: Option<Query>,
     body: Option<Body>,
+    media: Option<Media>,
     headers: Vec<(HeaderName, Vec<HeaderValue>)>,
     base_uri: Option<String>,
     timeout: Option<Duration>,
@@ -79,7 +86,11 @@ impl fmt::Debug for Options {
         let body = match &self.body {
             None => "none".to_owned(),
             Some(Body::Json(b)) => format!("json, {} bytes", b.len()),
-            Some(Body::Raw(b)) => format!("raw, {} bytes", b.len()),
+            Some(Body::Raw(b) | Body::Multipart(_, b)) => format!("raw, {} bytes", b.len()),
+        };
+        let body = match &self.media {
+            Some(media) => format!("media, {} bytes", media.len()),
+            None => body,
         };
         f.debug_struct("Options")
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
@@ -164,8 +175,34 @@ impl Options {
         self
     }
 
+    /// Uploads `media` as `multipart/form-data` (see [`crate::media`]); the signature covers its `meta` JSON.
+    /// Use it with `post` on an upload endpoint; it cannot be combined with `json` or `body`.
+    ///
+    /// ```
+    /// use wechatpay_chain::{Media, Options};
+    /// let media = Media::from_bytes("logo.png", b"\x89PNG\r\n\x1a\n".to_vec())?;
+    /// let options = Options::new().media(media);
+    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// ```
+    pub fn media(mut self, media: Media) -> Self {
+        if self.body.is_some() || self.media.is_some() {
+            self.fail(
+                InputErrorKind::ConflictingOptions,
+                "a media upload is the whole body; it cannot be combined with `json`, `body` or another media"
+                    .to_owned(),
+            );
+        }
+        self.media = Some(media);
+        self
+    }
+
     fn set_body(&mut self, body: Body) {
-        if self.body.is_some() {
+        if self.media.is_some() {
+            self.fail(
+                InputErrorKind::ConflictingOptions,
+                "a media upload is the whole body; it cannot be combined with `json` or `body`".to_owned(),
+            );
+        } else if self.body.is_some() {
             self.fail(InputErrorKind::ConflictingOptions, "both `json` and `body` were given; use one".to_owned());
         }
         self.body = Some(body);
@@ -438,6 +475,8 @@ pub struct PreparedRequest {
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+    /// The bytes the signature covers when they are not the body (a media upload's `meta` JSON).
+    pub(crate) signed_body: Option<Bytes>,
     /// The URL path without the base URI's path prefix, when there was one.
     pub(crate) unprefixed_path: Option<String>,
     pub(crate) timeout: Option<Duration>,
@@ -450,6 +489,7 @@ impl fmt::Debug for PreparedRequest {
             .field("uri", &self.uri)
             .field("headers", &self.headers.keys().map(|k| k.as_str()).collect::<Vec<_>>())
             .field("body_len", &self.body.len())
+            .field("signed_body_len", &self.signed_body.as_ref().map(Bytes::len))
             .finish()
     }
 }
@@ -475,14 +515,21 @@ impl PreparedRequest {
         &self.headers
     }
 
-    /// The body bytes that will be signed and sent.
+    /// The body bytes that will be sent (and signed, except for media uploads: see
+    /// [`signed_body`](PreparedRequest::signed_body)).
     pub fn body(&self) -> &Bytes {
         &self.body
     }
 
+    /// The bytes the signature covers: the body, or for a media upload its `meta` JSON (WeChat Pay signs
+    /// uploads over the meta, not the multipart body).
+    pub fn signed_body(&self) -> &Bytes {
+        self.signed_body.as_ref().unwrap_or(&self.body)
+    }
+
     /// The message the signature covers at `timestamp` with `nonce`.
     pub fn sign_message(&self, timestamp: i64, nonce: &str) -> Vec<u8> {
-        crate::auth::sign_message(self.method.as_str(), self.request_target(), timestamp, nonce, &self.body)
+        crate::auth::sign_message(self.method.as_str(), self.request_target(), timestamp, nonce, self.signed_body())
     }
 }
 
@@ -629,8 +676,23 @@ pub(crate) fn prepare(
     let uri: Uri =
         url.parse().map_err(|e| input(InputErrorKind::Url, format!("the request URL `{url}` is invalid ({e})")))?;
 
-    let (headers, body) = headers_and_body(client, options.body, options.headers);
-    Ok(PreparedRequest { method, uri, headers, body, unprefixed_path, timeout: options.timeout })
+    let (body, signed_body) = match &options.media {
+        Some(media) => {
+            if options.headers.iter().any(|(name, _)| name == CONTENT_TYPE) {
+                return Err(input(
+                    InputErrorKind::ConflictingOptions,
+                    "a media upload sets its own `Content-Type` (multipart/form-data with its boundary); \
+                     remove the `Content-Type` header",
+                ));
+            }
+            let path = unprefixed_path.as_deref().unwrap_or(uri.path());
+            let upload = crate::media::upload(media, &method, path)?;
+            (Some(Body::Multipart(upload.content_type, upload.body)), Some(upload.signed))
+        }
+        None => (options.body, None),
+    };
+    let (headers, body) = headers_and_body(client, body, options.headers);
+    Ok(PreparedRequest { method, uri, headers, body, signed_body, unprefixed_path, timeout: options.timeout })
 }
 
 /// Every option key must be a template variable, and no template variable may be named like an option.
@@ -639,6 +701,7 @@ fn check_variables(parsed: &Template<'_>, vars: &Map<String, Value>, template_te
         if !parsed.variables().any(|v| v == name) {
             let hint = match name.as_str() {
                 "xml" | "nonceless" | "security" => " (an APIv2 option; APIv2 is not supported by this version)",
+                "media" => " (uploads are typed: `Options::from(json!({…})).media(Media::from_path(…)?)`)",
                 "http_errors" | "verify" | "handler" | "sink" | "stream" | "debug" | "proxy" | "connect_timeout"
                 | "allow_redirects" => " (a Guzzle option with no equivalent here)",
                 _ => "",
@@ -716,6 +779,10 @@ fn headers_and_body(
         }
         Some(Body::Raw(b)) => {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+            b
+        }
+        Some(Body::Multipart(content_type, b)) => {
+            headers.insert(CONTENT_TYPE, content_type);
             b
         }
         None => Bytes::new(),

@@ -151,7 +151,14 @@ impl Download {
         let (sender, chunks) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);
         crate::transport::spawn_detached(async move {
             loop {
-                let frame = match tokio::time::timeout(idle, body.frame()).await {
+                // A dropped reader closes the channel: stop at once, which closes the connection.
+                let closed = std::pin::pin!(sender.closed());
+                let frame = std::pin::pin!(tokio::time::timeout(idle, body.frame()));
+                let next = match futures::future::select(closed, frame).await {
+                    futures::future::Either::Left(_) => return,
+                    futures::future::Either::Right((next, _)) => next,
+                };
+                let frame = match next {
                     Err(_) => Err(Error::Timeout(TimeoutError::new(
                         Sent::Yes,
                         idle,

@@ -57,7 +57,7 @@ pub struct CredentialArgs {
     /// A file holding the APIv3 key; must be mode 600 [env: WECHATPAY_APIV3_KEY, the key itself].
     #[arg(long, global = true, value_name = "PATH")]
     pub apiv3_key_file: Option<String>,
-    /// Base URI, e.g. https://api2.mch.weixin.qq.com/ [env: WECHATPAY_BASE_URI].
+    /// Base URI, e.g. `https://api2.mch.weixin.qq.com/` [env: WECHATPAY_BASE_URI].
     #[arg(long, global = true, value_name = "URL")]
     pub base_uri: Option<String>,
 }
@@ -144,7 +144,7 @@ pub struct DownloadArgs {
 #[derive(Debug, Subcommand)]
 pub enum CertificatesCommand {
     /// Download, decrypt (APIv3 key) and check the platform certificates; save them as
-    /// wechatpay_<serial>.pem.
+    /// `wechatpay_<serial>.pem`.
     Download {
         /// The directory to save into (default: the current directory).
         #[arg(long, short, value_name = "DIR")]

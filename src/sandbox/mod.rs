@@ -116,6 +116,7 @@ mod files;
 mod keys;
 mod notify;
 mod pay;
+pub mod process;
 mod profitsharing;
 mod realname;
 mod routes;

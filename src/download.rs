@@ -1,6 +1,6 @@
 //! Streaming downloads of WeChat Pay's files: bills, transfer receipts, complaint images, fapiao files,
 //! overseas statements. The body is never buffered whole: it arrives in chunks, as a blocking
-//! [`Read`](std::io::Read) or an async [`Stream`](futures::Stream), with an optional digest check that
+//! [`Read`](std::io::Read) or an async [`Stream`], with an optional digest check that
 //! fails the read at the end when the bytes do not match. A broken connection is an error, never an
 //! early end of file: partial data is never presented as complete.
 //!

@@ -19,6 +19,8 @@
 //! 5. Placeholder children (`{face_sid}`) are reached with `.param("face_sid")`; siblings with different
 //!    placeholder names share one node.
 
+mod endpoint;
+
 use proc_macro::TokenStream;
 use proc_macro2::{Ident, Span, TokenStream as TokenStream2};
 use quote::quote;
@@ -507,4 +509,28 @@ pub fn catalog_reachability(input: TokenStream) -> TokenStream {
         ::std::vec![#(#entries),*]
     })
     .into()
+}
+
+/// Implements `wechatpay_chain::typed::Endpoint` for a request struct.
+///
+/// ```ignore
+/// #[derive(Endpoint)]
+/// #[endpoint(method = "GET", path = "v3/facemch/users/{face_sid}", response = FaceUser)]
+/// struct QueryFaceUser {
+///     #[param] face_sid: String,
+///     #[query] appid: String,
+///     #[query] sub_mchid: Option<String>, // `None` is left out
+/// }
+/// ```
+///
+/// Every field is marked with exactly one of `#[param]` (a `{name}` variable of the template), `#[query]`
+/// (a query parameter, in field order) or `#[body]` (a member of the JSON body object); the wire name is
+/// the field name. `None` (anything that serializes to `null`) is omitted from the query and the body.
+/// Every template variable needs a `#[param]` field and every `#[param]` field a template variable; the
+/// method is one of `GET`, `POST`, `PUT`, `PATCH`, `DELETE`. Templates name variables as `{x}` here.
+/// (`#[param]` rather than `#[path]`: `path` is a built-in attribute and cannot be a derive helper.)
+#[proc_macro_derive(Endpoint, attributes(endpoint, param, query, body))]
+pub fn derive_endpoint(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    endpoint::expand(input).unwrap_or_else(syn::Error::into_compile_error).into()
 }

@@ -32,6 +32,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// `#[derive(Endpoint)]` names `::wechatpay_chain::…`; this makes that path work inside the crate too.
+#[cfg(feature = "typed")]
+extern crate self as wechatpay_chain;
+
 pub mod auth;
 pub mod catalog;
 pub mod certificates;
@@ -49,6 +53,8 @@ pub mod response;
 pub mod sandbox;
 pub mod sensitive;
 pub mod transport;
+#[cfg(feature = "typed")]
+pub mod typed;
 
 pub use chain::{Chain, ResponseFuture};
 pub use client::{

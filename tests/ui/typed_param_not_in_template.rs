@@ -1,0 +1,12 @@
+use wechatpay_chain::typed::Endpoint;
+
+#[derive(Endpoint)]
+#[endpoint(method = "GET", path = "v3/facemch/users/{face_sid}", response = serde_json::Value)]
+struct Query {
+    #[param]
+    face_sid: String,
+    #[param]
+    out_trade_no: String,
+}
+
+fn main() {}

@@ -30,7 +30,7 @@
 //!     "query": {"info_type": "ASK_REAL_NAME", "appid": "wx2b029c08a6233333"},
 //! }))?;
 //! let info = &user.json()?["real_name_info"];
-//! let name = client.decrypt_sensitive(info["real_name"].as_str().unwrap_or_default())?;
+//! let name = client.decrypt_sensitive(info["encrypted_real_name"].as_str().unwrap_or_default())?;
 //! assert!(format!("{name:?}").starts_with("Sensitive(<redacted"));
 //! assert!(!name.expose().is_empty());
 //! # Ok::<(), wechatpay_chain::Error>(())
@@ -123,7 +123,7 @@ impl Client {
         Ok(SensitiveEncryptor { key_id, key })
     }
 
-    /// Decrypts a sensitive field WeChat Pay encrypted for the merchant (e.g. `real_name_info.real_name`)
+    /// Decrypts a sensitive field WeChat Pay encrypted for the merchant (e.g. `real_name_info.encrypted_real_name`)
     /// with the merchant private key. The result never shows its content in `Debug` or `Display`.
     ///
     /// A ciphertext that does not decrypt is an [`Error::Sensitive`] that says why (WeChat Pay uses RSA-OAEP

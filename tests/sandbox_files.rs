@@ -438,16 +438,16 @@ fn real_name_fields_are_encrypted_for_the_merchant() {
     let info = &doc["real_name_info"];
     assert!(info["credential_type"].is_u64(), "an integer, not a string: {info}");
     assert_eq!(info["credential_type"], 1);
-    let (name, number) = (decrypt(&info["real_name"]), decrypt(&info["credential_no"]));
+    let (name, number) = (decrypt(&info["encrypted_real_name"]), decrypt(&info["encrypted_credential_id"]));
     assert!(!name.is_empty() && !name.is_ascii(), "{name}");
     assert_eq!(number.len(), 18);
     assert!(number[..17].bytes().all(|b| b.is_ascii_digit()), "{number}");
 
     // Stable per face_sid (OAEP is randomized, so the ciphertexts differ).
     let again = ask("ASK_REAL_NAME", "aabbccdd12345");
-    assert_ne!(again["real_name_info"]["real_name"], info["real_name"]);
-    assert_eq!(decrypt(&again["real_name_info"]["real_name"]), name);
-    assert_eq!(decrypt(&again["real_name_info"]["credential_no"]), number);
+    assert_ne!(again["real_name_info"]["encrypted_real_name"], info["encrypted_real_name"]);
+    assert_eq!(decrypt(&again["real_name_info"]["encrypted_real_name"]), name);
+    assert_eq!(decrypt(&again["real_name_info"]["encrypted_credential_id"]), number);
     let other = ask("ASK_REAL_NAME", "another-face-sid");
-    assert_ne!(decrypt(&other["real_name_info"]["credential_no"]), number);
+    assert_ne!(decrypt(&other["real_name_info"]["encrypted_credential_id"]), number);
 }

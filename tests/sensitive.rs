@@ -128,8 +128,8 @@ fn real_name_answer_decrypts() {
         }))
         .unwrap();
     let info = &res.json().unwrap()["real_name_info"];
-    let name = client.decrypt_sensitive(info["real_name"].as_str().unwrap()).unwrap();
-    let number = client.decrypt_sensitive(info["credential_no"].as_str().unwrap()).unwrap();
+    let name = client.decrypt_sensitive(info["encrypted_real_name"].as_str().unwrap()).unwrap();
+    let number = client.decrypt_sensitive(info["encrypted_credential_id"].as_str().unwrap()).unwrap();
     assert!(["张三", "李四", "王五", "赵六", "陈小明", "刘晓红"].contains(&name.expose()));
     assert_eq!(number.len(), 18);
     assert!(number.expose().starts_with("110101"));

@@ -83,7 +83,7 @@ fn real_name_decrypts_to_stable_values_and_debug_redacts() {
     let (first, second) = (ask(), ask());
     assert_signed(&first);
     let (a, b) = (first.real_name_info.as_ref().unwrap(), second.real_name_info.as_ref().unwrap());
-    assert_ne!(a.real_name, b.real_name, "OAEP ciphertexts are randomized");
+    assert_ne!(a.encrypted_real_name, b.encrypted_real_name, "OAEP ciphertexts are randomized");
     let (a, b) = (a.decrypt(&client).unwrap(), b.decrypt(&client).unwrap());
     assert_eq!(a.real_name.expose(), b.real_name.expose());
     assert_eq!(a.credential_id.expose(), b.credential_id.expose());
@@ -98,7 +98,9 @@ fn real_name_decrypts_to_stable_values_and_debug_redacts() {
     assert!(!debug.contains(number), "{debug}");
     assert!(debug.contains("redacted"), "{debug}");
     // The ciphertexts stay out of Debug too.
-    assert!(!format!("{:?}", first.real_name_info).contains(&first.real_name_info.as_ref().unwrap().real_name));
+    assert!(
+        !format!("{:?}", first.real_name_info).contains(&first.real_name_info.as_ref().unwrap().encrypted_real_name)
+    );
 
     // Another client (other merchant key) cannot decrypt.
     let other = Sandbox::start().unwrap().client_builder().build().unwrap();
@@ -122,7 +124,7 @@ fn face_user_round_trips_through_serde() {
 
 #[test]
 fn credential_types_never_break_deserialization() {
-    let info = |t: i64| json!({"real_name": "x", "credential_type": t, "credential_no": "y"});
+    let info = |t: i64| json!({"encrypted_real_name": "x", "credential_type": t, "encrypted_credential_id": "y"});
     let id: RealNameInfo = serde_json::from_value(info(1)).unwrap();
     assert_eq!(id.credential_type, CredentialType::IdCard);
     for t in [2, 11, 99, -1] {

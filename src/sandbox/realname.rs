@@ -15,7 +15,7 @@ const ID_CARD: u8 = 1;
 
 const NAMES: &[&str] = &["张三", "李四", "王五", "赵六", "陈小明", "刘晓红"];
 
-/// `{"real_name":…,"credential_type":1,"credential_no":…}` for `face_sid`, encrypted under `merchant_key`.
+/// `{"encrypted_real_name":…,"credential_type":1,"encrypted_credential_id":…}` for `face_sid`, encrypted under `merchant_key`.
 pub(crate) fn real_name_info(face_sid: &str, merchant_key: &rsa::PublicKey) -> Result<Value, String> {
     let (name, number) = identity(face_sid);
     let seal = |plain: &str| {
@@ -24,7 +24,9 @@ pub(crate) fn real_name_info(face_sid: &str, merchant_key: &rsa::PublicKey) -> R
             .map(|c| STANDARD.encode(c))
             .map_err(|e| format!("RSA-OAEP encryption failed: {e}"))
     };
-    Ok(json!({"real_name": seal(name)?, "credential_type": ID_CARD, "credential_no": seal(&number)?}))
+    Ok(
+        json!({"encrypted_real_name": seal(name)?, "credential_type": ID_CARD, "encrypted_credential_id": seal(&number)?}),
+    )
 }
 
 /// The made-up name and resident ID number of `face_sid`.

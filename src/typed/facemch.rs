@@ -85,23 +85,23 @@ pub struct FaceUser {
 /// merchant and base64-encoded. `Debug` shows only the ciphertext lengths.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RealNameInfo {
-    /// The encrypted name. (`encrypted_real_name` is accepted too, the name some third-party references
-    /// give this field.)
-    #[serde(alias = "encrypted_real_name")]
-    pub real_name: String,
+    /// The encrypted name.
+    pub encrypted_real_name: String,
     /// The kind of credential.
     pub credential_type: CredentialType,
-    /// The encrypted credential number. (`encrypted_credential_id` is accepted too.)
-    #[serde(alias = "encrypted_credential_id")]
-    pub credential_no: String,
+    /// The encrypted credential number.
+    pub encrypted_credential_id: String,
 }
 
 impl fmt::Debug for RealNameInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RealNameInfo")
-            .field("real_name", &format_args!("<ciphertext, {} bytes>", self.real_name.len()))
+            .field("encrypted_real_name", &format_args!("<ciphertext, {} bytes>", self.encrypted_real_name.len()))
             .field("credential_type", &self.credential_type)
-            .field("credential_no", &format_args!("<ciphertext, {} bytes>", self.credential_no.len()))
+            .field(
+                "encrypted_credential_id",
+                &format_args!("<ciphertext, {} bytes>", self.encrypted_credential_id.len()),
+            )
             .finish()
     }
 }
@@ -111,9 +111,9 @@ impl RealNameInfo {
     /// [`Client::decrypt_sensitive`] for the errors).
     pub fn decrypt(&self, client: &Client) -> Result<RealName, Error> {
         Ok(RealName {
-            real_name: client.decrypt_sensitive(&self.real_name)?,
+            real_name: client.decrypt_sensitive(&self.encrypted_real_name)?,
             credential_type: self.credential_type,
-            credential_id: client.decrypt_sensitive(&self.credential_no)?,
+            credential_id: client.decrypt_sensitive(&self.encrypted_credential_id)?,
         })
     }
 }

@@ -55,6 +55,7 @@ pub mod sensitive;
 pub mod transport;
 #[cfg(feature = "typed")]
 pub mod typed;
+pub mod v2;
 
 pub use chain::{Chain, ResponseFuture};
 pub use client::{

@@ -1,0 +1,524 @@
+//! The XML of APIv2: a writer with the PHP SDK's `Transformer::toXml` layout and a parser in the
+//! shape of its `Transformer::toArray`, both over `serde_json` maps.
+//!
+//! ```
+//! use serde_json::json;
+//! use wechatpay_chain::v2::xml;
+//!
+//! let fields = json!({"mch_id": "1900000001", "body": "a<b", "note": "x]]>y"});
+//! let text = xml::to_xml(fields.as_object().unwrap())?;
+//! assert_eq!(
+//!     text,
+//!     "<xml><mch_id>1900000001</mch_id><body><![CDATA[a<b]]></body>\
+//!      <note><![CDATA[x]]]]><![CDATA[>y]]></note></xml>"
+//! );
+//! assert_eq!(xml::parse(text.as_bytes())?, *fields.as_object().unwrap());
+//! # Ok::<(), wechatpay_chain::v2::XmlError>(())
+//! ```
+//!
+//! **Writing** ([`to_xml`]): an `<xml>` root, no declaration, no whitespace. A key becomes the element
+//! name if it is a valid name by the PHP rule (`^[\pL_][\pL0-9._:-]*$`, which also keeps it a valid
+//! XML name), otherwise `item`; list elements are `<item>`s; nested maps nest; an empty list or map is
+//! `<k/>`. Scalars are PHP string casts: `true` → `1`, `false`/`null`/`""` → `<k></k>`, numbers as PHP
+//! prints them (`0`, `1.5`, `1.0E+20`). Text with any of `<` `>` `&` `"` is written as CDATA, other
+//! text literally (`'` included). Unlike PHP the output is always well-formed XML:
+//! - `]]>` inside CDATA is split across two sections (`<![CDATA[x]]]]><![CDATA[>y]]>`); PHP writes it
+//!   verbatim, which ends the section early;
+//! - a carriage return is written as `&#13;` (a raw one would be read back as a line feed, and so
+//!   signed differently by the receiver);
+//! - characters XML 1.0 cannot carry (controls other than tab, LF, CR; U+FFFE; U+FFFF) are an error,
+//!   [`XmlError::UnwritableCharacter`], where PHP would emit invalid XML.
+//!
+//! **Parsing** ([`parse`]): the root name is ignored; an element without child elements becomes its
+//! text (CDATA unwrapped, references decoded, line ends normalized, attributes dropped, empty → `""`);
+//! one with child elements becomes a nested map (whitespace between children ignored); repeated
+//! names become a list. Unlike PHP (which returns `[]` for anything it cannot parse, strips invalid
+//! characters and expands internal DTD entities):
+//! - any DOCTYPE is refused ([`XmlError::Doctype`]), so no entity is ever defined, expanded or
+//!   fetched; only the five predefined entities and numeric character references are decoded;
+//! - malformed input, invalid characters and non-UTF-8 input are errors, not an empty map;
+//! - text mixed with child elements is an error rather than silently dropped;
+//! - the input size ([`MAX_INPUT`]) and nesting depth ([`MAX_DEPTH`]) are limited, and the parser
+//!   does not recurse, so hostile input cannot exhaust the stack.
+//!
+//! The parser is [quick-xml](https://docs.rs/quick-xml)'s pull reader with its strict checks on (end
+//! tag names, comments); names, characters, references, attributes and document structure are
+//! checked here on top of it.
+
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
+use serde_json::{Map, Value};
+
+use super::error::clip;
+use super::{XmlError, php};
+
+/// Deepest element nesting accepted when parsing and writing; the root element is level 1.
+pub const MAX_DEPTH: usize = 32;
+
+/// Largest document [`parse`] accepts, in bytes (1 MiB). APIv2 answers are a few KiB.
+pub const MAX_INPUT: usize = 1024 * 1024;
+
+/// Limits of [`parse_with_limits`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest input, in bytes.
+    pub max_bytes: usize,
+    /// Deepest nesting; the root element is level 1.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    /// [`MAX_INPUT`] and [`MAX_DEPTH`].
+    fn default() -> Limits {
+        Limits { max_bytes: MAX_INPUT, max_depth: MAX_DEPTH }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and characters
+// ---------------------------------------------------------------------------------------------
+
+/// XML 1.0 (fifth edition) `Char`.
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// XML 1.0 (fifth edition) `NameStartChar`.
+fn is_name_start_char(c: char) -> bool {
+    matches!(c,
+        ':' | 'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}'
+        | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 (fifth edition) `NameChar`.
+fn is_name_char(c: char) -> bool {
+    is_name_start_char(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// Whether `name` is an XML 1.0 `Name`.
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(is_name_start_char) && chars.all(is_name_char)
+}
+
+/// Whether the writer uses `key` as an element name (otherwise it writes `<item>`): the PHP SDK's
+/// rule `^[\pL_][\pL0-9._:-]*$` (a letter or `_`, then letters, ASCII digits, `.` `_` `:` `-`; no
+/// spaces), restricted to names XML 1.0 allows, so the output is always well-formed. Letters are
+/// Rust's `char::is_alphabetic`, a close superset of PHP's `\pL`.
+///
+/// ```
+/// use wechatpay_chain::v2::xml::is_element_name;
+///
+/// assert!(is_element_name("out_trade_no"));
+/// assert!(is_element_name("ok:ns") && is_element_name("dash-ok") && is_element_name("中文"));
+/// assert!(!is_element_name("1abc") && !is_element_name("has space") && !is_element_name(""));
+/// ```
+pub fn is_element_name(key: &str) -> bool {
+    let mut chars = key.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first == '_' || (first.is_alphabetic() && is_name_start_char(first)))
+        && chars.all(|c| (c.is_alphabetic() || matches!(c, '0'..='9' | '.' | '_' | ':' | '-')) && is_name_char(c))
+}
+
+fn is_utf8_label(encoding: &str) -> bool {
+    encoding.eq_ignore_ascii_case("utf-8") || encoding.eq_ignore_ascii_case("utf8")
+}
+
+fn is_xml_whitespace(text: &str) -> bool {
+    text.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer
+// ---------------------------------------------------------------------------------------------
+
+/// Writes `fields` as `<xml>…</xml>`, the body of an APIv2 request (see the module documentation
+/// for the layout). Errors: [`XmlError::UnwritableCharacter`], [`XmlError::TooDeep`].
+pub fn to_xml(fields: &Map<String, Value>) -> Result<String, XmlError> {
+    to_xml_with_root("xml", fields)
+}
+
+/// [`to_xml`] with another root element name, for example `root` (the layout of a refund
+/// notification's decrypted `req_info`).
+pub fn to_xml_with_root(root: &str, fields: &Map<String, Value>) -> Result<String, XmlError> {
+    if !is_element_name(root) {
+        return Err(XmlError::InvalidRootName { name: clip(root) });
+    }
+    let mut out = String::with_capacity(64 + fields.len() * 32);
+    out.push('<');
+    out.push_str(root);
+    out.push('>');
+    for (key, value) in fields {
+        write_element(&mut out, element_name(key), key, value, 2)?;
+    }
+    out.push_str("</");
+    out.push_str(root);
+    out.push('>');
+    Ok(out)
+}
+
+fn element_name(key: &str) -> &str {
+    if is_element_name(key) { key } else { "item" }
+}
+
+fn write_element(out: &mut String, name: &str, key: &str, value: &Value, depth: usize) -> Result<(), XmlError> {
+    if depth > MAX_DEPTH {
+        return Err(XmlError::TooDeep { limit: MAX_DEPTH });
+    }
+    let empty_container = match value {
+        Value::Array(list) => list.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    };
+    if empty_container {
+        out.push('<');
+        out.push_str(name);
+        out.push_str("/>");
+        return Ok(());
+    }
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    match value {
+        Value::Array(list) => {
+            for item in list {
+                write_element(out, "item", key, item, depth + 1)?;
+            }
+        }
+        Value::Object(map) => {
+            for (child_key, child) in map {
+                write_element(out, element_name(child_key), child_key, child, depth + 1)?;
+            }
+        }
+        scalar => {
+            let text = php::scalar_text(scalar).unwrap_or_default();
+            if let Some(bad) = text.chars().find(|&c| !is_xml_char(c)) {
+                return Err(XmlError::UnwritableCharacter { key: clip(key), code_point: u32::from(bad) });
+            }
+            write_text(out, &text);
+        }
+    }
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+    Ok(())
+}
+
+/// Text of a leaf element: CDATA when it contains any of `< > & "` (PHP's rule), literal otherwise;
+/// a carriage return always as `&#13;`.
+fn write_text(out: &mut String, text: &str) {
+    let cdata = text.contains(['<', '>', '&', '"']);
+    for (i, piece) in text.split('\r').enumerate() {
+        if i > 0 {
+            out.push_str("&#13;");
+        }
+        if cdata {
+            if !piece.is_empty() {
+                push_cdata(out, piece);
+            }
+        } else {
+            out.push_str(piece);
+        }
+    }
+}
+
+/// `<![CDATA[text]]>`, with every `]]>` split across two sections so the text comes back whole.
+/// `text` must not contain a carriage return (see [`write_text`]).
+pub(crate) fn push_cdata(out: &mut String, text: &str) {
+    out.push_str("<![CDATA[");
+    let mut rest = text;
+    while let Some(at) = rest.find("]]>") {
+        out.push_str(&rest[..at + 2]);
+        out.push_str("]]><![CDATA[");
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out.push_str("]]>");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parser
+// ---------------------------------------------------------------------------------------------
+
+/// Parses an APIv2 document into its fields, with the default [`Limits`]. See the module
+/// documentation for the shape and for what is refused.
+pub fn parse(input: &[u8]) -> Result<Map<String, Value>, XmlError> {
+    parse_with_limits(input, Limits::default())
+}
+
+/// [`parse`] with other limits.
+pub fn parse_with_limits(input: &[u8], limits: Limits) -> Result<Map<String, Value>, XmlError> {
+    if input.len() > limits.max_bytes {
+        return Err(XmlError::TooLarge { length: input.len(), limit: limits.max_bytes });
+    }
+    let text = std::str::from_utf8(input).map_err(|e| XmlError::NotUtf8 { position: e.valid_up_to() })?;
+    if let Some((position, c)) = text.char_indices().find(|&(_, c)| !is_xml_char(c)) {
+        return Err(XmlError::InvalidCharacter { position, code_point: u32::from(c) });
+    }
+    Parser::new(text.strip_prefix('\u{FEFF}').unwrap_or(text), limits).run()
+}
+
+/// One open element.
+struct Frame {
+    name: String,
+    fields: Map<String, Value>,
+    text: String,
+    has_children: bool,
+}
+
+impl Frame {
+    fn new(name: String) -> Frame {
+        Frame { name, fields: Map::new(), text: String::new(), has_children: false }
+    }
+
+    /// The element's name and value: its fields if it has child elements, else its text.
+    fn into_entry(self) -> Result<(String, Value), XmlError> {
+        if self.has_children {
+            if !is_xml_whitespace(&self.text) {
+                return Err(XmlError::MixedContent { element: clip(&self.name) });
+            }
+            Ok((self.name, Value::Object(self.fields)))
+        } else {
+            Ok((self.name, Value::String(self.text)))
+        }
+    }
+}
+
+/// Adds a child's value; a repeated name turns the entry into a list.
+fn insert(fields: &mut Map<String, Value>, name: String, value: Value) {
+    match fields.get_mut(&name) {
+        // Parsed values are strings or maps; a list can only be one made here for a repeated name.
+        Some(Value::Array(list)) => list.push(value),
+        Some(existing) => {
+            let first = existing.take();
+            *existing = Value::Array(vec![first, value]);
+        }
+        None => {
+            fields.insert(name, value);
+        }
+    }
+}
+
+struct Parser<'a> {
+    reader: Reader<&'a [u8]>,
+    limits: Limits,
+    stack: Vec<Frame>,
+    root: Option<Map<String, Value>>,
+    seen_markup: bool,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, limits: Limits) -> Parser<'a> {
+        let mut reader = Reader::from_str(text);
+        let config = reader.config_mut();
+        config.check_end_names = true;
+        config.check_comments = true;
+        config.allow_dangling_amp = false;
+        config.allow_unmatched_ends = false;
+        config.expand_empty_elements = false;
+        config.trim_text(false);
+        Parser { reader, limits, stack: Vec::new(), root: None, seen_markup: false }
+    }
+
+    fn malformed(&self, error: &quick_xml::Error) -> XmlError {
+        XmlError::Malformed { position: self.reader.error_position(), reason: clip(&error.to_string()) }
+    }
+
+    fn outside_root(&self) -> XmlError {
+        XmlError::OutsideRoot { position: self.reader.buffer_position() }
+    }
+
+    fn run(mut self) -> Result<Map<String, Value>, XmlError> {
+        loop {
+            let event = match self.reader.read_event() {
+                Ok(event) => event,
+                Err(e) => return Err(self.malformed(&e)),
+            };
+            let first = !self.seen_markup;
+            self.seen_markup = true;
+            match event {
+                Event::Decl(decl) => {
+                    if !first {
+                        return Err(XmlError::Malformed {
+                            position: self.reader.buffer_position(),
+                            reason: "an XML declaration is only allowed at the very start".to_owned(),
+                        });
+                    }
+                    match decl.encoding() {
+                        None => {}
+                        Some(Ok(encoding)) if is_utf8_label(&encoding) => {}
+                        Some(Ok(encoding)) => return Err(XmlError::UnsupportedEncoding { declared: clip(&encoding) }),
+                        Some(Err(e)) => {
+                            return Err(XmlError::Malformed {
+                                position: self.reader.buffer_position(),
+                                reason: clip(&format!("bad XML declaration: {e}")),
+                            });
+                        }
+                    }
+                }
+                Event::DocType(_) => return Err(XmlError::Doctype),
+                Event::Comment(_) | Event::PI(_) => {}
+                Event::Start(start) => {
+                    let name = self.open(&start)?;
+                    self.stack.push(Frame::new(name));
+                }
+                Event::Empty(start) => {
+                    let name = self.open(&start)?;
+                    self.close(Frame::new(name))?;
+                }
+                Event::End(_) => {
+                    // quick-xml has checked that the end tag matches the innermost open element.
+                    let Some(frame) = self.stack.pop() else {
+                        return Err(self.outside_root());
+                    };
+                    self.close(frame)?;
+                }
+                Event::Text(text) => match self.stack.last_mut() {
+                    Some(frame) => frame.text.push_str(&text.xml10_content()),
+                    None => {
+                        if !is_xml_whitespace(&text) {
+                            return Err(self.outside_root());
+                        }
+                    }
+                },
+                Event::CData(cdata) => match self.stack.last_mut() {
+                    Some(frame) => frame.text.push_str(&cdata.xml10_content()),
+                    None => return Err(self.outside_root()),
+                },
+                Event::GeneralRef(reference) => {
+                    let c = resolve_reference(&reference)?;
+                    match self.stack.last_mut() {
+                        Some(frame) => frame.text.push(c),
+                        None => return Err(self.outside_root()),
+                    }
+                }
+                Event::Eof => {
+                    if let Some(open) = self.stack.last() {
+                        return Err(XmlError::Malformed {
+                            position: self.reader.buffer_position(),
+                            reason: format!("the document ends inside <{}>", clip(&open.name)),
+                        });
+                    }
+                    return self.root.ok_or(XmlError::NoRoot);
+                }
+            }
+        }
+    }
+
+    /// Checks a start (or empty-element) tag before its element is opened: one root, depth, name,
+    /// attribute syntax. Returns the name.
+    fn open(&mut self, start: &BytesStart<'_>) -> Result<String, XmlError> {
+        if self.root.is_some() {
+            return Err(self.outside_root());
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(XmlError::TooDeep { limit: self.limits.max_depth });
+        }
+        let name = start.name();
+        let name: &str = name.as_ref();
+        if !is_xml_name(name) {
+            return Err(XmlError::InvalidName { name: clip(name) });
+        }
+        // Attributes are dropped, but must be well-formed, with known references only.
+        for attribute in start.attributes() {
+            let attribute = attribute.map_err(|e| XmlError::Malformed {
+                position: self.reader.buffer_position(),
+                reason: clip(&format!("bad attribute in <{name}>: {e}")),
+            })?;
+            attribute.normalized_value(XmlVersion::Implicit1_0).map_err(|e| XmlError::Malformed {
+                position: self.reader.buffer_position(),
+                reason: clip(&format!("bad attribute value in <{name}>: {e}")),
+            })?;
+        }
+        if let Some(parent) = self.stack.last_mut() {
+            parent.has_children = true;
+        }
+        Ok(name.to_owned())
+    }
+
+    /// Hands a finished element to its parent, or makes it the document's root.
+    fn close(&mut self, frame: Frame) -> Result<(), XmlError> {
+        match self.stack.last_mut() {
+            Some(parent) => {
+                let (name, value) = frame.into_entry()?;
+                insert(&mut parent.fields, name, value);
+            }
+            None => {
+                if !frame.has_children && !is_xml_whitespace(&frame.text) {
+                    return Err(XmlError::RootText { element: clip(&frame.name) });
+                }
+                self.root = Some(frame.fields);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The character of a reference: one of the five predefined entities or a character reference to
+/// a character XML 1.0 allows.
+fn resolve_reference(reference: &BytesRef<'_>) -> Result<char, XmlError> {
+    let name: &str = reference;
+    if reference.is_char_ref() {
+        return match reference.resolve_char_ref() {
+            Ok(Some(c)) if is_xml_char(c) => Ok(c),
+            _ => Err(XmlError::InvalidCharRef { reference: clip(name) }),
+        };
+    }
+    match name {
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "amp" => Ok('&'),
+        "apos" => Ok('\''),
+        "quot" => Ok('"'),
+        _ => Err(XmlError::UnknownEntity { name: clip(name) }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_element_name("_u") && is_element_name("a.b") && is_element_name("é"));
+        assert!(!is_element_name("-a") && !is_element_name(":a") && !is_element_name("a/b"));
+        assert!(!is_element_name("a\u{B7}") || is_xml_name("a\u{B7}"));
+        // A letter PHP's rule accepts but XML does not allow at the start of a name.
+        assert!(!is_element_name("\u{AA}x"));
+        assert!(is_xml_name("a:b") && !is_xml_name("1a") && !is_xml_name(""));
+    }
+
+    #[test]
+    fn carriage_return_survives() {
+        let fields = map(json!({"a": "l1\r\nl2", "b": "<\r>"}));
+        let text = to_xml(&fields).unwrap();
+        assert_eq!(text, "<xml><a>l1&#13;\nl2</a><b><![CDATA[<]]>&#13;<![CDATA[>]]></b></xml>");
+        assert_eq!(parse(text.as_bytes()).unwrap(), fields);
+    }
+
+    #[test]
+    fn line_ends_are_normalized() {
+        let parsed = parse(b"<xml><a>1\r\n2\r3</a></xml>").unwrap();
+        assert_eq!(parsed["a"], "1\n2\n3");
+    }
+
+    #[test]
+    fn repeated_then_single() {
+        let parsed = parse(b"<xml><a>1</a><b/><a>2</a><a><c>3</c></a></xml>").unwrap();
+        assert_eq!(Value::Object(parsed), json!({"a": ["1", "2", {"c": "3"}], "b": ""}));
+    }
+}

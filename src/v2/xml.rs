@@ -38,6 +38,8 @@
 //!   fetched; only the five predefined entities and numeric character references are decoded;
 //! - malformed input, invalid characters and non-UTF-8 input are errors, not an empty map;
 //! - text mixed with child elements is an error rather than silently dropped;
+//! - `]]>` in text outside CDATA is an error (XML 1.0 §2.4), so a PHP-written CDATA section with
+//!   an unsplit `]]>` is refused instead of misread;
 //! - the input size ([`MAX_INPUT`]) and nesting depth ([`MAX_DEPTH`]) are limited, and the parser
 //!   does not recurse, so hostile input cannot exhaust the stack.
 //!
@@ -377,6 +379,14 @@ impl<'a> Parser<'a> {
                         return Err(self.outside_root());
                     };
                     self.close(frame)?;
+                }
+                Event::Text(text) if text.contains("]]>") => {
+                    // XML 1.0 §2.4: `]]>` may only end a CDATA section. This is what a CDATA section
+                    // with an unsplit `]]>` inside (as the PHP SDK writes it) looks like.
+                    return Err(XmlError::Malformed {
+                        position: self.reader.buffer_position(),
+                        reason: "`]]>` in text outside a CDATA section (an unsplit `]]>` inside CDATA?)".to_owned(),
+                    });
                 }
                 Event::Text(text) => match self.stack.last_mut() {
                     Some(frame) => frame.text.push_str(&text.xml10_content()),

@@ -231,8 +231,12 @@ fn response_vectors() {
                 assert!(rejection.to_string().contains("SYSTEMERROR"), "{rejection}");
             }
             "response-not-xml" => {
-                assert!(matches!(rejection.kind(), RejectionKind::Decode(_)), "{:?}", rejection.kind());
-                assert!(std::error::Error::source(&rejection).is_some());
+                assert!(
+                    matches!(rejection.kind(), RejectionKind::Decode(XmlError::NotXml { .. })),
+                    "{:?}",
+                    rejection.kind()
+                );
+                assert!(rejection.to_string().contains("could not be read"), "{rejection}");
             }
             "response-http-500" => {
                 assert_eq!(rejection.kind(), &RejectionKind::HttpStatus);
@@ -613,7 +617,9 @@ fn parser_refusals() {
         (b"", |e| *e == XmlError::NoRoot),
         (b"  \n", |e| *e == XmlError::NoRoot),
         (b"<?xml version=\"1.0\"?>", |e| *e == XmlError::NoRoot),
-        (b"this is not xml", |e| matches!(e, XmlError::OutsideRoot { .. })),
+        (b"this is not xml", |e| *e == XmlError::NotXml { position: 15 }),
+        (b"{\"return_code\":\"SUCCESS\"}", |e| matches!(e, XmlError::NotXml { .. })),
+        (b"<![CDATA[x]]><xml/>", |e| matches!(e, XmlError::NotXml { .. })),
         (b"<xml><a>1</a></xml><xml/>", |e| matches!(e, XmlError::OutsideRoot { .. })),
         (b"<xml/>trailing", |e| matches!(e, XmlError::OutsideRoot { .. })),
         (b"<xml><a>1</b></xml>", |e| matches!(e, XmlError::Malformed { .. })),

@@ -111,8 +111,18 @@ pub enum XmlError {
     /// There is no root element (an empty document, or only whitespace, comments or a declaration).
     #[error("the XML has no root element (the body is empty or is not XML)")]
     NoRoot,
-    /// Text or a second element after the root element, or text before it.
-    #[error("the XML has content outside its root element at byte offset {position}")]
+    /// Text before the root element: the body is not an XML document (an HTML error page, JSON,
+    /// plain text).
+    #[error(
+        "the body is not an XML document: it has text before any element (at byte offset {position}); \
+         WeChat Pay answers APIv2 calls with <xml>…</xml>"
+    )]
+    NotXml {
+        /// Byte offset of the text.
+        position: u64,
+    },
+    /// Text or a second element after the root element.
+    #[error("the XML has content after its root element, at byte offset {position}")]
     OutsideRoot {
         /// Byte offset where the stray content was found.
         position: u64,
@@ -236,13 +246,13 @@ pub enum EcbError {
     NotUtf8,
 }
 
-/// Why an APIv2 notification was refused.
+/// Why an APIv2 notification was refused. The message includes the inner error's.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NotifyError {
     /// The body is not a parsable notification.
     #[error("the notification body is not valid XML: {0}")]
-    Xml(#[source] XmlError),
+    Xml(XmlError),
     /// `return_code` is missing or not `SUCCESS`.
     #[error("the notification's return_code is {return_code:?} ({return_msg:?}), not \"SUCCESS\"")]
     ReturnCode {
@@ -259,16 +269,16 @@ pub enum NotifyError {
     RefundNotification,
     /// The signature is missing or wrong.
     #[error("the notification failed verification: {0}")]
-    Signature(#[source] SignError),
+    Signature(SignError),
     /// A refund notification without `req_info`.
     #[error("the refund notification has no req_info field")]
     MissingReqInfo,
     /// `req_info` could not be decrypted.
     #[error("the refund notification's req_info could not be decrypted: {0}")]
-    ReqInfo(#[source] EcbError),
+    ReqInfo(EcbError),
     /// The decrypted `req_info` is not valid XML.
     #[error("the decrypted req_info is not valid XML: {0}")]
-    ReqInfoXml(#[source] XmlError),
+    ReqInfoXml(XmlError),
 }
 
 impl From<XmlError> for NotifyError {

@@ -5,7 +5,7 @@
 //!   parses the body, requires `return_code` `SUCCESS` and verifies `sign`.
 //! - Refund notifications carry no `sign`; their content is the encrypted `req_info`:
 //!   [`decrypt_refund_notification`] decrypts it with the APIv2 key (AES-256-ECB, see
-//!   [`crypto`](super::crypto)) and parses the inner `<root>` document. Only `req_info` is
+//!   [`crypto`]) and parses the inner `<root>` document. Only `req_info` is
 //!   protected (by the key); the outer `appid`/`mch_id` are not, and ECB has no integrity, so
 //!   confirm a refund with the refund query API before acting on money.
 //!

@@ -185,15 +185,9 @@ impl fmt::Display for V2Rejection {
     }
 }
 
-impl std::error::Error for V2Rejection {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            RejectionKind::Decode(e) => Some(e),
-            RejectionKind::Verification(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// The message includes the inner [`XmlError`] or [`SignError`] (reach them through
+/// [`V2Rejection::kind`]), so `source()` is `None`, as for the crate's other errors.
+impl std::error::Error for V2Rejection {}
 
 /// Checks an APIv2 answer (see the module documentation for the order of the checks). `path` is
 /// the request's URL path, e.g. `/pay/micropay`.

@@ -331,8 +331,10 @@ impl<'a> Parser<'a> {
         XmlError::Malformed { position: self.reader.error_position(), reason: clip(&error.to_string()) }
     }
 
+    /// Content where no element is open: before the root (not XML at all) or after it.
     fn outside_root(&self) -> XmlError {
-        XmlError::OutsideRoot { position: self.reader.buffer_position() }
+        let position = self.reader.buffer_position();
+        if self.root.is_none() { XmlError::NotXml { position } } else { XmlError::OutsideRoot { position } }
     }
 
     fn run(mut self) -> Result<Map<String, Value>, XmlError> {

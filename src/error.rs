@@ -71,6 +71,11 @@ pub enum Error {
     /// What was read or written must be discarded.
     #[error("{0}")]
     Download(DownloadError),
+    /// An APIv2 answer reported a failure: `return_code` or `result_code` is not `SUCCESS`, or the HTTP
+    /// status is not 2xx. The server received the request (and, for a `result_code` failure, processed
+    /// it): query before retrying anything that moves money.
+    #[error("{0}")]
+    V2(Box<V2Error>),
 }
 
 impl Error {
@@ -87,6 +92,7 @@ impl Error {
             Error::Notification(_) => Sent::No,
             Error::Download(_) => Sent::Yes,
             Error::Sensitive(_) => Sent::No,
+            Error::V2(_) => Sent::Yes,
         }
     }
 
@@ -113,6 +119,14 @@ impl Error {
     pub fn verification(&self) -> Option<&VerificationError> {
         match self {
             Error::Verification(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The APIv2 failure answer, if this is one.
+    pub fn v2(&self) -> Option<&V2Error> {
+        match self {
+            Error::V2(e) => Some(e),
             _ => None,
         }
     }
@@ -295,6 +309,129 @@ impl fmt::Display for TimeoutError {
     }
 }
 
+/// An APIv2 answer that reports a failure, with every field of its XML.
+///
+/// * `return_code` is not `SUCCESS` (通信失败: bad sign, bad parameters, …) — such answers are not
+///   signed, so [`sign_verified`](V2Error::sign_verified) is `false`;
+/// * `result_code` is not `SUCCESS` (业务失败: `err_code` such as `ORDERPAID`, `NOTENOUGH`,
+///   `USERPAYING`); the answer's `sign` was checked first, so a forged business failure is a
+///   [`VerificationError`] instead;
+/// * or the HTTP status is not 2xx (the fields are those of the body, when it is XML).
+///
+/// Blocking and async calls return exactly the same value.
+#[derive(Clone)]
+pub struct V2Error {
+    pub(crate) status: StatusCode,
+    pub(crate) fields: serde_json::Map<String, serde_json::Value>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) sign_verified: bool,
+}
+
+impl V2Error {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).and_then(serde_json::Value::as_str)
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// `return_code` (`SUCCESS` or `FAIL`), when present.
+    pub fn return_code(&self) -> Option<&str> {
+        self.field("return_code")
+    }
+
+    /// `return_msg`, WeChat Pay's explanation of a `FAIL` `return_code`.
+    pub fn return_msg(&self) -> Option<&str> {
+        self.field("return_msg")
+    }
+
+    /// `result_code` (`SUCCESS` or `FAIL`), when present.
+    pub fn result_code(&self) -> Option<&str> {
+        self.field("result_code")
+    }
+
+    /// `err_code` (`ORDERPAID`, `SYSTEMERROR`, `USERPAYING`, …), when present.
+    pub fn err_code(&self) -> Option<&str> {
+        self.field("err_code")
+    }
+
+    /// `err_code_des`, the description of `err_code`.
+    pub fn err_code_des(&self) -> Option<&str> {
+        self.field("err_code_des")
+    }
+
+    /// Every field of the answer (nested elements as objects, repeated ones as arrays); empty when the
+    /// body is not XML.
+    pub fn fields(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.fields
+    }
+
+    /// Whether the answer's `sign` verified with the APIv2 key. `false` for `return_code` failures
+    /// (WeChat Pay does not sign them), HTTP errors and the endpoints WeChat Pay never signs: such
+    /// answers are unauthenticated.
+    pub fn sign_verified(&self) -> bool {
+        self.sign_verified
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The raw body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+}
+
+impl fmt::Debug for V2Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The fields may carry personal data (names, open ids): show the error fields only.
+        f.debug_struct("V2Error")
+            .field("status", &self.status)
+            .field("return_code", &self.return_code())
+            .field("return_msg", &self.return_msg())
+            .field("result_code", &self.result_code())
+            .field("err_code", &self.err_code())
+            .field("err_code_des", &self.err_code_des())
+            .field("sign_verified", &self.sign_verified)
+            .field("fields", &self.fields.len())
+            .finish()
+    }
+}
+
+impl fmt::Display for V2Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WeChat Pay (APIv2) answered {}", self.status.as_u16())?;
+        match (self.return_code(), self.result_code()) {
+            (Some(code), _) if code != "SUCCESS" => {
+                write!(f, " return_code {code}")?;
+                if let Some(msg) = self.return_msg() {
+                    write!(f, ": {msg}")?;
+                }
+            }
+            (_, Some(result)) if result != "SUCCESS" => {
+                write!(f, " result_code {result}")?;
+                if let Some(code) = self.err_code() {
+                    write!(f, " {code}")?;
+                }
+                if let Some(des) = self.err_code_des() {
+                    write!(f, ": {des}")?;
+                }
+            }
+            (None, _) => write!(f, " without a return_code")?,
+            _ => {}
+        }
+        if !self.sign_verified {
+            f.write_str(" (unsigned answer)")?;
+        }
+        f.write_str("; the server received the request, query before retrying")
+    }
+}
+
 /// WeChat Pay answered with a non-2xx status (or the server answered with a redirect, which is not
 /// followed). The server received the request.
 #[derive(Clone, Debug)]
@@ -404,6 +541,13 @@ pub enum VerificationFailure {
         /// The key id used.
         serial: String,
     },
+    /// An APIv2 answer (or notification) has no `sign` field.
+    MissingV2Sign,
+    /// An APIv2 `sign` does not match the fields and the APIv2 key.
+    BadV2Sign {
+        /// `MD5` or `HMAC-SHA256` (inferred from the sign's length, as WeChat Pay does).
+        algorithm: &'static str,
+    },
     /// `Wechatpay-Statement-Sha1` does not match the SHA-1 of the statement body.
     DigestMismatch {
         /// The digest the header announced.
@@ -457,6 +601,14 @@ impl fmt::Display for VerificationFailure {
             VerificationFailure::DigestMismatch { announced, actual } => {
                 write!(f, "the statement body has SHA-1 {actual} but Wechatpay-Statement-Sha1 announced {announced}")
             }
+            VerificationFailure::MissingV2Sign => {
+                f.write_str("the APIv2 answer has no `sign` field, so it cannot be authenticated")
+            }
+            VerificationFailure::BadV2Sign { algorithm } => write!(
+                f,
+                "the APIv2 `sign` ({algorithm}) does not match the fields: the answer was altered, or the client's \
+                 APIv2 key (`.apiv2_key(…)`) is not the one set in the merchant platform"
+            ),
         }
     }
 }

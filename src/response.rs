@@ -19,6 +19,14 @@ pub enum Verification {
     /// [`UNSIGNED_DOWNLOADS`](crate::auth::UNSIGNED_DOWNLOADS)); check it against the digest returned by
     /// the call that issued the download link.
     UnsignedDownload,
+    /// An APIv2 answer whose `sign` field verified with the APIv2 key.
+    V2Sign {
+        /// `MD5` or `HMAC-SHA256`.
+        algorithm: &'static str,
+    },
+    /// An APIv2 answer from an endpoint WeChat Pay does not sign (red packets, transfers, bill
+    /// downloads, …: the list in [`crate::v2::UNSIGNED_PATHS`]). It passed unchecked.
+    V2Unsigned,
     /// Verification failed; such responses are only reachable through
     /// [`VerificationError::response`](crate::error::VerificationError::response).
     Rejected,

@@ -6,8 +6,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use wechatpay_chain::auth::is_unsigned_download;
-use wechatpay_chain::catalog::ENDPOINTS;
+use wechatpay_chain::catalog::{ENDPOINTS, ENDPOINTS_V2};
 use wechatpay_chain::http::Method;
+use wechatpay_chain::request::Api;
 
 #[test]
 fn the_catalog_is_complete() {
@@ -33,7 +34,7 @@ fn the_catalog_is_complete() {
 fn every_catalogued_path_is_reachable_through_generated_methods() {
     let client = common::vector_builder().build().expect("client");
     let chains = wechatpay_chain_macros::catalog_reachability!(client);
-    let distinct: BTreeSet<&str> = ENDPOINTS.iter().map(|e| e.path).collect();
+    let distinct: BTreeSet<&str> = ENDPOINTS.iter().chain(ENDPOINTS_V2).map(|e| e.path).collect();
     assert_eq!(chains.len(), distinct.len());
     for (path, chain) in &chains {
         assert_eq!(chain.template(), *path);
@@ -48,6 +49,47 @@ fn every_catalogued_path_is_reachable_through_generated_methods() {
         assert!(prepared.request_target().starts_with('/'));
         assert!(!prepared.request_target().contains('{'), "{}", endpoint.path);
     }
+    // APIv2 endpoints go to the XML pipeline, without the `v2/` prefix on the wire, signed.
+    for endpoint in ENDPOINTS_V2 {
+        let chain = &chains.iter().find(|(p, _)| *p == endpoint.path).expect("chain").1;
+        let method: Method = endpoint.method.parse().expect("method");
+        let fields = serde_json::json!({"mch_id": common::MCHID, "appid": "wx8888888888888888"});
+        let options = if method == Method::GET {
+            serde_json::json!({"query": fields})
+        } else {
+            serde_json::json!({"xml": fields})
+        };
+        let prepared = chain.prepare(method.clone(), options).expect(endpoint.path);
+        assert_eq!(prepared.api(), Api::V2 { security: false }, "{}", endpoint.path);
+        assert_eq!(prepared.url().path(), &endpoint.path[2..], "{}", endpoint.path);
+        let signed = if method == Method::GET {
+            prepared.request_target().contains("&sign=")
+        } else {
+            std::str::from_utf8(prepared.body()).expect("utf-8").ends_with("</sign></xml>")
+        };
+        assert!(signed, "{}", endpoint.path);
+    }
+}
+
+#[test]
+fn the_v2_catalog_is_complete() {
+    assert_eq!(ENDPOINTS_V2.len(), 136);
+    let raw: serde_json::Value =
+        serde_json::from_str(include_str!("../macros/data/endpoints-v2.json")).expect("catalog JSON");
+    let rows = raw.as_array().expect("array");
+    assert_eq!(rows.len(), ENDPOINTS_V2.len());
+    for (row, e) in rows.iter().zip(ENDPOINTS_V2) {
+        assert_eq!(row["method"].as_str(), Some(e.method));
+        assert_eq!(format!("v2/{}", row["path"].as_str().expect("path")), e.path);
+    }
+    // The generated nodes reach them: `client.v2().pay().micropay()` is `v2/pay/micropay`.
+    let client = common::vector_builder().build().expect("client");
+    assert_eq!(client.v2().pay().micropay().template(), "v2/pay/micropay");
+    assert_eq!(client.v2().secapi().pay().refund().template(), "v2/secapi/pay/refund");
+    assert_eq!(
+        client.v2().mmpaymkttransfers().promotion().transfers().template(),
+        "v2/mmpaymkttransfers/promotion/transfers"
+    );
 }
 
 #[test]

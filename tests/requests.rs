@@ -6,6 +6,7 @@ use common::*;
 use serde_json::json;
 use wechatpay_chain::error::InputErrorKind;
 use wechatpay_chain::http::Method;
+use wechatpay_chain::request::Api;
 use wechatpay_chain::{Client, Error, Options, PreparedRequest};
 
 fn client() -> Client {
@@ -250,14 +251,58 @@ fn urls_resolve_against_the_base() {
 }
 
 #[test]
-fn apiv2_is_refused_until_supported() {
-    for template in ["v2/pay/micropay", "V2/pay/micropay", "/v2/pay/micropay", "{+u}"] {
-        let (k, m) = kind(get(template, json!({"u": "v2/pay/micropay"})));
-        assert_eq!(k, InputErrorKind::Unsupported, "{template}");
-        assert!(m.contains("APIv2"), "{m}");
+fn apiv2_paths_go_to_the_xml_pipeline_without_their_prefix() {
+    let forms = [
+        ("v2/pay/micropay", json!({})),
+        ("V2/pay/micropay", json!({})),
+        // wechatpay-php sends `/v2/pay/micropay` to the APIv3 client; here it is the same endpoint.
+        ("/v2/pay/micropay", json!({})),
+        ("{+u}", json!({"u": "v2/pay/micropay"})),
+    ];
+    for (template, mut options) in forms {
+        options["xml"] = json!({"mch_id": MCHID, "nonce_str": "n"});
+        let p = client().chain(template).prepare(Method::POST, options).expect(template);
+        assert_eq!(p.api(), Api::V2 { security: false }, "{template}");
+        assert_eq!(p.request_target(), "/pay/micropay", "{template}");
+        assert!(p.headers().get("authorization").is_none());
+        assert_eq!(p.headers()["content-type"], "text/xml; charset=utf-8");
     }
     // A bare `v2` is an ordinary APIv3 path, as in PHP.
-    assert_eq!(get("v2", ()).expect("prepare").request_target(), "/v2");
+    let bare = get("v2", ()).expect("prepare");
+    assert_eq!((bare.request_target(), bare.api()), ("/v2", Api::V3));
+    // APIv2 options on an APIv3 path, and APIv3 bodies on an APIv2 path, are refused.
+    for options in [json!({"xml": {}}), json!({"nonceless": true}), json!({"security": true})] {
+        let (k, m) = kind(get("v3/certificates", options));
+        assert_eq!(k, InputErrorKind::ConflictingOptions);
+        assert!(m.contains("APIv2"), "{m}");
+    }
+    let post = |options| client().chain("v2/pay/micropay").prepare(Method::POST, options);
+    assert_eq!(kind(post(json!({"json": {"mch_id": MCHID}}))).0, InputErrorKind::ConflictingOptions);
+    assert_eq!(kind(post(json!({"body": "<xml/>"}))).0, InputErrorKind::ConflictingOptions);
+    assert_eq!(kind(post(json!({"xml": "mch_id=1"}))).0, InputErrorKind::InvalidOption);
+    assert_eq!(kind(post(json!({"xml": {"mch_id": MCHID}, "security": "yes"}))).0, InputErrorKind::InvalidOption);
+    // An APIv2 GET signs its query; `xml` there is a mistake.
+    let (k, m) = kind(get("v2/pay/downloadbill", json!({"xml": {"mch_id": MCHID}})));
+    assert_eq!(k, InputErrorKind::ConflictingOptions);
+    assert!(m.contains("query"), "{m}");
+    // The typed options say the same.
+    let typed = Options::new().xml(&json!({"mch_id": MCHID})).nonceless().security();
+    let p = client().v2().risk().getpublickey().prepare(Method::POST, typed).expect("typed");
+    assert_eq!(p.api(), Api::V2 { security: true });
+    assert!(!std::str::from_utf8(p.body()).expect("utf-8").contains("nonce_str"));
+    // Without the APIv2 key there is nothing to sign with.
+    let keyless = vector_builder_without_apiv2().build().expect("client");
+    let err =
+        keyless.v2().pay().micropay().prepare(Method::POST, json!({"xml": {"mch_id": MCHID}})).expect_err("no key");
+    assert!(matches!(&err, Error::Config(_)) && err.to_string().contains("apiv2_key"), "{err}");
+}
+
+fn vector_builder_without_apiv2() -> wechatpay_chain::ClientBuilder {
+    Client::builder()
+        .mchid(MCHID)
+        .serial(MERCHANT_SERIAL)
+        .private_key(key_uri("merchant_apiclient_key.pem"))
+        .cert(PLATFORM_SERIAL, key_uri("platform_cert.pem"))
 }
 
 #[test]

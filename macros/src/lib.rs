@@ -1,6 +1,7 @@
 //! Procedural macros for `wechatpay-chain`.
 //!
-//! The endpoint catalog (`data/endpoints.json`, 1020 APIv3 endpoints) is compiled into this crate.
+//! The endpoint catalogs (`data/endpoints.json`, 1020 APIv3 endpoints, and `data/endpoints-v2.json`, 136
+//! APIv2 endpoints placed under `v2/`) are compiled into this crate.
 //! [`catalog!`] turns it into one chain node type per catalogued path prefix, each offering exactly the
 //! segments that continue a catalogued path. The macros are invoked inside `wechatpay-chain`; they are
 //! not meant to be called by users directly.
@@ -27,6 +28,8 @@ use quote::quote;
 use std::collections::BTreeMap;
 
 const CATALOG: &str = include_str!("../data/endpoints.json");
+/// The APIv2 catalog (136 XML endpoints); its paths are relative to `v2/`.
+const CATALOG_V2: &str = include_str!("../data/endpoints-v2.json");
 
 /// Rust keywords (strict, reserved and edition-2024) that cannot be plain method names.
 const KEYWORDS: &[&str] = &[
@@ -75,6 +78,8 @@ struct Endpoint {
     upload: bool,
     download: bool,
     encrypted: bool,
+    /// From the APIv2 catalog (`path` already carries the `v2/` prefix).
+    v2: bool,
 }
 
 struct Node {
@@ -107,16 +112,24 @@ fn is_placeholder(seg: &str) -> bool {
     seg.starts_with('{') && seg.ends_with('}')
 }
 
+fn rows(text: &str, what: &str) -> Result<Vec<serde_json::Value>, String> {
+    let raw: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("{what} is not valid JSON: {e}"))?;
+    match raw {
+        serde_json::Value::Array(rows) => Ok(rows),
+        _ => Err(format!("{what} must be a JSON array")),
+    }
+}
+
 fn load() -> Result<Catalog, String> {
-    let raw: serde_json::Value =
-        serde_json::from_str(CATALOG).map_err(|e| format!("endpoint catalog is not valid JSON: {e}"))?;
-    let rows = raw.as_array().ok_or("endpoint catalog must be a JSON array")?;
-    let mut endpoints = Vec::with_capacity(rows.len());
-    for row in rows {
+    let v3 = rows(CATALOG, "endpoint catalog")?;
+    let v2 = rows(CATALOG_V2, "APIv2 endpoint catalog")?;
+    let mut endpoints = Vec::with_capacity(v3.len() + v2.len());
+    for (row, is_v2) in v3.iter().map(|r| (r, false)).chain(v2.iter().map(|r| (r, true))) {
         let headers = list_field(row, "headers");
+        let path = str_field(row, "path");
         endpoints.push(Endpoint {
             method: str_field(row, "method"),
-            path: str_field(row, "path"),
+            path: if is_v2 { format!("v2/{path}") } else { path },
             params: list_field(row, "params"),
             query: list_field(row, "query"),
             summary: str_field(row, "summary"),
@@ -124,6 +137,7 @@ fn load() -> Result<Catalog, String> {
             upload: row.get("upload").and_then(|b| b.as_bool()).unwrap_or(false),
             download: row.get("download").and_then(|b| b.as_bool()).unwrap_or(false),
             encrypted: headers.iter().any(|h| h.eq_ignore_ascii_case("Wechatpay-Serial")),
+            v2: is_v2,
         });
     }
 
@@ -283,6 +297,9 @@ fn node_doc(catalog: &Catalog, node: &Node) -> String {
         for &i in &node.endpoints {
             let e = &catalog.endpoints[i];
             let mut notes = vec![e.summary.clone()];
+            if e.v2 {
+                notes.push("APIv2 (XML): fields go in the `xml` option".to_owned());
+            }
             if e.host != "api.mch.weixin.qq.com" && !e.host.is_empty() {
                 notes.push(format!("host `{}`", e.host));
             }
@@ -436,14 +453,20 @@ pub fn catalog(_input: TokenStream) -> TokenStream {
     expanded.into()
 }
 
-/// Expands to the catalog as a `&'static [crate::catalog::Endpoint]` expression.
+/// Expands to the APIv3 catalog as a `&'static [crate::catalog::Endpoint]` expression, or to the APIv2
+/// catalog when the input is `v2`.
 #[proc_macro]
-pub fn catalog_endpoints(_input: TokenStream) -> TokenStream {
+pub fn catalog_endpoints(input: TokenStream) -> TokenStream {
     let catalog = match load() {
         Ok(c) => c,
         Err(e) => return compile_error(&e),
     };
-    let rows = catalog.endpoints.iter().map(|e| {
+    let want_v2 = match input.to_string().trim() {
+        "" => false,
+        "v2" => true,
+        other => return compile_error(&format!("catalog_endpoints!: expected nothing or `v2`, not `{other}`")),
+    };
+    let rows = catalog.endpoints.iter().filter(|e| e.v2 == want_v2).map(|e| {
         let (method, path, summary, host) = (&e.method, &e.path, &e.summary, &e.host);
         let params = &e.params;
         let query = &e.query;

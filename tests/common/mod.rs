@@ -17,6 +17,8 @@ pub const MCHID: &str = "1900000001";
 pub const MERCHANT_SERIAL: &str = "1946DD7BDF37823B2192F1DB21574B1D465D9A21";
 pub const PLATFORM_SERIAL: &str = "7B9F2C366F58149F90CC94CDEEAD667C4816FFDC";
 pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0112345678202411240000000000000000";
+/// The vectors' APIv2 key (`keys/secrets.json`), a throwaway.
+pub const APIV2_KEY: &str = "GcOWSRrXHahnYIF9qpp0u4AMvS9IKGu1";
 
 pub fn data(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(path)
@@ -45,6 +47,7 @@ pub fn vector_builder() -> ClientBuilder {
         .private_key(key_uri("merchant_apiclient_key.pem"))
         .cert(PLATFORM_SERIAL, key_uri("platform_cert.pem"))
         .cert(PUB_KEY_ID, key_uri("wechatpay_public_key.pem"))
+        .apiv2_key(APIV2_KEY)
 }
 
 /// The `Wechatpay-*` signature headers WeChat Pay would send with `body`, signed with the vector key in

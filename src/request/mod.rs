@@ -13,6 +13,13 @@
 //! | `headers` | extra or replacement headers (`Wechatpay-Serial`, `Accept`, …) |
 //! | `base_uri` | per-request base, e.g. `https://api2.mch.weixin.qq.com/` |
 //! | `timeout` | per-request total time limit in seconds |
+//! | `xml` | APIv2 only: the request fields (object), signed and sent as the XML body (or, for `GET`, the query) |
+//! | `nonceless` | APIv2 only: `true` leaves out the automatic `nonce_str` |
+//! | `security` | APIv2 only: `true` sends the request over mutual TLS with the merchant certificate |
+//!
+//! A path that starts with `v2/` after expansion (any case, a leading `/` ignored) is an APIv2 (XML)
+//! endpoint: the prefix is not sent, and the request goes through the APIv2 pipeline (see
+//! [`crate::v2`]).
 //!
 //! A media upload is typed only, [`Options::media`] (a file is not JSON); it combines with options from
 //! JSON: `Options::from(json!({…})).media(media)`.
@@ -37,7 +44,10 @@ use crate::sensitive::SensitiveEncryptor;
 pub const DEFAULT_ACCEPT: &str =
     "application/json, text/plain, application/x-gzip, application/pdf, image/png, image/*;q=0.5";
 
-const OPTION_KEYS: [&str; 6] = ["query", "json", "body", "headers", "base_uri", "timeout"];
+mod v2;
+
+const OPTION_KEYS: [&str; 9] =
+    ["query", "json", "body", "headers", "base_uri", "timeout", "xml", "nonceless", "security"];
 
 #[derive(Clone, Debug)]
 enum Query {
@@ -78,6 +88,12 @@ pub struct Options {
     invalid: Option<(InputErrorKind, String)>,
     /// The key id set by [`Options::encrypted_with`]; any other `Wechatpay-Serial` is a conflict.
     sensitive_serial: Option<String>,
+    /// APIv2: the request fields.
+    xml: Option<Map<String, Value>>,
+    /// APIv2: no automatic `nonce_str`.
+    nonceless: bool,
+    /// APIv2: mutual TLS with the merchant certificate.
+    security: bool,
 }
 
 impl fmt::Debug for Options {
@@ -99,6 +115,9 @@ impl fmt::Debug for Options {
             .field("headers", &self.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())
             .field("base_uri", &self.base_uri)
             .field("timeout", &self.timeout)
+            .field("xml", &self.xml.as_ref().map(|m| format!("{} fields", m.len())))
+            .field("nonceless", &self.nonceless)
+            .field("security", &self.security)
             .finish()
     }
 }
@@ -250,6 +269,43 @@ impl Options {
         self
     }
 
+    /// APIv2: the request fields, from anything that serializes to a JSON object (a `json!({…})`, a map,
+    /// a struct). The SDK checks `mch_id`, adds `nonce_str` (unless [`nonceless`](Options::nonceless))
+    /// and `sign`, and sends them as the XML body (for `GET`, as the query).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wechatpay_chain::Options;
+    /// let options = Options::new().xml(&json!({"mch_id": "1900000001", "out_trade_no": "1415757673"}));
+    /// ```
+    pub fn xml<T: Serialize + ?Sized>(mut self, fields: &T) -> Self {
+        match serde_json::to_value(fields) {
+            Ok(Value::Object(map)) => self.xml = Some(map),
+            Ok(other) => self.fail(
+                InputErrorKind::InvalidOption,
+                format!("`xml` must be an object of field → value, not {}", type_name(&other)),
+            ),
+            Err(e) => self.fail(InputErrorKind::InvalidOption, format!("the `xml` fields cannot be serialized: {e}")),
+        }
+        self
+    }
+
+    /// APIv2: does not add a `nonce_str` (for the few endpoints that do not take one, such as
+    /// `risk/getpublickey`).
+    pub fn nonceless(mut self) -> Self {
+        self.nonceless = true;
+        self
+    }
+
+    /// APIv2: sends this request over mutual TLS with the merchant's API certificate (required by
+    /// `secapi/…`, red packets, transfers and other fund-moving endpoints). The client needs the
+    /// certificate: [`ClientBuilder::merchant_tls_pem`](crate::ClientBuilder::merchant_tls_pem) or
+    /// [`merchant_tls_pkcs12`](crate::ClientBuilder::merchant_tls_pkcs12).
+    pub fn security(mut self) -> Self {
+        self.security = true;
+        self
+    }
+
     fn from_value(value: &Value) -> Options {
         let mut o = Options::new();
         let map = match value {
@@ -316,6 +372,24 @@ impl Options {
                     other => o.fail(
                         InputErrorKind::InvalidOption,
                         format!("`base_uri` must be a string, not {}", type_name(other)),
+                    ),
+                },
+                "xml" => match v {
+                    Value::Null => {}
+                    Value::Object(fields) => o.xml = Some(fields.clone()),
+                    Value::Array(a) if a.is_empty() => o.xml = Some(Map::new()),
+                    other => o.fail(
+                        InputErrorKind::InvalidOption,
+                        format!("`xml` must be an object of field → value, not {}", type_name(other)),
+                    ),
+                },
+                "nonceless" | "security" => match v {
+                    Value::Null | Value::Bool(false) => {}
+                    Value::Bool(true) if key == "nonceless" => o.nonceless = true,
+                    Value::Bool(true) => o.security = true,
+                    other => o.fail(
+                        InputErrorKind::InvalidOption,
+                        format!("`{key}` must be true or false, not {}", type_name(other)),
                     ),
                 },
                 "timeout" => match v.as_f64() {
@@ -480,6 +554,22 @@ pub struct PreparedRequest {
     /// The URL path without the base URI's path prefix, when there was one.
     pub(crate) unprefixed_path: Option<String>,
     pub(crate) timeout: Option<Duration>,
+    /// Which pipeline signs and checks it.
+    pub(crate) api: Api,
+}
+
+/// The protocol a prepared request belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Api {
+    /// APIv3: JSON, signed with the merchant's RSA key in `Authorization`, answers verified by WeChat
+    /// Pay's signature headers.
+    V3,
+    /// APIv2: XML with an MD5 / HMAC-SHA256 `sign` field made with the APIv2 key.
+    V2 {
+        /// Sent over mutual TLS with the merchant certificate (the `security` option).
+        security: bool,
+    },
 }
 
 impl fmt::Debug for PreparedRequest {
@@ -490,6 +580,7 @@ impl fmt::Debug for PreparedRequest {
             .field("headers", &self.headers.keys().map(|k| k.as_str()).collect::<Vec<_>>())
             .field("body_len", &self.body.len())
             .field("signed_body_len", &self.signed_body.as_ref().map(Bytes::len))
+            .field("api", &self.api)
             .finish()
     }
 }
@@ -525,6 +616,11 @@ impl PreparedRequest {
     /// uploads over the meta, not the multipart body).
     pub fn signed_body(&self) -> &Bytes {
         self.signed_body.as_ref().unwrap_or(&self.body)
+    }
+
+    /// The protocol: [`Api::V3`], or [`Api::V2`] for paths under `v2/`.
+    pub fn api(&self) -> Api {
+        self.api
     }
 
     /// The message the signature covers at `timestamp` with `nonce`.
@@ -602,17 +698,14 @@ fn input(kind: InputErrorKind, message: impl Into<String>) -> Error {
     Error::input(kind, message)
 }
 
-/// `v2/…` (or `/v2/…`, any case) addresses the APIv2 XML endpoints.
-fn is_v2(path: &str) -> bool {
+/// `v2/…` (or `/v2/…`, any case) addresses the APIv2 XML endpoints: the rest of the path, without the
+/// prefix (and without the leading `/`, which wechatpay-php would misroute).
+fn strip_v2(path: &str) -> Option<&str> {
     let unslashed = path.strip_prefix('/').unwrap_or(path);
-    unslashed.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("v2/"))
-}
-
-fn v2_unsupported(path: &str) -> Error {
-    input(
-        InputErrorKind::Unsupported,
-        format!("`{path}` is an APIv2 (XML) endpoint; this version of the SDK speaks APIv3 only"),
-    )
+    match unslashed.get(..3) {
+        Some(p) if p.eq_ignore_ascii_case("v2/") => Some(&unslashed[3..]),
+        _ => None,
+    }
 }
 
 /// Chain template + options → prepared request.
@@ -626,17 +719,23 @@ pub(crate) fn prepare(
         return Err(input(kind, message));
     }
     check_sensitive_serial(&options)?;
-    if is_v2(template_text) {
-        return Err(v2_unsupported(template_text));
-    }
     let parsed = Template::parse(template_text)?;
     check_variables(&parsed, &options.vars, template_text)?;
 
     let mut expanded = String::with_capacity(template_text.len() + 48);
     parsed.expand(&options.vars, &mut expanded)?;
-    if is_v2(&expanded) {
-        return Err(v2_unsupported(&expanded));
+    let v2_path = strip_v2(&expanded).map(str::to_owned);
+    if v2_path.is_none() && (options.xml.is_some() || options.nonceless || options.security) {
+        return Err(input(
+            InputErrorKind::ConflictingOptions,
+            format!(
+                "`xml`, `nonceless` and `security` are APIv2 options, but `{expanded}` is an APIv3 path; \
+                 APIv2 paths start with `v2/` (`client.v2()…` or `client.chain(\"v2/…\")`)"
+            ),
+        ));
     }
+    let api = if v2_path.is_some() { Api::V2 { security: options.security } } else { Api::V3 };
+    let expanded = v2_path.unwrap_or(expanded);
     if expanded.contains('#') {
         return Err(input(InputErrorKind::Url, format!("`{expanded}` contains `#`; a URL fragment is never sent")));
     }
@@ -665,6 +764,14 @@ pub(crate) fn prepare(
         (None, Some(q)) => sanitize(q, true, &mut query),
         (None, None) => {}
     }
+    let v2_body = match api {
+        Api::V2 { .. } => {
+            let signed = v2::sign_request(client, &method, &options, query, template_query)?;
+            query = signed.query;
+            Some(signed.body)
+        }
+        Api::V3 => None,
+    };
 
     let mut url = String::with_capacity(origin.len() + path.len() + query.len() + 1);
     url.push_str(&origin);
@@ -676,6 +783,11 @@ pub(crate) fn prepare(
     let uri: Uri =
         url.parse().map_err(|e| input(InputErrorKind::Url, format!("the request URL `{url}` is invalid ({e})")))?;
 
+    if let Some(body) = v2_body {
+        let headers = v2::headers(client, options.headers);
+        let timeout = options.timeout;
+        return Ok(PreparedRequest { method, uri, headers, body, signed_body: None, unprefixed_path, timeout, api });
+    }
     let (body, signed_body) = match &options.media {
         Some(media) => {
             if options.headers.iter().any(|(name, _)| name == CONTENT_TYPE) {
@@ -692,7 +804,7 @@ pub(crate) fn prepare(
         None => (options.body, None),
     };
     let (headers, body) = headers_and_body(client, body, options.headers);
-    Ok(PreparedRequest { method, uri, headers, body, signed_body, unprefixed_path, timeout: options.timeout })
+    Ok(PreparedRequest { method, uri, headers, body, signed_body, unprefixed_path, timeout: options.timeout, api })
 }
 
 /// Every option key must be a template variable, and no template variable may be named like an option.
@@ -700,7 +812,6 @@ fn check_variables(parsed: &Template<'_>, vars: &Map<String, Value>, template_te
     for name in vars.keys() {
         if !parsed.variables().any(|v| v == name) {
             let hint = match name.as_str() {
-                "xml" | "nonceless" | "security" => " (an APIv2 option; APIv2 is not supported by this version)",
                 "media" => " (uploads are typed: `Options::from(json!({…})).media(Media::from_path(…)?)`)",
                 "http_errors" | "verify" | "handler" | "sink" | "stream" | "debug" | "proxy" | "connect_timeout"
                 | "allow_redirects" => " (a Guzzle option with no equivalent here)",

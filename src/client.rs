@@ -257,6 +257,43 @@ impl Client {
         transport::joined(transport::spawn(receive(Arc::clone(&self.inner), headers, body))?.await)
     }
 
+    /// Checks an APIv2 notification (支付结果通知 and the other signed APIv2 callbacks) from the raw
+    /// body: XML, `return_code` `SUCCESS`, and a `sign` that verifies with the APIv2 key. Returns every
+    /// field. `result_code` is left to the caller: `FAIL` is a genuine report of a failed payment.
+    /// Answer WeChat Pay with [`v2::notify::success_reply`](crate::v2::notify::success_reply), or on an
+    /// error with [`failure_reply`](crate::v2::notify::failure_reply).
+    ///
+    /// ```
+    /// # let sandbox = wechatpay_chain::sandbox::Sandbox::start()?;
+    /// # let client = sandbox.client_builder().build()?;
+    /// let body = b"<xml><return_code>SUCCESS</return_code><sign>0000</sign></xml>";
+    /// let refused = client.v2_notification(body).unwrap_err();
+    /// assert_eq!(refused.notification().unwrap().http_status(), 401);
+    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// ```
+    pub fn v2_notification(&self, body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+        let key = self.v2_notification_key()?;
+        crate::v2::notify::verify_notification(body, key).map_err(v2_notification_error)
+    }
+
+    /// Opens an APIv2 refund notification (退款结果通知): decrypts `req_info` (AES-256-ECB with the MD5 of
+    /// the APIv2 key) and parses it. The decrypted fields are authenticated only by the key (ECB has no
+    /// integrity check); for anything that moves money, confirm with a refund query as WeChat Pay
+    /// advises.
+    pub fn v2_refund_notification(&self, body: &[u8]) -> Result<crate::v2::notify::RefundNotification, Error> {
+        let key = self.v2_notification_key()?;
+        crate::v2::notify::decrypt_refund_notification(body, key).map_err(v2_notification_error)
+    }
+
+    fn v2_notification_key(&self) -> Result<&ApiV2Key, Error> {
+        self.inner.apiv2_key.as_ref().ok_or_else(|| {
+            Error::Notification(NotificationError::new(
+                NotificationErrorKind::NoApiV2Key,
+                "the client has no APIv2 key to check APIv2 notifications with; set it with `.apiv2_key(…)`",
+            ))
+        })
+    }
+
     /// Certificate downloads this client has started (automatic mode, unknown serials, explicit refreshes).
     pub fn certificate_downloads(&self) -> u64 {
         self.inner.certificates.as_ref().map_or(0, |c| c.refresher.downloads())
@@ -334,6 +371,11 @@ impl Inner {
             request.signed_body(),
         )
     }
+}
+
+fn v2_notification_error(e: crate::v2::NotifyError) -> Error {
+    let message = e.to_string();
+    Error::Notification(NotificationError::new(NotificationErrorKind::V2(e), message))
 }
 
 /// Sign → send → verify. Runs on the SDK's I/O runtime.

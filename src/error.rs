@@ -758,6 +758,12 @@ pub enum NotificationErrorKind {
     Decrypt(crate::crypto::AeadError),
     /// The client has no APIv3 key to decrypt with.
     NoApiV3Key,
+    /// An APIv2 notification was refused (bad XML, `return_code` not `SUCCESS`, bad `sign`, a
+    /// `req_info` that does not decrypt). Answer with
+    /// [`v2::notify::failure_reply`](crate::v2::notify::failure_reply).
+    V2(crate::v2::NotifyError),
+    /// The client has no APIv2 key to check or decrypt an APIv2 notification with.
+    NoApiV2Key,
 }
 
 /// A rejected notification. Answer WeChat Pay with [`NotificationError::http_status`] and a
@@ -783,11 +789,14 @@ impl NotificationError {
     pub fn http_status(&self) -> StatusCode {
         match &self.kind {
             NotificationErrorKind::NoApiV3Key
+            | NotificationErrorKind::NoApiV2Key
             | NotificationErrorKind::Signature(VerificationFailure::UnknownKey { .. }) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             NotificationErrorKind::SignatureProbe | NotificationErrorKind::Signature(_) => StatusCode::UNAUTHORIZED,
             NotificationErrorKind::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            NotificationErrorKind::V2(crate::v2::NotifyError::Signature(_)) => StatusCode::UNAUTHORIZED,
+            NotificationErrorKind::V2(_) => StatusCode::BAD_REQUEST,
             NotificationErrorKind::Malformed
             | NotificationErrorKind::Algorithm(_)
             | NotificationErrorKind::Decrypt(_) => StatusCode::BAD_REQUEST,

@@ -88,6 +88,26 @@ impl Response {
         })
     }
 
+    /// An APIv2 body as fields: elements as strings, nested elements as objects, repeated ones as
+    /// arrays (see [`v2::xml::parse`](crate::v2::xml::parse); DTDs are refused).
+    ///
+    /// ```
+    /// # let sandbox = wechatpay_chain::sandbox::Sandbox::start()?;
+    /// # let client = sandbox.client_builder().build()?;
+    /// use serde_json::json;
+    /// let answer = client.v2().pay().orderquery().post(json!({
+    ///     "xml": {"appid": "wx2421b1c4370ec43b", "mch_id": sandbox.mchid(), "out_trade_no": "none-such"}
+    /// }));
+    /// // An unknown order is a business failure: Error::V2 with err_code ORDERNOTEXIST.
+    /// assert_eq!(answer.unwrap_err().v2().unwrap().err_code(), Some("ORDERNOTEXIST"));
+    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// ```
+    pub fn xml(&self) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+        crate::v2::xml::parse(&self.body).map_err(|e| {
+            Error::Decode(DecodeError::new(format!("the response body (status {}) is not XML: {e}", self.status), None))
+        })
+    }
+
     /// The `Request-ID` header, to quote to WeChat Pay support.
     pub fn request_id(&self) -> Option<&str> {
         self.headers.get("request-id").and_then(|v| v.to_str().ok())

@@ -21,6 +21,23 @@
 //! # Ok::<(), wechatpay_chain::Error>(())
 //! ```
 //!
+//! # Models
+//!
+//! | Module | Endpoints |
+//! |---|---|
+//! | [`facemch`] | `GET v3/facemch/users/{face_sid}` |
+//! | [`pay`] | JSAPI/APP/H5/Native prepay, query by `out_trade_no` and by `transaction_id`, close |
+//! | [`refund`] | `POST v3/refund/domestic/refunds`, `GET v3/refund/domestic/refunds/{out_refund_no}` |
+//! | [`certificates`] | `GET v3/certificates` |
+//! | [`bill`] | `GET v3/bill/tradebill`, `GET v3/bill/fundflowbill` |
+//! | [`notify`] | the resources of `TRANSACTION.SUCCESS` and `REFUND.*` notifications |
+//!
+//! Field names are WeChat Pay's, so a model serializes back to the JSON it came from; money is integer
+//! fen (`i64`); timestamps are the RFC 3339 strings WeChat Pay sends; every enum has an `Unknown` variant
+//! that keeps a value this version does not know, so a new WeChat Pay value never breaks parsing. Every
+//! other endpoint is reached through the chain, or typed in a few lines by deriving [`Endpoint`] on your
+//! own struct (see `docs/typed-endpoints.md`).
+//!
 //! # Sensitive fields (敏感信息)
 //!
 //! Personal data travels encrypted, and in a model it is a [`Sensitive`](crate::sensitive::Sensitive),
@@ -38,9 +55,14 @@
 //! merchant key, so serializing or deserializing such a field on its own is an error, never plain text
 //! where ciphertext belongs or the other way round.
 
+pub mod bill;
+pub mod certificates;
 pub mod decrypt;
 pub mod encrypt;
 pub mod facemch;
+pub mod notify;
+pub mod pay;
+pub mod refund;
 mod scope;
 
 use std::future::Future;
@@ -212,7 +234,6 @@ impl Client {
     }
 }
 
-#[allow(unused_macros)]
 /// A string enum of WeChat Pay's with a fallback: every documented value is a variant, anything else is
 /// kept in `Unknown`. Serializes as the wire string.
 macro_rules! wire_enum {
@@ -282,7 +303,6 @@ macro_rules! wire_enum {
         }
     };
 }
-#[allow(unused_imports)]
 pub(crate) use wire_enum;
 
 /// Used by the code `#[derive(Endpoint)]` generates; not a stable API.

@@ -6,7 +6,7 @@
 //! [`Client::call`](crate::Client::call) (or [`Typed::parse`](super::Typed::parse)) parses the answer it
 //! is decrypted with the client's merchant private key, so the model holds plain text that never shows in
 //! `Debug` or `Display`. The field may be nested at any depth (in `Option`s, `Vec`s, other structs). A
-//! ciphertext that does not decrypt fails the call with [`Error::Sensitive`](crate::Error::Sensitive).
+//! ciphertext that does not decrypt fails the call with [`Error::Sensitive`].
 //!
 //! JSON from elsewhere (a chain call, a stored answer) is parsed the same way with [`from_slice`] or
 //! [`from_value`]. Parsed anywhere else there is no key, and deserializing fails rather than putting

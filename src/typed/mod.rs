@@ -36,11 +36,11 @@
 //! fen (`i64`); timestamps are the RFC 3339 strings WeChat Pay sends; every enum has an `Unknown` variant
 //! that keeps a value this version does not know, so a new WeChat Pay value never breaks parsing. Every
 //! other endpoint is reached through the chain, or typed in a few lines by deriving [`Endpoint`] on your
-//! own struct (see `docs/typed-endpoints.md`).
+//! own struct (see the [`guide`]).
 //!
 //! # Sensitive fields (敏感信息)
 //!
-//! Personal data travels encrypted, and in a model it is a [`Sensitive`](crate::sensitive::Sensitive),
+//! Personal data travels encrypted, and in a model it is a [`Sensitive`],
 //! which never shows in `Debug` or `Display`:
 //!
 //! * **In requests** a field marked `#[body] #[encrypt]` (or, deeper in the body,
@@ -60,6 +60,8 @@ pub mod certificates;
 pub mod decrypt;
 pub mod encrypt;
 pub mod facemch;
+#[doc = include_str!("../../docs/typed-endpoints.md")]
+pub mod guide {}
 pub mod notify;
 pub mod pay;
 pub mod refund;

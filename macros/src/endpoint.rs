@@ -4,7 +4,7 @@
 //! helper is being phased out by rustc (`ambiguous_derive_helpers`).
 
 use proc_macro2::{Span, TokenStream as TokenStream2};
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, LitStr, Type};
 
@@ -48,14 +48,37 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new(Span::call_site(), "`#[derive(Endpoint)]` needs a struct with named fields"));
     };
-    let Fields::Named(fields) = &data.fields else {
-        return Err(syn::Error::new(data.fields.span(), "`#[derive(Endpoint)]` needs a struct with named fields"));
+    let fields: Vec<&syn::Field> = match &data.fields {
+        Fields::Named(named) => named.named.iter().collect(),
+        // An endpoint without parameters (`GET v3/certificates`).
+        Fields::Unit => Vec::new(),
+        Fields::Unnamed(_) => {
+            return Err(syn::Error::new(
+                data.fields.span(),
+                "`#[derive(Endpoint)]` needs a struct with named fields (or a unit struct)",
+            ));
+        }
     };
 
     let mut placed = Vec::new();
-    for field in &fields.named {
+    for field in fields {
         let mut placement: Option<Placement> = None;
+        let mut encrypt: Option<Span> = None;
         for attr in &field.attrs {
+            if attr.path().is_ident("encrypt") {
+                if !matches!(attr.meta, syn::Meta::Path(_)) {
+                    return Err(syn::Error::new(
+                        attr.meta.span(),
+                        "`#[encrypt]` takes no arguments: the client picks the WeChat Pay key (one per request) and \
+                         names it in `Wechatpay-Serial`",
+                    ));
+                }
+                if encrypt.is_some() {
+                    return Err(syn::Error::new(attr.path().span(), "`#[encrypt]` is given twice"));
+                }
+                encrypt = Some(attr.path().span());
+                continue;
+            }
             let this = if attr.path().is_ident("param") {
                 Placement::Path
             } else if attr.path().is_ident("query") {
@@ -94,10 +117,22 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
                 format!("`#[param]` field `{name}` is not a variable of the path template `{template}`"),
             ));
         }
-        placed.push((ident.clone(), name, placement));
+        if let Some(span) = encrypt {
+            if placement != Placement::Body {
+                return Err(syn::Error::new(
+                    span,
+                    format!(
+                        "`#[encrypt]` goes with `#[body]`: WeChat Pay takes encrypted fields in the JSON body, not as \
+                         `#[{}]`",
+                        placement.name()
+                    ),
+                ));
+            }
+        }
+        placed.push((ident.clone(), name, placement, encrypt.is_some().then_some(&field.ty)));
     }
     for variable in &variables {
-        if !placed.iter().any(|(_, name, p)| *p == Placement::Path && name == variable) {
+        if !placed.iter().any(|(_, name, p, _)| *p == Placement::Path && name == variable) {
             return Err(syn::Error::new(
                 settings.path.span(),
                 format!("the path template variable `{variable}` has no `#[param]` field"),
@@ -110,18 +145,27 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
     let response = &settings.response;
     let private = quote!(::wechatpay_chain::typed::__private);
     let mut steps = Vec::new();
-    let has_body = placed.iter().any(|(_, _, p)| *p == Placement::Body);
-    for (ident, name, placement) in &placed {
-        steps.push(match placement {
-            Placement::Path => quote! {
+    let has_body = placed.iter().any(|(_, _, p, _)| *p == Placement::Body);
+    for (ident, name, placement, encrypt) in &placed {
+        steps.push(match (placement, encrypt) {
+            (Placement::Body, Some(ty)) => {
+                // Spanned at the field's type, where a type that cannot be encrypted is reported.
+                let call = quote_spanned!(ty.span()=> #private::encrypted(#name, &self.#ident));
+                quote! {
+                    if let ::core::option::Option::Some(v) = #call? {
+                        body.insert(::std::string::String::from(#name), v);
+                    }
+                }
+            }
+            (Placement::Path, _) => quote! {
                 options = options.param(#name, #private::value(#name, &self.#ident)?);
             },
-            Placement::Query => quote! {
+            (Placement::Query, _) => quote! {
                 if let ::core::option::Option::Some(v) = #private::present(#name, &self.#ident)? {
                     options = options.query(#name, v);
                 }
             },
-            Placement::Body => quote! {
+            (Placement::Body, None) => quote! {
                 if let ::core::option::Option::Some(v) = #private::present(#name, &self.#ident)? {
                     body.insert(::std::string::String::from(#name), v);
                 }
@@ -139,6 +183,7 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
             const PATH: &'static str = #path;
             type Response = #response;
 
+            #[allow(unused_mut)]
             fn to_options(&self) -> ::core::result::Result<::wechatpay_chain::Options, ::wechatpay_chain::Error> {
                 let mut options = ::wechatpay_chain::Options::new();
                 #body_start

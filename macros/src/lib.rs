@@ -552,7 +552,12 @@ pub fn catalog_reachability(input: TokenStream) -> TokenStream {
 /// Every template variable needs a `#[param]` field and every `#[param]` field a template variable; the
 /// method is one of `GET`, `POST`, `PUT`, `PATCH`, `DELETE`. Templates name variables as `{x}` here.
 /// (`#[param]` rather than `#[path]`: `path` is a built-in attribute and cannot be a derive helper.)
-#[proc_macro_derive(Endpoint, attributes(endpoint, param, query, body))]
+///
+/// `#[body] #[encrypt]` marks a sensitive field (a `Sensitive` or `Option<Sensitive>`): `Client::call`
+/// encrypts it with the WeChat Pay key it names in `Wechatpay-Serial`, one key for the whole request.
+/// Sensitive fields deeper in the body use `#[serde(with = "wechatpay_chain::typed::encrypt")]`. A unit
+/// struct is an endpoint without parameters.
+#[proc_macro_derive(Endpoint, attributes(endpoint, param, query, body, encrypt))]
 pub fn derive_endpoint(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     endpoint::expand(input).unwrap_or_else(syn::Error::into_compile_error).into()

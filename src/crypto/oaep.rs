@@ -129,6 +129,12 @@ impl From<String> for Sensitive {
     }
 }
 
+impl From<&str> for Sensitive {
+    fn from(text: &str) -> Self {
+        Sensitive(text.to_owned())
+    }
+}
+
 impl fmt::Debug for Sensitive {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Sensitive(<redacted, {} bytes>)", self.0.len())

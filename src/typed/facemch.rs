@@ -1,16 +1,12 @@
 //! 刷脸用户信息: `GET v3/facemch/users/{face_sid}`, the user behind a face-recognition `face_sid`.
 //!
-//! With [`InfoType::AskRealName`] the answer carries [`RealNameInfo`]: the name and credential number,
-//! encrypted for the merchant; [`RealNameInfo::decrypt`] turns them into [`RealName`], whose personal
-//! fields never show in `Debug`.
-
-use std::fmt;
+//! With [`InfoType::AskRealName`] the answer carries [`RealName`]: the name and credential number, which
+//! WeChat Pay encrypts for the merchant and [`Client::call`](crate::Client::call) decrypts while parsing;
+//! they never show in `Debug`.
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::Client;
 use crate::crypto::Sensitive;
-use crate::error::Error;
 use crate::typed::Endpoint;
 
 /// What [`QueryFaceUser`] asks for (`info_type`).
@@ -63,8 +59,11 @@ impl QueryFaceUser {
     }
 }
 
-/// The answer to [`QueryFaceUser`]. Ids only; the personal data inside [`RealNameInfo`] stays encrypted
-/// until [`RealNameInfo::decrypt`].
+/// The answer to [`QueryFaceUser`]: the user's ids and, for [`InfoType::AskRealName`], the real name,
+/// already decrypted (see [`RealName`]).
+///
+/// A `FaceUser` with `real_name_info` does not serialize (that would write the name and number as plain
+/// text); without it, it serializes back to the JSON it came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaceUser {
     /// The user's id under `appid`.
@@ -76,65 +75,36 @@ pub struct FaceUser {
     /// The user's id under `sub_appid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
-    /// The encrypted real-name information (`ASK_REAL_NAME` only).
+    /// The real-name information (`ASK_REAL_NAME` only), decrypted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub real_name_info: Option<RealNameInfo>,
+    pub real_name_info: Option<RealName>,
 }
 
-/// `real_name_info`: the name and credential number as WeChat Pay sent them, RSA-OAEP-encrypted for the
-/// merchant and base64-encoded. `Debug` shows only the ciphertext lengths.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RealNameInfo {
-    /// The encrypted name.
-    pub encrypted_real_name: String,
-    /// The kind of credential.
-    pub credential_type: CredentialType,
-    /// The encrypted credential number.
-    pub encrypted_credential_id: String,
-}
-
-impl fmt::Debug for RealNameInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RealNameInfo")
-            .field("encrypted_real_name", &format_args!("<ciphertext, {} bytes>", self.encrypted_real_name.len()))
-            .field("credential_type", &self.credential_type)
-            .field(
-                "encrypted_credential_id",
-                &format_args!("<ciphertext, {} bytes>", self.encrypted_credential_id.len()),
-            )
-            .finish()
-    }
-}
-
-impl RealNameInfo {
-    /// Decrypts the name and the credential number with the client's merchant private key (see
-    /// [`Client::decrypt_sensitive`] for the errors).
-    pub fn decrypt(&self, client: &Client) -> Result<RealName, Error> {
-        Ok(RealName {
-            real_name: client.decrypt_sensitive(&self.encrypted_real_name)?,
-            credential_type: self.credential_type,
-            credential_id: client.decrypt_sensitive(&self.encrypted_credential_id)?,
-        })
-    }
-}
-
-/// Decrypted real-name information. `Debug` redacts the name and the number.
-#[derive(Debug)]
+/// `real_name_info`: the user's name and credential. WeChat Pay sends the name and the number
+/// RSA-OAEP-encrypted for the merchant (`encrypted_real_name`, `encrypted_credential_id`); they are
+/// decrypted with the merchant private key while the answer is parsed ([`decrypt`](crate::typed::decrypt)),
+/// and `Debug` shows neither.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RealName {
-    /// The user's name.
+    /// The user's name (`encrypted_real_name` on the wire).
+    #[serde(rename = "encrypted_real_name", with = "crate::typed::decrypt")]
     pub real_name: Sensitive,
     /// The kind of credential.
     pub credential_type: CredentialType,
-    /// The credential number.
+    /// The credential number (`encrypted_credential_id` on the wire).
+    #[serde(rename = "encrypted_credential_id", with = "crate::typed::decrypt")]
     pub credential_id: Sensitive,
 }
 
 /// `credential_type`: the kind of credential behind the real name.
 ///
-/// WeChat Pay documents the values `1` to `11` for this API; `1` is the resident identity card (身份证).
-/// The sources at hand do not say which credential each of the others is, so they are kept as
-/// [`Unknown`](CredentialType::Unknown) with their number rather than guessed; a value added later never
-/// breaks deserialization either. Serializes back to the same number.
+/// WeChat Pay documents the values `1` to `11` for this API without naming them in the public reference
+/// (wechatpay.im's page for `v3/facemch/users/{face_sid}`, which mirrors WeChat Pay's face-payment
+/// real-name document `wxfacepay/develop/*/sid.html`); the same documents call the credential number
+/// 身份证号. `1` as the resident identity card follows that and Tencent's usual numbering, and is what the
+/// sandbox sends. The other values are kept as [`Unknown`](CredentialType::Unknown) with their number
+/// rather than guessed; a value added later never breaks deserialization either. Serializes back to the
+/// same number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "i64", into = "i64")]
 pub enum CredentialType {
@@ -142,6 +112,19 @@ pub enum CredentialType {
     IdCard,
     /// Any other value, as sent.
     Unknown(i64),
+}
+
+impl CredentialType {
+    /// The wire value.
+    ///
+    /// ```
+    /// use wechatpay_chain::typed::facemch::CredentialType;
+    /// assert_eq!(CredentialType::from(1), CredentialType::IdCard);
+    /// assert_eq!(CredentialType::from(7).code(), 7);
+    /// ```
+    pub fn code(self) -> i64 {
+        i64::from(self)
+    }
 }
 
 impl From<i64> for CredentialType {

@@ -1,0 +1,13 @@
+use wechatpay_chain::sensitive::Sensitive;
+use wechatpay_chain::typed::Endpoint;
+
+#[derive(Endpoint)]
+#[endpoint(method = "POST", path = "v3/profitsharing/receivers/add", response = serde_json::Value)]
+struct AddReceiver {
+    #[body]
+    #[encrypt]
+    #[encrypt]
+    name: Sensitive,
+}
+
+fn main() {}

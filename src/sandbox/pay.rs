@@ -288,7 +288,7 @@ fn object(body: &Value) -> Result<(), Reply> {
 }
 
 /// The digits of `yyyyMMddHHmmss` in China Standard Time.
-fn compact_time(now: i64) -> String {
+pub(super) fn compact_time(now: i64) -> String {
     rfc3339_cst(now).chars().take(19).filter(char::is_ascii_digit).collect()
 }
 

@@ -29,7 +29,7 @@ use crate::notify::{self, Notification};
 use crate::request::{BaseUri, Options, PreparedRequest};
 use crate::response::{Response, Verification};
 use crate::tls::{self, MerchantTls};
-use crate::transport::{self, Received, Transport};
+use crate::transport::{self, Received, Security, Transport};
 
 /// The default base URI.
 pub const DEFAULT_BASE_URI: &str = "https://api.mch.weixin.qq.com/";
@@ -389,8 +389,9 @@ async fn exchange(
     deadline: Instant,
     budget: Duration,
 ) -> Result<Received, Error> {
+    let security = Security::from(prepared.security);
     let request = signed_request(inner, prepared)?;
-    inner.transport.send(request, deadline, budget).await
+    inner.transport.send_with(request, deadline, budget, security).await
 }
 
 /// The HTTP request for `prepared`: signed, with `Wechatpay-Serial` naming the key to answer with

@@ -480,6 +480,8 @@ pub struct PreparedRequest {
     /// The URL path without the base URI's path prefix, when there was one.
     pub(crate) unprefixed_path: Option<String>,
     pub(crate) timeout: Option<Duration>,
+    /// Present the merchant TLS certificate (mutual TLS; APIv2 `security` endpoints only).
+    pub(crate) security: bool,
 }
 
 impl fmt::Debug for PreparedRequest {
@@ -490,6 +492,7 @@ impl fmt::Debug for PreparedRequest {
             .field("headers", &self.headers.keys().map(|k| k.as_str()).collect::<Vec<_>>())
             .field("body_len", &self.body.len())
             .field("signed_body_len", &self.signed_body.as_ref().map(Bytes::len))
+            .field("security", &self.security)
             .finish()
     }
 }
@@ -692,7 +695,16 @@ pub(crate) fn prepare(
         None => (options.body, None),
     };
     let (headers, body) = headers_and_body(client, body, options.headers);
-    Ok(PreparedRequest { method, uri, headers, body, signed_body, unprefixed_path, timeout: options.timeout })
+    Ok(PreparedRequest {
+        method,
+        uri,
+        headers,
+        body,
+        signed_body,
+        unprefixed_path,
+        timeout: options.timeout,
+        security: false,
+    })
 }
 
 /// Every option key must be a template variable, and no template variable may be named like an option.

@@ -28,7 +28,8 @@ use crate::error::{
 use crate::notify::{self, Notification};
 use crate::request::{Api, BaseUri, Options, PreparedRequest};
 use crate::response::{Response, Verification};
-use crate::transport::{self, Received, Transport};
+use crate::tls::{self, MerchantTls};
+use crate::transport::{self, Received, Security, Transport};
 use crate::v2::ApiV2Key;
 
 /// The default base URI.
@@ -125,6 +126,7 @@ impl fmt::Debug for Client {
             .field("base_uri", &self.inner.base.as_string())
             .field("keys", &self.inner.verifier.keys().ids())
             .field("automatic_certificates", &self.inner.automatic())
+            .field("merchant_tls", &self.inner.transport.has_merchant_identity())
             .field("signer", &"<redacted>")
             .finish()
     }
@@ -173,6 +175,13 @@ impl Client {
 
     pub(crate) fn user_agent(&self) -> &HeaderValue {
         &self.inner.user_agent
+    }
+
+    /// The client's connection pools: `transport().send_with(request, deadline, budget, security)` sends
+    /// with or without the merchant TLS certificate (see [`Security`]).
+    #[allow(dead_code)] // For the APIv2 pipeline.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
     }
 
     /// The key store that verifies WeChat Pay's signatures (shared: changes apply to in-flight calls).
@@ -440,8 +449,7 @@ async fn execute_v2(inner: Arc<Inner>, prepared: PreparedRequest, security: bool
     *request.method_mut() = prepared.method;
     *request.uri_mut() = prepared.uri;
     *request.headers_mut() = prepared.headers;
-    let _ = security; // TODO(mtls merge)
-    let received = match inner.transport.send(request, deadline, budget).await {
+    let received = match inner.transport.send_with(request, deadline, budget, Security::from(security)).await {
         Ok(r) => r,
         Err(e) => {
             tracing::debug!(%method, path, error = %e, "wechatpay APIv2 call failed");
@@ -463,7 +471,7 @@ async fn exchange(
     budget: Duration,
 ) -> Result<Received, Error> {
     let request = signed_request(inner, prepared)?;
-    inner.transport.send(request, deadline, budget).await
+    inner.transport.send_with(request, deadline, budget, Security::Standard).await
 }
 
 /// The HTTP request for `prepared`: signed, with `Wechatpay-Serial` naming the key to answer with
@@ -757,6 +765,8 @@ pub struct ClientBuilder {
     user_agent_suffix: Option<String>,
     max_response_body: Option<usize>,
     clock: Option<Arc<dyn Clock>>,
+    root_certificates: Vec<String>,
+    merchant_tls: Vec<MerchantTls>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -772,6 +782,8 @@ impl fmt::Debug for ClientBuilder {
             .field("apiv2_key", &self.apiv2_key.as_ref().map(|_| "<redacted>"))
             .field("auto_certificates", &self.auto_certificates)
             .field("base_uri", &self.base_uri)
+            .field("root_certificates", &self.root_certificates.len())
+            .field("merchant_tls", &self.merchant_tls)
             .finish_non_exhaustive()
     }
 }
@@ -908,6 +920,65 @@ impl ClientBuilder {
     /// The clock for request timestamps and the response clock check (default: the system clock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// The merchant API certificate and its private key for mutual TLS, which APIv2 "security" endpoints
+    /// (`secapi/pay/refund`, red packets, transfers, …) require: `apiclient_cert.pem` and
+    /// `apiclient_key.pem`, each as PEM text or `file://<path>`. The key may be PKCS#8 or PKCS#1,
+    /// unencrypted. Only requests to those endpoints present the certificate; APIv3 requests never do.
+    ///
+    /// Checked in [`build`](ClientBuilder::build): an unreadable certificate or key, or a certificate and
+    /// key that are not a pair, is an [`Error::Config`] (`merchant_tls`) that never quotes the key.
+    ///
+    /// ```no_run
+    /// use wechatpay_chain::Client;
+    ///
+    /// let client = Client::builder()
+    /// #   .mchid("1900000001").serial("1946DD7BDF37823B2192F1DB21574B1D465D9A21")
+    /// #   .private_key("file:///path/to/apiclient_key.pem").public_key("PUB_KEY_ID_0112345678202411240000000000000000", "file:///path/to/pub_key.pem")
+    ///     // … mchid, serial, private_key, public_key …
+    ///     .merchant_tls_pem("file:///path/to/apiclient_cert.pem", "file:///path/to/apiclient_key.pem")
+    ///     .build()?;
+    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// ```
+    pub fn merchant_tls_pem(mut self, cert_pem: impl Into<String>, key_pem: impl Into<String>) -> Self {
+        self.merchant_tls.push(MerchantTls::Pem { cert: cert_pem.into(), key: key_pem.into() });
+        self
+    }
+
+    /// The merchant API certificate with its key as PKCS#12 (`apiclient_cert.p12`, the file's bytes) for
+    /// mutual TLS, as [`merchant_tls_pem`](ClientBuilder::merchant_tls_pem). WeChat Pay protects it with
+    /// the merchant id: `None` uses the [`mchid`](ClientBuilder::mchid), `Some` another password.
+    ///
+    /// A wrong password is an [`Error::Config`] (`merchant_tls`) in [`build`](ClientBuilder::build).
+    /// Older `.p12` files use RC2 encryption, which OpenSSL 3 no longer opens; the PEM pair from the same
+    /// download works everywhere.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wechatpay_chain::Client;
+    ///
+    /// let client = Client::builder()
+    /// #   .mchid("1900000001").serial("1946DD7BDF37823B2192F1DB21574B1D465D9A21")
+    /// #   .private_key("file:///path/to/apiclient_key.pem").public_key("PUB_KEY_ID_0112345678202411240000000000000000", "file:///path/to/pub_key.pem")
+    ///     // … mchid, serial, private_key, public_key …
+    ///     .merchant_tls_pkcs12(std::fs::read("/path/to/apiclient_cert.p12")?, None)
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn merchant_tls_pkcs12(mut self, der: impl Into<Vec<u8>>, password: Option<&str>) -> Self {
+        self.merchant_tls.push(MerchantTls::Pkcs12 { der: der.into(), password: password.map(str::to_owned) });
+        self
+    }
+
+    /// Also trusts this CA or self-signed server certificate for HTTPS, on top of the system's roots: PEM
+    /// text (one or more certificates) or `file://<path>` (PEM or DER). For a TLS-intercepting corporate
+    /// proxy, or a local imitation such as the [sandbox](crate::sandbox)'s HTTPS side. May be given
+    /// several times.
+    pub fn root_certificate(mut self, pem: impl Into<String>) -> Self {
+        self.root_certificates.push(pem.into());
         self
     }
 
@@ -1062,8 +1133,15 @@ impl ClientBuilder {
         let user_agent = HeaderValue::try_from(user_agent)
             .map_err(|_| Error::config("user_agent_suffix", "not a valid header value"))?;
 
-        let transport =
-            Transport::new(connect_timeout, timeout, max_body).map_err(|e| Error::config("transport", e))?;
+        if self.merchant_tls.len() > 1 {
+            return Err(Error::config(
+                "merchant_tls",
+                "the merchant TLS identity was given more than once; use one of `merchant_tls_pem` and \
+                 `merchant_tls_pkcs12`, once",
+            ));
+        }
+        let tls = tls::connectors(&self.root_certificates, self.merchant_tls.first(), &mchid)?;
+        let transport = Transport::new(connect_timeout, timeout, max_body, tls);
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let verifier = Verifier::new(keys, Arc::clone(&clock));
         let certificates = apiv3_key.map(|key| Certificates { key, refresher: Refresher::new(), automatic, interval });

@@ -52,6 +52,7 @@ pub mod response;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod sensitive;
+mod tls;
 pub mod transport;
 #[cfg(feature = "typed")]
 pub mod typed;

@@ -25,6 +25,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::error::{Error, Sent, TimeoutError, TransportError};
+use crate::tls::Connectors;
+pub(crate) use crate::tls::Security;
 
 thread_local! {
     static ON_IO_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -138,31 +140,66 @@ fn is_timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// One pooled HTTP client with its limits.
+fn is_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.downcast_ref::<native_tls::Error>().is_some() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+type Pool = HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The pooled HTTP clients of one [`Client`](crate::Client), with their limits: one for ordinary
+/// requests and, when a merchant TLS identity is configured, one that presents it (mutual TLS for
+/// APIv2 `security` endpoints). The pools are separate, so a connection made with the merchant
+/// certificate never carries an ordinary request, nor the other way round.
 #[derive(Clone)]
 pub(crate) struct Transport {
-    client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Pool,
+    merchant: Option<Pool>,
     connect_timeout: Duration,
     timeout: Duration,
     max_body: usize,
 }
 
 impl Transport {
-    pub(crate) fn new(connect_timeout: Duration, timeout: Duration, max_body: usize) -> Result<Transport, String> {
-        let tls = native_tls::TlsConnector::builder()
-            .min_protocol_version(Some(native_tls::Protocol::Tlsv12))
-            .build()
-            .map_err(|e| format!("the TLS context could not be created ({e})"))?;
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(connect_timeout));
-        http.set_nodelay(true);
-        let https = HttpsConnector::from((http, tls.into()));
-        let client = HyperClient::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(https);
-        Ok(Transport { client, connect_timeout, timeout, max_body })
+    pub(crate) fn new(connect_timeout: Duration, timeout: Duration, max_body: usize, tls: Connectors) -> Transport {
+        let pool = |tls: native_tls::TlsConnector| {
+            let mut http = HttpConnector::new();
+            http.enforce_http(false);
+            http.set_connect_timeout(Some(connect_timeout));
+            http.set_nodelay(true);
+            let https = HttpsConnector::from((http, tls.into()));
+            HyperClient::builder(TokioExecutor::new())
+                .pool_timer(TokioTimer::new())
+                .pool_idle_timeout(Duration::from_secs(60))
+                .build(https)
+        };
+        Transport { client: pool(tls.standard), merchant: tls.merchant.map(pool), connect_timeout, timeout, max_body }
+    }
+
+    /// Whether a merchant TLS identity is configured (so [`Security::Required`] requests can be sent).
+    pub(crate) fn has_merchant_identity(&self) -> bool {
+        self.merchant.is_some()
+    }
+
+    /// The pool for `security`; without a merchant identity a [`Security::Required`] request is refused
+    /// before anything is sent.
+    fn pool(&self, security: Security) -> Result<&Pool, Error> {
+        match (security, &self.merchant) {
+            (Security::Standard, _) => Ok(&self.client),
+            (Security::Required, Some(merchant)) => Ok(merchant),
+            (Security::Required, None) => Err(Error::config(
+                "merchant_tls",
+                "this endpoint needs the merchant API certificate for mutual TLS and the client has none; add \
+                 `.merchant_tls_pem(\"file:///path/to/apiclient_cert.pem\", \"file:///path/to/apiclient_key.pem\")` \
+                 or `.merchant_tls_pkcs12(std::fs::read(\"apiclient_cert.p12\")?, None)` to the client builder",
+            )),
+        }
     }
 
     /// Sends `request` and returns as soon as the answer's head has arrived (before `deadline`), with the
@@ -191,7 +228,13 @@ impl Transport {
         if is_timed_out(&e) {
             return Error::Timeout(TimeoutError::new(Sent::No, self.connect_timeout, "connecting"));
         }
-        Error::Transport(TransportError::new(Sent::No, "could not connect to WeChat Pay", Some(Box::new(e))))
+        let message = if is_tls(&e) {
+            "the TLS handshake failed, nothing was sent (is the server certificate trusted? a private CA or \
+             self-signed server needs `root_certificate` on the client builder)"
+        } else {
+            "could not connect to WeChat Pay"
+        };
+        Error::Transport(TransportError::new(Sent::No, message, Some(Box::new(e))))
     }
 
     /// The default total time limit of a call.
@@ -199,18 +242,33 @@ impl Transport {
         self.timeout
     }
 
-    /// Sends `request` and reads the whole body (up to the cap) before `deadline`. `budget` is the
-    /// call's whole time limit, reported in the timeout error.
+    /// Sends `request` without a client certificate and reads the whole body (up to the cap) before
+    /// `deadline`. `budget` is the call's whole time limit, reported in the timeout error.
+    #[allow(dead_code)] // The pipelines call `send_with`; kept as the plain form for other callers.
     pub(crate) async fn send(
         &self,
         request: Request<Full<Bytes>>,
         deadline: Instant,
         budget: Duration,
     ) -> Result<Received, Error> {
+        self.send_with(request, deadline, budget, Security::Standard).await
+    }
+
+    /// [`send`](Transport::send), over the pool `security` asks for: [`Security::Required`] presents the
+    /// merchant TLS certificate (APIv2 `security` endpoints), and fails with [`Error::Config`]
+    /// ([`Sent::No`]) when the client has none.
+    pub(crate) async fn send_with(
+        &self,
+        request: Request<Full<Bytes>>,
+        deadline: Instant,
+        budget: Duration,
+        security: Security,
+    ) -> Result<Received, Error> {
+        let pool = self.pool(security)?;
         let limit = deadline.saturating_duration_since(Instant::now());
         let started = Instant::now();
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| self.request_error(e))?;
+            let response = pool.request(request).await.map_err(|e| self.request_error(e))?;
             let (parts, body) = response.into_parts();
             let collected = Limited::new(body, self.max_body).collect().await.map_err(|e| {
                 let message = if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {

@@ -190,3 +190,46 @@ fn response_vectors_blocking_and_async() {
         }
     }
 }
+
+#[test]
+fn notifications_through_the_client() {
+    let client = vector_builder().build().expect("client");
+    // A payment notification signed with the vectors' APIv2 key.
+    let key = wechatpay_chain::v2::ApiV2Key::new(APIV2_KEY).expect("key");
+    let mut fields = serde_json::json!({
+        "return_code": "SUCCESS", "appid": "wx2421b1c4370ec43b", "mch_id": MCHID, "nonce_str": "5d2b6c2a8db53831f7eda20af46e531c",
+        "result_code": "SUCCESS", "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "total_fee": "1",
+        "transaction_id": "1004400740201409030005092168", "out_trade_no": "1409811653", "time_end": "20140903131540",
+    })
+    .as_object()
+    .expect("object")
+    .clone();
+    wechatpay_chain::v2::sign::sign_fields(&mut fields, &key).expect("sign");
+    let body = wechatpay_chain::v2::xml::to_xml(&fields).expect("xml");
+    let verified = client.v2_notification(body.as_bytes()).expect("genuine");
+    assert_eq!(verified["transaction_id"], "1004400740201409030005092168");
+    // One changed digit is refused with 401, and the failure reply is what WeChat Pay expects.
+    let forged = body.replace("<total_fee>1</total_fee>", "<total_fee>9</total_fee>");
+    let err = client.v2_notification(forged.as_bytes()).expect_err("forged");
+    assert_eq!(err.notification().expect("notification error").http_status(), 401);
+    assert!(
+        wechatpay_chain::v2::notify::failure_reply("签名失败").contains("<return_code><![CDATA[FAIL]]></return_code>")
+    );
+
+    // A refund notification: `req_info` is the aes-ecb vector, AES-256-ECB under md5(APIv2 key).
+    let ecb = cases("v2.json").into_iter().find(|c| c["id"] == "aes-ecb-refund-req-info").expect("vector");
+    let req_info = ecb["input"]["ciphertext"].as_str().expect("ciphertext");
+    let body = format!(
+        "<xml><return_code>SUCCESS</return_code><appid>wx2421b1c4370ec43b</appid><mch_id>{MCHID}</mch_id>\
+         <nonce_str>n</nonce_str><req_info><![CDATA[{req_info}]]></req_info></xml>"
+    );
+    let refund = client.v2_refund_notification(body.as_bytes()).expect("refund notification");
+    assert_eq!(refund.get("refund_status"), Some("SUCCESS"));
+    assert_eq!(refund.get("refund_fee"), Some("3960"));
+    assert!(!format!("{refund:?}").contains("3960"), "decrypted values stay out of Debug");
+    // Sent to a client with another APIv2 key, it does not decrypt.
+    let other = vector_builder().apiv2_key("00000000000000000000000000000000").build().expect("client");
+    let err = other.v2_refund_notification(body.as_bytes()).expect_err("wrong key");
+    assert_eq!(err.notification().expect("notification error").http_status(), 400);
+    assert!(!err.to_string().contains(APIV2_KEY));
+}

@@ -8,8 +8,9 @@
 //! Prints `listening 127.0.0.1:PORT` first, then one JSON line per request it receives. With
 //! `--keys-dir DIR` it writes the throwaway keys an application needs to talk to it:
 //! `apiclient_key.pem` and `apiclient_cert.pem` (the merchant's), `wechatpay_<serial>.pem` (the platform
-//! certificate), `pub_key.pem` (the WeChat Pay public key) and `sandbox.json` (base URI, mchid, serials,
-//! public key id, APIv3 key, file names). Runs until stopped (Ctrl-C, SIGTERM). The same runs as
+//! certificate), `pub_key.pem` (the WeChat Pay public key), `sandbox_tls_root.pem` (the certificate to
+//! trust for `https://` on the same port) and `sandbox.json` (base URIs, mchid, serials, public key id,
+//! APIv3 key, file names). Runs until stopped (Ctrl-C, SIGTERM). The same runs as
 //! `wechatpay sandbox` (the `cli` feature); both call `wechatpay_chain::sandbox::process`.
 
 use wechatpay_chain::sandbox::process::{self, Parsed, ProcessOptions};

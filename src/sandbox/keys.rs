@@ -11,11 +11,15 @@ use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::sha2::Sha256;
+use std::net::Ipv4Addr;
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder, CertificateBuilder};
-use x509_cert::der::Decode;
-use x509_cert::der::EncodePem;
+
+use x509_cert::der::asn1::{Ia5String, OctetString};
+use x509_cert::der::{Decode, Encode, EncodePem};
 use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
@@ -57,14 +61,68 @@ impl KeyPair {
         Ok(KeyPair { private, private_pem, public_pem, pkcs8_der })
     }
 
-    /// A self-signed X.509 certificate for this key with `serial` (40 uppercase hex digits).
+    /// A self-signed X.509 certificate for this key with `serial` (40 uppercase hex digits), without
+    /// extensions (so X.509 v1).
     pub(crate) fn certificate(&self, serial_hex: &str, common_name: &str, now: i64) -> Result<String, String> {
+        self.certificate_with(serial_hex, common_name, now, None)
+    }
+
+    /// The merchant API certificate: as [`certificate`](KeyPair::certificate), with `basicConstraints
+    /// CA:FALSE`, which makes it X.509 v3 as WeChat Pay's are: TLS stacks take only v3 client certificates.
+    pub(crate) fn merchant_certificate(&self, serial_hex: &str, common_name: &str, now: i64) -> Result<String, String> {
+        self.certificate_with(serial_hex, common_name, now, Some(Extras::Leaf))
+    }
+
+    fn certificate_with(
+        &self,
+        serial_hex: &str,
+        common_name: &str,
+        now: i64,
+        extras: Option<Extras>,
+    ) -> Result<String, String> {
         let fail = |e: &dyn fmt::Display| format!("building the sandbox certificate failed: {e}");
         let serial_bytes: Vec<u8> = (0..serial_hex.len() / 2)
             .map(|i| u8::from_str_radix(&serial_hex[2 * i..2 * i + 2], 16))
             .collect::<Result<_, _>>()
             .map_err(|e| fail(&e))?;
-        let serial = SerialNumber::new(&serial_bytes).map_err(|e| fail(&e))?;
+        let cert = self.issue(&serial_bytes, common_name, now, extras)?;
+        cert.to_pem(x509_cert::der::pem::LineEnding::LF).map_err(|e| fail(&e))
+    }
+
+    /// The self-signed certificate of the sandbox's HTTPS side, for `127.0.0.1` and `localhost` (subject
+    /// alternative names), with a random serial: `(PEM, DER)`.
+    pub(crate) fn tls_server_certificate(&self, now: i64) -> Result<(String, Vec<u8>), String> {
+        let fail = |e: &dyn fmt::Display| format!("building the sandbox TLS certificate failed: {e}");
+        let mut serial = [0u8; 16];
+        getrandom::fill(&mut serial).map_err(|e| fail(&e))?;
+        serial[0] = 0x10 + serial[0] % 0x70;
+        let localhost = Ia5String::new("localhost").map_err(|e| fail(&e))?;
+        let names = vec![
+            GeneralName::IpAddress(OctetString::new(Ipv4Addr::LOCALHOST.octets().to_vec()).map_err(|e| fail(&e))?),
+            GeneralName::DnsName(localhost),
+        ];
+        let cert = self.issue(&serial, "127.0.0.1", now, Some(Extras::Names(SubjectAltName(names))))?;
+        let pem = cert.to_pem(x509_cert::der::pem::LineEnding::LF).map_err(|e| fail(&e))?;
+        let der = cert.to_der().map_err(|e| fail(&e))?;
+        Ok((pem, der))
+    }
+
+    /// The SubjectPublicKeyInfo DER of this key (what a certificate for it carries).
+    pub(crate) fn spki_der(&self) -> Result<Vec<u8>, String> {
+        let der =
+            self.private.to_public_key().to_public_key_der().map_err(|e| format!("encoding the key failed: {e}"))?;
+        Ok(der.as_bytes().to_vec())
+    }
+
+    fn issue(
+        &self,
+        serial_bytes: &[u8],
+        common_name: &str,
+        now: i64,
+        extras: Option<Extras>,
+    ) -> Result<x509_cert::Certificate, String> {
+        let fail = |e: &dyn fmt::Display| format!("building the sandbox certificate failed: {e}");
+        let serial = SerialNumber::new(serial_bytes).map_err(|e| fail(&e))?;
         let (start, end) = validity(now);
         let at = |secs: i64| {
             let secs = u64::try_from(secs).unwrap_or(0);
@@ -76,11 +134,33 @@ impl KeyPair {
             Name::from_str(&format!("CN={common_name},O=wechatpay-chain sandbox,C=CN")).map_err(|e| fail(&e))?;
         let spki_der = self.private.to_public_key().to_public_key_der().map_err(|e| fail(&e))?;
         let spki = SubjectPublicKeyInfoOwned::from_der(spki_der.as_bytes()).map_err(|e| fail(&e))?;
-        let builder = CertificateBuilder::new(SelfSigned(subject), serial, validity, spki).map_err(|e| fail(&e))?;
+        let mut builder = CertificateBuilder::new(SelfSigned(subject), serial, validity, spki).map_err(|e| fail(&e))?;
+        match &extras {
+            None => {}
+            Some(Extras::Leaf) => {
+                let leaf = BasicConstraints { ca: false, path_len_constraint: None };
+                builder.add_extension(&leaf).map_err(|e| fail(&e))?;
+            }
+            Some(Extras::Names(names)) => builder.add_extension(names).map_err(|e| fail(&e))?,
+        }
         let signer = SigningKey::<Sha256>::new(self.private.clone());
-        let cert = builder.build::<_, rsa::pkcs1v15::Signature>(&signer).map_err(|e| fail(&e))?;
-        cert.to_pem(x509_cert::der::pem::LineEnding::LF).map_err(|e| fail(&e))
+        builder.build::<_, rsa::pkcs1v15::Signature>(&signer).map_err(|e| fail(&e))
     }
+}
+
+/// The extensions of a sandbox certificate beyond none.
+enum Extras {
+    /// `basicConstraints CA:FALSE`: an end-entity certificate.
+    Leaf,
+    /// Subject alternative names (the TLS server certificate).
+    Names(SubjectAltName),
+}
+
+/// The key of the sandbox's HTTPS side. Generated once per process (RSA key generation is the slow part
+/// of a sandbox start); each sandbox makes its own certificate for it.
+pub(crate) fn tls_server_key() -> Result<KeyPair, String> {
+    static KEY: std::sync::OnceLock<Result<KeyPair, String>> = std::sync::OnceLock::new();
+    KEY.get_or_init(KeyPair::generate).clone()
 }
 
 /// The validity of a certificate made at `now` by [`KeyPair::certificate`], Unix seconds: from one day
@@ -149,6 +229,7 @@ pub struct SandboxKeys {
     pub(crate) public_key_id: String,
     pub(crate) public_key: KeyPair,
     pub(crate) apiv3_key: String,
+    pub(crate) apiv2_key: String,
 }
 
 impl fmt::Debug for SandboxKeys {
@@ -160,6 +241,7 @@ impl fmt::Debug for SandboxKeys {
             .field("public_key_id", &self.public_key_id)
             .field("private_keys", &"<redacted>")
             .field("apiv3_key", &"<redacted>")
+            .field("apiv2_key", &"<redacted>")
             .finish()
     }
 }
@@ -215,5 +297,11 @@ impl SandboxKeys {
     /// The APIv3 key (32 characters) of this sandbox merchant. Throwaway.
     pub fn apiv3_key(&self) -> &str {
         &self.apiv3_key
+    }
+
+    /// The APIv2 key (32 characters) of this sandbox merchant: signs and checks the APIv2 slice's XML.
+    /// Throwaway.
+    pub fn apiv2_key(&self) -> &str {
+        &self.apiv2_key
     }
 }

@@ -45,6 +45,17 @@
 //! and answers `{"transaction_id": …, "notified": <status the notify endpoint answered> | null}` once
 //! the delivery is over.
 //!
+//! # HTTPS and mutual TLS
+//!
+//! The port also speaks TLS ([`Sandbox::https_base_uri`]): each connection whose first byte is a TLS
+//! handshake record is served with a self-signed certificate for `127.0.0.1` and `localhost` made at start
+//! ([`Sandbox::tls_root_pem`], which [`Sandbox::merchant_builder`] and [`Sandbox::client_builder`] already
+//! trust). The server asks for a client certificate without requiring one, checks the handshake
+//! signature that proves possession of its key, and logs in [`LoggedRequest::client_cert`] whether it was
+//! the merchant's (a certificate for the merchant's key), as APIv2 `security` endpoints (`secapi/…`)
+//! require. The builders carry the merchant certificate when the sandbox made it (not with
+//! [`SandboxBuilder::merchant_key`]; add `.merchant_tls_pem(apiclient_cert, key)` then).
+//!
 //! # Keys and sign modes
 //!
 //! The sandbox holds one WeChat Pay public key (`PUB_KEY_ID_…`) and one or more platform certificates;
@@ -120,6 +131,10 @@ pub mod process;
 mod profitsharing;
 mod realname;
 mod routes;
+mod tls;
+mod v2;
+
+pub use v2::AUTH_CODE_USERPAYING;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -143,6 +158,7 @@ use crate::client::{ClientBuilder, Clock, SystemClock};
 use crate::error::Error;
 use keys::{KeyPair, random_alnum, random_serial};
 use routes::{Reply, Routes};
+use tls::{Connection, TlsServer};
 
 /// The subject common name of the sandbox's platform certificates.
 const PLATFORM_CN: &str = "Tenpay.com Root CA sandbox";
@@ -200,6 +216,11 @@ pub struct LoggedRequest {
     pub verdict: Verdict,
     /// The status it answered with (0 when the connection was reset instead).
     pub status: u16,
+    /// It came over TLS (`https://`, see [`Sandbox::https_base_uri`]).
+    pub tls: bool,
+    /// Its connection presented the merchant's TLS client certificate (mutual TLS, as APIv2 `security`
+    /// endpoints require): a certificate for the merchant's key, whose possession the handshake proved.
+    pub client_cert: bool,
 }
 
 impl LoggedRequest {
@@ -336,7 +357,8 @@ impl SandboxBuilder {
             None => {
                 let serial = random_serial().map_err(fail)?;
                 let pair = KeyPair::generate().map_err(fail)?;
-                let cert = pair.certificate(&serial, &format!("{mchid} sandbox merchant"), now).map_err(fail)?;
+                let cert =
+                    pair.merchant_certificate(&serial, &format!("{mchid} sandbox merchant"), now).map_err(fail)?;
                 (serial, pair, Some(cert))
             }
         };
@@ -363,6 +385,7 @@ impl SandboxBuilder {
             public_key,
             platform,
             apiv3_key: random_alnum(32),
+            apiv2_key: random_alnum(32),
         };
 
         let public = SigningKey::new(keys.public_key_id.clone(), &keys.public_key).map_err(fail)?;
@@ -370,11 +393,14 @@ impl SandboxBuilder {
             mchid: keys.mchid.clone(),
             merchant_serial: keys.merchant_serial.clone(),
             merchant_key: keys.merchant.private.to_public_key(),
+            merchant_spki: keys.merchant.spki_der().map_err(fail)?,
             mode: self.mode,
             public,
             public_key_pair: keys.public_key.clone(),
             platforms: Mutex::new(vec![first_platform]),
             apiv3_key: keys.apiv3_key.clone(),
+            apiv2_key: crate::v2::ApiV2Key::new(&keys.apiv2_key).map_err(|e| fail(e.to_string()))?,
+            v2: Mutex::default(),
             clock,
             routes: Mutex::new(Routes::default()),
             pay: Mutex::default(),
@@ -384,6 +410,9 @@ impl SandboxBuilder {
             files: files::Files::default(),
         });
         lock(&state.routes).merchant_key = Some(state.merchant_key.clone());
+        // Clients check the server certificate against their own clock, not the sandbox's.
+        let tls = TlsServer::new(&keys::tls_server_key().map_err(fail)?, SystemClock.now()).map_err(fail)?;
+        let tls_root_pem = tls.root_pem.clone();
 
         let listener = std::net::TcpListener::bind(("127.0.0.1", self.port))
             .map_err(|e| fail(format!("cannot listen on 127.0.0.1:{} ({e})", self.port)))?;
@@ -398,9 +427,9 @@ impl SandboxBuilder {
             .map_err(|e| fail(format!("the sandbox runtime could not start ({e})")))?;
         let thread = std::thread::Builder::new()
             .name(format!("wechatpay-sandbox-{}", addr.port()))
-            .spawn(move || runtime.block_on(serve(listener, server_state, stopped)))
+            .spawn(move || runtime.block_on(serve(listener, server_state, tls.acceptor, stopped)))
             .map_err(|e| fail(format!("the sandbox thread could not start ({e})")))?;
-        Ok(Sandbox { addr, keys, state, stop: Some(stop), thread: Some(thread) })
+        Ok(Sandbox { addr, keys, state, tls_root_pem, stop: Some(stop), thread: Some(thread) })
     }
 }
 
@@ -410,6 +439,8 @@ pub struct Sandbox {
     /// The keys at start; [`Sandbox::keys`] replaces the platform certificate with the newest.
     keys: SandboxKeys,
     state: Arc<State>,
+    /// The self-signed certificate of the HTTPS side.
+    tls_root_pem: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -441,6 +472,25 @@ impl Sandbox {
         format!("http://{}/", self.addr)
     }
 
+    /// `https://127.0.0.1:<port>/`: the same port speaks TLS too, with the certificate of
+    /// [`tls_root_pem`](Sandbox::tls_root_pem), and asks clients for a certificate without requiring one
+    /// (mutual TLS; [`LoggedRequest::client_cert`] says whether the merchant's was presented).
+    pub fn https_base_uri(&self) -> String {
+        format!("https://{}/", self.addr)
+    }
+
+    /// The sandbox's self-signed TLS server certificate (PEM, for `127.0.0.1` and `localhost`), made at
+    /// start: what a client must trust to reach [`https_base_uri`](Sandbox::https_base_uri), with
+    /// [`ClientBuilder::root_certificate`].
+    pub fn tls_root_pem(&self) -> &str {
+        &self.tls_root_pem
+    }
+
+    /// The merchant id the sandbox accepts (`1900000001` unless the builder set another).
+    pub fn mchid(&self) -> &str {
+        &self.keys.mchid
+    }
+
     /// A snapshot of the sandbox's identities and keys; the platform certificate in it is the newest
     /// one (latest `notBefore`), so a snapshot taken after [`rotate_certificate`](Self::rotate_certificate)
     /// shows the new certificate.
@@ -466,16 +516,25 @@ impl Sandbox {
             .apiv3_key(keys.apiv3_key)
     }
 
-    /// A client builder with the merchant's identity only (merchant id, certificate serial, private key)
-    /// and this sandbox's base URI: add the trust configuration to test, e.g.
+    /// A client builder with the merchant's identity only (merchant id, certificate serial, private key,
+    /// APIv2 key;
+    /// the merchant TLS certificate for mutual TLS when the sandbox made it) and this sandbox's base URI
+    /// (plain HTTP; the builder trusts [`tls_root_pem`](Sandbox::tls_root_pem) too, so
+    /// `.base_uri(sandbox.https_base_uri())` switches to HTTPS): add the trust configuration to test, e.g.
     /// `.apiv3_key(sandbox.keys().apiv3_key())` for automatic certificates.
     pub fn merchant_builder(&self) -> ClientBuilder {
         let keys = self.keys();
-        ClientBuilder::default()
+        let mut builder = ClientBuilder::default()
             .mchid(keys.mchid)
             .serial(keys.merchant_serial)
-            .private_key(keys.merchant.private_pem)
+            .private_key(keys.merchant.private_pem.clone())
+            .apiv2_key(keys.apiv2_key)
             .base_uri(self.base_uri())
+            .root_certificate(self.tls_root_pem.clone());
+        if let Some(cert) = keys.merchant_certificate_pem {
+            builder = builder.merchant_tls_pem(cert, keys.merchant.private_pem);
+        }
+        builder
     }
 
     /// Rotates the platform certificate as WeChat Pay does: generates a new platform key and a
@@ -529,6 +588,8 @@ struct State {
     mchid: String,
     merchant_serial: String,
     merchant_key: rsa::PublicKey,
+    /// The merchant's SubjectPublicKeyInfo DER: a TLS client certificate carrying it is the merchant's.
+    merchant_spki: Vec<u8>,
     mode: SignMode,
     /// The WeChat Pay public key.
     public: SigningKey,
@@ -537,6 +598,9 @@ struct State {
     /// Every platform certificate ever held, in the order added (expired ones included).
     platforms: Mutex<Vec<Platform>>,
     apiv3_key: String,
+    /// The APIv2 key and the APIv2 slice's orders.
+    apiv2_key: crate::v2::ApiV2Key,
+    v2: Mutex<v2::Ledger>,
     clock: Arc<dyn Clock>,
     routes: Mutex<Routes>,
     /// Orders and refunds.
@@ -675,7 +739,12 @@ fn sign_message(key: &RsaKeyPair, timestamp: &str, nonce: &str, body: &[u8]) -> 
     Ok(signature)
 }
 
-async fn serve(listener: std::net::TcpListener, state: Arc<State>, mut stopped: tokio::sync::oneshot::Receiver<()>) {
+async fn serve(
+    listener: std::net::TcpListener,
+    state: Arc<State>,
+    tls: tokio_rustls::TlsAcceptor,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
     loop {
         let accepted = tokio::select! {
@@ -684,14 +753,28 @@ async fn serve(listener: std::net::TcpListener, state: Arc<State>, mut stopped: 
         };
         let Ok((stream, _)) = accepted else { continue };
         let state = Arc::clone(&state);
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| handle(Arc::clone(&state), request));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            // A TLS connection starts with a handshake record (content type 22); HTTP/1 with a method name.
+            let mut first = [0u8; 1];
+            if matches!(stream.peek(&mut first).await, Ok(1)) && first[0] == 0x16 {
+                let Ok(stream) = tls.accept(stream).await else { return };
+                let merchant_cert = tls::is_merchant(stream.get_ref().1.peer_certificates(), &state.merchant_spki);
+                serve_connection(TokioIo::new(stream), state, Connection { tls: true, merchant_cert }).await;
+            } else {
+                serve_connection(TokioIo::new(stream), state, Connection::default()).await;
+            }
         });
     }
+}
+
+/// Serves HTTP/1 on one accepted (and, for TLS, handshaken) connection.
+async fn serve_connection<I>(io: I, state: Arc<State>, connection: Connection)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request| handle(Arc::clone(&state), connection, request));
+    let _ = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(io, service).await;
 }
 
 type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -750,7 +833,13 @@ fn default_code(status: u16) -> &'static str {
     }
 }
 
-async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Response<Body>, std::io::Error> {
+/// Answers one request; `connection` says whether it came over TLS and with the merchant's certificate
+/// (what APIv2 `security` endpoints check).
+async fn handle(
+    state: Arc<State>,
+    connection: Connection,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, std::io::Error> {
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
@@ -775,6 +864,8 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         body: body.clone(),
         verdict: Verdict::Authenticated,
         status: 0,
+        tls: connection.tls,
+        client_cert: connection.merchant_cert,
     };
     let now = state.clock.now();
     let key = state.response_key(header("wechatpay-serial"), now);
@@ -783,6 +874,10 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         (entry.verdict, entry.status) = (Verdict::Control, outcome.status);
         lock(&state.log).push(entry);
         return Ok(reply(&key, outcome.status, outcome.body, &Faults::default(), now));
+    }
+
+    if v2::claims(parts.uri.path(), header("content-type"), header("authorization").is_some()) {
+        return serve_v2(&state, &connection, entry, parts.uri.path(), header("x-sandbox-fault"), &body, now).await;
     }
 
     // Multipart uploads are signed over their `meta` part, everything else over the body.
@@ -872,6 +967,51 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
         return Ok(response);
     }
     Ok(reply(&key, outcome.status, outcome.body, &faults, now))
+}
+
+/// The APIv2 slice: XML in, XML out. Of the faults, `delay`, `status`, `reset` and `bad-signature` (a
+/// changed `sign` in the answer) apply.
+async fn serve_v2(
+    state: &State,
+    connection: &Connection,
+    mut entry: LoggedRequest,
+    path: &str,
+    fault: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> Result<Response<Body>, std::io::Error> {
+    let faults = parse_faults(fault).unwrap_or_default();
+    let request = v2::Incoming { path, body, merchant_certificate: connection.merchant_cert };
+    let mut answer = match faults.status {
+        Some((status, _)) => v2::Answer {
+            status,
+            body: format!(
+                "<xml><return_code>FAIL</return_code><return_msg>sandbox fault: status {status}</return_msg></xml>"
+            ),
+            refused: Some(format!("sandbox fault: status {status}")),
+        },
+        None => v2::handle(&state.v2, &state.mchid, &state.apiv2_key, &request, now),
+    };
+    if faults.bad_signature {
+        answer.body = v2::tamper_sign(&answer.body);
+    }
+    (entry.verdict, entry.status) = match answer.refused {
+        Some(reason) => (Verdict::Invalid { reason }, if faults.reset { 0 } else { answer.status }),
+        None => (Verdict::Authenticated, if faults.reset { 0 } else { answer.status }),
+    };
+    state.record(entry);
+    if let Some(delay) = faults.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if faults.reset {
+        return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox fault: reset"));
+    }
+    let mut response = Response::new(Full::new(Bytes::from(answer.body)).map_err(|e| match e {}).boxed());
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert("server", HeaderValue::from_static("wechatpay-chain-sandbox"));
+    headers.insert("content-type", HeaderValue::from_static("text/xml; charset=utf-8"));
+    Ok(response)
 }
 
 fn redact_signature(authorization: &str) -> String {

@@ -137,6 +137,8 @@ pub fn json_line(request: &LoggedRequest) -> String {
         "status": request.status,
         "verdict": verdict,
         "reason": reason,
+        "tls": request.tls,
+        "client_cert": request.client_cert,
         "headers": headers,
     });
     match std::str::from_utf8(&request.body) {
@@ -167,7 +169,8 @@ fn write_file(path: &Path, text: &str, private: bool) -> std::io::Result<()> {
 
 /// Writes the sandbox's throwaway keys into `dir` (created if needed): `apiclient_key.pem` and
 /// `apiclient_cert.pem` (the merchant's), `wechatpay_<serial>.pem` (the platform certificate),
-/// `pub_key.pem` (the WeChat Pay public key) and `sandbox.json` (base URI, mchid, serials, public key id,
+/// `pub_key.pem` (the WeChat Pay public key), `sandbox_tls_root.pem` (the certificate to trust for
+/// `https://`, [`Sandbox::tls_root_pem`]) and `sandbox.json` (base URIs, mchid, serials, public key id,
 /// APIv3 key, file names). The private key and `sandbox.json` are written with mode 600 on Unix.
 pub fn write_keys(dir: &Path, sandbox: &Sandbox) -> Result<(), String> {
     let keys = sandbox.keys();
@@ -178,6 +181,7 @@ pub fn write_keys(dir: &Path, sandbox: &Sandbox) -> Result<(), String> {
         ("merchant_private_key", "apiclient_key.pem".to_owned(), keys.merchant_private_key_pem().to_owned(), true),
         ("platform_certificate", platform_file, keys.platform_certificate_pem().to_owned(), false),
         ("wechatpay_public_key", "pub_key.pem".to_owned(), keys.public_key_pem().to_owned(), false),
+        ("tls_root_certificate", "sandbox_tls_root.pem".to_owned(), sandbox.tls_root_pem().to_owned(), false),
     ];
     if let Some(cert) = keys.merchant_certificate_pem() {
         files.push(("merchant_certificate", "apiclient_cert.pem".to_owned(), cert.to_owned(), false));
@@ -190,11 +194,13 @@ pub fn write_keys(dir: &Path, sandbox: &Sandbox) -> Result<(), String> {
     let summary = json!({
         "_comment": "THROWAWAY sandbox keys; they protect nothing",
         "base_uri": sandbox.base_uri(),
+        "https_base_uri": sandbox.https_base_uri(),
         "mchid": keys.mchid(),
         "merchant_serial": keys.merchant_serial(),
         "platform_serial": keys.platform_serial(),
         "public_key_id": keys.public_key_id(),
         "apiv3_key": keys.apiv3_key(),
+        "apiv2_key": keys.apiv2_key(),
         "files": names,
     });
     let text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;

@@ -81,7 +81,11 @@ pub(crate) fn claims(path: &str, content_type: Option<&str>, authorization: bool
 /// Serves one APIv2 request.
 pub(crate) fn handle(ledger: &Mutex<Ledger>, mchid: &str, key: &ApiV2Key, request: &Incoming<'_>, now: i64) -> Answer {
     if !PATHS.contains(&request.path) {
-        return Answer { status: 404, body: String::new(), refused: Some(format!("no APIv2 endpoint {}", request.path)) };
+        return Answer {
+            status: 404,
+            body: String::new(),
+            refused: Some(format!("no APIv2 endpoint {}", request.path)),
+        };
     }
     let fields = match parse(request.body) {
         Ok(fields) => fields,
@@ -199,7 +203,10 @@ fn micropay(ledger: &mut Ledger, fields: &Map<String, Value>, now: i64) -> Outco
         && auth_code.bytes().all(|b| b.is_ascii_digit())
         && ("10".."16").contains(&&auth_code[..2]);
     if !valid_code {
-        return Err(("AUTH_CODE_INVALID", "付款码无效，请重新扫码 (auth_code must be 18 digits starting 10–15)".to_owned()));
+        return Err((
+            "AUTH_CODE_INVALID",
+            "付款码无效，请重新扫码 (auth_code must be 18 digits starting 10–15)".to_owned(),
+        ));
     }
     let mut request = fields.clone();
     for volatile in ["nonce_str", "sign", "sign_type"] {
@@ -215,7 +222,10 @@ fn micropay(ledger: &mut Ledger, fields: &Map<String, Value>, now: i64) -> Outco
     }
     let paid = auth_code != AUTH_CODE_USERPAYING;
     let order = ledger.orders.entry(out_trade_no.to_owned()).or_insert_with(|| Order {
-        transaction_id: format!("4200{}", random_alnum(24).bytes().map(|b| char::from(b'0' + b % 10)).collect::<String>()),
+        transaction_id: format!(
+            "4200{}",
+            random_alnum(24).bytes().map(|b| char::from(b'0' + b % 10)).collect::<String>()
+        ),
         total_fee,
         refunded: 0,
         time_end: compact_time(now),
@@ -256,7 +266,10 @@ fn orderquery(ledger: &mut Ledger, fields: &Map<String, Value>) -> Outcome {
         (true, _) => "REFUND",
     };
     result.insert("trade_state".to_owned(), state.into());
-    result.insert("trade_state_desc".to_owned(), if state == "USERPAYING" { "需要用户输入支付密码" } else { "支付成功" }.into());
+    result.insert(
+        "trade_state_desc".to_owned(),
+        if state == "USERPAYING" { "需要用户输入支付密码" } else { "支付成功" }.into(),
+    );
     if !order.paid {
         for name in ["transaction_id", "time_end", "bank_type", "cash_fee"] {
             result.shift_remove(name);
@@ -285,9 +298,13 @@ fn refund(ledger: &mut Ledger, fields: &Map<String, Value>) -> Outcome {
         Some(_) => return Err(param("out_refund_no", "was used for another refund")),
         None => {
             if order.refunded + refund_fee > order.total_fee {
-                return Err(("NOTENOUGH", "退款金额大于订单可退金额 (more than the order's refundable amount)".to_owned()));
+                return Err((
+                    "NOTENOUGH",
+                    "退款金额大于订单可退金额 (more than the order's refundable amount)".to_owned(),
+                ));
             }
-            let refund_id = format!("5030{}", random_alnum(24).bytes().map(|b| char::from(b'0' + b % 10)).collect::<String>());
+            let refund_id =
+                format!("5030{}", random_alnum(24).bytes().map(|b| char::from(b'0' + b % 10)).collect::<String>());
             ledger.refunds.insert(
                 out_refund_no.clone(),
                 Refund { refund_id: refund_id.clone(), out_trade_no: out_trade_no.clone(), refund_fee },
@@ -308,4 +325,17 @@ fn refund(ledger: &mut Ledger, fields: &Map<String, Value>) -> Outcome {
     result.insert("cash_fee".to_owned(), total_fee.to_string().into());
     result.insert("cash_refund_fee".to_owned(), refund_fee.to_string().into());
     Ok(result)
+}
+
+/// The `bad-signature` fault: the answer's `sign` with its first character changed.
+pub(crate) fn tamper_sign(xml: &str) -> String {
+    let Some(start) = xml.find("<sign>").map(|i| i + "<sign>".len()) else { return xml.to_owned() };
+    let replacement = match xml.get(start..start + 1) {
+        Some("0") => "1",
+        Some(c) if c != "<" => "0",
+        _ => return xml.to_owned(),
+    };
+    let mut out = xml.to_owned();
+    out.replace_range(start..start + 1, replacement);
+    out
 }

@@ -1,6 +1,6 @@
 //! # wechatpay-chain
 //!
-//! A WeChat Pay (微信支付) APIv3 SDK that mirrors the declarative endpoint chain of the official PHP SDK
+//! A WeChat Pay (微信支付) APIv3 and APIv2 SDK that mirrors the declarative endpoint chain of the official PHP SDK
 //! (wechatpay-php): every catalogued endpoint is a chain of generated methods, any endpoint is reachable
 //! with a path template, every verb comes blocking and async, and responses are raw, verified bytes with
 //! JSON helpers.
@@ -28,6 +28,23 @@
 //! [`request`] (options → one prepared request; the body is serialized once) → [`auth`] (sign those
 //! bytes; verify the answer with one [`KeyStore`](auth::KeyStore)) → [`transport`] (hyper, pooled,
 //! time-limited) → [`Response`] or one [`Error`] that says whether the request may have been sent.
+//!
+//! APIv2 (XML) endpoints are chains under `v2/` ([`Client::v2`]); their fields go in the `xml` option,
+//! the SDK adds `nonce_str` and `sign` and checks the answer's (see [`v2`] and [`request`]):
+//!
+//! ```
+//! # use serde_json::json;
+//! # let sandbox = wechatpay_chain::sandbox::Sandbox::start()?;
+//! # let client = sandbox.client_builder().build()?;
+//! // $instance->v2->pay->micropay->post(['xml' => [...]])
+//! let res = client.v2().pay().micropay().post(json!({"xml": {
+//!     "appid": "wx2421b1c4370ec43b", "mch_id": sandbox.mchid(), "body": "QQ公仔",
+//!     "out_trade_no": "1415757673", "total_fee": "888", "spbill_create_ip": "14.17.22.52",
+//!     "auth_code": "120061098828009406",
+//! }}))?;
+//! assert_eq!(res.xml()?["result_code"], "SUCCESS");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -11,19 +11,10 @@ use std::thread::JoinHandle;
 use serde_json::{Value, json};
 use wechatpay_chain::error::ApiError;
 use wechatpay_chain::http::HeaderMap;
-use wechatpay_chain::sandbox::{Sandbox, Verdict};
+use wechatpay_chain::sandbox::Verdict;
 use wechatpay_chain::{Client, Error, Verification};
 
-const MCHID: &str = "1900000001";
-const APPID: &str = "wxd678efh567hg6787";
-const OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
-const HTTPS_NOTIFY: &str = "https://www.weixin.qq.com/wxpay/pay.php";
-
-fn setup() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start().unwrap();
-    let client = sandbox.client_builder().build().unwrap();
-    (sandbox, client)
-}
+use common::pay::{APPID, HTTPS_NOTIFY, MCHID, OPENID, setup};
 
 fn order(out_trade_no: &str, notify_url: &str) -> Value {
     json!({

@@ -29,18 +29,9 @@ use wechatpay_chain::typed::refund::{
     RefundPromotionType, RefundStatus,
 };
 use wechatpay_chain::typed::{Endpoint, Typed};
-use wechatpay_chain::{Client, Error, Verification};
+use wechatpay_chain::{Error, Verification};
 
-const MCHID: &str = "1900000001";
-const APPID: &str = "wxd678efh567hg6787";
-const OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
-const HTTPS_NOTIFY: &str = "https://www.weixin.qq.com/wxpay/pay.php";
-
-fn setup() -> (Sandbox, Client) {
-    let sandbox = Sandbox::start().unwrap();
-    let client = sandbox.client_builder().build().unwrap();
-    (sandbox, client)
-}
+use common::pay::{APPID, HTTPS_NOTIFY, MCHID, OPENID, setup};
 
 /// The typed value serializes back to exactly the JSON it was parsed from, and parses again to itself.
 #[track_caller]

@@ -100,14 +100,7 @@ pub enum AeadError {
 
 /// Opens `ciphertext` (base64 of ciphertext || tag) and returns the plaintext bytes.
 pub fn decrypt(key: &ApiV3Key, nonce: &[u8], associated_data: &[u8], ciphertext: &str) -> Result<Vec<u8>, AeadError> {
-    let compact: String;
-    let text = if ciphertext.bytes().any(|b| b.is_ascii_whitespace()) {
-        compact = ciphertext.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        compact.as_str()
-    } else {
-        ciphertext
-    };
-    let mut buffer = STANDARD.decode(text).map_err(|e| AeadError::Base64(e.to_string()))?;
+    let mut buffer = crate::crypto::base64_lenient(ciphertext).map_err(|e| AeadError::Base64(e.to_string()))?;
     if buffer.len() < TAG_LENGTH {
         return Err(AeadError::TooShort { length: buffer.len() });
     }

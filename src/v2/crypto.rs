@@ -77,14 +77,7 @@ fn md5_hex(text: &str) -> String {
 /// [`EcbError::Length`] (empty or not whole blocks), [`EcbError::Padding`] (almost always a wrong
 /// key).
 pub fn decrypt(key: &EcbKey, ciphertext: &str) -> Result<Vec<u8>, EcbError> {
-    let compact: String;
-    let text = if ciphertext.bytes().any(|b| b.is_ascii_whitespace()) {
-        compact = ciphertext.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        compact.as_str()
-    } else {
-        ciphertext
-    };
-    let mut data = STANDARD.decode(text).map_err(|e| EcbError::Base64(e.to_string()))?;
+    let mut data = crate::crypto::base64_lenient(ciphertext).map_err(|e| EcbError::Base64(e.to_string()))?;
     if data.is_empty() || data.len() % BLOCK != 0 {
         return Err(EcbError::Length { length: data.len() });
     }

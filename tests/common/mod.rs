@@ -212,3 +212,21 @@ pub fn raw_request(
         .collect();
     (status, headers, response[split + 4..].to_vec())
 }
+
+/// The payment tests' shared fixture: a sandbox, a client for it, and the ids WeChat Pay's examples use.
+#[cfg(feature = "sandbox")]
+pub mod pay {
+    use wechatpay_chain::Client;
+    use wechatpay_chain::sandbox::Sandbox;
+
+    pub const MCHID: &str = "1900000001";
+    pub const APPID: &str = "wxd678efh567hg6787";
+    pub const OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
+    pub const HTTPS_NOTIFY: &str = "https://www.weixin.qq.com/wxpay/pay.php";
+
+    pub fn setup() -> (Sandbox, Client) {
+        let sandbox = Sandbox::start().expect("sandbox");
+        let client = sandbox.client_builder().build().expect("client");
+        (sandbox, client)
+    }
+}

@@ -445,10 +445,7 @@ async fn execute_v2(inner: Arc<Inner>, prepared: PreparedRequest, security: bool
     })?;
     let method = prepared.method.clone();
     let path = prepared.unprefixed_path.clone().unwrap_or_else(|| prepared.uri.path().to_owned());
-    let mut request = Request::new(Full::new(prepared.body));
-    *request.method_mut() = prepared.method;
-    *request.uri_mut() = prepared.uri;
-    *request.headers_mut() = prepared.headers;
+    let request = prepared.into_http();
     let received = match inner.transport.send_with(request, deadline, budget, Security::from(security)).await {
         Ok(r) => r,
         Err(e) => {
@@ -476,7 +473,7 @@ async fn exchange(
 
 /// The HTTP request for `prepared`: signed, with `Wechatpay-Serial` naming the key to answer with
 /// (unless the caller set it).
-fn signed_request(inner: &Inner, mut prepared: PreparedRequest) -> Result<Request<Full<Bytes>>, Error> {
+fn signed_request(inner: &Inner, prepared: PreparedRequest) -> Result<Request<Full<Bytes>>, Error> {
     let timestamp = inner.clock.now();
     let nonce = auth::nonce()?;
     let authorization = inner.authorization(&prepared, timestamp, &nonce)?;
@@ -484,10 +481,7 @@ fn signed_request(inner: &Inner, mut prepared: PreparedRequest) -> Result<Reques
         .map_err(|_| Error::Signing("the signer produced a signature that is not a valid header value".to_owned()))?;
     authorization.set_sensitive(true);
 
-    let mut request = Request::new(Full::new(std::mem::take(&mut prepared.body)));
-    *request.method_mut() = prepared.method;
-    *request.uri_mut() = prepared.uri;
-    *request.headers_mut() = prepared.headers;
+    let mut request = prepared.into_http();
     request.headers_mut().insert(AUTHORIZATION, authorization);
     if !request.headers().contains_key(WECHATPAY_SERIAL) {
         if let Some(value) = inner.verifier.keys().preferred_id(timestamp).and_then(|id| HeaderValue::try_from(id).ok())

@@ -332,9 +332,17 @@ fn unknown_enum_values_survive() {
 
 // --- refunds ---
 
+/// `doc` with the top-level fields of `patch` replaced.
+fn patched(mut doc: Value, patch: Value) -> Value {
+    for (k, v) in patch.as_object().into_iter().flatten() {
+        doc[k] = v.clone();
+    }
+    doc
+}
+
 /// WeChat Pay's documented refund answer (申请退款), with fields replaced by `patch`.
 fn refund_doc(patch: Value) -> Value {
-    let mut doc = json!({
+    let doc = json!({
         "refund_id": "50000000382019052709732678859", "out_refund_no": "1217752501201407033233368018",
         "transaction_id": "1217752501201407033233368018", "out_trade_no": "1217752501201407033233368018",
         "channel": "ORIGINAL", "user_received_account": "招商银行信用卡0403",
@@ -353,10 +361,7 @@ fn refund_doc(patch: Value) -> Value {
             }],
         }],
     });
-    for (k, v) in patch.as_object().into_iter().flatten() {
-        doc[k] = v.clone();
-    }
-    doc
+    patched(doc, patch)
 }
 
 #[test]
@@ -552,17 +557,14 @@ fn transaction_success_is_delivered_and_typed() {
 
 /// WeChat Pay's documented REFUND.SUCCESS resource, with fields replaced by `patch`.
 fn refund_notification_doc(patch: Value) -> Value {
-    let mut doc = json!({
+    let doc = json!({
         "mchid": "1900000100", "transaction_id": "1008450740201411110005820873",
         "out_trade_no": "20150806125346", "refund_id": "50200207182018070300011301001",
         "out_refund_no": "7752501201407033233368018", "refund_status": "SUCCESS",
         "success_time": "2018-06-08T10:34:56+08:00", "user_received_account": "招商银行信用卡0403",
         "amount": {"total": 999, "refund": 999, "payer_total": 999, "payer_refund": 999},
     });
-    for (k, v) in patch.as_object().into_iter().flatten() {
-        doc[k] = v.clone();
-    }
-    doc
+    patched(doc, patch)
 }
 
 #[test]

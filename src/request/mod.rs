@@ -623,6 +623,15 @@ impl PreparedRequest {
         self.api
     }
 
+    /// The HTTP request to send: method, URL, headers and body as prepared (APIv3 adds `Authorization`).
+    pub(crate) fn into_http(self) -> http::Request<http_body_util::Full<Bytes>> {
+        let mut request = http::Request::new(http_body_util::Full::new(self.body));
+        *request.method_mut() = self.method;
+        *request.uri_mut() = self.uri;
+        *request.headers_mut() = self.headers;
+        request
+    }
+
     /// The message the signature covers at `timestamp` with `nonce`.
     pub fn sign_message(&self, timestamp: i64, nonce: &str) -> Vec<u8> {
         crate::auth::sign_message(self.method.as_str(), self.request_target(), timestamp, nonce, self.signed_body())

@@ -177,13 +177,6 @@ impl Client {
         &self.inner.user_agent
     }
 
-    /// The client's connection pools: `transport().send_with(request, deadline, budget, security)` sends
-    /// with or without the merchant TLS certificate (see [`Security`]).
-    #[allow(dead_code)] // For the APIv2 pipeline.
-    pub(crate) fn transport(&self) -> &Transport {
-        &self.inner.transport
-    }
-
     /// The key store that verifies WeChat Pay's signatures (shared: changes apply to in-flight calls).
     pub fn keys(&self) -> &KeyStore {
         self.inner.verifier.keys()

@@ -242,21 +242,10 @@ impl Transport {
         self.timeout
     }
 
-    /// Sends `request` without a client certificate and reads the whole body (up to the cap) before
-    /// `deadline`. `budget` is the call's whole time limit, reported in the timeout error.
-    #[allow(dead_code)] // The pipelines call `send_with`; kept as the plain form for other callers.
-    pub(crate) async fn send(
-        &self,
-        request: Request<Full<Bytes>>,
-        deadline: Instant,
-        budget: Duration,
-    ) -> Result<Received, Error> {
-        self.send_with(request, deadline, budget, Security::Standard).await
-    }
-
-    /// [`send`](Transport::send), over the pool `security` asks for: [`Security::Required`] presents the
-    /// merchant TLS certificate (APIv2 `security` endpoints), and fails with [`Error::Config`]
-    /// ([`Sent::No`]) when the client has none.
+    /// Sends `request` over the pool `security` asks for and reads the whole body (up to the cap) before
+    /// `deadline`; `budget` is the call's whole time limit, reported in the timeout error.
+    /// [`Security::Required`] presents the merchant TLS certificate (APIv2 `security` endpoints) and
+    /// fails with [`Error::Config`] ([`Sent::No`]) when the client has none.
     pub(crate) async fn send_with(
         &self,
         request: Request<Full<Bytes>>,

@@ -13,8 +13,8 @@ use ring::rand::SystemRandom;
 use ring::signature::{self, RsaKeyPair};
 use serde_json::{Value, json};
 use wechatpay_chain::crypto::{ApiV3Key, PrivateKey, aead};
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::{Client, Options};
+use wechatpay_sandbox::Sandbox;
 
 const NOW: i64 = 1795562040;
 

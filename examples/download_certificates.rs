@@ -18,7 +18,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use wechatpay_chain::sandbox::{Sandbox, SignMode};
+use wechatpay_sandbox::{Sandbox, SignMode};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let output = output_dir()?;

@@ -27,7 +27,7 @@ use axum::routing::post;
 use serde_json::json;
 use wechatpay_chain::Client;
 use wechatpay_chain::notify::{MAX_NOTIFICATION_BODY, failure_body};
-use wechatpay_chain::sandbox::{NotificationSpec, Sandbox, Tamper};
+use wechatpay_sandbox::{NotificationSpec, Sandbox, Tamper};
 
 async fn notify(State(client): State<Arc<Client>>, headers: HeaderMap, body: Bytes) -> Response {
     match client.notification_async(&headers, &body).await {

@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (client, None)
         }
         None => {
-            let sandbox = wechatpay_chain::sandbox::Sandbox::start()?;
+            let sandbox = wechatpay_sandbox::Sandbox::start()?;
             println!("no WECHATPAY_* environment: using the local sandbox at {}", sandbox.base_uri());
             (sandbox.client_builder().build()?, Some(sandbox))
         }

@@ -226,7 +226,7 @@ impl Client {
     ///
     /// ```
     /// use serde_json::json;
-    /// use wechatpay_chain::sandbox::{NotificationSpec, Sandbox};
+    /// use wechatpay_sandbox::{NotificationSpec, Sandbox};
     ///
     /// let sandbox = Sandbox::start()?;
     /// let client = sandbox.client_builder().build()?;
@@ -237,7 +237,7 @@ impl Client {
     /// let notification = client.notification(&forged.headers, &forged.body)?;
     /// assert_eq!(notification.event_type(), "TRANSACTION.SUCCESS");
     /// assert_eq!(notification.resource()["trade_state"], "SUCCESS");
-    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn notification(&self, headers: &HeaderMap, body: &[u8]) -> Result<Notification, Error> {
         // Verification and decryption run right here; only a certificate download goes to the runtime.
@@ -266,12 +266,12 @@ impl Client {
     /// error with [`failure_reply`](crate::v2::notify::failure_reply).
     ///
     /// ```
-    /// # let sandbox = wechatpay_chain::sandbox::Sandbox::start()?;
+    /// # let sandbox = wechatpay_sandbox::Sandbox::start()?;
     /// # let client = sandbox.client_builder().build()?;
     /// let body = b"<xml><return_code>SUCCESS</return_code><sign>0000</sign></xml>";
     /// let refused = client.v2_notification(body).unwrap_err();
     /// assert_eq!(refused.notification().unwrap().http_status(), 401);
-    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn v2_notification(&self, body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
         let key = self.v2_notification_key()?;
@@ -962,7 +962,7 @@ impl ClientBuilder {
 
     /// Also trusts this CA or self-signed server certificate for HTTPS, on top of the system's roots: PEM
     /// text (one or more certificates) or `file://<path>` (PEM or DER). For a TLS-intercepting corporate
-    /// proxy, or a local imitation such as the [sandbox](crate::sandbox)'s HTTPS side. May be given
+    /// proxy, or a local imitation such as the HTTPS side of the `wechatpay-sandbox` crate. May be given
     /// several times.
     pub fn root_certificate(mut self, pem: impl Into<String>) -> Self {
         self.root_certificates.push(pem.into());

@@ -8,7 +8,7 @@
 //! use std::io::Read;
 //! use serde_json::json;
 //! use wechatpay_chain::download::HashType;
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_sandbox::Sandbox;
 //!
 //! let sandbox = Sandbox::start()?;
 //! let client = sandbox.client_builder().build()?;
@@ -477,7 +477,7 @@ impl crate::Client {
     /// ```
     /// use serde_json::json;
     /// use wechatpay_chain::download::Bill;
-    /// # let sandbox = wechatpay_chain::sandbox::Sandbox::start()?;
+    /// # let sandbox = wechatpay_sandbox::Sandbox::start()?;
     /// # let client = sandbox.client_builder().build()?;
     /// let mut csv = Vec::new();
     /// let link = client.download_bill(Bill::Trade, json!({"bill_date": "2024-11-24", "tar_type": "GZIP"}), true, &mut csv)?;

@@ -9,7 +9,7 @@
 //! Both serialize (serde) with exactly the field names the front end takes; timestamps are strings.
 //!
 //! ```
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_sandbox::Sandbox;
 //!
 //! let sandbox = Sandbox::start()?;
 //! let client = sandbox.client_builder().build()?;
@@ -18,7 +18,7 @@
 //! assert_eq!(json["package"], "prepay_id=wx201410272009395522657a690389285100");
 //! assert_eq!(json["signType"], "RSA");
 //! assert!(json["paySign"].is_string() && json["timeStamp"].is_string());
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use base64::Engine;

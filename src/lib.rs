@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use serde_json::json;
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_sandbox::Sandbox;
 //!
 //! // A local WeChat Pay imitation with throwaway keys; use `Client::builder()` for the real API.
 //! let sandbox = Sandbox::start()?;
@@ -34,7 +34,7 @@
 //!
 //! ```
 //! # use serde_json::json;
-//! # let sandbox = wechatpay_chain::sandbox::Sandbox::start()?;
+//! # let sandbox = wechatpay_sandbox::Sandbox::start()?;
 //! # let client = sandbox.client_builder().build()?;
 //! // $instance->v2->pay->micropay->post(['xml' => [...]])
 //! let res = client.v2().pay().micropay().post(json!({"xml": {
@@ -66,8 +66,6 @@ pub mod media;
 pub mod notify;
 pub mod request;
 pub mod response;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
 pub mod sensitive;
 mod tls;
 pub mod transport;

@@ -5,7 +5,7 @@
 //! [`Options::media`](crate::Options::media), and `post` to an upload endpoint:
 //!
 //! ```
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_sandbox::Sandbox;
 //! use wechatpay_chain::{Media, Options};
 //!
 //! let sandbox = Sandbox::start()?;

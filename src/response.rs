@@ -25,7 +25,7 @@ pub enum Verification {
         algorithm: &'static str,
     },
     /// An APIv2 answer from an endpoint WeChat Pay does not sign (red packets, transfers, bill
-    /// downloads, …: the list in [`crate::v2::UNSIGNED_PATHS`]). It passed unchecked.
+    /// downloads, …: the list in [`crate::v2::response::UNSIGNED_PATHS`]). It passed unchecked.
     V2Unsigned,
     /// Verification failed; such responses are only reachable through
     /// [`VerificationError::response`](crate::error::VerificationError::response).
@@ -92,7 +92,7 @@ impl Response {
     /// arrays (see [`v2::xml::parse`](crate::v2::xml::parse); DTDs are refused).
     ///
     /// ```
-    /// # let sandbox = wechatpay_chain::sandbox::Sandbox::start()?;
+    /// # let sandbox = wechatpay_sandbox::Sandbox::start()?;
     /// # let client = sandbox.client_builder().build()?;
     /// use serde_json::json;
     /// let answer = client.v2().pay().orderquery().post(json!({
@@ -100,7 +100,7 @@ impl Response {
     /// }));
     /// // An unknown order is a business failure: Error::V2 with err_code ORDERNOTEXIST.
     /// assert_eq!(answer.unwrap_err().v2().unwrap().err_code(), Some("ORDERNOTEXIST"));
-    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn xml(&self) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
         crate::v2::xml::parse(&self.body).map_err(|e| {

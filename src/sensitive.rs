@@ -12,7 +12,7 @@
 //! ```
 //! use serde_json::json;
 //! use wechatpay_chain::Options;
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_sandbox::Sandbox;
 //!
 //! let sandbox = Sandbox::start()?;
 //! let client = sandbox.client_builder().build()?;
@@ -33,7 +33,7 @@
 //! let name = client.decrypt_sensitive(info["encrypted_real_name"].as_str().unwrap_or_default())?;
 //! assert!(format!("{name:?}").starts_with("Sensitive(<redacted"));
 //! assert!(!name.expose().is_empty());
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::fmt;

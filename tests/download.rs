@@ -11,8 +11,8 @@ use futures::StreamExt;
 use serde_json::json;
 use wechatpay_chain::download::{Bill, BillLink, HashType};
 use wechatpay_chain::error::{DownloadErrorKind, InputErrorKind};
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::{Client, Error, Options, Sent, Verification};
+use wechatpay_sandbox::Sandbox;
 
 fn setup() -> (Sandbox, Client) {
     let sandbox = Sandbox::start().unwrap();

@@ -9,8 +9,8 @@ use common::{Canned, Replay};
 use serde_json::json;
 use wechatpay_chain::auth::Signer;
 use wechatpay_chain::error::{InputErrorKind, VerificationFailure};
-use wechatpay_chain::sandbox::{Sandbox, Verdict};
 use wechatpay_chain::{Client, Error, Options, Sent, Verification};
+use wechatpay_sandbox::{Sandbox, Verdict};
 
 fn setup() -> (Sandbox, Client) {
     let sandbox = Sandbox::start().expect("sandbox");

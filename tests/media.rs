@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use wechatpay_chain::error::InputErrorKind;
 use wechatpay_chain::http::Method;
 use wechatpay_chain::media::MAX_FILE_SIZE;
-use wechatpay_chain::sandbox::{Sandbox, Verdict};
 use wechatpay_chain::{Client, Error, Media, Options, Sent};
+use wechatpay_sandbox::{Sandbox, Verdict};
 
 fn setup() -> (Sandbox, Client) {
     let sandbox = Sandbox::start().expect("sandbox");

@@ -7,8 +7,8 @@ mod common;
 
 use common::{MCHID, MERCHANT_SERIAL, data, key_text, key_uri};
 use serde_json::{Value, json};
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::{Client, ClientBuilder, Error, Sent};
+use wechatpay_sandbox::Sandbox;
 
 fn users_options() -> Value {
     json!({

@@ -11,7 +11,7 @@ use wechatpay_chain::crypto::AeadError;
 use wechatpay_chain::error::{NotificationErrorKind, VerificationFailure};
 use wechatpay_chain::http::{HeaderMap, HeaderValue, StatusCode};
 use wechatpay_chain::notify::MAX_NOTIFICATION_BODY;
-use wechatpay_chain::sandbox::{NotificationSpec, Sandbox, SignMode, Tamper};
+use wechatpay_sandbox::{NotificationSpec, Sandbox, SignMode, Tamper};
 
 fn transaction() -> serde_json::Value {
     json!({

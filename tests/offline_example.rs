@@ -4,7 +4,7 @@
 mod common;
 
 use serde_json::json;
-use wechatpay_chain::sandbox::Sandbox;
+use wechatpay_sandbox::Sandbox;
 
 #[test]
 fn checkout_marks_the_order_paid() {

@@ -11,8 +11,8 @@ use std::thread::JoinHandle;
 use serde_json::{Value, json};
 use wechatpay_chain::error::ApiError;
 use wechatpay_chain::http::HeaderMap;
-use wechatpay_chain::sandbox::Verdict;
 use wechatpay_chain::{Client, Error, Verification};
+use wechatpay_sandbox::Verdict;
 
 use common::pay::{APPID, HTTPS_NOTIFY, MCHID, OPENID, setup};
 

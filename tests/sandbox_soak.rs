@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::{Client, Error, Response, Sent};
+use wechatpay_sandbox::Sandbox;
 
 const CALLS_PER_WORKER: usize = 250;
 const BLOCKING_WORKERS: usize = 4;

@@ -8,8 +8,8 @@ use common::{MERCHANT_SERIAL, key_text, raw_request};
 use serde_json::{Value, json};
 use wechatpay_chain::error::VerificationFailure;
 use wechatpay_chain::response::Verification;
-use wechatpay_chain::sandbox::{AUTH_CODE_USERPAYING, Sandbox};
 use wechatpay_chain::{Client, Error, Sent};
+use wechatpay_sandbox::{AUTH_CODE_USERPAYING, Sandbox};
 
 const APPID: &str = "wx2421b1c4370ec43b";
 
@@ -181,7 +181,7 @@ fn refused_requests_get_unsigned_return_code_failures() {
     let (status, _, body) = raw_request(sandbox.addr(), "POST", "/pay/micropay", &headers, b"<xml><a>1</b></xml>");
     let body = String::from_utf8(body).expect("utf-8");
     assert_eq!(status, 200);
-    assert!(body.contains("<return_code>FAIL</return_code>") && body.contains("XML格式错误"), "{body}");
+    assert!(body.contains("<return_code><![CDATA[FAIL]]></return_code>") && body.contains("XML格式错误"), "{body}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use wechatpay_chain::sandbox::{Sandbox, Verdict};
+use wechatpay_sandbox::{Sandbox, Verdict};
 
 fn vector_sandbox() -> Sandbox {
     Sandbox::builder()
@@ -102,7 +102,7 @@ fn sandbox_rejects_tampered_php_requests() {
 /// Answers signed by the sandbox with the vector platform / public keys verify under the vector certs.
 #[test]
 fn sandbox_signs_with_given_platform_and_public_keys() {
-    use wechatpay_chain::sandbox::SignMode;
+    use wechatpay_sandbox::SignMode;
     for (mode, id) in [(SignMode::Certificate, PLATFORM_SERIAL), (SignMode::PublicKey, PUB_KEY_ID)] {
         let sandbox = Sandbox::builder()
             .mchid(MCHID)
@@ -130,10 +130,10 @@ fn sandbox_refuses_malformed_given_identities() {
     let pem = key_text("platform_private_key.pem");
     for serial in ["中文", "ABC", "XYZ0", ""] {
         let err = Sandbox::builder().platform_key(serial, pem.clone()).start().expect_err(serial);
-        assert!(matches!(err, wechatpay_chain::Error::Config(_)), "{serial}: {err}");
+        assert!(err.message().contains("serial"), "{serial}: {err}");
     }
     let err = Sandbox::builder().public_key("PUB KEY", pem.clone()).start().expect_err("space");
-    assert!(matches!(err, wechatpay_chain::Error::Config(_)));
+    assert!(err.message().contains("PUB KEY"), "{err}");
     let err = Sandbox::builder().merchant_key(MERCHANT_SERIAL, "not a key").start().expect_err("bad pem");
     assert!(err.to_string().contains("not an RSA private key"), "{err}");
 }

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use wechatpay_chain::auth::Signer;
 use wechatpay_chain::crypto::PrivateKey;
 use wechatpay_chain::error::InputErrorKind;
-use wechatpay_chain::sandbox::{Sandbox, SignMode};
 use wechatpay_chain::{Client, Error, Options, SensitiveEncryptor, Sent};
+use wechatpay_sandbox::{Sandbox, SignMode};
 
 const RECEIVERS: &str = "v3/profitsharing/receivers/add";
 

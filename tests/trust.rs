@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use wechatpay_chain::auth::TrustEvent;
 use wechatpay_chain::error::{CertificateErrorKind, VerificationFailure};
-use wechatpay_chain::sandbox::{Sandbox, SandboxKeys, SignMode};
 use wechatpay_chain::{Client, ClientBuilder, Error, Response, Sent, Verification};
+use wechatpay_sandbox::{Sandbox, SandboxKeys, SignMode};
 
 fn face_query(serial: Option<&str>) -> Value {
     let mut options = json!({

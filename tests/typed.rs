@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wechatpay_chain::crypto::{PrivateKey, PublicKey};
 use wechatpay_chain::http::Method;
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::sensitive::Sensitive;
 use wechatpay_chain::typed::facemch::{CredentialType, FaceUser, InfoType, QueryFaceUser, RealName};
 use wechatpay_chain::typed::{Endpoint, Typed, decrypt};
 use wechatpay_chain::{Client, Error, SensitiveEncryptor, Verification};
+use wechatpay_sandbox::Sandbox;
 
 const FACE_SID: &str = "aabbccdd12345";
 const APPID: &str = "wx2b029c08a6233333";

@@ -13,7 +13,6 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use wechatpay_chain::crypto::ApiV3Key;
 use wechatpay_chain::http::HeaderMap;
-use wechatpay_chain::sandbox::{NotificationSpec, Sandbox, SignMode};
 use wechatpay_chain::typed::bill::{
     AccountType, BillDownload, BillType, HashType, QueryFundFlowBill, QueryTradeBill, TarType,
 };
@@ -30,6 +29,7 @@ use wechatpay_chain::typed::refund::{
 };
 use wechatpay_chain::typed::{Endpoint, Typed};
 use wechatpay_chain::{Error, Verification};
+use wechatpay_sandbox::{NotificationSpec, Sandbox, SignMode};
 
 use common::pay::{APPID, HTTPS_NOTIFY, MCHID, OPENID, setup};
 

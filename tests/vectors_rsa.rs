@@ -204,8 +204,7 @@ fn merchant_spki_digest() {
 }
 
 /// The equivalent of PHP's non-OAEP padding refusal: a PKCS#1 v1.5 ciphertext is refused on decryption.
-/// (`rsa`'s PKCS#1 v1.5 is enabled by the `sandbox` feature.)
-#[cfg(feature = "sandbox")]
+/// (The PKCS#1 v1.5 ciphertext is made with RustCrypto `rsa`, a dev-dependency.)
 #[test]
 fn pkcs1_v15_ciphertext_is_refused() {
     use rsa::pkcs8::DecodePublicKey;

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wechatpay_chain::sandbox::{Sandbox, SignMode, Verdict};
 use wechatpay_chain::{Client, Verification};
+use wechatpay_sandbox::{Sandbox, SignMode, Verdict};
 
 fn setup() -> (Sandbox, Client) {
     let sandbox = Sandbox::start().expect("sandbox");

@@ -3,7 +3,7 @@
 //! Three ways to name the same endpoint, as in wechatpay-php:
 //!
 //! ```
-//! # let sandbox = wechatpay_chain::sandbox::Sandbox::start().unwrap();
+//! # let sandbox = wechatpay_sandbox::Sandbox::start().unwrap();
 //! # let client = sandbox.client_builder().build().unwrap();
 //! let a = client.v3().facemch().users().param("face_sid");          // generated, typed
 //! let b = client.chain("v3/facemch/users/{face_sid}");              // RFC 6570 template
@@ -83,7 +83,7 @@ impl Chain {
     /// empty segment (a trailing slash).
     ///
     /// ```
-    /// # let sandbox = wechatpay_chain::sandbox::Sandbox::start().unwrap();
+    /// # let sandbox = wechatpay_sandbox::Sandbox::start().unwrap();
     /// # let client = sandbox.client_builder().build().unwrap();
     /// let c = client.v3().pay().transactions().seg("out-trade-no/_out_trade_no_");
     /// assert_eq!(c.template(), "v3/pay/transactions/out-trade-no/{out_trade_no}");

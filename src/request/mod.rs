@@ -451,7 +451,7 @@ impl Options {
     ///
     /// ```
     /// use wechatpay_chain::Options;
-    /// use wechatpay_chain::sandbox::Sandbox;
+    /// use wechatpay_sandbox::Sandbox;
     ///
     /// let sandbox = Sandbox::start()?;
     /// let client = sandbox.client_builder().build()?;
@@ -464,7 +464,7 @@ impl Options {
     ///     .encrypted_with(&enc);
     /// let res = client.chain("v3/profitsharing/receivers/add").post(options)?;
     /// assert_eq!(res.status(), 200);
-    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn encrypted_with(mut self, encryptor: &SensitiveEncryptor) -> Self {
         let id = encryptor.key_id();

@@ -3,7 +3,7 @@
 //! [`Client::download_bill`](crate::Client::download_bill) or the chain.
 //!
 //! ```
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_sandbox::Sandbox;
 //! use wechatpay_chain::typed::bill::{BillType, HashType, QueryTradeBill};
 //!
 //! let sandbox = Sandbox::start()?;
@@ -13,7 +13,7 @@
 //! let bill = client.call(query)?;
 //! assert_eq!(bill.hash_type, HashType::Sha1);
 //! assert_eq!(bill.hash_value.len(), 40);
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use serde::{Deserialize, Serialize};

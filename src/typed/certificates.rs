@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use wechatpay_chain::crypto::ApiV3Key;
-//! use wechatpay_chain::sandbox::{Sandbox, SignMode};
+//! use wechatpay_sandbox::{Sandbox, SignMode};
 //! use wechatpay_chain::typed::certificates::QueryCertificates;
 //!
 //! // Merchants on the WeChat Pay public key have no platform certificates (the list answers 404).
@@ -17,7 +17,7 @@
 //! assert_eq!(newest.serial_no, sandbox.keys().platform_serial());
 //! let key = ApiV3Key::new(sandbox.keys().apiv3_key()).expect("32 bytes");
 //! assert!(newest.encrypt_certificate.decrypt(&key)?.starts_with("-----BEGIN CERTIFICATE-----"));
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use serde::{Deserialize, Serialize};

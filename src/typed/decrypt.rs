@@ -47,7 +47,7 @@ use crate::error::{DecodeError, Error};
 ///
 /// ```
 /// use serde_json::json;
-/// use wechatpay_chain::sandbox::Sandbox;
+/// use wechatpay_sandbox::Sandbox;
 /// use wechatpay_chain::typed::decrypt;
 /// use wechatpay_chain::typed::facemch::FaceUser;
 ///
@@ -58,7 +58,7 @@ use crate::error::{DecodeError, Error};
 /// }))?;
 /// let user: FaceUser = decrypt::from_slice(&client, res.body())?;
 /// assert_eq!(user.real_name_info.map(|r| r.credential_id.len()), Some(18));
-/// # Ok::<(), wechatpay_chain::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn from_slice<T: DeserializeOwned>(client: &Client, bytes: &[u8]) -> Result<T, Error> {
     scope::opening(client, || serde_json::from_slice(bytes).map_err(|e| decode_error::<T>(e)))

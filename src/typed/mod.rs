@@ -6,7 +6,7 @@
 //! `client.chain(E::PATH).request(E::METHOD, options)` and parse the body into `E::Response`.
 //!
 //! ```
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_sandbox::Sandbox;
 //! use wechatpay_chain::typed::facemch::{InfoType, QueryFaceUser};
 //!
 //! let sandbox = Sandbox::start()?;
@@ -18,7 +18,7 @@
 //! let real = user.real_name_info.as_ref().expect("asked for the real name");
 //! assert_eq!(real.credential_id.len(), 18);
 //! assert!(!format!("{user:?}").contains(real.credential_id.expose()));
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Models

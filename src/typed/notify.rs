@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use serde_json::json;
-//! use wechatpay_chain::sandbox::{NotificationSpec, Sandbox};
+//! use wechatpay_sandbox::{NotificationSpec, Sandbox};
 //! use wechatpay_chain::typed::notify::{Event, EventType};
 //! use wechatpay_chain::typed::refund::RefundStatus;
 //!
@@ -24,7 +24,7 @@
 //!     Event::Refund(EventType::RefundSuccess, refund) => assert_eq!(refund.refund_status, RefundStatus::Success),
 //!     other => panic!("{other:?}"),
 //! }
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use crate::error::Error;

@@ -3,7 +3,7 @@
 //! queries and the `TRANSACTION.SUCCESS` notification carry.
 //!
 //! ```
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_sandbox::Sandbox;
 //! use wechatpay_chain::typed::pay::{NativePrepay, OrderAmount, QueryByOutTradeNo, TradeState};
 //!
 //! let sandbox = Sandbox::start()?;
@@ -21,7 +21,7 @@
 //! let paid = client.call(query)?;
 //! assert_eq!(paid.trade_state, TradeState::Success);
 //! assert_eq!(paid.amount.payer_total, Some(100));
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,7 @@
 //! `REFUND.SUCCESS`, `REFUND.ABNORMAL` and `REFUND.CLOSED` notifications ([`RefundNotification`]).
 //!
 //! ```
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_sandbox::Sandbox;
 //! use wechatpay_chain::typed::pay::{NativePrepay, OrderAmount};
 //! use wechatpay_chain::typed::refund::{CreateRefund, QueryRefund, RefundAmountRequest, RefundStatus};
 //!
@@ -21,7 +21,7 @@
 //! assert_eq!(refund.amount.refund, 40);
 //! let settled = client.call(QueryRefund::new("1217752501201407033233368018-R1"))?;
 //! assert_eq!(settled.status, RefundStatus::Success);
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use serde::{Deserialize, Serialize};

@@ -186,38 +186,13 @@ pub fn raw_request(
     headers: &[(String, String)],
     body: &[u8],
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
-    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        let lower = name.to_ascii_lowercase();
-        if ["host", "content-length", "connection"].contains(&lower.as_str()) {
-            continue;
-        }
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    let mut bytes = request.into_bytes();
-    bytes.extend_from_slice(body);
-    stream.write_all(&bytes).expect("write");
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("response head");
-    let head = String::from_utf8_lossy(&response[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    (status, headers, response[split + 4..].to_vec())
+    wechatpay_sandbox::raw_request(addr, method, target, headers, body).expect("raw request")
 }
 
 /// The payment tests' shared fixture: a sandbox, a client for it, and the ids WeChat Pay's examples use.
-#[cfg(feature = "sandbox")]
 pub mod pay {
     use wechatpay_chain::Client;
-    use wechatpay_chain::sandbox::Sandbox;
+    use wechatpay_sandbox::Sandbox;
 
     pub const MCHID: &str = "1900000001";
     pub const APPID: &str = "wxd678efh567hg6787";

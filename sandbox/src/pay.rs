@@ -614,7 +614,7 @@ impl Refusal {
             Refusal::Paid => "it is already paid",
             Refusal::Closed => "it is closed",
         };
-        Error::config("sandbox", format!("cannot pay order `{out_trade_no}`: {why}"))
+        Error::new(format!("cannot pay order `{out_trade_no}`: {why}"))
     }
 }
 
@@ -709,7 +709,7 @@ impl Sandbox {
     ///
     /// ```
     /// use serde_json::json;
-    /// use wechatpay_chain::sandbox::Sandbox;
+    /// use wechatpay_sandbox::Sandbox;
     ///
     /// let sandbox = Sandbox::start()?;
     /// let client = sandbox.client_builder().build()?;
@@ -725,7 +725,7 @@ impl Sandbox {
     /// }))?.json()?;
     /// assert_eq!(order["trade_state"], "SUCCESS");
     /// assert_eq!(order["transaction_id"], payment.transaction_id.as_str());
-    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn pay(&self, out_trade_no: &str) -> Result<Payment, Error> {
         let now = self.state.clock.now();

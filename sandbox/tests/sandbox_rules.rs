@@ -7,8 +7,8 @@ mod common;
 use common::raw_request;
 use serde_json::{Value, json};
 use wechatpay_chain::http::Method;
-use wechatpay_chain::sandbox::{Sandbox, Verdict};
 use wechatpay_chain::{Client, Options};
+use wechatpay_sandbox::{Sandbox, Verdict};
 
 /// Signs `options` for `method template` with the client and returns target, headers and body.
 fn signed(

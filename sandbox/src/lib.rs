@@ -77,7 +77,7 @@
 //!
 //! ```
 //! use serde_json::json;
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_sandbox::Sandbox;
 //!
 //! let sandbox = Sandbox::start()?;
 //! let client = sandbox.client_builder().build()?;
@@ -87,7 +87,7 @@
 //! }))?;
 //! assert!(res.json()?["sub_openid"].is_string());
 //! assert_eq!(sandbox.requests().len(), 1);
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Notifications
@@ -99,7 +99,7 @@
 //! ```
 //! use serde_json::json;
 //! use wechatpay_chain::error::VerificationFailure;
-//! use wechatpay_chain::sandbox::{NotificationSpec, Sandbox, Tamper};
+//! use wechatpay_sandbox::{NotificationSpec, Sandbox, Tamper};
 //!
 //! let sandbox = Sandbox::start()?;
 //! let client = sandbox.client_builder().build()?;
@@ -115,24 +115,27 @@
 //! let failure = client.verifier().verify_signature(&late.headers, &late.body).expect_err("too old");
 //! assert!(matches!(failure, VerificationFailure::ClockSkew { .. }));
 //! // `sandbox.deliver("http://127.0.0.1:8080/notify", &forged)?` POSTs it to a local endpoint.
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! The sandbox shares no signing or verification code with the client: it checks requests with
 //! RustCrypto's `rsa` crate and its own message and header parsing.
 
 mod check;
+mod error;
 mod faults;
 mod files;
 mod keys;
 mod notify;
 mod pay;
-pub mod process;
+mod process;
 mod profitsharing;
+mod raw;
 mod realname;
 mod routes;
 mod tls;
 mod v2;
+mod v2codec;
 
 pub use v2::AUTH_CODE_USERPAYING;
 
@@ -154,11 +157,13 @@ pub use keys::SandboxKeys;
 pub use notify::{ForgedNotification, NotificationSpec, Tamper};
 pub use pay::Payment;
 
-use crate::client::{ClientBuilder, Clock, SystemClock};
-use crate::error::Error;
+pub use error::Error;
 use keys::{KeyPair, random_alnum, random_serial};
+pub use process::{Parsed, ProcessOptions, USAGE, json_line, run as run_process};
+pub use raw::{RawAnswer, raw_request};
 use routes::{Reply, Routes};
 use tls::{Connection, TlsServer};
+use wechatpay_chain::{ClientBuilder, Clock, SystemClock};
 
 /// The subject common name of the sandbox's platform certificates.
 const PLATFORM_CN: &str = "Tenpay.com Root CA sandbox";
@@ -327,7 +332,7 @@ impl SandboxBuilder {
 
     /// Generates what was not given and starts listening.
     pub fn start(self) -> Result<Sandbox, Error> {
-        let fail = |e: String| Error::config("sandbox", e);
+        let fail = |e: String| Error::new(e);
         for (what, id) in [
             ("merchant serial", self.merchant.as_ref().map(|m| &m.0)),
             ("platform serial", self.platform.as_ref().map(|p| &p.0)),
@@ -399,7 +404,7 @@ impl SandboxBuilder {
             public_key_pair: keys.public_key.clone(),
             platforms: Mutex::new(vec![first_platform]),
             apiv3_key: keys.apiv3_key.clone(),
-            apiv2_key: crate::v2::ApiV2Key::new(&keys.apiv2_key).map_err(|e| fail(e.to_string()))?,
+            apiv2_key: keys.apiv2_key.clone(),
             v2: Mutex::default(),
             clock,
             routes: Mutex::new(Routes::default()),
@@ -543,7 +548,7 @@ impl Sandbox {
     /// request asks for another key with `Wechatpay-Serial`; the older certificates stay in use (and in
     /// `GET /v3/certificates`) until they expire by the sandbox clock.
     pub fn rotate_certificate(&self) -> Result<String, Error> {
-        let fail = |e: String| Error::config("sandbox", e);
+        let fail = |e: String| Error::new(e);
         let now = self.state.clock.now();
         let serial = random_serial().map_err(fail)?;
         let platform = Platform::new(serial.clone(), KeyPair::generate().map_err(fail)?, now).map_err(fail)?;
@@ -599,7 +604,7 @@ struct State {
     platforms: Mutex<Vec<Platform>>,
     apiv3_key: String,
     /// The APIv2 key and the APIv2 slice's orders.
-    apiv2_key: crate::v2::ApiV2Key,
+    apiv2_key: String,
     v2: Mutex<v2::Ledger>,
     clock: Arc<dyn Clock>,
     routes: Mutex<Routes>,

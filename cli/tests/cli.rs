@@ -8,8 +8,7 @@ use std::process::{Output, Stdio};
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use wechatpay_chain::http::Method;
-use wechatpay_chain::sandbox::process::write_keys;
-use wechatpay_chain::sandbox::{NotificationSpec, Sandbox, SignMode, Tamper};
+use wechatpay_sandbox::{NotificationSpec, Sandbox, SignMode, Tamper};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wechatpay");
 const VARS: [&str; 10] = [
@@ -42,7 +41,7 @@ impl Fixture {
         let sandbox = Sandbox::builder().sign_mode(mode).start().unwrap();
         let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
         let dir = std::env::temp_dir().join(format!("wechatpay-cli-{name}-{}-{unique}", std::process::id()));
-        write_keys(&dir, &sandbox).unwrap();
+        sandbox.write_keys(&dir).unwrap();
         Fixture { sandbox, dir }
     }
 
@@ -296,7 +295,7 @@ fn notify_verify_decrypts_and_refuses_forgeries() {
     let f = Fixture::new("notify", SignMode::PublicKey);
     let keys = f.sandbox.keys();
     let resource = json!({"out_trade_no": "1217752501201407033233368018", "trade_state": "SUCCESS"});
-    let verify = |forged: &wechatpay_chain::sandbox::ForgedNotification, json_headers: bool| {
+    let verify = |forged: &wechatpay_sandbox::ForgedNotification, json_headers: bool| {
         let headers = if json_headers {
             let object: serde_json::Map<String, Value> =
                 forged.headers.iter().map(|(n, v)| (n.to_string(), json!(v.to_str().unwrap()))).collect();

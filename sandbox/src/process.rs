@@ -1,20 +1,10 @@
 //! The sandbox as a process: what the `wechatpay-sandbox` binary and `wechatpay sandbox` run.
 //!
 //! [`ProcessOptions`] holds the command-line options, [`ProcessOptions::parse`] reads them from
-//! arguments, [`write_keys`] writes the throwaway keys and `sandbox.json` an application in any language
-//! needs, [`json_line`] formats one logged request, and [`run`] starts the sandbox, prints
+//! arguments, [`Sandbox::write_keys`] writes the throwaway keys and `sandbox.json` an application in any
+//! language needs, [`json_line`] formats one logged request, and [`run`] starts the sandbox, prints
 //! `listening 127.0.0.1:PORT` and one JSON line per request on stdout, and serves until the process is
-//! stopped.
-//!
-//! ```no_run
-//! use wechatpay_chain::sandbox::process::{ProcessOptions, run};
-//!
-//! let options = ProcessOptions { keys_dir: Some("./sandbox-keys".into()), ..ProcessOptions::default() };
-//! if let Err(message) = run(&options) {
-//!     eprintln!("{message}");
-//!     std::process::exit(1);
-//! }
-//! ```
+//! stopped. The crate root re-exports what the two binaries need.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,18 +13,28 @@ use std::sync::{Arc, Mutex, PoisonError};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::{LoggedRequest, Sandbox, SignMode, Verdict};
+use super::{Error, LoggedRequest, Sandbox, SignMode, Verdict};
 
 /// The usage line of the sandbox process options.
 pub const USAGE: &str = "usage: wechatpay-sandbox [--port N] [--keys-dir DIR] [--mchid ID] \
 [--sign-mode public-key|certificate|mixed] [--fault-rate R --seed S] [--quiet]";
 
-/// How to run the sandbox process.
+/// How to run the sandbox process. Start from `ProcessOptions::default()` and set the fields.
+///
+/// ```no_run
+/// let mut options = wechatpay_sandbox::ProcessOptions::default();
+/// options.keys_dir = Some("./sandbox-keys".into());
+/// if let Err(message) = wechatpay_sandbox::run_process(&options) {
+///     eprintln!("{message}");
+///     std::process::exit(1);
+/// }
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ProcessOptions {
     /// The port on 127.0.0.1 (0: an ephemeral one, printed in `listening …`).
     pub port: u16,
-    /// Where to write the keys and `sandbox.json` (see [`write_keys`]); nowhere when `None`.
+    /// Where to write the keys and `sandbox.json` (see [`Sandbox::write_keys`]); nowhere when `None`.
     pub keys_dir: Option<PathBuf>,
     /// The merchant id (default `1900000001`).
     pub mchid: Option<String>,
@@ -65,6 +65,7 @@ impl Default for ProcessOptions {
 
 /// What the arguments asked for.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Parsed {
     /// Run with these options.
     Run(ProcessOptions),
@@ -72,13 +73,17 @@ pub enum Parsed {
     Help,
 }
 
-/// Parses a sign mode name: `public-key`, `certificate` or `mixed`.
-pub fn parse_sign_mode(name: &str) -> Result<SignMode, String> {
-    match name {
-        "public-key" => Ok(SignMode::PublicKey),
-        "certificate" => Ok(SignMode::Certificate),
-        "mixed" => Ok(SignMode::Mixed),
-        other => Err(format!("unknown sign mode `{other}` (public-key, certificate or mixed)")),
+impl std::str::FromStr for SignMode {
+    type Err = String;
+
+    /// Parses a sign mode name: `public-key`, `certificate` or `mixed`.
+    fn from_str(name: &str) -> Result<SignMode, String> {
+        match name {
+            "public-key" => Ok(SignMode::PublicKey),
+            "certificate" => Ok(SignMode::Certificate),
+            "mixed" => Ok(SignMode::Mixed),
+            other => Err(format!("unknown sign mode `{other}` (public-key, certificate or mixed)")),
+        }
     }
 }
 
@@ -98,7 +103,7 @@ impl ProcessOptions {
                 "--keys-dir" => options.keys_dir = Some(value("--keys-dir")?.into()),
                 "--mchid" => options.mchid = Some(value("--mchid")?),
                 "--sign-mode" => {
-                    options.sign_mode = parse_sign_mode(&value("--sign-mode")?).map_err(|e| format!("{e}\n{USAGE}"))?
+                    options.sign_mode = value("--sign-mode")?.parse().map_err(|e| format!("{e}\n{USAGE}"))?
                 }
                 "--fault-rate" => {
                     options.fault_rate = Some(
@@ -167,12 +172,19 @@ fn write_file(path: &Path, text: &str, private: bool) -> std::io::Result<()> {
     options.open(path)?.write_all(text.as_bytes())
 }
 
-/// Writes the sandbox's throwaway keys into `dir` (created if needed): `apiclient_key.pem` and
-/// `apiclient_cert.pem` (the merchant's), `wechatpay_<serial>.pem` (the platform certificate),
-/// `pub_key.pem` (the WeChat Pay public key), `sandbox_tls_root.pem` (the certificate to trust for
-/// `https://`, [`Sandbox::tls_root_pem`]) and `sandbox.json` (base URIs, mchid, serials, public key id,
-/// APIv3 key, file names). The private key and `sandbox.json` are written with mode 600 on Unix.
-pub fn write_keys(dir: &Path, sandbox: &Sandbox) -> Result<(), String> {
+impl Sandbox {
+    /// Writes the sandbox's throwaway keys into `dir` (created if needed): `apiclient_key.pem` and
+    /// `apiclient_cert.pem` (the merchant's), `wechatpay_<serial>.pem` (the platform certificate),
+    /// `pub_key.pem` (the WeChat Pay public key), `sandbox_tls_root.pem` (the certificate to trust for
+    /// `https://`, [`Sandbox::tls_root_pem`]) and `sandbox.json` (base URIs, mchid, serials, public key id,
+    /// APIv3 and APIv2 keys, file names): everything a program in another language needs to talk to it.
+    /// The private key and `sandbox.json` are written with mode 600 on Unix.
+    pub fn write_keys(&self, dir: &Path) -> Result<(), Error> {
+        write_keys(dir, self).map_err(Error::new)
+    }
+}
+
+fn write_keys(dir: &Path, sandbox: &Sandbox) -> Result<(), String> {
     let keys = sandbox.keys();
     let fail = |what: &str, e: std::io::Error| format!("cannot write {what} in {}: {e}", dir.display());
     std::fs::create_dir_all(dir).map_err(|e| fail("the directory", e))?;

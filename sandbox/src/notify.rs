@@ -28,7 +28,7 @@ const MAX_LINE: u64 = 16 * 1024;
 ///
 /// ```
 /// use serde_json::json;
-/// use wechatpay_chain::sandbox::{NotificationSpec, Tamper};
+/// use wechatpay_sandbox::{NotificationSpec, Tamper};
 ///
 /// let spec = NotificationSpec::new("REFUND.SUCCESS", json!({"out_refund_no": "R1", "refund_status": "SUCCESS"}))
 ///     .original_type("refund")
@@ -172,7 +172,7 @@ impl Sandbox {
 impl State {
     /// [`Sandbox::notification`], for the sandbox's own use (payments).
     pub(crate) fn notification(&self, spec: &NotificationSpec) -> Result<ForgedNotification, Error> {
-        let fail = |e: String| Error::config("sandbox", e);
+        let fail = |e: String| Error::new(e);
         let now = self.clock.now();
         let key = match &spec.signed_by {
             Some(id) => self.key_by_id(id).ok_or_else(|| {
@@ -255,7 +255,7 @@ impl State {
 
 /// [`Sandbox::deliver`], also for the sandbox's own use (payments).
 pub(crate) fn deliver(url: &str, notification: &ForgedNotification) -> Result<(u16, Bytes), Error> {
-    let fail = |e: String| Error::config("sandbox", e);
+    let fail = |e: String| Error::new(e);
     let target = parse_loopback_url(url).map_err(fail)?;
     let io = |e: std::io::Error| {
         let e = if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {

@@ -12,8 +12,8 @@ use ring::digest;
 use rsa::pkcs8::DecodePrivateKey;
 use serde_json::{Value, json};
 use wechatpay_chain::http::{HeaderMap, HeaderName, HeaderValue, Method};
-use wechatpay_chain::sandbox::{Sandbox, Verdict};
 use wechatpay_chain::{Client, Error, Verification};
+use wechatpay_sandbox::{Sandbox, Verdict};
 
 /// 2024-11-25T13:29:35+08:00.
 const FIXED: i64 = 1_732_512_575;

@@ -24,10 +24,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The pipeline, one module per step: [`chain`] (segments, placeholders, RFC 6570 templates) →
-//! [`request`] (options → one prepared request; the body is serialized once) → [`auth`] (sign those
-//! bytes; verify the answer with one [`KeyStore`](auth::KeyStore)) → [`transport`] (hyper, pooled,
-//! time-limited) → [`Response`] or one [`Error`] that says whether the request may have been sent.
+//! The pipeline, one module per step, each calling only the ones after it: [`chain`] (segments,
+//! placeholders) → [`request`] (RFC 6570 expansion and options → one prepared request; the body is
+//! serialized once) → the protocol (APIv3: sign those bytes into `Authorization`, verify the answer's
+//! `Wechatpay-*` signature with one [`KeyStore`](auth::KeyStore); APIv2: a `sign` field, and the
+//! answer's) → the transport (hyper, pooled, time-limited) → [`Response`] or one [`Error`] that says
+//! whether the request may have been sent. Beside them: [`auth`] (signer, verifier, keys, clock),
+//! [`certificates`] (platform certificate downloads and refresh), [`crypto`], [`notify`], [`media`],
+//! [`download`], [`v2`] (the APIv2 codec) and, with the `typed` feature, `typed`.
 //!
 //! APIv2 (XML) endpoints are chains under `v2/` ([`Client::v2`]); their fields go in the `xml` option,
 //! the SDK adds `nonce_str` and `sign` and checks the answer's (see [`v2`] and [`request`]):
@@ -64,19 +68,21 @@ pub mod error;
 pub mod frontend;
 pub mod media;
 pub mod notify;
+mod pipeline;
+mod protocol;
 pub mod request;
 pub mod response;
 pub mod sensitive;
-mod tls;
-pub mod transport;
+mod transport;
 #[cfg(feature = "typed")]
 pub mod typed;
+mod uri;
 pub mod v2;
 
-pub use chain::{Chain, ResponseFuture};
+pub use auth::{Clock, SystemClock};
+pub use chain::Chain;
 pub use client::{
-    Client, ClientBuilder, Clock, DEFAULT_BASE_URI, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY,
-    DEFAULT_TIMEOUT, SystemClock,
+    Client, ClientBuilder, DEFAULT_BASE_URI, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT,
 };
 pub use error::{Error, Sent};
 pub use frontend::{AppPayParams, JsapiPayParams};
@@ -84,6 +90,7 @@ pub use media::Media;
 pub use request::{Options, PreparedRequest};
 pub use response::{Response, Verification};
 pub use sensitive::SensitiveEncryptor;
+pub use transport::ResponseFuture;
 
 /// Re-exported so users can name `Method`, `StatusCode` and `HeaderMap` without another dependency.
 pub use http;

@@ -46,6 +46,11 @@ impl Response {
         Response { status, headers, body, verification }
     }
 
+    /// Status, headers and body, taken apart.
+    pub(crate) fn into_parts(self) -> (StatusCode, HeaderMap, Bytes) {
+        (self.status, self.headers, self.body)
+    }
+
     /// The HTTP status (`200`, `202`, `204`…).
     pub fn status(&self) -> StatusCode {
         self.status

@@ -403,6 +403,12 @@ pub fn catalog(_input: TokenStream) -> TokenStream {
             pub struct #ty(crate::Chain);
 
             impl #ty {
+                #[allow(dead_code)] // only the roots' children are built from a bare chain
+                #[inline]
+                pub(crate) fn from_chain(chain: crate::Chain) -> #ty {
+                    #ty(chain)
+                }
+
                 #(#methods)*
 
                 /// Appends path text (`/`-separated; `{x}`, `_x_` and `<x>` are placeholders). The result is an
@@ -430,6 +436,18 @@ pub fn catalog(_input: TokenStream) -> TokenStream {
         });
     }
 
+    quote! { #(#items)* }.into()
+}
+
+/// Expands to the client's chain roots (`impl Client { pub fn v3(&self) -> V3 … }`), one per first
+/// segment of the catalog, each starting a typed chain at that segment. Invoked in the client module,
+/// so the chain module never names the client.
+#[proc_macro]
+pub fn catalog_roots(_input: TokenStream) -> TokenStream {
+    let catalog = match load() {
+        Ok(c) => c,
+        Err(e) => return compile_error(&e),
+    };
     let mut roots = Vec::new();
     for (name, seg, child) in child_methods(&catalog.nodes[0]) {
         let child_ty = ident(&catalog.nodes[child].type_name);
@@ -438,19 +456,17 @@ pub fn catalog(_input: TokenStream) -> TokenStream {
         roots.push(quote! {
             #[doc = #rdoc]
             #[inline]
-            pub fn #method(&self) -> #child_ty {
-                #child_ty(self.root().push_literal(#seg))
+            pub fn #method(&self) -> crate::chain::nodes::#child_ty {
+                crate::chain::nodes::#child_ty::from_chain(self.root().push_literal(#seg))
             }
         });
     }
-    let expanded = quote! {
-        #(#items)*
-
+    quote! {
         impl crate::Client {
             #(#roots)*
         }
-    };
-    expanded.into()
+    }
+    .into()
 }
 
 /// Expands to the APIv3 catalog as a `&'static [crate::catalog::Endpoint]` expression, or to the APIv2

@@ -1,10 +1,12 @@
 //! Authentication: request signing ([`Signer`], [`authorization`]) and response verification
 //! ([`Verifier`] over one [`KeyStore`]).
 
+mod clock;
 mod keystore;
 mod signer;
 mod verifier;
 
+pub use clock::{Clock, SystemClock};
 pub use keystore::{KeyStore, PUBLIC_KEY_ID_PREFIX, TrustEvent, TrustListener};
 pub use signer::{RsaSigner, SCHEME, Signer, authorization, nonce, sign_message};
 pub(crate) use verifier::is_statement;

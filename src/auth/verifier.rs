@@ -7,8 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, Method};
 use ring::digest;
 
+use super::Clock;
 use super::KeyStore;
-use crate::client::Clock;
 use crate::error::VerificationFailure;
 use crate::response::Verification;
 

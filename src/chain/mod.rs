@@ -26,20 +26,18 @@
 //!   such as `policy-periods`/`policy_periods` gives `.policy_periods_kebab()` for the dashed one, and
 //!   a trailing empty segment is `.trailing_slash()`. `.seg("…")` reaches anything.
 
-pub(crate) mod template;
-
 pub mod nodes;
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
 
 use http::Method;
 
-use crate::client::Client;
 use crate::error::Error;
+use crate::pipeline::Engine;
 use crate::request::{Options, PreparedRequest};
 use crate::response::Response;
+use crate::transport::ResponseFuture;
+use crate::uri::template;
 
 /// A path template on its way to a request. Build it with [`Client::chain`](crate::Client::chain), the
 /// generated methods ([`Client::v3`](crate::Client::v3)…), [`seg`](Chain::seg) and [`param`](Chain::param);
@@ -47,7 +45,7 @@ use crate::response::Response;
 #[derive(Clone)]
 #[must_use = "a chain does nothing until a verb such as `.get(…)` is called"]
 pub struct Chain {
-    client: Client,
+    engine: Arc<Engine>,
     template: String,
     started: bool,
     invalid: Option<String>,
@@ -60,8 +58,8 @@ impl std::fmt::Debug for Chain {
 }
 
 impl Chain {
-    pub(crate) fn root(client: Client) -> Chain {
-        Chain { client, template: String::new(), started: false, invalid: None }
+    pub(crate) fn root(engine: Arc<Engine>) -> Chain {
+        Chain { engine, template: String::new(), started: false, invalid: None }
     }
 
     fn push_raw(&mut self, text: &str) {
@@ -117,25 +115,20 @@ impl Chain {
         &self.template
     }
 
-    /// The client this chain belongs to.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// Builds the request without sending it: template expansion, query, body and headers, everything
     /// but the `Authorization` header. Useful to inspect what would be signed.
     pub fn prepare(&self, method: Method, options: impl Into<Options>) -> Result<PreparedRequest, Error> {
         if let Some(message) = &self.invalid {
             return Err(Error::input(crate::error::InputErrorKind::Template, message.clone()));
         }
-        crate::request::prepare(&self.client, &self.template, method, options.into())
+        self.engine.prepare(&self.template, method, options.into())
     }
 
     /// Sends the request with any method and waits for the verified response (blocking; see
     /// [`get`](Chain::get)).
     pub fn request(&self, method: Method, options: impl Into<Options>) -> Result<Response, Error> {
         let prepared = self.prepare(method, options)?;
-        self.client.send_blocking(prepared)
+        self.engine.send_blocking(prepared)
     }
 
     /// Streams one of WeChat Pay's file downloads (bills, transfer receipts, complaint images, fapiao
@@ -144,19 +137,19 @@ impl Chain {
     /// before sending (use [`get`](Chain::get)).
     pub fn download(&self, options: impl Into<Options>) -> Result<crate::download::Download, Error> {
         let prepared = self.prepare(Method::GET, options)?;
-        self.client.download_blocking(prepared)
+        self.engine.download_blocking(prepared)
     }
 
     /// [`download`](Chain::download), async (any executor).
     pub async fn download_async(&self, options: impl Into<Options>) -> Result<crate::download::Download, Error> {
         let prepared = self.prepare(Method::GET, options)?;
-        self.client.download_async(prepared).await
+        Arc::clone(&self.engine).download_async(prepared).await
     }
 
     /// Sends the request with any method; the returned future resolves to the verified response.
     pub fn request_async(&self, method: Method, options: impl Into<Options>) -> ResponseFuture {
         match self.prepare(method, options) {
-            Ok(prepared) => self.client.send_async(prepared),
+            Ok(prepared) => Arc::clone(&self.engine).send_async(prepared),
             Err(e) => ResponseFuture::ready(Err(e)),
         }
     }
@@ -193,78 +186,6 @@ verbs! {
     put put_async PUT "PUT";
     patch patch_async PATCH "PATCH";
     delete delete_async DELETE "DELETE";
-}
-
-/// The future of an async call. Created lazily: the request starts on first poll.
-#[must_use = "futures do nothing unless polled"]
-pub struct ResponseFuture {
-    state: State,
-}
-
-type Job = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send + 'static>>;
-
-enum State {
-    Ready(Option<Result<Response, Error>>),
-    Lazy(Option<Job>),
-    Running(crate::transport::AbortOnDrop<Result<Response, Error>>),
-    Done,
-}
-
-impl ResponseFuture {
-    pub(crate) fn ready(result: Result<Response, Error>) -> Self {
-        ResponseFuture { state: State::Ready(Some(result)) }
-    }
-
-    pub(crate) fn lazy(job: Job) -> Self {
-        ResponseFuture { state: State::Lazy(Some(job)) }
-    }
-}
-
-impl std::fmt::Debug for ResponseFuture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = match self.state {
-            State::Ready(_) => "ready",
-            State::Lazy(_) => "not started",
-            State::Running(_) => "running",
-            State::Done => "done",
-        };
-        f.debug_tuple("ResponseFuture").field(&state).finish()
-    }
-}
-
-impl Future for ResponseFuture {
-    type Output = Result<Response, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        loop {
-            match &mut self.state {
-                State::Ready(result) => {
-                    let out = result.take();
-                    self.state = State::Done;
-                    return match out {
-                        Some(r) => Poll::Ready(r),
-                        None => Poll::Pending,
-                    };
-                }
-                State::Lazy(job) => {
-                    let Some(job) = job.take() else {
-                        self.state = State::Done;
-                        return Poll::Pending;
-                    };
-                    match crate::transport::spawn(job) {
-                        Ok(handle) => self.state = State::Running(handle),
-                        Err(e) => self.state = State::Ready(Some(Err(e))),
-                    }
-                }
-                State::Running(handle) => {
-                    let joined = std::task::ready!(Pin::new(handle).poll(cx));
-                    self.state = State::Done;
-                    return Poll::Ready(crate::transport::joined(joined));
-                }
-                State::Done => return Poll::Pending,
-            }
-        }
-    }
 }
 
 /// Converts `<x>` anywhere and whole `_x_` segments into `{x}`; refuses stray `<`/`>`.

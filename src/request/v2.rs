@@ -1,17 +1,16 @@
-//! APIv2 requests: the fields (`xml` option, or the query of a `GET`) checked against the configured
-//! mchid, completed with `nonce_str`, signed with the APIv2 key, and written as XML or as the query.
+//! APIv2 requests as the options describe them: the fields (the `xml` option, or the query of a `GET`)
+//! and the headers. The APIv2 protocol completes and signs the fields ([`V2Draft::finish`] writes them).
+
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::{HeaderMap, HeaderValue, Method};
 use serde_json::{Map, Value};
 
-use super::{Options, Query};
-use crate::chain::template;
-use crate::client::Client;
+use super::{Api, Defaults, Options, PreparedRequest, Query, Target, merge_headers};
 use crate::error::{Error, InputErrorKind};
-use crate::v2::SignType;
-use crate::v2::sign::{nonce_str, sign};
+use crate::uri::encode::php_query;
 use crate::v2::xml::to_xml;
 
 /// The `Accept` header of APIv2 requests (as wechatpay-php sends it).
@@ -19,29 +18,58 @@ pub const V2_ACCEPT: &str = "text/xml, text/plain, application/x-gzip";
 /// The `Content-Type` header of APIv2 requests (sent on `GET` too, as wechatpay-php does).
 pub const V2_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 
-/// What the APIv2 pipeline sends: the query (for `GET`, the signed fields) and the XML body.
-pub(super) struct Signed {
-    pub(super) query: String,
-    pub(super) body: Bytes,
+/// An APIv2 request before its `nonce_str` and `sign`.
+pub(crate) struct V2Draft {
+    pub(crate) method: Method,
+    target: Target,
+    /// The request fields, in the caller's order.
+    pub(crate) fields: Map<String, Value>,
+    /// No automatic `nonce_str`.
+    pub(crate) nonceless: bool,
+    headers: HeaderMap,
+    timeout: Option<Duration>,
+    security: bool,
+}
+
+impl V2Draft {
+    /// The request carrying `fields` (completed and signed): for `GET` they are the query, otherwise the
+    /// XML body.
+    pub(crate) fn finish(self, fields: &Map<String, Value>) -> Result<PreparedRequest, Error> {
+        let mut target = self.target;
+        let body = if self.method == Method::GET {
+            target.query.clear();
+            php_query(fields, &mut target.query);
+            Bytes::new()
+        } else {
+            let xml = to_xml(fields).map_err(|e| Error::input(InputErrorKind::InvalidOption, format!("`xml`: {e}")))?;
+            Bytes::from(xml)
+        };
+        Ok(PreparedRequest {
+            uri: target.uri()?,
+            method: self.method,
+            headers: self.headers,
+            body,
+            signed_body: None,
+            unprefixed_path: target.unprefixed_path,
+            timeout: self.timeout,
+            api: Api::V2 { security: self.security },
+        })
+    }
 }
 
 fn input(kind: InputErrorKind, message: impl Into<String>) -> Error {
     Error::input(kind, message)
 }
 
-fn invalid(e: impl std::fmt::Display) -> Error {
-    input(InputErrorKind::InvalidOption, e.to_string())
-}
-
-/// Builds the signed fields of an APIv2 request. `query` is the query already built from the options
-/// or the template (used as is for non-`GET` requests).
-pub(super) fn sign_request(
-    client: &Client,
-    method: &Method,
-    options: &Options,
-    query: String,
+/// The fields and headers of an APIv2 request. `template_query` is the query written in the path
+/// template, if any; `target.query` is the query already built from it or from the `query` option.
+pub(super) fn draft(
+    defaults: &Defaults,
+    method: Method,
+    options: Options,
+    target: Target,
     template_query: Option<&str>,
-) -> Result<Signed, Error> {
+) -> Result<V2Draft, Error> {
     if options.media.is_some() || options.body.is_some() {
         return Err(input(
             InputErrorKind::ConflictingOptions,
@@ -49,11 +77,7 @@ pub(super) fn sign_request(
              and writes as XML; `json`, `body` and media uploads are APIv3 options",
         ));
     }
-    let key = client.apiv2_key().ok_or_else(|| {
-        Error::config("apiv2_key", "APIv2 requests are signed with the APIv2 key; set it with `.apiv2_key(…)`")
-    })?;
-    let is_get = method == Method::GET;
-    let mut fields = if is_get {
+    let fields = if method == Method::GET {
         if options.xml.is_some() {
             return Err(input(
                 InputErrorKind::ConflictingOptions,
@@ -67,74 +91,21 @@ pub(super) fn sign_request(
             (None, None) => Map::new(),
         }
     } else {
-        options.xml.clone().unwrap_or_default()
+        options.xml.unwrap_or_default()
     };
-
-    check_mchid(client.mchid(), &fields)?;
-    let sign_type = match fields.get("sign_type") {
-        None | Some(Value::Null) => SignType::Md5,
-        Some(Value::String(s)) => SignType::from_field(Some(s)).map_err(invalid)?,
-        Some(other) => {
-            return Err(input(
-                InputErrorKind::InvalidOption,
-                format!("`sign_type` must be \"MD5\" or \"HMAC-SHA256\", not {other}"),
-            ));
-        }
-    };
-    if !options.nonceless && fields.get("nonce_str").is_none_or(Value::is_null) {
-        let nonce = nonce_str().map_err(|e| Error::Signing(e.to_string()))?;
-        fields.insert("nonce_str".to_owned(), Value::String(nonce));
-    }
-    let signature = sign(sign_type, &fields, key).map_err(invalid)?;
-    // An existing `sign` keeps its place (replaced), a new one goes last: as wechatpay-php does.
-    fields.insert("sign".to_owned(), Value::String(signature));
-
-    if is_get {
-        let mut query = String::new();
-        template::php_query(&fields, &mut query);
-        Ok(Signed { query, body: Bytes::new() })
-    } else {
-        let xml = to_xml(&fields).map_err(|e| input(InputErrorKind::InvalidOption, format!("`xml`: {e}")))?;
-        Ok(Signed { query, body: Bytes::from(xml) })
-    }
-}
-
-/// The first of `mch_id`, `mchid`, `combine_mch_id` that is present and not null must equal the
-/// configured mchid. Numbers compare by their decimal text (wechatpay-php rejects `1900000001` as an
-/// integer with a message that shows two equal-looking ids).
-fn check_mchid(configured: &str, fields: &Map<String, Value>) -> Result<(), Error> {
-    let named = ["mch_id", "mchid", "combine_mch_id"]
-        .into_iter()
-        .find_map(|name| fields.get(name).filter(|v| !v.is_null()).map(|v| (name, v)));
-    let Some((name, value)) = named else {
-        return Err(input(
-            InputErrorKind::InvalidOption,
-            format!(
-                "an APIv2 request must name the merchant: add `mch_id` (or `mchid` / `combine_mch_id`) = \
-                 \"{configured}\" to its fields"
-            ),
-        ));
-    };
-    let text = match value {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        other => {
-            return Err(input(
-                InputErrorKind::InvalidOption,
-                format!("`{name}` must be the merchant id as a string, not {other}"),
-            ));
-        }
-    };
-    if text != configured {
-        return Err(input(
-            InputErrorKind::InvalidOption,
-            format!(
-                "`{name}` is \"{text}\" but the client is configured for mchid \"{configured}\"; an APIv2 request \
-                 can only be signed for the configured merchant"
-            ),
-        ));
-    }
-    Ok(())
+    let mut headers = HeaderMap::with_capacity(4);
+    headers.insert(ACCEPT, HeaderValue::from_static(V2_ACCEPT));
+    headers.insert(USER_AGENT, defaults.user_agent.clone());
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(V2_CONTENT_TYPE));
+    Ok(V2Draft {
+        method,
+        target,
+        fields,
+        nonceless: options.nonceless,
+        headers: merge_headers(headers, options.headers),
+        timeout: options.timeout,
+        security: options.security,
+    })
 }
 
 /// Parses `a=1&b=x%20y` (form decoding: `+` is a space, as PHP's `parse_str`); later duplicates win.
@@ -151,21 +122,6 @@ fn parse_form(query: &str) -> Map<String, Value> {
     map
 }
 
-/// Default APIv2 headers overridden by the caller's.
-pub(super) fn headers(client: &Client, extra: Vec<(HeaderName, Vec<HeaderValue>)>) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(4);
-    headers.insert(ACCEPT, HeaderValue::from_static(V2_ACCEPT));
-    headers.insert(USER_AGENT, client.user_agent().clone());
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(V2_CONTENT_TYPE));
-    for (name, values) in extra {
-        headers.remove(&name);
-        for v in values {
-            headers.append(name.clone(), v);
-        }
-    }
-    headers
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,17 +133,5 @@ mod tests {
         assert_eq!(map["note"], "a b+c");
         assert_eq!(map["empty"], "");
         assert_eq!(map["flag"], "");
-    }
-
-    #[test]
-    fn mchid_compares_as_text() {
-        let ok: Map<String, Value> = serde_json::from_str(r#"{"mch_id": 1900000001}"#).unwrap();
-        assert!(check_mchid("1900000001", &ok).is_ok());
-        let fallback: Map<String, Value> = serde_json::from_str(r#"{"mch_id": null, "mchid": "1900000001"}"#).unwrap();
-        assert!(check_mchid("1900000001", &fallback).is_ok());
-        let wrong: Map<String, Value> = serde_json::from_str(r#"{"combine_mch_id": "1900000002"}"#).unwrap();
-        let message = check_mchid("1900000001", &wrong).unwrap_err().to_string();
-        assert!(message.contains("1900000002") && message.contains("1900000001"), "{message}");
-        assert!(check_mchid("1900000001", &Map::new()).is_err());
     }
 }

@@ -73,12 +73,12 @@ use std::ops::Deref;
 use http::Method;
 use serde::de::DeserializeOwned;
 
-use crate::chain::ResponseFuture;
 use crate::client::Client;
 use crate::error::Error;
 use crate::request::Options;
 use crate::response::Response;
 use crate::sensitive::Sensitive;
+use crate::transport::ResponseFuture;
 
 pub use wechatpay_chain_macros::Endpoint;
 

@@ -43,7 +43,6 @@
 //! The APIv2 key is an [`ApiV2Key`]; no error or `Debug` output of this module shows it, or a
 //! decrypted `req_info`.
 
-mod answer;
 pub mod crypto;
 mod error;
 mod key;
@@ -53,7 +52,6 @@ pub mod response;
 pub mod sign;
 pub mod xml;
 
-pub(crate) use answer::answer;
 pub use error::{EcbError, MAX_NAME_IN_ERROR, NotifyError, SignError, XmlError};
 pub use key::ApiV2Key;
 pub use response::{Checked, RejectionKind, V2Rejection, check_response};

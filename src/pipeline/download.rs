@@ -1,0 +1,92 @@
+//! Streaming downloads through the pipeline: the same authorization, then the answer's head is checked
+//! and the body handed to a [`Download`] unread.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+
+use super::Engine;
+use crate::auth;
+use crate::download::{DigestCheck, Download, HashType};
+use crate::error::{Error, InputErrorKind, VerificationError, VerificationFailure};
+use crate::protocol::Protocol;
+use crate::request::PreparedRequest;
+use crate::response::{Response, Verification};
+use crate::transport;
+
+impl Engine {
+    /// Opens a download, blocking the calling thread until the answer's head has arrived.
+    pub(crate) fn download_blocking(self: &Arc<Self>, prepared: PreparedRequest) -> Result<Download, Error> {
+        let engine = Arc::clone(self);
+        transport::block_on(async move { engine.open_download(prepared).await })
+    }
+
+    /// [`download_blocking`](Engine::download_blocking), async (on the SDK runtime).
+    pub(crate) async fn download_async(self: Arc<Self>, prepared: PreparedRequest) -> Result<Download, Error> {
+        transport::joined(transport::spawn(async move { self.open_download(prepared).await })?.await)
+    }
+
+    /// Opens a streaming download: sign, send, check the status and what vouches for the content
+    /// (nothing for WeChat Pay's unsigned files; for overseas statements, the signature over the
+    /// announced SHA-1, which the stream then checks).
+    async fn open_download(&self, prepared: PreparedRequest) -> Result<Download, Error> {
+        let budget = self.budget(&prepared);
+        let path = prepared.uri.path().to_owned();
+        let candidates = [Some(path.as_str()), prepared.unprefixed_path.as_deref()];
+        let unsigned = candidates.iter().flatten().any(|p| auth::is_unsigned_download(&prepared.method, p));
+        let statement = !unsigned && candidates.iter().flatten().any(|p| auth::is_statement(p));
+        if !unsigned && !statement {
+            return Err(Error::input(
+                InputErrorKind::Unsupported,
+                format!(
+                    "`download` streams WeChat Pay's file downloads ({} and the overseas statements); `{path}` is \
+                     an ordinary API answer: use `get`",
+                    auth::UNSIGNED_DOWNLOADS.join(", ")
+                ),
+            ));
+        }
+        if statement {
+            if let Some(certificates) = self.certificates_needed() {
+                certificates.ensure_keys(budget.deadline, budget.total).await?;
+            }
+        }
+        let request = self.v3.authorize(prepared)?;
+        let response = self.transport.open(request, budget.deadline, budget.total).await?;
+        if !response.status().is_success() {
+            let (parts, body) = response.into_parts();
+            let limited = Limited::new(body, 64 * 1024).collect();
+            let body = match tokio::time::timeout_at(budget.deadline.into(), limited).await {
+                Ok(Ok(collected)) => collected.to_bytes(),
+                _ => Bytes::new(),
+            };
+            return Err(self.v3.api_error(parts.status, parts.headers, body));
+        }
+        let rejected = |failure, response: &http::Response<hyper::body::Incoming>| {
+            Error::Verification(Box::new(VerificationError {
+                failure,
+                response: Response::new(
+                    response.status(),
+                    response.headers().clone(),
+                    Bytes::new(),
+                    Verification::Rejected,
+                ),
+            }))
+        };
+        let (verification, check) = if statement {
+            let headers = response.headers();
+            let Some(sha1) = headers.get("wechatpay-statement-sha1").and_then(|v| v.to_str().ok()).map(str::to_owned)
+            else {
+                return Err(rejected(VerificationFailure::MissingHeaders(vec!["Wechatpay-Statement-Sha1"]), &response));
+            };
+            let signed = format!("{{\"sha1\":\"{sha1}\"}}");
+            match self.v3.verifier().verify_signature(headers, signed.as_bytes()) {
+                Ok(key_id) => (Verification::Signed { key_id }, Some(DigestCheck::new(HashType::Sha1, &sha1))),
+                Err(failure) => return Err(rejected(failure, &response)),
+            }
+        } else {
+            (Verification::UnsignedDownload, None)
+        };
+        Download::start(response, verification, check, budget.total)
+    }
+}

@@ -29,11 +29,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::crypto::backend::digest;
 use bytes::Bytes;
 use futures::Stream;
 use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
-use ring::digest;
 
 use crate::error::{DownloadError, DownloadErrorKind, Error, InputErrorKind, Sent, TimeoutError, TransportError};
 use crate::response::Verification;

@@ -53,10 +53,10 @@ use std::io::Read;
 use std::path::Path;
 use std::pin::Pin;
 
+use crate::crypto::backend::digest;
+use crate::crypto::backend::rand::{SecureRandom, SystemRandom};
 use bytes::Bytes;
 use http::{HeaderValue, Method};
-use ring::digest;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{Map, Value};
 use tokio::io::{AsyncRead, ReadBuf};
 

@@ -2,9 +2,9 @@
 
 use std::error::Error as StdError;
 
+use crate::crypto::backend::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::crypto::PrivateKey;
 use crate::error::Error;

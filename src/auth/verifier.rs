@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::crypto::backend::digest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::{HeaderMap, Method};
-use ring::digest;
 
 use super::Clock;
 use super::KeyStore;

@@ -7,7 +7,8 @@
 //! | pseudo-URL, base64 DER | `private.pkcs8://…`, `private.pkcs1://…` | `public.spki://…`, `public.pkcs1://…` |
 //!
 //! Encrypted private keys are refused (decrypt them first). Keys must be RSA with a 2048–8192-bit
-//! modulus, which is what WeChat Pay issues and what the verifier (ring) accepts.
+//! modulus, which is what WeChat Pay issues and what the verifier accepts. Each key is handed to the
+//! crypto backend once, at load: signing, verifying and RSA-OAEP then use the parsed key.
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,11 +17,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use der::asn1::UintRef;
 use der::{Decode, Encode, Sequence};
-use ring::rand::SystemRandom;
-use ring::signature::{self, RsaKeyPair};
 use x509_cert::Certificate;
 use x509_cert::spki::SubjectPublicKeyInfoRef;
 
+use super::backend::{RsaPrivate, RsaPublic};
 use super::oaep::{self, OaepError, Sensitive};
 use super::pem;
 
@@ -34,20 +34,16 @@ struct RsaPublicKeyDer<'a> {
     public_exponent: UintRef<'a>,
 }
 
-/// The merchant's RSA private key (`apiclient_key.pem`), parsed once. `Debug` never shows key material.
-///
-/// It is held twice: as a ring key pair (signing) and as an `rsa` key (RSA-OAEP decryption of sensitive
-/// fields, which ring cannot do), both parsed at load.
+/// The merchant's RSA private key (`apiclient_key.pem`), parsed once by the crypto backend (signing
+/// and RSA-OAEP decryption). `Debug` never shows key material.
 #[derive(Clone)]
 pub struct PrivateKey {
-    pair: Arc<RsaKeyPair>,
-    /// The same key for OAEP decryption, or why `rsa` refused it (signing still works then).
-    oaep: Result<Arc<rsa::PrivateKey>, String>,
+    key: Arc<RsaPrivate>,
 }
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PrivateKey(RSA-{}, redacted)", self.pair.public().modulus_len() * 8)
+        write!(f, "PrivateKey(RSA-{}, redacted)", self.key.modulus_len() * 8)
     }
 }
 
@@ -63,53 +59,47 @@ impl PrivateKey {
     /// ```
     pub fn load(input: &str) -> Result<PrivateKey, String> {
         let material = resolve(input, Role::Private)?;
-        let pair = match material.kind {
-            Kind::Pkcs8Private => RsaKeyPair::from_pkcs8(&material.der).map_err(|e| {
-                format!(
-                    "the PKCS#8 private key was rejected ({e}); it must be an unencrypted RSA key of 2048–8192 bits \
-                     such as the merchant's apiclient_key.pem"
-                )
-            })?,
-            Kind::Pkcs1Private => RsaKeyPair::from_der(&material.der).map_err(|e| {
-                format!("the PKCS#1 RSA private key was rejected ({e}); it must be a valid RSA key of 2048–8192 bits")
-            })?,
+        let pkcs8 = match material.kind {
+            Kind::Pkcs8Private => material.der,
+            Kind::Pkcs1Private => super::pkcs8_from_pkcs1(&material.der)?,
             other => return Err(other.not_private()),
         };
-        let oaep = match material.kind {
-            Kind::Pkcs8Private => <rsa::PrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_der(&material.der)
-                .map_err(|e| e.to_string()),
-            _ => <rsa::PrivateKey as rsa::pkcs1::DecodeRsaPrivateKey>::from_pkcs1_der(&material.der)
-                .map_err(|e| e.to_string()),
-        };
-        Ok(PrivateKey { pair: Arc::new(pair), oaep: oaep.map(Arc::new) })
+        let key = RsaPrivate::from_pkcs8(&pkcs8).map_err(|e| {
+            format!(
+                "the private key was rejected ({e}); it must be an unencrypted RSA key of 2048–8192 bits such as the \
+                 merchant's apiclient_key.pem"
+            )
+        })?;
+        let bits = key.modulus_len() * 8;
+        if !(2048..=8192).contains(&bits) {
+            return Err(format!("the RSA key has {bits} bits; WeChat Pay keys have 2048 (2048–8192 are accepted)"));
+        }
+        Ok(PrivateKey { key: Arc::new(key) })
     }
 
     /// The matching public key as a PKCS#1 `RSAPublicKey` DER.
     pub fn public_key_der(&self) -> &[u8] {
-        self.pair.public().as_ref()
+        self.key.public_der()
     }
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
-        let der = self.public_key_der();
-        PublicKey {
-            der: Arc::from(der),
-            bits: self.pair.public().modulus_len() * 8,
-            certificate: None,
-            oaep: match &self.oaep {
-                Ok(key) => Ok(Arc::new(key.to_public_key())),
-                Err(_) => rsa_public(der),
+        // The backend produced this DER from a key it accepted, so it parses; should it not, the
+        // error is kept and surfaces when the key is used.
+        match from_rsa_der(self.key.public_der(), None) {
+            Ok(key) => key,
+            Err(e) => PublicKey {
+                der: Arc::from(self.key.public_der()),
+                bits: self.key.modulus_len() * 8,
+                certificate: None,
+                key: Err(e),
             },
         }
     }
 
     /// RSASSA-PKCS1-v1_5 with SHA-256 ("SHA256withRSA") over `message`.
     pub fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>, String> {
-        let mut out = vec![0u8; self.pair.public().modulus_len()];
-        self.pair
-            .sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut out)
-            .map_err(|_| "RSA signing failed (system random source unavailable?)".to_owned())?;
-        Ok(out)
+        self.key.sign_sha256(message)
     }
 
     /// Decrypts a sensitive field WeChat Pay encrypted for the merchant: base64 RSA-OAEP with SHA-1,
@@ -126,8 +116,9 @@ impl PrivateKey {
     /// assert_eq!(format!("{name:?}"), "Sensitive(<redacted, 6 bytes>)");
     /// ```
     pub fn decrypt_oaep(&self, ciphertext_base64: &str) -> Result<Sensitive, OaepError> {
-        let key = self.oaep.as_ref().map_err(|e| OaepError::Key(e.clone()))?;
-        oaep::decrypt(key, self.pair.public().modulus_len(), ciphertext_base64)
+        let ciphertext = oaep::ciphertext_bytes(ciphertext_base64, self.key.modulus_len())?;
+        let plain = self.key.decrypt_oaep_sha1(&ciphertext)?;
+        String::from_utf8(plain).map(Sensitive::from).map_err(|_| OaepError::NotUtf8)
     }
 }
 
@@ -148,8 +139,8 @@ pub struct PublicKey {
     der: Arc<[u8]>,
     bits: usize,
     certificate: Option<CertificateInfo>,
-    /// The same key for OAEP encryption (ring cannot encrypt), or why `rsa` refused it.
-    oaep: Result<Arc<rsa::PublicKey>, String>,
+    /// The key parsed by the crypto backend, or why it refused it.
+    key: Result<Arc<RsaPublic>, String>,
 }
 
 impl fmt::Debug for PublicKey {
@@ -205,9 +196,7 @@ impl PublicKey {
 
     /// Whether `signature` is a valid SHA256withRSA signature of `message` under this key.
     pub fn verify_sha256(&self, message: &[u8], signature: &[u8]) -> bool {
-        signature::UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.der[..])
-            .verify(message, signature)
-            .is_ok()
+        self.key.as_ref().is_ok_and(|key| key.verify_sha256(message, signature))
     }
 
     /// Encrypts a sensitive field for WeChat Pay under this key: RSA-OAEP with SHA-1, MGF1-SHA-1 and an
@@ -226,8 +215,12 @@ impl PublicKey {
     /// assert!(matches!(key.encrypt_oaep(&"a".repeat(215)), Err(OaepError::TooLong { max: 214, .. })));
     /// ```
     pub fn encrypt_oaep(&self, plaintext: &str) -> Result<String, OaepError> {
-        let key = self.oaep.as_ref().map_err(|e| OaepError::Key(e.clone()))?;
-        oaep::encrypt(key, self.bits, plaintext.as_bytes())
+        let key = self.key.as_ref().map_err(|e| OaepError::Key(e.clone()))?;
+        let max = oaep::oaep_max_plaintext(self.bits);
+        if plaintext.len() > max {
+            return Err(OaepError::TooLong { length: plaintext.len(), max, bits: self.bits });
+        }
+        Ok(STANDARD.encode(key.encrypt_oaep_sha1(plaintext.as_bytes())?))
     }
 }
 
@@ -277,14 +270,9 @@ fn from_rsa_der(der_bytes: &[u8], info: Option<CertificateInfo>) -> Result<Publi
     if key.public_exponent.as_bytes().is_empty() {
         return Err("the RSA public exponent is zero".to_owned());
     }
-    Ok(PublicKey { der: Arc::from(der_bytes), bits, certificate: info, oaep: rsa_public(der_bytes) })
-}
-
-/// The PKCS#1 `RSAPublicKey` DER as an `rsa` key, for OAEP encryption.
-fn rsa_public(der_bytes: &[u8]) -> Result<Arc<rsa::PublicKey>, String> {
-    <rsa::PublicKey as rsa::pkcs1::DecodeRsaPublicKey>::from_pkcs1_der(der_bytes)
-        .map(Arc::new)
-        .map_err(|e| e.to_string())
+    let spki = super::spki_from_pkcs1(der_bytes)?;
+    let key = RsaPublic::from_der(der_bytes, &spki).map(Arc::new);
+    Ok(PublicKey { der: Arc::from(der_bytes), bits, certificate: info, key })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -422,9 +410,9 @@ fn sniff_der(der_bytes: Vec<u8>) -> Result<Material, String> {
         Kind::Certificate
     } else if SubjectPublicKeyInfoRef::from_der(&der_bytes).is_ok() {
         Kind::Spki
-    } else if RsaKeyPair::from_pkcs8(&der_bytes).is_ok() {
+    } else if RsaPrivate::from_pkcs8(&der_bytes).is_ok() {
         Kind::Pkcs8Private
-    } else if RsaKeyPair::from_der(&der_bytes).is_ok() {
+    } else if super::pkcs8_from_pkcs1(&der_bytes).is_ok_and(|pkcs8| RsaPrivate::from_pkcs8(&pkcs8).is_ok()) {
         Kind::Pkcs1Private
     } else if RsaPublicKeyDer::from_der(&der_bytes).is_ok() {
         Kind::Pkcs1Public

@@ -2,17 +2,23 @@
 //! the AES-256-GCM of encrypted resources ([`aead`]), and the RSA-OAEP of sensitive fields
 //! ([`PublicKey::encrypt_oaep`], [`PrivateKey::decrypt_oaep`], [`Sensitive`]).
 //!
-//! Signing and verification use ring (RSASSA-PKCS1-v1_5 with SHA-256). Keys are parsed once, when the
+//! RSA (RSASSA-PKCS1-v1_5 with SHA-256, RSA-OAEP), digests, HMAC and randomness come from the crypto
+//! backend chosen by cargo feature: `aws-lc-rs` (default) or `ring`. Keys are parsed once, when the
 //! client is built, never per request.
 
 pub mod aead;
+pub(crate) mod backend;
+mod der;
 mod keys;
 mod oaep;
 pub(crate) mod pem;
 
 pub use aead::{AeadError, ApiV3Key};
+pub use backend::NAME as BACKEND;
+pub use der::pkcs1_to_spki;
+pub(crate) use der::{pkcs8_from_pkcs1, spki_from_pkcs1};
 pub use keys::{CertificateInfo, PrivateKey, PublicKey};
-pub use oaep::{OaepError, Sensitive, oaep_max_plaintext, pkcs1_to_spki};
+pub use oaep::{OaepError, Sensitive, oaep_max_plaintext};
 
 /// Decodes standard base64, ignoring ASCII whitespace (line-wrapped ciphertexts from config files or
 /// other SDKs).

@@ -7,8 +7,8 @@
 //! ([`PrivateKey::decrypt_oaep`](super::PrivateKey::decrypt_oaep)) into a [`Sensitive`], which never shows
 //! its content in `Debug` or `Display`.
 //!
-//! ring cannot encrypt or decrypt with RSA, so this uses RustCrypto's `rsa` 0.10 (crypto-bigint based,
-//! blinded private-key operations).
+//! The RSA operations themselves belong to the crypto backend (aws-lc-rs; or, with the `ring` backend,
+//! RustCrypto's `rsa` 0.10, since ring cannot encrypt or decrypt with RSA).
 
 use std::fmt;
 
@@ -147,75 +147,14 @@ impl fmt::Display for Sensitive {
     }
 }
 
-/// RSA-OAEP/SHA-1 encryption of `plaintext` under `key`, base64.
-pub(crate) fn encrypt(key: &rsa::PublicKey, bits: usize, plaintext: &[u8]) -> Result<String, OaepError> {
-    let max = oaep_max_plaintext(bits);
-    if plaintext.len() > max {
-        return Err(OaepError::TooLong { length: plaintext.len(), max, bits });
-    }
-    let ciphertext =
-        key.oaep_encrypt_with_rng::<sha1::Sha1, _>(&mut getrandom::SysRng, plaintext).map_err(|e| match e {
-            rsa::Error::MessageTooLong => OaepError::TooLong { length: plaintext.len(), max, bits },
-            rsa::Error::Rng => OaepError::Random,
-            other => OaepError::Key(other.to_string()),
-        })?;
-    Ok(STANDARD.encode(ciphertext))
-}
-
-/// RSA-OAEP/SHA-1 decryption of base64 `ciphertext` (ASCII whitespace ignored) with `key`.
-pub(crate) fn decrypt(key: &rsa::PrivateKey, modulus_len: usize, ciphertext: &str) -> Result<Sensitive, OaepError> {
+/// Decodes a base64 ciphertext (ASCII whitespace ignored) and checks it has the modulus length.
+pub(crate) fn ciphertext_bytes(ciphertext: &str, modulus_len: usize) -> Result<Vec<u8>, OaepError> {
     let compact: Vec<u8> = ciphertext.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     let bytes = STANDARD.decode(&compact).map_err(|_| OaepError::Base64)?;
     if bytes.len() != modulus_len {
         return Err(OaepError::CiphertextLength { length: bytes.len(), expected: modulus_len });
     }
-    let plain = key.oaep_decrypt_with_rng::<sha1::Sha1, _>(&mut getrandom::SysRng, &bytes).map_err(|e| match e {
-        rsa::Error::Rng => OaepError::Random,
-        _ => OaepError::Decryption,
-    })?;
-    String::from_utf8(plain).map(Sensitive).map_err(|_| OaepError::NotUtf8)
-}
-
-/// `rsaEncryption` AlgorithmIdentifier: `SEQUENCE { OID 1.2.840.113549.1.1.1, NULL }`.
-const RSA_ALGORITHM_ID: [u8; 15] =
-    [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
-
-/// Wraps a base64 PKCS#1 `RSAPublicKey` DER into a SubjectPublicKeyInfo, base64 — byte for byte what
-/// wechatpay-php's `Rsa::pkcs1ToSpki` produces:
-/// `SEQUENCE { SEQUENCE { OID rsaEncryption, NULL }, BIT STRING (0 unused bits) { input } }`, DER lengths
-/// in short form up to 127 and `0x81`/`0x82` long form above. The input is wrapped as given, not parsed.
-///
-/// ```
-/// use wechatpay_chain::crypto::pkcs1_to_spki;
-/// // Any bytes are wrapped; here 3 bytes `01 02 03`.
-/// assert_eq!(pkcs1_to_spki("AQID").unwrap(), "MBUwDQYJKoZIhvcNAQEBBQADBAABAgM=");
-/// assert!(pkcs1_to_spki("not base64!").is_err());
-/// ```
-pub fn pkcs1_to_spki(pkcs1_base64: &str) -> Result<String, String> {
-    let compact: Vec<u8> = pkcs1_base64.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let pkcs1 = STANDARD.decode(&compact).map_err(|e| format!("the PKCS#1 public key is not base64 ({e})"))?;
-    let mut bit_string = Vec::with_capacity(pkcs1.len() + 4);
-    bit_string.push(0x03);
-    der_length(pkcs1.len() + 1, &mut bit_string)?;
-    bit_string.push(0x00);
-    bit_string.extend_from_slice(&pkcs1);
-    let mut spki = Vec::with_capacity(bit_string.len() + RSA_ALGORITHM_ID.len() + 4);
-    spki.push(0x30);
-    der_length(RSA_ALGORITHM_ID.len() + bit_string.len(), &mut spki)?;
-    spki.extend_from_slice(&RSA_ALGORITHM_ID);
-    spki.extend_from_slice(&bit_string);
-    Ok(STANDARD.encode(spki))
-}
-
-/// A DER length: short form up to 127, `0x81 nn` up to 255, `0x82 nnnn` up to 65535.
-fn der_length(length: usize, out: &mut Vec<u8>) -> Result<(), String> {
-    match length {
-        0..=0x7f => out.push(length as u8),
-        0x80..=0xff => out.extend_from_slice(&[0x81, length as u8]),
-        0x100..=0xffff => out.extend_from_slice(&[0x82, (length >> 8) as u8, length as u8]),
-        _ => return Err(format!("the key is too long to wrap ({length} bytes; an RSA key is far shorter)")),
-    }
-    Ok(())
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -223,13 +162,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lengths() {
-        let mut out = Vec::new();
-        der_length(127, &mut out).expect("short");
-        der_length(128, &mut out).expect("0x81");
-        der_length(256, &mut out).expect("0x82");
-        assert_eq!(out, [0x7f, 0x81, 0x80, 0x82, 0x01, 0x00]);
-        assert!(der_length(0x10000, &mut out).is_err());
+    fn plaintext_limits() {
         assert_eq!(oaep_max_plaintext(2048), 214);
         assert_eq!(oaep_max_plaintext(4096), 470);
     }

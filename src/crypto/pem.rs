@@ -11,18 +11,37 @@ pub(crate) struct Pem {
     pub(crate) legacy_encrypted: bool,
 }
 
+/// Decodes every PEM block of `text`, in order (a certificate chain, a CA bundle).
+pub(crate) fn decode_all(text: &str) -> Result<Vec<Pem>, String> {
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN) {
+        let (block, used) = decode_at(&rest[start..])?;
+        blocks.push(block);
+        rest = &rest[start + used..];
+    }
+    Ok(blocks)
+}
+
+const BEGIN: &str = "-----BEGIN ";
+
 /// Decodes the first PEM block of `text`. Line breaks may be LF or CRLF; whitespace inside the
 /// base64 body is ignored.
 pub(crate) fn decode(text: &str) -> Result<Pem, String> {
-    const BEGIN: &str = "-----BEGIN ";
     let start = text.find(BEGIN).ok_or("no `-----BEGIN …-----` line found")?;
-    let after_begin = &text[start + BEGIN.len()..];
+    decode_at(&text[start..]).map(|(block, _)| block)
+}
+
+/// Decodes the block `text` starts with; also returns how many bytes of `text` it took.
+fn decode_at(text: &str) -> Result<(Pem, usize), String> {
+    let after_begin = &text[BEGIN.len()..];
     let label_end = after_begin.find("-----").ok_or("the BEGIN line is not closed with `-----`")?;
     let label = after_begin[..label_end].trim().to_owned();
     let body_and_rest = &after_begin[label_end + 5..];
     let end_marker = format!("-----END {label}-----");
     let end = body_and_rest.find(&end_marker).ok_or_else(|| format!("no `{end_marker}` line found"))?;
     let body = &body_and_rest[..end];
+    let used = BEGIN.len() + label_end + 5 + end + end_marker.len();
 
     let mut legacy_encrypted = false;
     let mut b64 = String::with_capacity(body.len());
@@ -43,7 +62,7 @@ pub(crate) fn decode(text: &str) -> Result<Pem, String> {
     if der.is_empty() {
         return Err(format!("the `{label}` block is empty"));
     }
-    Ok(Pem { label, der, legacy_encrypted })
+    Ok((Pem { label, der, legacy_encrypted }, used))
 }
 
 #[cfg(test)]

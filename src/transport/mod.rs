@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_tls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -29,8 +28,8 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use crate::error::{Error, Sent, TimeoutError, TransportError};
 pub use future::ResponseFuture;
 pub(crate) use runtime::{block_on, joined, refuse_on_io_thread, spawn, spawn_detached};
-use tls::Connectors;
 pub(crate) use tls::Security;
+use tls::{Connectors, Https};
 
 /// The parts of a received response.
 pub(crate) struct Received {
@@ -50,18 +49,7 @@ fn is_timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-fn is_tls(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if e.downcast_ref::<native_tls::Error>().is_some() {
-            return true;
-        }
-        next = e.source();
-    }
-    false
-}
-
-type Pool = HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type Pool = HyperClient<Https, Full<Bytes>>;
 
 /// The pooled HTTP clients of one [`Client`](crate::Client), with their limits: one for ordinary
 /// requests and, when a merchant TLS identity is configured, one that presents it (mutual TLS for
@@ -78,12 +66,12 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub(crate) fn new(connect_timeout: Duration, timeout: Duration, max_body: usize, tls: Connectors) -> Transport {
-        let pool = |tls: native_tls::TlsConnector| {
+        let pool = |tls: tls::Connector| {
             let mut http = HttpConnector::new();
             http.enforce_http(false);
             http.set_connect_timeout(Some(connect_timeout));
             http.set_nodelay(true);
-            let https = HttpsConnector::from((http, tls.into()));
+            let https = tls::https(http, &tls);
             HyperClient::builder(TokioExecutor::new())
                 .pool_timer(TokioTimer::new())
                 .pool_idle_timeout(Duration::from_secs(60))
@@ -138,7 +126,7 @@ impl Transport {
         if is_timed_out(&e) {
             return Error::Timeout(TimeoutError::new(Sent::No, self.connect_timeout, "connecting"));
         }
-        let message = if is_tls(&e) {
+        let message = if tls::is_tls_error(&e) {
             "the TLS handshake failed, nothing was sent (is the server certificate trusted? a private CA or \
              self-signed server needs `root_certificate` on the client builder)"
         } else {

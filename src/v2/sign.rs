@@ -36,8 +36,8 @@
 
 use std::fmt;
 
+use crate::crypto::backend::hmac;
 use md5::{Digest, Md5};
-use ring::hmac;
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 

@@ -1,4 +1,6 @@
-//! The client's TLS configuration: extra trusted root certificates and the merchant's TLS identity.
+//! The client's TLS configuration: extra trusted root certificates and the merchant's TLS identity,
+//! checked once and handed to the TLS backend chosen by cargo feature: `rustls` (default, see
+//! [`rustls`]) or `native-tls`. With both features on, rustls is used.
 //!
 //! APIv2 "security" endpoints (`secapi/pay/refund`, red packets, transfers, …) want the merchant API
 //! certificate as a TLS client certificate (mutual TLS): `apiclient_cert.pem` + `apiclient_key.pem`,
@@ -7,11 +9,23 @@
 //! requests asking for it ([`Security::Required`]) use: ordinary requests never present the certificate,
 //! and a pooled connection of one kind is never reused for the other.
 
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+compile_error!("wechatpay-chain needs a TLS backend: enable the `rustls` (default) or the `native-tls` feature");
+
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+mod native;
+#[cfg(feature = "rustls")]
+mod rustls;
+
 use std::fmt;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+#[cfg(feature = "rustls")]
+use self::rustls as backend;
+pub(crate) use backend::{Connector, Https, https, is_tls_error};
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+use native as backend;
 
+use crate::crypto::pem;
 use crate::error::Error;
 
 /// Whether a request presents the merchant's TLS client certificate.
@@ -49,49 +63,35 @@ impl fmt::Debug for MerchantTls {
     }
 }
 
+/// A merchant identity, read and checked, in the form the backends take.
+pub(crate) enum Identity<'a> {
+    /// The certificate chain (leaf first) and the private key as PKCS#8, both DER.
+    Pem { chain: Vec<Vec<u8>>, key: Vec<u8> },
+    /// PKCS#12 bytes and the password to open them with (`which` names it in errors).
+    Pkcs12 { der: &'a [u8], password: &'a str, which: &'static str },
+}
+
 /// The two TLS connectors of a client.
 pub(crate) struct Connectors {
     /// For every ordinary request: no client certificate.
-    pub(crate) standard: native_tls::TlsConnector,
+    pub(crate) standard: Connector,
     /// With the merchant identity, for [`Security::Required`] requests; `None` without one.
-    pub(crate) merchant: Option<native_tls::TlsConnector>,
+    pub(crate) merchant: Option<Connector>,
 }
 
 const ROOT: &str = "root_certificate";
 const MERCHANT: &str = "merchant_tls";
 
-/// Checks the TLS settings and builds the connectors (TLS ≥ 1.2, the system roots plus `roots`).
+/// Checks the TLS settings and builds the connectors (TLS ≥ 1.2, the backend's roots plus `roots`).
 pub(crate) fn connectors(roots: &[String], merchant: Option<&MerchantTls>, mchid: &str) -> Result<Connectors, Error> {
     let mut certificates = Vec::new();
     for (i, root) in roots.iter().enumerate() {
         certificates.extend(load_roots(root).map_err(|e| Error::config(ROOT, format!("certificate #{}: {e}", i + 1)))?);
     }
-    let builder = || {
-        let mut builder = native_tls::TlsConnector::builder();
-        builder.min_protocol_version(Some(native_tls::Protocol::Tlsv12));
-        for certificate in &certificates {
-            builder.add_root_certificate(certificate.clone());
-        }
-        builder
-    };
-    let standard = builder()
-        .build()
-        .map_err(|e| Error::config("transport", format!("the TLS context could not be created ({e})")))?;
+    let standard = backend::connector(&certificates, None)?;
     let merchant = match merchant {
         None => None,
-        Some(given) => {
-            let identity = identity(given, mchid)?;
-            let connector = builder().identity(identity).build().map_err(|e| {
-                Error::config(
-                    MERCHANT,
-                    format!(
-                        "the merchant TLS certificate and private key were refused together; are they a pair (the \
-                         certificate apiclient_cert.pem and the key apiclient_key.pem of one download)? ({e})"
-                    ),
-                )
-            })?;
-            Some(connector)
-        }
+        Some(given) => Some(backend::connector(&certificates, Some(identity(given, mchid)?))?),
     };
     Ok(Connectors { standard, merchant })
 }
@@ -104,33 +104,43 @@ fn read(input: &str, what: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-fn load_roots(input: &str) -> Result<Vec<native_tls::Certificate>, String> {
+/// The DER certificates of a `root_certificate` input: PEM (one or more) or one DER certificate.
+fn load_roots(input: &str) -> Result<Vec<Vec<u8>>, String> {
+    use der::Decode;
     let bytes = read(input, "certificate")?;
     if bytes.is_empty() || bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("it is empty".to_owned());
     }
+    let check = |der: &[u8]| {
+        x509_cert::Certificate::from_der(der).map(|_| ()).map_err(|e| format!("not an X.509 certificate ({e})"))
+    };
     if !contains(&bytes, b"-----BEGIN") {
         // A binary file: one DER certificate.
-        return native_tls::Certificate::from_der(&bytes)
-            .map(|c| vec![c])
-            .map_err(|e| format!("not a PEM or DER X.509 certificate ({e})"));
+        check(&bytes).map_err(|e| format!("not a PEM or DER X.509 certificate: {e}"))?;
+        return Ok(vec![bytes]);
     }
     if contains(&bytes, b"PRIVATE KEY-----") {
         return Err("this PEM holds a private key; `root_certificate` takes a CA or server certificate".to_owned());
     }
-    match native_tls::Certificate::stack_from_pem(&bytes) {
-        Ok(list) if !list.is_empty() => Ok(list),
-        Ok(_) => Err("no `-----BEGIN CERTIFICATE-----` block found".to_owned()),
-        Err(e) => Err(format!("not a PEM X.509 certificate ({e})")),
+    let text = std::str::from_utf8(&bytes).map_err(|_| "the PEM text is not UTF-8".to_owned())?;
+    let blocks = pem::decode_all(text).map_err(|e| format!("not a PEM X.509 certificate ({e})"))?;
+    let mut out = Vec::new();
+    for block in blocks.into_iter().filter(|b| b.label == "CERTIFICATE" || b.label == "X509 CERTIFICATE") {
+        check(&block.der)?;
+        out.push(block.der);
     }
+    if out.is_empty() {
+        return Err("no `-----BEGIN CERTIFICATE-----` block found".to_owned());
+    }
+    Ok(out)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Loads the identity. Error messages never quote the material itself.
-fn identity(given: &MerchantTls, mchid: &str) -> Result<native_tls::Identity, Error> {
+/// Reads and checks the identity. Error messages never quote the material itself.
+fn identity<'a>(given: &'a MerchantTls, mchid: &'a str) -> Result<Identity<'a>, Error> {
     let fail = |message: String| Error::config(MERCHANT, message);
     match given {
         MerchantTls::Pem { cert, key } => {
@@ -145,9 +155,15 @@ fn identity(given: &MerchantTls, mchid: &str) -> Result<native_tls::Identity, Er
                 };
                 return Err(fail(hint.to_owned()));
             }
-            let key = pkcs8_pem(&key).map_err(fail)?;
-            native_tls::Identity::from_pkcs8(&cert, key.as_bytes())
-                .map_err(|e| fail(format!("the certificate or the private key could not be loaded ({e})")))
+            let text = std::str::from_utf8(&cert).map_err(|_| fail("the certificate is not UTF-8 PEM text".into()))?;
+            let chain: Vec<Vec<u8>> = pem::decode_all(text)
+                .map_err(|e| fail(format!("the certificate PEM is malformed ({e})")))?
+                .into_iter()
+                .filter(|b| b.label == "CERTIFICATE")
+                .map(|b| b.der)
+                .collect();
+            let key = pkcs8_der(&key).map_err(fail)?;
+            Ok(Identity::Pem { chain, key })
         }
         MerchantTls::Pkcs12 { der, password } => {
             if der.is_empty() {
@@ -160,68 +176,44 @@ fn identity(given: &MerchantTls, mchid: &str) -> Result<native_tls::Identity, Er
                         .to_owned(),
                 ));
             }
-            let (password, which) = match password {
-                Some(p) => (p.as_str(), "the given password"),
-                None => (mchid, "the merchant id as password (WeChat Pay's default)"),
-            };
-            native_tls::Identity::from_pkcs12(der, password).map_err(|e| {
-                fail(format!(
-                    "the PKCS#12 (.p12) data could not be opened with {which}: a wrong password or not a PKCS#12 \
-                     file. Older apiclient_cert.p12 files use RC2 encryption, which OpenSSL 3 refuses; use \
-                     apiclient_cert.pem and apiclient_key.pem from the same download with `merchant_tls_pem` \
-                     then ({e})"
-                ))
+            Ok(match password {
+                Some(p) => Identity::Pkcs12 { der, password: p, which: "the given password" },
+                None => Identity::Pkcs12 {
+                    der,
+                    password: mchid,
+                    which: "the merchant id as password (WeChat Pay's default)",
+                },
             })
         }
     }
 }
 
-/// The private key as the unencrypted PKCS#8 PEM native-tls takes: PKCS#8 is re-encoded as is, PKCS#1
-/// (`RSA PRIVATE KEY`) is converted.
-fn pkcs8_pem(key: &[u8]) -> Result<String, String> {
+/// The private key as unencrypted PKCS#8 DER: PKCS#8 as is, PKCS#1 (`RSA PRIVATE KEY`) wrapped.
+fn pkcs8_der(key: &[u8]) -> Result<Vec<u8>, String> {
     let text = std::str::from_utf8(key).map_err(|_| {
         "the private key is not PEM text; pass the text of apiclient_key.pem or `file:///path/to/apiclient_key.pem`"
             .to_owned()
     })?;
-    let block = crate::crypto::pem::decode(text).map_err(|e| format!("the private key is not PEM: {e}"))?;
+    let block = pem::decode(text).map_err(|e| format!("the private key is not PEM: {e}"))?;
     let encrypted = "the private key is encrypted; the SDK takes an unencrypted key such as apiclient_key.pem";
     if block.legacy_encrypted {
         return Err(encrypted.to_owned());
     }
-    match block.label.as_str() {
-        "PRIVATE KEY" => Ok(pem_encode("PRIVATE KEY", &block.der)),
-        "RSA PRIVATE KEY" => {
-            use rsa::pkcs1::DecodeRsaPrivateKey;
-            use rsa::pkcs8::EncodePrivateKey;
-            let key = rsa::PrivateKey::from_pkcs1_der(&block.der)
-                .map_err(|e| format!("the PKCS#1 RSA private key was rejected ({e})"))?;
-            let der = key.to_pkcs8_der().map_err(|e| format!("the PKCS#1 RSA private key was rejected ({e})"))?;
-            Ok(pem_encode("PRIVATE KEY", der.as_bytes()))
-        }
-        "ENCRYPTED PRIVATE KEY" => Err(encrypted.to_owned()),
+    let der = match block.label.as_str() {
+        "PRIVATE KEY" => block.der,
+        "RSA PRIVATE KEY" => crate::crypto::pkcs8_from_pkcs1(&block.der)?,
+        "ENCRYPTED PRIVATE KEY" => return Err(encrypted.to_owned()),
         "CERTIFICATE" => {
-            Err("the second argument holds a certificate; the order is (apiclient_cert.pem, apiclient_key.pem)"
-                .to_owned())
+            return Err(
+                "the second argument holds a certificate; the order is (apiclient_cert.pem, apiclient_key.pem)"
+                    .to_owned(),
+            );
         }
-        other => Err(format!("unsupported PEM block `{other}` for the private key; expected PRIVATE KEY")),
-    }
-}
-
-fn pem_encode(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 2 * label.len() + 40);
-    out.push_str("-----BEGIN ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        // Base64 output is ASCII.
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    out
+        other => return Err(format!("unsupported PEM block `{other}` for the private key; expected PRIVATE KEY")),
+    };
+    crate::crypto::backend::RsaPrivate::from_pkcs8(&der)
+        .map_err(|e| format!("the private key could not be loaded: it must be an unencrypted RSA key ({e})"))?;
+    Ok(der)
 }
 
 #[cfg(test)]
@@ -240,24 +232,25 @@ mod tests {
 
     #[test]
     fn pkcs1_and_pkcs8_keys_give_the_same_identity() {
+        let mut keys = Vec::new();
         for key in ["merchant_apiclient_key.pem", "merchant_apiclient_key_pkcs1.pem"] {
             let given = MerchantTls::Pem { cert: key_file("merchant_apiclient_cert.pem"), key: key_file(key) };
+            match identity(&given, "1900000001") {
+                Ok(Identity::Pem { key, chain }) => {
+                    assert_eq!(chain.len(), 1, "{key:?}");
+                    keys.push(key);
+                }
+                _ => panic!("{key}: no PEM identity"),
+            }
             let built = connectors(&[], Some(&given), "1900000001");
             assert!(built.is_ok_and(|c| c.merchant.is_some()), "{key}");
         }
+        assert_eq!(keys[0], keys[1], "the PKCS#1 key wraps into the PKCS#8 one");
     }
 
     #[test]
     fn debug_is_redacted() {
         let given = MerchantTls::Pkcs12 { der: vec![1, 2, 3], password: Some("secret-password".into()) };
         assert_eq!(format!("{given:?}"), "Pkcs12(3 bytes, <redacted>)");
-    }
-
-    #[test]
-    fn pem_encoding_round_trips() {
-        let der: Vec<u8> = (0u8..=255).cycle().take(700).collect();
-        let pem = pem_encode("PRIVATE KEY", &der);
-        assert!(pem.lines().all(|l| l.len() <= 64));
-        assert_eq!(crate::crypto::pem::decode(&pem).map(|p| p.der).ok(), Some(der));
     }
 }

@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | any other key | a path template variable (`{"face_sid": "…"}` for `{face_sid}`) |
 //! | `query` | object → PHP `http_build_query` (RFC 3986, insertion order); string → sent as is |
-//! | `json` | body, serialized once (compact, key order kept); `Content-Type: application/json` |
+//! | `json` | body, serialized once (compact, key order kept, floats as PHP's `json_encode`: `1.0` → `1`); `Content-Type: application/json` |
 //! | `body` | raw body string, signed and sent verbatim; `Content-Type: application/json; charset=utf-8` unless set |
 //! | `headers` | extra or replacement headers (`Wechatpay-Serial`, `Accept`, …) |
 //! | `base_uri` | per-request base, e.g. `https://api2.mch.weixin.qq.com/` |
@@ -44,6 +44,7 @@ use crate::sensitive::SensitiveEncryptor;
 pub const DEFAULT_ACCEPT: &str =
     "application/json, text/plain, application/x-gzip, application/pdf, image/png, image/*;q=0.5";
 
+mod json;
 mod v2;
 
 const OPTION_KEYS: [&str; 9] =
@@ -179,9 +180,11 @@ impl Options {
         self
     }
 
-    /// Serializes `body` as the JSON body, once; those bytes are signed and sent.
+    /// Serializes `body` as the JSON body, once; those bytes are signed and sent. Compact, key order
+    /// kept, strings as UTF-8; floats as wechatpay-php's `json_encode` writes them (`1.0` → `1`,
+    /// `-0.0` → `-0`, `1e20` → `1.0e+20`; integers unchanged).
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
-        match serde_json::to_vec(body) {
+        match json::to_vec(body) {
             Ok(bytes) => self.set_body(Body::Json(Bytes::from(bytes))),
             Err(e) => self.fail(InputErrorKind::InvalidOption, format!("the `json` body cannot be serialized: {e}")),
         }
@@ -333,7 +336,7 @@ impl Options {
                 },
                 "json" => {
                     if !v.is_null() {
-                        match serde_json::to_vec(v) {
+                        match json::to_vec(v) {
                             Ok(bytes) => o.set_body(Body::Json(Bytes::from(bytes))),
                             Err(e) => {
                                 o.fail(InputErrorKind::InvalidOption, format!("`json` cannot be serialized: {e}"))

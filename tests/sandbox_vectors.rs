@@ -108,7 +108,8 @@ fn sandbox_accepts_every_php_signed_request() {
             continue;
         };
         clock.store(parts.timestamp, Ordering::SeqCst);
-        let (status, answer_headers, _) = raw_request(sandbox.addr(), &parts.method, &parts.target, &parts.headers, &parts.body);
+        let (status, answer_headers, _) =
+            raw_request(sandbox.addr(), &parts.method, &parts.target, &parts.headers, &parts.body);
         let log = sandbox.requests();
         let entry = log.last().expect("logged");
         assert_eq!(entry.target, parts.target, "{id}");
@@ -139,7 +140,9 @@ fn sandbox_accepts_every_php_signed_request() {
 fn signed_json_post() -> Parts {
     cases(FILE)
         .iter()
-        .filter_map(|c| request_parts(c).filter(|p| p.method == "POST" && p.body.len() > 2 && invalid_reason(p).is_none()))
+        .filter_map(|c| {
+            request_parts(c).filter(|p| p.method == "POST" && p.body.len() > 2 && invalid_reason(p).is_none())
+        })
         .next()
         .expect("a signed JSON POST")
 }

@@ -280,7 +280,9 @@ fn response_vectors() {
         match (&expect, result) {
             (V2Expect::Unsigned, Ok(checked)) => assert_eq!(checked, Checked::Unchecked, "{}", id(case)),
             (V2Expect::Verified(algorithm), Ok(checked)) => {
-                let Checked::Verified { fields: got, sign_type } = checked else { panic!("{}: not verified", id(case)) };
+                let Checked::Verified { fields: got, sign_type } = checked else {
+                    panic!("{}: not verified", id(case))
+                };
                 assert_eq!(Some(got), fields, "{}", id(case));
                 assert_eq!(sign_type.as_str(), *algorithm, "{}", id(case));
             }
@@ -368,7 +370,8 @@ fn request_vectors() {
 
         // The sign string.
         let nested: Option<String> = {
-            let mut keys: Vec<&String> = fields.iter().filter(|(_, v)| v.is_object() || v.is_array()).map(|(k, _)| k).collect();
+            let mut keys: Vec<&String> =
+                fields.iter().filter(|(_, v)| v.is_object() || v.is_array()).map(|(k, _)| k).collect();
             keys.sort();
             keys.first().map(|k| (*k).clone())
         };

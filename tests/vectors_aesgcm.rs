@@ -112,8 +112,9 @@ fn round_trips_with_the_vector_key() {
         let input = &case["input"];
         let Ok(plaintext) = open(input) else { continue };
         let key = ApiV3Key::new(text(input, "key")).expect("key");
-        let sealed = aead::encrypt(&key, text(input, "nonce").as_bytes(), text(input, "associated_data").as_bytes(), &plaintext)
-            .expect("encrypt");
+        let sealed =
+            aead::encrypt(&key, text(input, "nonce").as_bytes(), text(input, "associated_data").as_bytes(), &plaintext)
+                .expect("encrypt");
         assert_eq!(STANDARD.decode(sealed).ok(), decoded(text(input, "ciphertext")), "{}", case["id"]);
     }
 }

@@ -89,13 +89,17 @@ fn check(case: &Value) -> Vec<&'static str> {
     let id = case["id"].as_str().expect("id");
     let (input, output) = (&case["input"], &case["output"]);
     let configured = rules::configured(input.get("config"));
-    assert!(configured.refused.is_none() && configured.inexpressible.is_none(), "{id}: chain cases use a working client");
+    assert!(
+        configured.refused.is_none() && configured.inexpressible.is_none(),
+        "{id}: chain cases use a working client"
+    );
     let client = configured.builder.build().unwrap_or_else(|e| panic!("{id}: {e}"));
     let base = input["config"]["base_uri"].as_str().unwrap_or("https://api.mch.weixin.qq.com/");
     let base_path = base.split_once("://").and_then(|(_, r)| r.find('/').map(|i| &r[i..])).unwrap_or("/");
     let base_path = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
 
-    let segments: Vec<&str> = input["chain"].as_array().expect("chain").iter().map(|s| s.as_str().expect("seg")).collect();
+    let segments: Vec<&str> =
+        input["chain"].as_array().expect("chain").iter().map(|s| s.as_str().expect("seg")).collect();
     let method: Method = input["method"].as_str().expect("method").parse().expect("method");
     let options = input["options"].clone();
     let php: String = segments.iter().map(|s| php_normalize(s)).collect::<Vec<_>>().join("/");

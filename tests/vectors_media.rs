@@ -146,7 +146,9 @@ fn check(client: &Client, case: &Value) -> Vec<&'static str> {
     if let Some(json) = input.get("set_meta_json").and_then(Value::as_str) {
         let sha256 = str_of(input, "file_sha256");
         let acceptable = match serde_json::from_str::<Value>(json) {
-            Ok(Value::Object(map)) => map.get("sha256").and_then(Value::as_str).is_none_or(|s| s.eq_ignore_ascii_case(sha256)),
+            Ok(Value::Object(map)) => {
+                map.get("sha256").and_then(Value::as_str).is_none_or(|s| s.eq_ignore_ascii_case(sha256))
+            }
             _ => false,
         };
         if !acceptable {
@@ -171,8 +173,10 @@ fn check(client: &Client, case: &Value) -> Vec<&'static str> {
         // Where the file itself is acceptable, its bytes on a general upload endpoint are PHP's.
         let general = "v3/marketing/favor/media/image-upload";
         if upload_refusal("POST", general, basename, file.len()).is_none() {
-            let elsewhere =
-                client.chain(general).prepare(Method::POST, Options::new().media(media)).expect("general upload endpoint");
+            let elsewhere = client
+                .chain(general)
+                .prepare(Method::POST, Options::new().media(media))
+                .expect("general upload endpoint");
             check_request(id, client, &elsewhere, output, target);
         }
         return vec!["upload-refused"];

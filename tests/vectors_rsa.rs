@@ -122,7 +122,10 @@ fn decrypt_case(id: &str, input: &Value, output: &Value) {
                 Ok(_) => {
                     assert_eq!(err, OaepError::Decryption, "{id}");
                     let text = err.to_string();
-                    assert!(text.contains("OAEP") && text.contains("SHA-1") && text.contains("PKCS#1 v1.5"), "{id}: {text}");
+                    assert!(
+                        text.contains("OAEP") && text.contains("SHA-1") && text.contains("PKCS#1 v1.5"),
+                        "{id}: {text}"
+                    );
                 }
             }
         }

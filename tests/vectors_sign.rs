@@ -92,14 +92,20 @@ fn headers_refusal(options: &Value) -> Option<InputErrorKind> {
     match options.get("headers")? {
         Value::Object(map) => map
             .keys()
-            .any(|k| ["authorization", "host", "content-length", "transfer-encoding"].contains(&k.to_ascii_lowercase().as_str()))
+            .any(|k| {
+                ["authorization", "host", "content-length", "transfer-encoding"]
+                    .contains(&k.to_ascii_lowercase().as_str())
+            })
             .then_some(InputErrorKind::ConflictingOptions),
         Value::Array(a) if a.is_empty() => None,
         _ => Some(InputErrorKind::InvalidOption),
     }
 }
 
-fn input_error(id: &str, result: Result<wechatpay_chain::PreparedRequest, Error>) -> wechatpay_chain::error::InputError {
+fn input_error(
+    id: &str,
+    result: Result<wechatpay_chain::PreparedRequest, Error>,
+) -> wechatpay_chain::error::InputError {
     match result {
         Err(Error::Input(e)) => e,
         other => panic!("{id}: expected a refusal before sending, got {other:?}"),

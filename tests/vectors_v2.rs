@@ -144,7 +144,12 @@ fn check_request(client: &Client, case: &Value) -> Vec<&'static str> {
     if generated {
         // A generated nonce: PHP's and ours differ, and so does the sign; compare everything else.
         let (php_nonce, our_nonce, php_sign, our_sign) = if method == Method::GET {
-            (query_param(&url, "nonce_str"), query_param(&ours_url, "nonce_str"), query_param(&url, "sign"), query_param(&ours_url, "sign"))
+            (
+                query_param(&url, "nonce_str"),
+                query_param(&ours_url, "nonce_str"),
+                query_param(&url, "sign"),
+                query_param(&ours_url, "sign"),
+            )
         } else {
             (element(&want, "nonce_str"), element(&body, "nonce_str"), element(&want, "sign"), element(&body, "sign"))
         };
@@ -232,7 +237,9 @@ fn response_vectors_blocking_and_async() {
         if expect.accepted() != (output["accepted"] == true) {
             match expect {
                 V2Expect::Doctype => deviations.push("doctype-refused"),
-                _ => panic!("{id}: this SDK's rules give {expect:?}, PHP's outcome differs, and no deviation explains it"),
+                _ => panic!(
+                    "{id}: this SDK's rules give {expect:?}, PHP's outcome differs, and no deviation explains it"
+                ),
             }
         } else if matches!(expect, V2Expect::BadSign(_) | V2Expect::MissingSign)
             && wechatpay_chain::v2::xml::parse(&body)

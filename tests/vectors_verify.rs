@@ -82,7 +82,9 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn strict_timestamp(value: &str) -> Option<i64> {
-    (!value.is_empty() && value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit())).then(|| value.parse().ok()).flatten()
+    (!value.is_empty() && value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| value.parse().ok())
+        .flatten()
 }
 
 /// PHP's `intval`: the leading decimal digits, 0 if none.
@@ -99,7 +101,12 @@ fn lenient_base64(text: &str) -> Option<Vec<u8>> {
 
 /// The independent signature check: `signature` (already decoded) over `TIMESTAMP\nNONCE\nBODY\n` with
 /// the key the file's `certs` give for the serial.
-fn signature_verifies(certs: &Map<String, Value>, r: &Response, signed_body: &[u8], signature: Option<Vec<u8>>) -> bool {
+fn signature_verifies(
+    certs: &Map<String, Value>,
+    r: &Response,
+    signed_body: &[u8],
+    signature: Option<Vec<u8>>,
+) -> bool {
     let (Some(ts), Some(nonce), Some(serial), Some(signature)) =
         (r.header("wechatpay-timestamp"), r.header("wechatpay-nonce"), r.header("wechatpay-serial"), signature)
     else {
@@ -142,7 +149,11 @@ fn derive(case: &Value, certs: &Map<String, Value>) -> (Expect, Vec<&'static str
         if !certs.contains_key(serial) {
             return Err(Expect::UnknownKey);
         }
-        if signature_verifies(certs, &r, signed_body, strict_signature()) { Ok(serial.to_owned()) } else { Err(Expect::BadSignature) }
+        if signature_verifies(certs, &r, signed_body, strict_signature()) {
+            Ok(serial.to_owned())
+        } else {
+            Err(Expect::BadSignature)
+        }
     };
 
     if r.status >= 400 {
@@ -260,10 +271,18 @@ fn check(case: &Value, certs: &Map<String, Value>) -> Vec<&'static str> {
 
     // Our rules and PHP's agree on acceptance unless a deviation says why not.
     let php = php_accepts(case, certs);
-    assert_eq!(php, case["output"]["accepted"] == true, "{id}: the test's restatement of PHP's rules disagrees with the capture");
+    assert_eq!(
+        php,
+        case["output"]["accepted"] == true,
+        "{id}: the test's restatement of PHP's rules disagrees with the capture"
+    );
     let ours = matches!(expect, Expect::Accepted { .. });
-    assert!(ours == php || !deviations.is_empty(), "{id}: this SDK {} where PHP {}, and no deviation explains it", 
-        if ours { "accepts" } else { "rejects" }, if php { "accepts" } else { "rejects" });
+    assert!(
+        ours == php || !deviations.is_empty(),
+        "{id}: this SDK {} where PHP {}, and no deviation explains it",
+        if ours { "accepts" } else { "rejects" },
+        if php { "accepts" } else { "rejects" }
+    );
 
     let status = response["status"].as_u64().expect("status") as u16;
     let body = captured_body(response);
@@ -311,7 +330,9 @@ fn check(case: &Value, certs: &Map<String, Value>) -> Vec<&'static str> {
             let ok = match (&expect, e.failure()) {
                 (Expect::Missing, VerificationFailure::MissingHeaders(names)) => !names.is_empty(),
                 (Expect::Skew, VerificationFailure::ClockSkew { local, .. }) => *local == now,
-                (Expect::Malformed, VerificationFailure::MalformedTimestamp(v)) => Some(v.as_str()) == header("wechatpay-timestamp"),
+                (Expect::Malformed, VerificationFailure::MalformedTimestamp(v)) => {
+                    Some(v.as_str()) == header("wechatpay-timestamp")
+                }
                 (Expect::UnknownKey, VerificationFailure::UnknownKey { serial, known }) => {
                     Some(serial.as_str()) == header("wechatpay-serial") && known.len() == certs.len()
                 }

@@ -209,7 +209,9 @@ pub fn configured(config: Option<&Value>) -> Configured {
         Some(other) => panic!("config privateKey {other} is not a placeholder"),
     }
     let certs: Vec<(String, &'static str)> = match config.get("certs") {
-        None => vec![(PLATFORM_SERIAL.to_owned(), "platform_cert.pem"), (PUB_KEY_ID.to_owned(), "wechatpay_public_key.pem")],
+        None => {
+            vec![(PLATFORM_SERIAL.to_owned(), "platform_cert.pem"), (PUB_KEY_ID.to_owned(), "wechatpay_public_key.pem")]
+        }
         Some(Value::Object(map)) => map
             .iter()
             .map(|(id, v)| (id.clone(), key_file(v.as_str().unwrap_or_else(|| panic!("certs `{id}`: {v}")), false)))
@@ -300,9 +302,9 @@ pub fn unused_keys(options: &Value, template: &str) -> Vec<String> {
 pub fn without_unused(options: &Value, template: &str) -> Value {
     let unused = unused_keys(options, template);
     match options {
-        Value::Object(map) => {
-            Value::Object(map.iter().filter(|(k, _)| !unused.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect())
-        }
+        Value::Object(map) => Value::Object(
+            map.iter().filter(|(k, _)| !unused.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -401,9 +403,11 @@ pub fn expand(template: &str, options: &Value) -> Option<String> {
         };
         let text = |v: &Value| -> Option<String> {
             match v {
-                Value::Array(items) => {
-                    items.iter().map(|i| scalar_text(i).map(|t| encode(&t))).collect::<Option<Vec<_>>>().map(|t| t.join(","))
-                }
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| scalar_text(i).map(|t| encode(&t)))
+                    .collect::<Option<Vec<_>>>()
+                    .map(|t| t.join(",")),
                 other => scalar_text(other).map(|t| encode(&t)),
             }
         };
@@ -552,5 +556,6 @@ pub fn v2_path(chain: &Value) -> String {
 
 /// Characters XML 1.0 cannot carry (this SDK's writer refuses them; PHP writes them anyway).
 pub fn unwritable_in_xml(text: &str) -> bool {
-    text.chars().any(|c| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}'))
+    text.chars()
+        .any(|c| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}'))
 }

@@ -2,8 +2,9 @@
 //! as raw HTTP to a sandbox holding the vector merchant key, with the sandbox clock at the case's own
 //! signing time. The sandbox shares no signing code with the client, so this pins its verifier to
 //! PHP/OpenSSL. Every case is decided by rule (`tests/data/README.md`): PHP refused to build it
-//! (`not-sent`), it lacks what WeChat Pay requires besides the signature — `Accept`, `User-Agent`, valid
-//! JSON under a JSON `Content-Type` — (`invalid-request`: authenticated, then 400), or it is accepted.
+//! (`not-sent`), another merchant, serial or key signed it (`foreign-signer`: 401, unsigned), it lacks
+//! what WeChat Pay requires besides the signature — `Accept`, `User-Agent`, valid JSON under a JSON
+//! `Content-Type` — (`invalid-request`: authenticated, then 400), or it is accepted.
 //! Bodies given as `body_base64` are sent as those bytes. Run with `WECHATPAY_VECTORS_DIR=<dir>` to check
 //! another capture of the same schema.
 
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use base64::Engine;
-use common::rules::{Tally, known_kind, vector_cases};
+use common::rules::{self, Tally, known_kind, vector_cases};
 use common::*;
 use wechatpay_chain::sandbox::{Sandbox, Verdict};
 
@@ -79,6 +80,22 @@ fn request_parts(case: &serde_json::Value) -> Option<Parts> {
     })
 }
 
+/// Why a PHP-signed request is not the sandbox merchant's: another `mchid` or serial in its
+/// `Authorization`, or a `config` that signed with another key. The sandbox then answers 401, unsigned.
+fn foreign_signer(case: &serde_json::Value) -> Option<&'static str> {
+    let auth = &case["output"]["request"]["authorization"];
+    if auth["mchid"].as_str() != Some(MCHID) {
+        return Some("another mchid");
+    }
+    if auth["serial_no"].as_str() != Some(MERCHANT_SERIAL) {
+        return Some("another serial");
+    }
+    match case["input"]["config"]["privateKey"].as_str() {
+        Some(p) if p != "<removed>" && rules::key_file(p, true) != "merchant_apiclient_key.pem" => Some("another key"),
+        _ => None,
+    }
+}
+
 /// Why the sandbox refuses an authenticated request, as WeChat Pay does (see `src/sandbox/mod.rs`).
 fn invalid_reason(parts: &Parts) -> Option<&'static str> {
     let json = parts.header("content-type").is_some_and(|ct| ct.starts_with("application/json"));
@@ -114,6 +131,15 @@ fn sandbox_accepts_every_php_signed_request() {
         let entry = log.last().expect("logged");
         assert_eq!(entry.target, parts.target, "{id}");
         assert_eq!(entry.body.as_ref(), parts.body.as_slice(), "{id}: the body as sent");
+        let answer = |name: &str| answer_headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        if let Some(why) = foreign_signer(case) {
+            // Signed, but not by the sandbox's merchant: 401 SIGN_ERROR, unsigned, as WeChat Pay.
+            assert!(matches!(entry.verdict, Verdict::Unauthenticated { .. }), "{id} ({why}): {:?}", entry.verdict);
+            assert_eq!(status, 401, "{id} ({why})");
+            assert!(answer("wechatpay-signature").is_none() && answer("wechatpay-signature-type").is_none(), "{id}");
+            tally.record(&id, &["foreign-signer"]);
+            continue;
+        }
         match invalid_reason(&parts) {
             Some(why) => {
                 // Signed correctly, then refused with 400 like WeChat Pay.
@@ -128,7 +154,6 @@ fn sandbox_accepts_every_php_signed_request() {
             }
         }
         // Every answer to an authenticated request is signed, and names its algorithm as WeChat Pay's do.
-        let answer = |name: &str| answer_headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
         assert!(answer("wechatpay-signature").is_some(), "{id}: status {status} unsigned");
         assert_eq!(answer("wechatpay-signature-type"), Some("WECHATPAY2-SHA256-RSA2048"), "{id}");
         assert!(entry.header("authorization").is_some_and(|a| a.ends_with("signature=\"<redacted>\"")), "{id}");

@@ -1,66 +1,183 @@
 //! The sandbox's request check against requests signed by wechatpay-php (`sign.json`): each one is sent
-//! as raw HTTP to a sandbox holding the vector merchant key, with the sandbox clock at the vector time.
-//! The sandbox shares no signing code with the client, so this pins its verifier to PHP/OpenSSL.
+//! as raw HTTP to a sandbox holding the vector merchant key, with the sandbox clock at the case's own
+//! signing time. The sandbox shares no signing code with the client, so this pins its verifier to
+//! PHP/OpenSSL. Every case is decided by rule (`tests/data/README.md`): PHP refused to build it
+//! (`not-sent`), another merchant, serial or key signed it (`foreign-signer`: 401, unsigned), it lacks
+//! what WeChat Pay requires besides the signature — `Accept`, `User-Agent`, valid JSON under a JSON
+//! `Content-Type` — (`invalid-request`: authenticated, then 400), or it is accepted.
+//! Bodies given as `body_base64` are sent as those bytes. Run with `WECHATPAY_VECTORS_DIR=<dir>` to check
+//! another capture of the same schema.
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use base64::Engine;
+use common::rules::{self, Tally, known_kind, vector_cases};
 use common::*;
 use wechatpay_sandbox::{Sandbox, Verdict};
 
-fn vector_sandbox() -> Sandbox {
+const FILE: &str = "sign.json";
+const KINDS: [&str; 11] = [
+    "get-query",
+    "post-json",
+    "post-body",
+    "put-patch-delete",
+    "query-encoding",
+    "path-param",
+    "normalization",
+    "host",
+    "headers",
+    "wechatpay-serial",
+    "error",
+];
+
+/// A sandbox holding the vector merchant key, whose clock reads `clock`.
+fn vector_sandbox(clock: &Arc<AtomicI64>) -> Sandbox {
+    let clock = Arc::clone(clock);
     Sandbox::builder()
         .mchid(MCHID)
         .merchant_key(MERCHANT_SERIAL, key_text("merchant_apiclient_key.pem"))
-        .clock(|| 1795562040)
+        .clock(move || clock.load(Ordering::SeqCst))
         .start()
         .expect("sandbox")
 }
 
-/// Method, request target, headers and body of a captured request.
-type Parts = (String, String, Vec<(String, String)>, Vec<u8>);
+/// Method, request target, headers, body and signing time of a captured request.
+struct Parts {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    timestamp: i64,
+}
 
+impl Parts {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The request PHP sent, if it sent one (a case without `output.request` is one PHP refused to build).
 fn request_parts(case: &serde_json::Value) -> Option<Parts> {
     let r = case["output"].get("request")?;
+    let id = &case["id"];
     let headers =
         r["headers"].as_object()?.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect();
-    Some((
-        r["method"].as_str()?.to_owned(),
-        r["request_target"].as_str()?.to_owned(),
+    let body = match (r["body"].as_str(), r["body_base64"].as_str()) {
+        (Some(text), _) => text.as_bytes().to_vec(),
+        (None, Some(b64)) => base64::engine::general_purpose::STANDARD.decode(b64).expect("body_base64"),
+        (None, None) => panic!("{id}: a request with neither body nor body_base64"),
+    };
+    let timestamp = r["authorization"]["timestamp"].as_str().and_then(|t| t.parse().ok());
+    Some(Parts {
+        method: r["method"].as_str().unwrap_or_else(|| panic!("{id}: method")).to_owned(),
+        target: r["request_target"].as_str().unwrap_or_else(|| panic!("{id}: target")).to_owned(),
         headers,
-        r["body"].as_str()?.as_bytes().to_vec(),
-    ))
+        body,
+        timestamp: timestamp.unwrap_or_else(|| panic!("{id}: authorization.timestamp")),
+    })
+}
+
+/// Why a PHP-signed request is not the sandbox merchant's: another `mchid` or serial in its
+/// `Authorization`, or a `config` that signed with another key. The sandbox then answers 401, unsigned.
+fn foreign_signer(case: &serde_json::Value) -> Option<&'static str> {
+    let auth = &case["output"]["request"]["authorization"];
+    if auth["mchid"].as_str() != Some(MCHID) {
+        return Some("another mchid");
+    }
+    if auth["serial_no"].as_str() != Some(MERCHANT_SERIAL) {
+        return Some("another serial");
+    }
+    match case["input"]["config"]["privateKey"].as_str() {
+        Some(p) if p != "<removed>" && rules::key_file(p, true) != "merchant_apiclient_key.pem" => Some("another key"),
+        _ => None,
+    }
+}
+
+/// Why the sandbox refuses an authenticated request, as WeChat Pay does (see `src/sandbox/mod.rs`).
+fn invalid_reason(parts: &Parts) -> Option<&'static str> {
+    let json = parts.header("content-type").is_some_and(|ct| ct.starts_with("application/json"));
+    if parts.header("accept").is_none() {
+        Some("no Accept")
+    } else if parts.header("user-agent").is_none() {
+        Some("no User-Agent")
+    } else if !parts.body.is_empty() && json && serde_json::from_slice::<serde_json::Value>(&parts.body).is_err() {
+        Some("a JSON Content-Type over a body that is not JSON")
+    } else {
+        None
+    }
 }
 
 #[test]
 fn sandbox_accepts_every_php_signed_request() {
-    let sandbox = vector_sandbox();
-    let mut sent = 0;
-    for case in cases("sign.json") {
-        let id = case["id"].as_str().unwrap_or_default().to_owned();
-        let Some((method, target, headers, body)) = request_parts(&case) else { continue };
-        let (status, _, _) = raw_request(sandbox.addr(), &method, &target, &headers, &body);
+    let clock = Arc::new(AtomicI64::new(0));
+    let sandbox = vector_sandbox(&clock);
+    let cases = vector_cases(FILE);
+    let mut tally = Tally::new(FILE, &cases);
+    for case in &cases {
+        known_kind(FILE, case, &KINDS);
+        let id = case["id"].as_str().expect("id").to_owned();
+        let Some(parts) = request_parts(case) else {
+            assert!(case["output"]["error"].is_object(), "{id}: no request and no error");
+            tally.record(&id, &["not-sent"]);
+            continue;
+        };
+        clock.store(parts.timestamp, Ordering::SeqCst);
+        let (status, answer_headers, _) =
+            raw_request(sandbox.addr(), &parts.method, &parts.target, &parts.headers, &parts.body);
         let log = sandbox.requests();
         let entry = log.last().expect("logged");
-        assert_eq!(entry.target, target, "{id}");
-        if id == "headers-null-drops-defaults" {
-            // Signed correctly, but without Accept/User-Agent: authenticated, then refused with 400.
-            assert!(matches!(entry.verdict, Verdict::Invalid { .. }), "{id}: {:?}", entry.verdict);
-            assert_eq!(status, 400, "{id}");
-        } else {
-            assert_eq!(entry.verdict, Verdict::Authenticated, "{id}");
-            assert_ne!(status, 401, "{id}");
+        assert_eq!(entry.target, parts.target, "{id}");
+        assert_eq!(entry.body.as_ref(), parts.body.as_slice(), "{id}: the body as sent");
+        let answer = |name: &str| answer_headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        if let Some(why) = foreign_signer(case) {
+            // Signed, but not by the sandbox's merchant: 401 SIGN_ERROR, unsigned, as WeChat Pay.
+            assert!(matches!(entry.verdict, Verdict::Unauthenticated { .. }), "{id} ({why}): {:?}", entry.verdict);
+            assert_eq!(status, 401, "{id} ({why})");
+            assert!(answer("wechatpay-signature").is_none() && answer("wechatpay-signature-type").is_none(), "{id}");
+            tally.record(&id, &["foreign-signer"]);
+            continue;
         }
+        match invalid_reason(&parts) {
+            Some(why) => {
+                // Signed correctly, then refused with 400 like WeChat Pay.
+                assert!(matches!(entry.verdict, Verdict::Invalid { .. }), "{id} ({why}): {:?}", entry.verdict);
+                assert_eq!(status, 400, "{id} ({why})");
+                tally.record(&id, &["invalid-request"]);
+            }
+            None => {
+                assert_eq!(entry.verdict, Verdict::Authenticated, "{id}");
+                assert_ne!(status, 401, "{id}");
+                tally.record(&id, &[]);
+            }
+        }
+        // Every answer to an authenticated request is signed, and names its algorithm as WeChat Pay's do.
+        assert!(answer("wechatpay-signature").is_some(), "{id}: status {status} unsigned");
+        assert_eq!(answer("wechatpay-signature-type"), Some("WECHATPAY2-SHA256-RSA2048"), "{id}");
         assert!(entry.header("authorization").is_some_and(|a| a.ends_with("signature=\"<redacted>\"")), "{id}");
-        sent += 1;
     }
-    assert!(sent >= 40, "only {sent} requests replayed");
+    tally.finish();
+}
+
+/// A PHP-signed POST with a JSON body (a fixture from the repository's file, picked by its shape).
+fn signed_json_post() -> Parts {
+    cases(FILE)
+        .iter()
+        .filter_map(|c| {
+            request_parts(c).filter(|p| p.method == "POST" && p.body.len() > 2 && invalid_reason(p).is_none())
+        })
+        .next()
+        .expect("a signed JSON POST")
 }
 
 #[test]
 fn sandbox_rejects_tampered_php_requests() {
-    let sandbox = vector_sandbox();
-    let case = cases("sign.json").into_iter().find(|c| c["id"] == "post-jsapi-slashes").expect("case");
-    let (method, target, headers, body) = request_parts(&case).expect("request");
+    let parts = signed_json_post();
+    let clock = Arc::new(AtomicI64::new(parts.timestamp));
+    let sandbox = vector_sandbox(&clock);
+    let Parts { method, target, headers, body, timestamp } = parts;
 
     // One byte of the body changed.
     let mut tampered = body.clone();
@@ -69,18 +186,15 @@ fn sandbox_rejects_tampered_php_requests() {
     assert_eq!(status, 401);
     assert!(String::from_utf8_lossy(&answer).contains("SIGN_ERROR"));
     assert!(!response_headers.iter().any(|(n, _)| n == "wechatpay-signature"), "401 SIGN_ERROR is unsigned");
+    assert!(!response_headers.iter().any(|(n, _)| n == "wechatpay-signature-type"), "401 SIGN_ERROR is unsigned");
 
     // Another target.
     let (status, _, _) = raw_request(sandbox.addr(), &method, "/v3/pay/transactions/app", &headers, &body);
     assert_eq!(status, 401);
 
     // The same request outside the ±300 s window.
-    let late = Sandbox::builder()
-        .mchid(MCHID)
-        .merchant_key(MERCHANT_SERIAL, key_text("merchant_apiclient_key.pem"))
-        .clock(|| 1795562040 + 301)
-        .start()
-        .expect("sandbox");
+    let late = Arc::new(AtomicI64::new(timestamp + 301));
+    let late = vector_sandbox(&late);
     let (status, _, answer) = raw_request(late.addr(), &method, &target, &headers, &body);
     assert_eq!(status, 401);
     assert!(String::from_utf8_lossy(&answer).contains("300"));
@@ -89,7 +203,7 @@ fn sandbox_rejects_tampered_php_requests() {
     let other = Sandbox::builder()
         .mchid("1900000002")
         .merchant_key(MERCHANT_SERIAL, key_text("merchant_apiclient_key.pem"))
-        .clock(|| 1795562040)
+        .clock(move || timestamp)
         .start()
         .expect("sandbox");
     let (status, _, _) = raw_request(other.addr(), &method, &target, &headers, &body);
@@ -142,12 +256,16 @@ fn sandbox_refuses_malformed_given_identities() {
 /// `Authorization` header or the body — is refused: none reaches the endpoints.
 #[test]
 fn sandbox_rejects_every_single_byte_tampering() {
-    let sandbox = vector_sandbox();
+    let clock = Arc::new(AtomicI64::new(0));
+    let sandbox = vector_sandbox(&clock);
     let other = |c: u8| if c == b'A' { b'B' } else { b'A' };
-    let mut sent = 0;
-    for case in cases("sign.json") {
-        let Some((method, target, headers, body)) = request_parts(&case) else { continue };
+    let (mut sent, mut expected) = (0, 0);
+    for case in vector_cases(FILE) {
+        let Some(Parts { method, target, headers, body, timestamp }) = request_parts(&case) else { continue };
+        clock.store(timestamp, Ordering::SeqCst);
         let auth_at = headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("authorization")).expect("auth");
+        let authorization = headers[auth_at].1.clone();
+        expected += method.len() + target.len() - 1 + authorization.len() + body.len();
         let mut send = |method: &str, target: &str, headers: &[(String, String)], body: &[u8]| {
             let (status, _, _) = raw_request(sandbox.addr(), method, target, headers, body);
             assert!(status == 401 || status == 400, "{}: a tampered request got {status}", case["id"]);
@@ -163,7 +281,6 @@ fn sandbox_rejects_every_single_byte_tampering() {
             t[i] = other(t[i]);
             send(&method, &String::from_utf8(t).unwrap(), &headers, &body);
         }
-        let authorization = headers[auth_at].1.clone();
         for i in 0..authorization.len() {
             let mut a = authorization.clone().into_bytes();
             a[i] = other(a[i]);
@@ -177,7 +294,9 @@ fn sandbox_rejects_every_single_byte_tampering() {
             send(&method, &target, &headers, &b);
         }
     }
-    assert!(sent > 10_000, "{sent}");
+    assert!(sent > 0, "no signed request in the file");
+    assert_eq!(sent, expected, "every single-byte change was sent");
     let log = sandbox.requests();
+    assert_eq!(log.len(), sent);
     assert!(log.iter().all(|r| matches!(r.verdict, Verdict::Unauthenticated { .. })), "one got through");
 }

@@ -1,135 +1,218 @@
-//! `chain.json`: how wechatpay-php turns chain segments into a URL, compared with this SDK. PHP's
-//! normalisation is reproduced by `php_normalize` for every case; the SDK's own reading of the same
-//! segments is checked against PHP's URL, and every deliberate difference is listed with its reason.
+//! `chain.json`: how wechatpay-php turns chain segments into a URL, against this SDK. PHP's normalisation
+//! is reproduced by `php_normalize` for every case. Each case either gives PHP's URL, request target and
+//! pipeline, or falls under deviations derived from its own input (never its id), each asserted:
+//!
+//! | deviation | derived from | asserted here |
+//! | --- | --- | --- |
+//! | `case-mangling` | PHP's template differs from the segments' text | the SDK keeps the text (target from an independent expansion); written with PHP's spelling, PHP's URL |
+//! | `unused-option` | an option key that is no variable of the template (PHP ignores it) | refused (`UnknownOption`), then sent without it |
+//! | `empty-path-variable` | a path variable undefined, `null`, `false` or empty (PHP expands it to nothing) | refused, `MissingVariable` / `BadVariable`, naming it |
+//! | `empty-expression` | PHP's template has `{}` (from `__`) | refused (`Template`) |
+//! | `absolute-url-case` | an absolute URL segment PHP case-mangles into a relative path | scheme and host read case-insensitively |
+//! | `php-type-error` | PHP failed with a `TypeError` (numeric segment collision) | the SDK builds the URL of the segments |
+//! | `v2-leading-slash` | an expanded path starting `/v2/` (PHP: APIv3) | routed to APIv2 like `v2/` |
+//! | `base-uri-directory` | a configured `base_uri` whose path has no trailing `/` | the base path is kept as a directory |
+//!
+//! Run with `WECHATPAY_VECTORS_DIR=<dir>` to check another capture of the same schema.
 
 mod common;
 
-use common::*;
+use common::rules::{self, Tally, known_kind, vector_cases};
 use serde_json::Value;
 use wechatpay_chain::chain::php_normalize;
 use wechatpay_chain::error::InputErrorKind;
 use wechatpay_chain::http::Method;
 use wechatpay_chain::request::Api;
-use wechatpay_chain::{Chain, Client, Error};
+use wechatpay_chain::{Chain, Client, Error, PreparedRequest};
 
-/// What this SDK does instead of what PHP did.
-enum Ours {
-    /// Same URL as PHP.
-    Same,
-    /// PHP case-mangles (`merchantService` → `merchant-service`, `_faceSid_` → `{face-sid}`); this SDK
-    /// keeps the text, so the same segments give this target instead. Spelling the wire segment gives
-    /// PHP's URL (checked too).
-    Unmangled(&'static str),
-    /// This SDK refuses the request (nothing is sent), with this error kind.
-    Refused(InputErrorKind, &'static str),
-    /// PHP fails with a `TypeError` on a numeric segment (a bug); this SDK builds the URL.
-    Works(&'static str),
+const FILE: &str = "chain.json";
+const KINDS: [&str; 8] = [
+    "case-rules",
+    "placeholders",
+    "underscores-and-dashes",
+    "odd-characters",
+    "chain-and-offset-forms",
+    "templates",
+    "numeric-segments",
+    "v2-routing",
+];
+
+fn native(client: &Client, segments: &[&str]) -> Chain {
+    let (first, rest) = segments.split_first().expect("segment");
+    rest.iter().fold(client.chain(first), |c, s| c.seg(s))
 }
 
-fn ours(id: &str) -> Ours {
-    use InputErrorKind::*;
-    match id {
-        "camel-case" | "chain-string-camel" => Ours::Unmangled("/v3/merchantService/complaintsV2"),
-        "pascal-case" => Ours::Unmangled("/V3/Pay/Transactions/Native"),
-        "image-upload" => Ours::Unmangled("/v3/marketing/favor/media/imageUpload"),
-        "all-caps" => Ours::Unmangled("/v3/ABC"),
-        "lower-then-caps" => Ours::Unmangled("/v3/aBC"),
-        "acronym" => Ours::Unmangled("/v3/HTTPStatus"),
-        "single-capital" => Ours::Unmangled("/v3/A"),
-        "digit-then-capital" => Ours::Unmangled("/v3/abc2Def"),
-        "placeholder-after-camel" => Ours::Unmangled("/v3/pay/transactions/outTradeNo/T1"),
-        // `_faceSid_` is the variable `faceSid` here; PHP made it `face-sid`.
-        "camel-placeholder" => Ours::Unmangled("/v3/F2"),
-        "capital-placeholder" => Ours::Refused(UnknownOption, "`_A_` is variable `A`; the option `-a` is unknown"),
-        "chain-string-uppercase-template-var" => {
-            Ours::Refused(UnknownOption, "`{FaceSid}` is variable `FaceSid`; the option `-face-sid` is unknown")
+/// This SDK's documented reading of the segments (see `vectors_sign.rs`): text kept, `_x_` and `<x>`
+/// are variables.
+fn kept_text(segments: &[&str]) -> String {
+    let piece = |p: &str| {
+        let inner = p.get(1..p.len().saturating_sub(1)).unwrap_or_default();
+        let name = !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+        if p.len() >= 3 && p.starts_with('_') && p.ends_with('_') && name {
+            format!("{{{inner}}}")
+        } else {
+            p.replace('<', "{").replace('>', "}")
         }
-        "chain-string-absolute-url-uppercase" => Ours::Unmangled("/v3/x"),
-        "double-underscore" => Ours::Unmangled("/v3/__"),
-        "underscore-prefix-not-placeholder" => {
-            Ours::Refused(UnknownOption, "PHP ignores the unused option `transaction_id`; this SDK refuses it")
-        }
-        "numeric-segment-collision" => Ours::Works("/v3/x/1"),
-        _ => Ours::Same,
+    };
+    segments.iter().map(|s| s.split('/').map(piece).collect::<Vec<_>>().join("/")).collect::<Vec<_>>().join("/")
+}
+
+fn refusal(id: &str, result: Result<PreparedRequest, Error>) -> wechatpay_chain::error::InputError {
+    match result {
+        Err(Error::Input(e)) => e,
+        other => panic!("{id}: expected a refusal, got {other:?}"),
     }
 }
 
-fn native(client: &Client, segments: &[Value]) -> Chain {
-    let mut parts = segments.iter().map(|s| s.as_str().expect("segment"));
-    let first = parts.next().expect("segment");
-    parts.fold(client.chain(first), |c, s| c.seg(s))
+/// What this SDK must make of `template` with `options` on `base` (origin + path ending in `/`): the
+/// pipeline and the request target, from an independent expansion and the documented routing rules.
+fn expected_target(id: &str, template: &str, options: &Value, base_path: &str) -> (bool, String, Option<String>) {
+    let expanded = rules::expand(template, options)
+        .unwrap_or_else(|| panic!("{id}: the test's expander does not cover `{template}`; extend rules::expand"));
+    let unslashed = expanded.strip_prefix('/').unwrap_or(&expanded);
+    let (v2, path) = match unslashed.get(..3) {
+        Some(p) if p.eq_ignore_ascii_case("v2/") => (true, unslashed[3..].to_owned()),
+        _ => (false, expanded.clone()),
+    };
+    let lower = path.to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        let (scheme, rest) = path.split_once("://").expect("scheme");
+        let (host, target) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
+        let origin = format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase());
+        return (v2, target.to_owned(), Some(origin));
+    }
+    let target = if path.starts_with('/') { path } else { format!("{base_path}{path}") };
+    (v2, target, None)
+}
+
+/// Checks one case; returns its deviations.
+fn check(case: &Value) -> Vec<&'static str> {
+    let id = case["id"].as_str().expect("id");
+    let (input, output) = (&case["input"], &case["output"]);
+    let configured = rules::configured(input.get("config"));
+    assert!(
+        configured.refused.is_none() && configured.inexpressible.is_none(),
+        "{id}: chain cases use a working client"
+    );
+    let client = configured.builder.build().unwrap_or_else(|e| panic!("{id}: {e}"));
+    let base = input["config"]["base_uri"].as_str().unwrap_or("https://api.mch.weixin.qq.com/");
+    let base_path = base.split_once("://").and_then(|(_, r)| r.find('/').map(|i| &r[i..])).unwrap_or("/");
+    // This SDK keeps a base path without a trailing `/` as a directory (PHP drops its last segment).
+    let directory_base = !base_path.ends_with('/');
+    let base_path = if directory_base { format!("{base_path}/") } else { base_path.to_owned() };
+    let relative = |t: &str| !t.starts_with('/') && !t.contains("://");
+
+    let segments: Vec<&str> =
+        input["chain"].as_array().expect("chain").iter().map(|s| s.as_str().expect("seg")).collect();
+    let method: Method = input["method"].as_str().expect("method").parse().expect("method");
+    let options = input["options"].clone();
+    let php: String = segments.iter().map(|s| php_normalize(s)).collect::<Vec<_>>().join("/");
+    if let Some(t) = output["pathname_template"].as_str() {
+        assert_eq!(php, t, "{id}: php_normalize");
+    }
+    let php_failed = output["error"].is_object();
+    let mut deviations = Vec::new();
+
+    // The segments as this SDK reads them.
+    let ours = native(&client, &segments);
+    let template = ours.template().to_owned();
+    let mangled = template != php;
+    if mangled {
+        assert_eq!(template, kept_text(&segments), "{id}: this SDK keeps the segments' text");
+        deviations.push("case-mangling");
+    }
+    let mut ours_options = options.clone();
+    if !rules::unused_keys(&ours_options, &template).is_empty() {
+        let err = refusal(id, ours.prepare(method.clone(), ours_options.clone()));
+        assert_eq!(err.kind(), InputErrorKind::UnknownOption, "{id}: {err}");
+        deviations.push("unused-option");
+        ours_options = rules::without_unused(&ours_options, &template);
+    }
+    if let Some((kind, name)) = rules::variable_refusal(&template, &ours_options) {
+        let err = refusal(id, ours.prepare(method.clone(), ours_options));
+        assert_eq!(err.kind(), kind, "{id}: {err}");
+        assert!(err.message().contains(&format!("`{name}`")), "{id}: names `{name}`: {err}");
+        deviations.push("empty-path-variable");
+    } else {
+        let p = ours.prepare(method.clone(), ours_options.clone()).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let (v2, target, origin) = expected_target(id, &template, &ours_options, &base_path);
+        if directory_base && relative(&template) {
+            deviations.push("base-uri-directory");
+        }
+        if php_failed {
+            assert_eq!(output["error"]["class"], "TypeError", "{id}: PHP failed otherwise: {}", output["error"]);
+            deviations.push("php-type-error");
+        }
+        if origin.is_some() && mangled {
+            deviations.push("absolute-url-case");
+        }
+        if v2 && template.starts_with('/') {
+            deviations.push("v2-leading-slash");
+        }
+        assert_eq!(matches!(p.api(), Api::V2 { .. }), v2, "{id}: pipeline");
+        assert_eq!(p.request_target(), target, "{id}: request target");
+        if let Some(origin) = origin {
+            assert_eq!(p.url().to_string(), format!("{origin}{target}"), "{id}: url");
+        }
+        if !mangled && !php_failed && !deviations.contains(&"base-uri-directory") {
+            // The same template as PHP's: PHP's URL, target and pipeline exactly (unless routed by a
+            // leading `/v2/`, checked above).
+            if !deviations.contains(&"v2-leading-slash") {
+                assert_eq!(output["client"], if v2 { "v2" } else { "v3" }, "{id}: routed to the other pipeline");
+                assert_eq!(p.url().to_string(), output["url"].as_str().expect("url"), "{id}: url");
+                assert_eq!(p.request_target(), output["request_target"].as_str().expect("target"), "{id}");
+            }
+        }
+    }
+
+    // Written with PHP's spelling, the request is PHP's.
+    if mangled && !php_failed {
+        let spelled = client.chain(&php);
+        let wire_options = rules::without_unused(&options, &php);
+        let result = spelled.prepare(method, wire_options.clone());
+        if rules::expressions(&php).iter().any(|e| e.text.is_empty()) {
+            let err = refusal(id, result);
+            assert_eq!(err.kind(), InputErrorKind::Template, "{id}: {err}");
+            deviations.push("empty-expression");
+        } else if php.contains("://") && !output["url"].as_str().unwrap_or_default().starts_with("http") {
+            // PHP mangled the scheme and host into a relative path; the native reading was checked above.
+            assert!(deviations.contains(&"absolute-url-case"), "{id}");
+        } else if let Some((kind, name)) = rules::variable_refusal(&php, &wire_options) {
+            let err = refusal(id, result);
+            assert_eq!(err.kind(), kind, "{id}: {err} (`{name}`)");
+            deviations.push("empty-path-variable");
+        } else if directory_base && relative(&php) {
+            let p = result.unwrap_or_else(|e| panic!("{id}: with PHP's spelling: {e}"));
+            let (_, target, _) = expected_target(id, &php, &wire_options, &base_path);
+            assert_eq!(p.request_target(), target, "{id}: PHP's spelling under a directory base");
+            deviations.push("base-uri-directory");
+        } else {
+            let p = result.unwrap_or_else(|e| panic!("{id}: with PHP's spelling: {e}"));
+            assert_eq!(p.url().to_string(), output["url"].as_str().expect("url"), "{id}: url, PHP's spelling");
+            assert_eq!(p.request_target(), output["request_target"].as_str().expect("target"), "{id}");
+            assert_eq!(output["client"], if matches!(p.api(), Api::V2 { .. }) { "v2" } else { "v3" }, "{id}");
+        }
+    }
+    deviations.sort_unstable();
+    deviations.dedup();
+    deviations
 }
 
 #[test]
 fn chain_vectors() {
-    let client = vector_builder().build().expect("client");
-    let cases = cases("chain.json");
-    assert!(cases.len() >= 35);
-    let mut same = 0;
+    let cases = vector_cases(FILE);
+    let mut tally = Tally::new(FILE, &cases);
     for case in &cases {
-        let id = case["id"].as_str().expect("id");
-        let input = &case["input"];
-        let output = &case["output"];
-        let segments = input["chain"].as_array().expect("chain");
-        let method: Method = input["method"].as_str().expect("method").parse().expect("method");
-        let options = input["options"].clone();
-        let php_template: String =
-            segments.iter().map(|s| php_normalize(s.as_str().unwrap_or_default())).collect::<Vec<_>>().join("/");
-        if let Some(t) = output["pathname_template"].as_str() {
-            assert_eq!(php_template, t, "{id}: php_normalize");
-        }
-
-        let prepared = native(&client, segments).prepare(method.clone(), options.clone());
-        match ours(id) {
-            Ours::Same => {
-                let p = prepared.unwrap_or_else(|e| panic!("{id}: {e}"));
-                let api = if p.api() == Api::V3 { "v3" } else { "v2" };
-                assert_eq!(output["client"], api, "{id}: routed to the other pipeline");
-                assert_eq!(p.url().to_string(), output["url"].as_str().expect("url"), "{id}: url");
-                assert_eq!(p.request_target(), output["request_target"].as_str().expect("target"), "{id}");
-                same += 1;
-            }
-            Ours::Works(target) => {
-                assert!(output.get("error").is_some(), "{id}: PHP failed here");
-                assert_eq!(prepared.expect(id).request_target(), target, "{id}");
-            }
-            Ours::Refused(kind, why) => match prepared {
-                Err(Error::Input(e)) => assert_eq!(e.kind(), kind, "{id} ({why}): {e}"),
-                other => panic!("{id} ({why}): expected a refusal, got {other:?}"),
-            },
-            Ours::Unmangled(target) => {
-                let p = prepared.unwrap_or_else(|e| {
-                    // Unused PHP-only keys are refused; retry with the variables our template uses.
-                    assert!(matches!(&e, Error::Input(i) if i.kind() == InputErrorKind::UnknownOption), "{id}: {e}");
-                    native(&client, segments).prepare(method.clone(), serde_json::json!({"faceSid": "F2"})).expect(id)
-                });
-                assert_eq!(p.request_target(), target, "{id}: unmangled");
-                // Written with the wire spelling, the request is PHP's.
-                if let Some(expected) = output["request_target"].as_str().filter(|_| id != "double-underscore") {
-                    if id != "chain-string-absolute-url-uppercase" {
-                        // The port passes only the variables its template uses.
-                        let used: serde_json::Map<String, Value> = options
-                            .as_object()
-                            .map(|m| {
-                                m.iter()
-                                    .filter(|(k, _)| php_template.contains(&format!("{{{k}}}")))
-                                    .map(|(k, v)| (k.clone(), v.clone()))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        let spelled = client.chain(&php_template).prepare(method, Value::Object(used)).expect(id);
-                        assert_eq!(spelled.request_target(), expected, "{id}: wire spelling");
-                    }
-                }
-            }
-        }
+        known_kind(FILE, case, &KINDS);
+        let deviations = check(case);
+        tally.record(case["id"].as_str().expect("id"), &deviations);
     }
-    assert!(same >= 15, "only {same} cases matched PHP directly");
+    tally.finish();
 }
 
 #[test]
 fn refusals_that_php_accepts() {
-    let client = vector_builder().build().expect("client");
+    let client = common::vector_builder().build().expect("client");
     // PHP turns `__` into `{}` and sends `%7B%7D`; an empty expression is refused here.
     let err = client.chain("v3/{}").prepare(Method::GET, ()).expect_err("empty expression");
     assert!(matches!(err, Error::Input(e) if e.kind() == InputErrorKind::Template));

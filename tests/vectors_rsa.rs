@@ -1,26 +1,30 @@
 //! `rsa.json`: RSA-OAEP (SHA-1) encryption and decryption, SHA256withRSA signing and verification, key
-//! loading and `pkcs1ToSpki`, every case.
+//! loading and `pkcs1ToSpki`, every case. A case gives PHP's result, or falls under a deviation derived
+//! from its own input (never its id):
 //!
-//! Deliberate differences from wechatpay-php:
-//! * `encrypt-pkcs1-v15-padding-refused`: PHP's `Rsa::encrypt` takes a padding argument and refuses
-//!   anything but OAEP; [`PublicKey::encrypt_oaep`] has no padding parameter, so the case cannot arise.
-//!   The equivalent refusal is tested instead: a PKCS#1 v1.5 ciphertext does not decrypt, with an error
-//!   that says WeChat Pay uses OAEP with SHA-1.
-//! * `sign-with-public-key-fails`: PHP fails when signing with a public key passed as the private key;
-//!   here [`PrivateKey::load`] already refuses it (and says it is a public key).
-//! * Error texts differ from PHP's `UnexpectedValueException` messages: ours say what was wrong and what
-//!   to use instead. Only accept/refuse is compared.
-//! * `verify-valid-base64-with-newlines`: [`PublicKey::verify_sha256`] takes signature bytes; base64 with
-//!   line breaks is decoded by the caller here as PHP's lenient `base64_decode` does (WeChat Pay's
-//!   `Wechatpay-Signature` header cannot hold line breaks).
+//! | deviation | derived from | asserted here |
+//! | --- | --- | --- |
+//! | `no-padding-parameter` | an `encrypt` with a `padding` other than OAEP (4); PHP refuses it | [`PublicKey::encrypt_oaep`] has no padding parameter: the same plaintext encrypts with OAEP and decrypts |
+//! | `refused-at-load` | a `sign` whose private key file is a public key or certificate; PHP fails when signing | [`PrivateKey::load`] already refuses it, saying it is a public key |
+//!
+//! Failures of `decrypt` say what went wrong, derived from the ciphertext: not base64 → `Base64`, not
+//! 256 bytes → `CiphertextLength`, else `Decryption` (whose text names OAEP with SHA-1). Error texts differ
+//! from PHP's `UnexpectedValueException` messages (ours say what to use instead); accept/refuse is
+//! compared. `verify` takes signature bytes: base64 with line breaks is decoded by the caller as PHP's
+//! lenient `base64_decode` does (WeChat Pay's `Wechatpay-Signature` header cannot hold line breaks).
+//! Run with `WECHATPAY_VECTORS_DIR=<dir>` to check another capture of the same schema.
 
 mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::rules::{Tally, known_kind, vector_cases, vector_doc};
 use common::*;
 use serde_json::Value;
 use wechatpay_chain::crypto::{OaepError, PrivateKey, PublicKey, pkcs1_to_spki};
+
+const FILE: &str = "rsa.json";
+const KINDS: [&str; 6] = ["encrypt", "decrypt", "sign", "verify", "pkcs1-to-spki", "key-load"];
 
 fn merchant_private() -> PrivateKey {
     PrivateKey::load(&key_uri("merchant_apiclient_key.pem")).unwrap()
@@ -31,14 +35,15 @@ fn pem_body(file: &str) -> String {
     key_text(file).lines().filter(|l| !l.starts_with("-----")).map(str::trim).collect()
 }
 
-/// The key string a case describes by file and form.
+/// The key string a case describes by file and form (the form's first word; the rest is a comment).
 fn key_in_form(file: &str, form: &str) -> String {
-    match form {
+    match form.split_whitespace().next().unwrap_or_default() {
         "private.pkcs8-protocol" => format!("private.pkcs8://{}", pem_body(file)),
         "private.pkcs1-protocol" => format!("private.pkcs1://{}", pem_body(file)),
         "public.spki-protocol" => format!("public.spki://{}", pem_body(file)),
         "public.pkcs1-protocol" => format!("public.pkcs1://{}", pem_body(file)),
-        _ => key_text(file),
+        "pkcs8-pem" | "pkcs1-pem" | "spki-pem" | "certificate-pem" => key_text(file),
+        other => panic!("unknown key form `{other}`: teach `key_in_form` how to write it"),
     }
 }
 
@@ -65,11 +70,17 @@ fn message(input: &Value) -> Vec<u8> {
     }
 }
 
-fn encrypt_case(id: &str, input: &Value, output: &Value) -> bool {
+fn encrypt_case(id: &str, input: &Value, output: &Value) -> Vec<&'static str> {
     if input.get("padding").is_some_and(|p| p != 4) {
-        // Not applicable: there is no padding parameter (see the module comment).
+        // There is no padding parameter (see the module comment): PHP refused, OAEP is all there is.
         assert!(output["error"].is_object(), "{id}");
-        return false;
+        let key = PublicKey::load(input["public_key"].as_str().unwrap()).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let plaintext = input["plaintext"].as_str().unwrap();
+        if plaintext.len() <= 214 {
+            let ours = key.encrypt_oaep(plaintext).unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_eq!(merchant_private().decrypt_oaep(&ours).unwrap().expose(), plaintext, "{id}");
+        }
+        return vec!["no-padding-parameter"];
     }
     let key = PublicKey::load(input["public_key"].as_str().unwrap()).unwrap_or_else(|e| panic!("{id}: {e}"));
     let plaintext = input["plaintext"].as_str().unwrap();
@@ -79,7 +90,7 @@ fn encrypt_case(id: &str, input: &Value, output: &Value) -> bool {
             Err(OaepError::TooLong { length, max: 214, bits: 2048 }) => assert_eq!(length, plaintext.len(), "{id}"),
             other => panic!("{id}: expected TooLong, got {other:?}"),
         }
-        return true;
+        return Vec::new();
     }
     let expected = output["decrypts_to"].as_str().unwrap();
     let ours = got.unwrap_or_else(|e| panic!("{id}: {e}"));
@@ -91,7 +102,7 @@ fn encrypt_case(id: &str, input: &Value, output: &Value) -> bool {
     assert_eq!(private.decrypt_oaep(php).unwrap().expose(), expected, "{id}: PHP ciphertext");
     // Random each time.
     assert_ne!(key.encrypt_oaep(plaintext).unwrap(), ours, "{id}");
-    true
+    Vec::new()
 }
 
 fn decrypt_case(id: &str, input: &Value, output: &Value) {
@@ -101,22 +112,41 @@ fn decrypt_case(id: &str, input: &Value, output: &Value) {
         Some(plain) => assert_eq!(got.unwrap_or_else(|e| panic!("{id}: {e}")).expose(), plain, "{id}"),
         None => {
             let err = got.expect_err(id);
-            assert_eq!(err, OaepError::Decryption, "{id}");
-            let text = err.to_string();
-            assert!(text.contains("OAEP") && text.contains("SHA-1") && text.contains("PKCS#1 v1.5"), "{id}: {text}");
+            let ciphertext = input["ciphertext"].as_str().unwrap();
+            let compact: String = ciphertext.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            match STANDARD.decode(compact) {
+                Err(_) => assert_eq!(err, OaepError::Base64, "{id}"),
+                Ok(bytes) if bytes.len() != 256 => {
+                    assert_eq!(err, OaepError::CiphertextLength { length: bytes.len(), expected: 256 }, "{id}")
+                }
+                Ok(_) => {
+                    assert_eq!(err, OaepError::Decryption, "{id}");
+                    let text = err.to_string();
+                    assert!(
+                        text.contains("OAEP") && text.contains("SHA-1") && text.contains("PKCS#1 v1.5"),
+                        "{id}: {text}"
+                    );
+                }
+            }
         }
     }
 }
 
-fn sign_case(id: &str, input: &Value, output: &Value) {
-    let text = key_in_form(input["private_key_file"].as_str().unwrap(), input["private_key_form"].as_str().unwrap());
+fn sign_case(id: &str, input: &Value, output: &Value) -> Vec<&'static str> {
+    let file = input["private_key_file"].as_str().unwrap();
+    let text = key_in_form(file, input["private_key_form"].as_str().unwrap());
     let loaded = PrivateKey::load(&text);
-    let Some(expected) = output["signature"].as_str() else {
+    if file.contains("public") || file.contains("cert") {
         // PHP fails at signing; the key is refused at load here.
         assert!(output["error"].is_object(), "{id}");
         let err = loaded.expect_err(id);
         assert!(err.contains("public key"), "{id}: {err}");
-        return;
+        return vec!["refused-at-load"];
+    }
+    let Some(expected) = output["signature"].as_str() else {
+        assert!(output["error"].is_object(), "{id}");
+        assert!(loaded.is_err(), "{id}: PHP failed to sign with it, this SDK loaded it");
+        return Vec::new();
     };
     let key = loaded.unwrap_or_else(|e| panic!("{id}: {e}"));
     let message = message(input);
@@ -131,13 +161,18 @@ fn sign_case(id: &str, input: &Value, output: &Value) {
     if let Some(pieces) = input["joined_by_line_feed"].as_array() {
         let pieces: Vec<&str> = pieces.iter().map(|p| p.as_str().unwrap()).collect();
         assert_eq!(wechatpay_chain::frontend::pay_sign_message(&pieces), message, "{id}");
-        // The front-end helper produces exactly this paySign.
-        let client = vector_builder().build().unwrap();
-        let prepay_id = pieces[3].strip_prefix("prepay_id=").unwrap();
-        let params = client.jsapi_pay_params_at(pieces[0], prepay_id, pieces[1].parse().unwrap(), pieces[2]).unwrap();
-        assert_eq!(params.pay_sign, expected, "{id}");
-        assert_eq!(params.package, pieces[3], "{id}");
+        // The JSAPI shape (appId, timeStamp, nonceStr, package=prepay_id=…): the front-end helper
+        // produces exactly this paySign.
+        let jsapi = pieces.len() == 4 && pieces[1].parse::<i64>().is_ok();
+        if let (true, Some(prepay_id)) = (jsapi, pieces.get(3).and_then(|p| p.strip_prefix("prepay_id="))) {
+            let client = vector_builder().build().unwrap();
+            let params =
+                client.jsapi_pay_params_at(pieces[0], prepay_id, pieces[1].parse().unwrap(), pieces[2]).unwrap();
+            assert_eq!(params.pay_sign, expected, "{id}");
+            assert_eq!(params.package, pieces[3], "{id}");
+        }
     }
+    Vec::new()
 }
 
 fn verify_case(id: &str, input: &Value, output: &Value) {
@@ -164,40 +199,44 @@ fn key_load_case(id: &str, input: &Value, output: &Value) {
 
 #[test]
 fn every_case() {
-    let cases = cases("rsa.json");
-    assert!(cases.len() >= 43);
-    let mut counts = std::collections::BTreeMap::new();
-    let mut not_applicable = Vec::new();
+    let cases = vector_cases(FILE);
+    let mut tally = Tally::new(FILE, &cases);
     for case in &cases {
         let id = case["id"].as_str().unwrap();
         let (input, output) = (&case["input"], &case["output"]);
-        let kind = case["kind"].as_str().unwrap();
-        match kind {
-            "encrypt" => {
-                if !encrypt_case(id, input, output) {
-                    not_applicable.push(id);
-                }
+        let deviations = match known_kind(FILE, case, &KINDS) {
+            "encrypt" => encrypt_case(id, input, output),
+            "decrypt" => {
+                decrypt_case(id, input, output);
+                Vec::new()
             }
-            "decrypt" => decrypt_case(id, input, output),
             "sign" => sign_case(id, input, output),
-            "verify" => verify_case(id, input, output),
-            "pkcs1-to-spki" => {
-                let got = pkcs1_to_spki(input["pkcs1_base64"].as_str().unwrap()).unwrap();
-                assert_eq!(got, output["spki_base64"].as_str().unwrap(), "{id}");
+            "verify" => {
+                verify_case(id, input, output);
+                Vec::new()
             }
-            "key-load" => key_load_case(id, input, output),
-            other => panic!("{id}: unknown kind {other}"),
-        }
-        *counts.entry(kind).or_insert(0) += 1;
+            "pkcs1-to-spki" => {
+                let got = pkcs1_to_spki(input["pkcs1_base64"].as_str().unwrap());
+                match output["spki_base64"].as_str() {
+                    Some(expected) => assert_eq!(got.as_deref(), Ok(expected), "{id}"),
+                    None => assert!(got.is_err() && output["error"].is_object(), "{id}: {got:?}"),
+                }
+                Vec::new()
+            }
+            "key-load" => {
+                key_load_case(id, input, output);
+                Vec::new()
+            }
+            other => unreachable!("{other}: checked by known_kind"),
+        };
+        tally.record(id, &deviations);
     }
-    assert_eq!(not_applicable, ["encrypt-pkcs1-v15-padding-refused"]);
-    assert_eq!(counts.len(), 6, "{counts:?}");
+    tally.finish();
 }
 
 #[test]
 fn merchant_spki_digest() {
-    let text = std::fs::read_to_string(data("vectors/rsa.json")).unwrap();
-    let doc: Value = serde_json::from_str(&text).unwrap();
+    let doc = vector_doc(FILE);
     let expected = doc["merchant_public_key_spki_der_sha256"].as_str().unwrap();
     assert_eq!(spki_sha256(&merchant_private().public_key()), expected);
     assert_eq!(hex_sha256(&STANDARD.decode(pem_body("merchant_public_key.pem")).unwrap()), expected);

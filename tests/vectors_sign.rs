@@ -1,248 +1,341 @@
-//! `sign.json`: every APIv3 request wechatpay-php 1.4.12 built and signed, rebuilt here byte for byte
-//! (URL, request target, body, headers, signed message, `Authorization` with the same timestamp and
-//! nonce). Cases where the SDK deliberately differs are listed in `DEVIATIONS` with the reason, and the
-//! test checks the deviation itself.
+//! `sign.json`: every APIv3 request wechatpay-php 1.4.12 built and signed, rebuilt here (URL, request
+//! target, body, headers, signed message, `Authorization` with the same timestamp and nonce). Each case
+//! either matches PHP byte for byte or falls under deviations derived from its own input (never its
+//! id), and each deviation's own behaviour is asserted:
+//!
+//! | deviation | derived from | asserted here |
+//! | --- | --- | --- |
+//! | `case-mangling` | a segment PHP rewrites (`merchantService` → `merchant-service`) | this SDK keeps the text; written with PHP's spelling, the request is PHP's |
+//! | `unused-option` | an option key that is no template variable (PHP ignores it) | refused (`UnknownOption`); without it, PHP's request |
+//! | `empty-path-variable` | a path variable missing, `null`, `false` or empty (PHP sends an empty segment) | refused, `MissingVariable` / `BadVariable`, naming it |
+//! | `refused-headers` | `headers: null`, a list, or `Authorization`/`Host`/`Content-Length`/`Transfer-Encoding` | refused (`InvalidOption` / `ConflictingOptions`) |
+//! | `base-uri-directory` | a `base_uri` whose path has no trailing `/` | the base path is kept as a directory |
+//! | `json-escaping` | a `json` string with `/` or non-ASCII | compact UTF-8; PHP's escaping of our bytes gives PHP's bytes; our signature verifies |
+//! | `no-content-type-without-body` | a request without a body | no `Content-Type` (PHP sends its default) |
+//! | `refused-as-php` | PHP refused (`output.error`) | refused too (configuration or options) |
+//! | `inexpressible-config` | a setting Rust's types cannot hold (an integer `mchid`, a PHP `TypeError`) | the same value as text builds |
+//!
+//! Run with `WECHATPAY_VECTORS_DIR=<dir>` to check another capture of the same schema.
 
 mod common;
 
+use base64::Engine;
+use common::rules::{self, Tally, known_kind, vector_cases};
 use common::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 use wechatpay_chain::chain::php_normalize;
 use wechatpay_chain::crypto::PublicKey;
 use wechatpay_chain::error::InputErrorKind;
 use wechatpay_chain::http::Method;
 use wechatpay_chain::{Chain, Client, Error, Options};
 
-/// How a case deviates from wechatpay-php, and why.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Deviation {
-    /// PHP case-mangles segments (`merchantService` → `merchant-service`); this SDK never changes text.
-    /// The Rust port writes the wire spelling; with it the request is identical.
-    CaseMangling,
-    /// PHP escapes `/` and non-ASCII in JSON (`\/`, `\uXXXX`); this SDK sends serde_json's compact UTF-8.
-    /// Both are valid JSON with the same value; the signature covers the bytes actually sent.
-    JsonEscaping,
-    /// PHP silently expands a missing/`null`/`false` path variable to an empty segment and calls
-    /// another endpoint; this SDK refuses.
-    EmptyPathVariable(InputErrorKind),
-    /// PHP lets `headers` replace or drop what the SDK must control; this SDK refuses.
-    RefusedHeaders,
-    /// A base URI path without a trailing `/` is treated as a directory here (RFC 3986 resolution in PHP
-    /// drops its last segment, which surprised users of `…/hk`).
-    BaseUriDirectory,
-    /// An integer `mchid` is a PHP type error; in Rust the builder only takes strings.
-    NotApplicable,
-}
-
-use Deviation::*;
-
-const DEVIATIONS: &[(&str, &[Deviation])] = &[
-    ("facemch-users-missing-var", &[EmptyPathVariable(InputErrorKind::MissingVariable)]),
-    ("post-native-prepay-chinese", &[JsonEscaping]),
-    ("post-jsapi-slashes", &[JsonEscaping]),
-    ("post-json-emoji", &[JsonEscaping]),
-    ("post-raw-body-string", &[CaseMangling]),
-    ("put-complaint-notifications", &[CaseMangling, JsonEscaping]),
-    ("delete-complaint-notifications", &[CaseMangling]),
-    ("delete-with-json-and-query", &[JsonEscaping]),
-    ("path-param-false-null", &[EmptyPathVariable(InputErrorKind::BadVariable)]),
-    ("camel-complaints-v2", &[CaseMangling]),
-    ("pascal-case", &[CaseMangling]),
-    ("image-upload-camel", &[CaseMangling]),
-    ("digits-in-segments", &[CaseMangling]),
-    ("camel-in-param-name", &[CaseMangling]),
-    ("base-uri-no-trailing-slash", &[BaseUriDirectory]),
-    ("headers-null-drops-defaults", &[RefusedHeaders]),
-    ("headers-user-authorization-overwritten", &[RefusedHeaders]),
-    ("headers-list-quirk", &[RefusedHeaders]),
-    ("error-factory-int-mchid", &[NotApplicable]),
+const FILE: &str = "sign.json";
+const KINDS: [&str; 11] = [
+    "get-query",
+    "post-json",
+    "post-body",
+    "put-patch-delete",
+    "query-encoding",
+    "path-param",
+    "normalization",
+    "host",
+    "headers",
+    "wechatpay-serial",
+    "error",
 ];
 
-fn deviations(id: &str) -> &'static [Deviation] {
-    DEVIATIONS.iter().find(|(i, _)| *i == id).map_or(&[], |(_, d)| d)
-}
-
-fn method(name: &str) -> Method {
-    name.parse().expect("method")
-}
-
-fn builder_for(config: Option<&Value>) -> wechatpay_chain::ClientBuilder {
-    let mut b = Client::builder();
-    let removed = |key: &str| config.and_then(|c| c.get(key)).and_then(Value::as_str) == Some("<removed>");
-    if !removed("mchid") {
-        b = b.mchid(MCHID);
-    }
-    if !removed("serial") {
-        b = b.serial(MERCHANT_SERIAL);
-    }
-    if !removed("privateKey") {
-        b = b.private_key(key_uri("merchant_apiclient_key.pem"));
-    }
-    let empty_certs = config.and_then(|c| c.get("certs")).is_some_and(|c| c.as_array().is_some_and(Vec::is_empty));
-    if !empty_certs {
-        b = b.cert(PLATFORM_SERIAL, key_uri("platform_cert.pem")).cert(PUB_KEY_ID, key_uri("wechatpay_public_key.pem"));
-    }
-    if let Some(base) = config.and_then(|c| c.get("base_uri")).and_then(Value::as_str) {
-        b = b.base_uri(base);
-    }
-    b
+fn segments(input: &Value) -> Vec<&str> {
+    input["chain"].as_array().expect("chain").iter().map(|s| s.as_str().expect("segment")).collect()
 }
 
 /// The chain as this SDK reads the PHP segments (no normalisation).
-fn native_chain(client: &Client, segments: &[Value]) -> Chain {
-    let mut parts = segments.iter().map(|s| s.as_str().expect("segment"));
-    let first = parts.next().expect("a segment");
-    parts.fold(client.chain(first), |chain, s| chain.seg(s))
+fn native_chain(client: &Client, segments: &[&str]) -> Chain {
+    let (first, rest) = segments.split_first().expect("a segment");
+    rest.iter().fold(client.chain(first), |chain, s| chain.seg(s))
 }
 
-fn php_template(segments: &[Value]) -> String {
-    segments.iter().map(|s| php_normalize(s.as_str().expect("segment"))).collect::<Vec<_>>().join("/")
+/// PHP's pathname template: each segment normalised, joined with `/`.
+fn php_template(segments: &[&str]) -> String {
+    segments.iter().map(|s| php_normalize(s)).collect::<Vec<_>>().join("/")
+}
+
+/// This SDK's documented reading of the segments: the text as given, `_x_` (a whole piece) and `<x>` as
+/// the variable `x`. Stated independently of the SDK's code.
+fn kept_text(segments: &[&str]) -> String {
+    let piece = |p: &str| {
+        let inner = p.get(1..p.len().saturating_sub(1)).unwrap_or_default();
+        let name = !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+        if p.len() >= 3 && p.starts_with('_') && p.ends_with('_') && name {
+            format!("{{{inner}}}")
+        } else {
+            p.replace('<', "{").replace('>', "}")
+        }
+    };
+    segments.iter().map(|s| s.split('/').map(piece).collect::<Vec<_>>().join("/")).collect::<Vec<_>>().join("/")
+}
+
+/// The refusal an option's shape gets (PHP refuses some of these too).
+fn shape_refusal(options: &Value) -> Option<InputErrorKind> {
+    let bad = |key: &str, ok: fn(&Value) -> bool| options.get(key).is_some_and(|v| !ok(v));
+    if bad("query", |v| v.is_null() || v.is_object() || v.is_string() || v.as_array().is_some_and(Vec::is_empty))
+        || bad("body", |v| v.is_null() || v.is_string())
+        || bad("base_uri", Value::is_string)
+    {
+        return Some(InputErrorKind::InvalidOption);
+    }
+    None
+}
+
+/// `headers` this SDK refuses: `null` (would drop `Accept` and `User-Agent`), a non-empty list, anything
+/// but a map, or a header the SDK computes.
+fn headers_refusal(options: &Value) -> Option<InputErrorKind> {
+    match options.get("headers")? {
+        Value::Object(map) => map
+            .keys()
+            .any(|k| {
+                ["authorization", "host", "content-length", "transfer-encoding"]
+                    .contains(&k.to_ascii_lowercase().as_str())
+            })
+            .then_some(InputErrorKind::ConflictingOptions),
+        Value::Array(a) if a.is_empty() => None,
+        _ => Some(InputErrorKind::InvalidOption),
+    }
+}
+
+fn input_error(
+    id: &str,
+    result: Result<wechatpay_chain::PreparedRequest, Error>,
+) -> wechatpay_chain::error::InputError {
+    match result {
+        Err(Error::Input(e)) => e,
+        other => panic!("{id}: expected a refusal before sending, got {other:?}"),
+    }
+}
+
+/// The URL `base` + `/` + the relative path, when the base path does not end in `/` (this SDK keeps it
+/// as a directory; RFC 3986 resolution in PHP drops its last segment).
+fn directory_base(base: Option<&str>, template: &str, php_url: &str) -> Option<String> {
+    let base = base?;
+    let after_scheme = base.split_once("://")?.1;
+    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+    if path.is_empty() || path.ends_with('/') || template.starts_with('/') || template.contains("://") {
+        return None;
+    }
+    let directory = &base[..base.rfind('/')? + 1];
+    let relative = php_url.strip_prefix(directory)?;
+    Some(format!("{base}/{relative}"))
+}
+
+/// Checks one case and returns the deviations it falls under (none: byte for byte PHP's request).
+fn check(case: &Value, merchant_public: &PublicKey) -> Vec<&'static str> {
+    let id = case["id"].as_str().expect("id");
+    let (input, output) = (&case["input"], &case["output"]);
+    let segments = segments(input);
+    let php = php_template(&segments);
+    if let Some(t) = output["pathname_template"].as_str() {
+        assert_eq!(php, t, "{id}: php_normalize");
+    }
+    let php_refused = output["error"].is_object();
+
+    // Configuration, applied as given.
+    let config = rules::configured(input.get("config"));
+    if let Some(why) = &config.inexpressible {
+        assert!(php_refused, "{id}: {why}, but PHP accepted it");
+        if config.refused.is_none() {
+            config.builder.build().unwrap_or_else(|e| panic!("{id}: the same value as text: {e}"));
+        }
+        return vec!["inexpressible-config"];
+    }
+    let built = config.builder.build();
+    if let Some(setting) = config.refused {
+        match built {
+            Err(Error::Config(e)) => assert_eq!(e.setting(), setting, "{id}: {e}"),
+            other => panic!("{id}: expected the `{setting}` setting refused, got {:?}", other.map(|_| "a client")),
+        }
+        assert!(php_refused, "{id}: this SDK refuses `{setting}`, PHP accepted it");
+        return vec!["refused-as-php"];
+    }
+    let client = built.unwrap_or_else(|e| panic!("{id}: building the client failed: {e}"));
+
+    let mut deviations = Vec::new();
+    let native = native_chain(&client, &segments);
+    let mut template = native.template().to_owned();
+    if template != php {
+        assert_eq!(template, kept_text(&segments), "{id}: this SDK keeps the segments' text");
+        deviations.push("case-mangling");
+        template = php.clone();
+    }
+    let chain = client.chain(&template);
+    let method: Method = input["method"].as_str().expect("method").parse().expect("method");
+    let mut options = input["options"].clone();
+
+    // Refusals, in the order the SDK checks: option shapes, headers, unknown keys, path variables.
+    if let Some(kind) = shape_refusal(&options).or_else(|| headers_refusal(&options)) {
+        let err = input_error(id, chain.prepare(method, options));
+        assert_eq!(err.kind(), kind, "{id}: {err}");
+        return if php_refused { vec!["refused-as-php"] } else { vec!["refused-headers"] };
+    }
+    if !rules::unused_keys(&options, &template).is_empty() {
+        let err = input_error(id, chain.prepare(method.clone(), options.clone()));
+        assert_eq!(err.kind(), InputErrorKind::UnknownOption, "{id}: {err}");
+        deviations.push("unused-option");
+        options = rules::without_unused(&options, &template);
+    }
+    if let Some((kind, name)) = rules::variable_refusal(&template, &options) {
+        let err = input_error(id, chain.prepare(method, options));
+        assert_eq!(err.kind(), kind, "{id}: {err}");
+        assert!(err.message().contains(&format!("`{name}`")), "{id}: the error names `{name}`: {err}");
+        deviations.push(if php_refused { "refused-as-php" } else { "empty-path-variable" });
+        return deviations;
+    }
+    assert!(!php_refused, "{id}: PHP refused ({}), this SDK has no reason to", output["error"]);
+
+    let prepared = chain.prepare(method, options.clone()).unwrap_or_else(|e| panic!("{id}: {e}"));
+    let request = &output["request"];
+    let php_url = request["url"].as_str().expect("url");
+    let base = options["base_uri"].as_str().or_else(|| input["config"]["base_uri"].as_str());
+    let (url, target) = match directory_base(base, &template, php_url) {
+        Some(ours) => {
+            deviations.push("base-uri-directory");
+            assert_ne!(ours, php_url, "{id}");
+            let path = ours.split_once("://").and_then(|(_, r)| r.find('/').map(|i| r[i..].to_owned())).expect("path");
+            (ours, path)
+        }
+        None => (php_url.to_owned(), request["request_target"].as_str().expect("target").to_owned()),
+    };
+    assert_eq!(prepared.url().to_string(), url, "{id}: url");
+    assert_eq!(prepared.request_target(), target, "{id}: request target");
+
+    // Headers: everything PHP sent except transport/environment ones.
+    let ours = prepared.headers();
+    for (name, value) in request["headers"].as_object().expect("headers") {
+        let lower = name.to_ascii_lowercase();
+        if ["host", "user-agent", "content-length", "authorization"].contains(&lower.as_str()) {
+            continue;
+        }
+        if lower == "content-type" && prepared.body().is_empty() {
+            assert!(ours.get("content-type").is_none(), "{id}: no Content-Type without a body");
+            deviations.push("no-content-type-without-body");
+            continue;
+        }
+        let got = ours.get(name.as_str()).and_then(|v| v.to_str().ok());
+        assert_eq!(got, value.as_str(), "{id}: header {name}");
+    }
+    assert!(ours.get("user-agent").is_some(), "{id}: User-Agent is always sent");
+
+    // Body: PHP's bytes, or PHP's escaping away from them.
+    let php_body = request["body"].as_str().expect("body");
+    let body = std::str::from_utf8(prepared.body()).expect("UTF-8 body");
+    if options.get("json").is_some_and(rules::needs_php_escaping) {
+        assert_ne!(body, php_body, "{id}: derived as an escaping deviation but identical");
+        assert_eq!(rules::php_escaped(body), php_body, "{id}: our body, escaped as PHP escapes, is PHP's");
+        deviations.push("json-escaping");
+    } else {
+        assert_eq!(body, php_body, "{id}: body");
+    }
+
+    // The signature: PHP's exactly when the signed parts are, else ours verifies over what we send.
+    let auth = &request["authorization"];
+    let timestamp: i64 = auth["timestamp"].as_str().and_then(|t| t.parse().ok()).expect("timestamp");
+    let nonce = auth["nonce_str"].as_str().expect("nonce");
+    let message = prepared.sign_message(timestamp, nonce);
+    let header = client.authorization(&prepared, timestamp, nonce).expect("sign");
+    if body == php_body && target == request["request_target"] {
+        assert_eq!(message, request["sign_message"].as_str().expect("sign_message").as_bytes(), "{id}: signed message");
+        assert_eq!(Some(header.as_str()), request["headers"]["Authorization"].as_str(), "{id}: Authorization");
+    } else {
+        let expected = format!("{}\n{target}\n{timestamp}\n{nonce}\n{body}\n", prepared.method());
+        assert_eq!(message, expected.as_bytes(), "{id}: our signed message covers what is sent");
+        let signature = header.rsplit_once("signature=\"").map(|(_, s)| s.trim_end_matches('"')).expect("signature");
+        let raw = base64::engine::general_purpose::STANDARD.decode(signature).expect("base64");
+        assert!(merchant_public.verify_sha256(&message, &raw), "{id}: our signature verifies");
+    }
+    deviations.dedup();
+    deviations
 }
 
 #[test]
 fn sign_vectors() {
-    let cases = cases("sign.json");
-    assert!(cases.len() >= 50, "expected the full visible set");
+    let cases = vector_cases(FILE);
     let merchant_public = PublicKey::load(&key_uri("merchant_public_key.pem")).expect("merchant key");
-    let mut exact = 0;
+    let mut tally = Tally::new(FILE, &cases);
     for case in &cases {
-        let id = case["id"].as_str().expect("id");
-        let input = &case["input"];
-        let output = &case["output"];
-        let dev = deviations(id);
-        let segments = input["chain"].as_array().expect("chain");
-
-        if dev.contains(&NotApplicable) {
-            continue;
-        }
-        // The porting helper reproduces PHP's template for every case.
-        if let Some(t) = output["pathname_template"].as_str() {
-            assert_eq!(php_template(segments), t, "{id}: php_normalize");
-        }
-
-        let built = builder_for(input.get("config")).build();
-        let client = match (built, output.get("error")) {
-            (Err(Error::Config(e)), Some(_)) => {
-                let expected = match id {
-                    "error-factory-missing-mchid" => "mchid",
-                    "error-factory-missing-privatekey" => "private_key",
-                    "error-factory-empty-certs" => "certs",
-                    other => panic!("{other}: unexpected config error {e}"),
-                };
-                assert_eq!(e.setting(), expected, "{id}");
-                continue;
-            }
-            (Err(e), _) => panic!("{id}: building the client failed: {e}"),
-            (Ok(client), _) => client,
-        };
-
-        let options = input["options"].clone();
-        let verb = method(input["method"].as_str().expect("method"));
-        let mut chain = native_chain(&client, segments);
-        let php = php_template(segments);
-        if chain.template() != php {
-            assert!(dev.contains(&CaseMangling), "{id}: `{}` differs from PHP `{php}`", chain.template());
-            // The Rust port spells the wire segment; from there on everything must match.
-            chain = client.chain(&php);
-        }
-        let mut options = options;
-        if id == "camel-in-param-name" {
-            // PHP ignores option keys that are not template variables; this SDK refuses them.
-            let err = chain.prepare(verb.clone(), options.clone()).expect_err("unknown keys refused");
-            assert!(matches!(&err, Error::Input(e) if e.kind() == InputErrorKind::UnknownOption), "{id}: {err}");
-            options = serde_json::json!({"sub-mchid": "B"});
-        }
-
-        let prepared = chain.prepare(verb, options.clone());
-        if let Some(error) = output.get("error") {
-            let err = prepared.expect_err(id);
-            assert!(matches!(err, Error::Input(_)), "{id}: expected an input error like PHP's {error}, got {err}");
-            continue;
-        }
-        let refused = dev.iter().find(|d| matches!(d, EmptyPathVariable(_) | RefusedHeaders));
-        if let Some(refused) = refused {
-            let err = prepared.expect_err(id);
-            let Error::Input(e) = &err else { panic!("{id}: {err}") };
-            if let EmptyPathVariable(kind) = refused {
-                assert_eq!(e.kind(), *kind, "{id}: {err}");
-            }
-            continue;
-        }
-        let prepared = prepared.unwrap_or_else(|e| panic!("{id}: {e}"));
-        let request = &output["request"];
-
-        if dev.contains(&BaseUriDirectory) {
-            assert_eq!(prepared.url().to_string(), "https://example.com/prefix/v3/certificates", "{id}");
-            continue;
-        }
-        assert_eq!(prepared.url().to_string(), request["url"].as_str().expect("url"), "{id}: url");
-        assert_eq!(prepared.request_target(), request["request_target"].as_str().expect("target"), "{id}: target");
-
-        // Headers: everything PHP sent except transport/environment ones must be identical.
-        let ours = prepared.headers();
-        for (name, value) in request["headers"].as_object().expect("headers") {
-            let lower = name.to_ascii_lowercase();
-            if ["host", "user-agent", "content-length", "authorization"].contains(&lower.as_str()) {
-                continue;
-            }
-            if lower == "content-type" && prepared.body().is_empty() {
-                // PHP sends a Content-Type on body-less requests; this SDK sends none.
-                assert!(ours.get("content-type").is_none(), "{id}");
-                continue;
-            }
-            let got = ours.get(name.as_str()).and_then(|v| v.to_str().ok());
-            assert_eq!(got, value.as_str(), "{id}: header {name}");
-        }
-        assert!(ours.get("user-agent").is_some(), "{id}: User-Agent is always sent");
-
-        let auth = &request["authorization"];
-        let timestamp: i64 = auth["timestamp"].as_str().and_then(|t| t.parse().ok()).expect("timestamp");
-        let nonce = auth["nonce_str"].as_str().expect("nonce");
-        let php_body = request["body"].as_str().expect("body");
-        if dev.contains(&JsonEscaping) {
-            let ours_value: Value = serde_json::from_slice(prepared.body()).expect("our body is JSON");
-            let php_value: Value = serde_json::from_str(php_body).expect("PHP body is JSON");
-            assert_eq!(ours_value, php_value, "{id}: same JSON value");
-            assert_ne!(prepared.body().as_ref(), php_body.as_bytes(), "{id}: listed as a deviation but identical");
-            assert_eq!(
-                prepared.body().as_ref(),
-                serde_json::to_vec(&options["json"]).expect("json").as_slice(),
-                "{id}"
-            );
-            // Our own signature must still be right: it verifies over the message we built.
-            let message = prepared.sign_message(timestamp, nonce);
-            let expected_message = format!(
-                "{}\n{}\n{timestamp}\n{nonce}\n{}\n",
-                input["method"].as_str().unwrap_or_default(),
-                prepared.request_target(),
-                String::from_utf8_lossy(prepared.body())
-            );
-            assert_eq!(message, expected_message.as_bytes(), "{id}");
-            let header = client.authorization(&prepared, timestamp, nonce).expect("sign");
-            let signature =
-                header.rsplit_once("signature=\"").map(|(_, s)| s.trim_end_matches('"')).expect("signature");
-            let raw = base64_decode(signature);
-            assert!(merchant_public.verify_sha256(&message, &raw), "{id}: our signature verifies");
-            continue;
-        }
-
-        assert_eq!(prepared.body().as_ref(), php_body.as_bytes(), "{id}: body");
-        assert_eq!(
-            prepared.sign_message(timestamp, nonce),
-            request["sign_message"].as_str().expect("sign_message").as_bytes(),
-            "{id}: signed message"
-        );
-        let header = client.authorization(&prepared, timestamp, nonce).expect("sign");
-        assert_eq!(Some(header.as_str()), request["headers"]["Authorization"].as_str(), "{id}: Authorization");
-        exact += 1;
+        known_kind(FILE, case, &KINDS);
+        let deviations = check(case, &merchant_public);
+        tally.record(case["id"].as_str().expect("id"), &deviations);
     }
-    eprintln!("byte-for-byte: {exact} of {} cases", cases.len());
-    assert!(exact >= 25, "only {exact} cases were compared byte for byte");
+    tally.finish();
 }
 
-fn base64_decode(text: &str) -> Vec<u8> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.decode(text).expect("base64")
+/// A case's `certs` are applied as given: the merchant's own serial among them is refused, as PHP's
+/// factory refuses it (`error-factory-*` cases; a capture may carry one).
+#[test]
+fn config_certs_with_the_merchant_serial_are_refused() {
+    let config = json!({"certs": {MERCHANT_SERIAL: "<merchant certificate>", PUB_KEY_ID: "<wechatpay public key>"}});
+    let configured = rules::configured(Some(&config));
+    assert_eq!(configured.refused, Some("certs"));
+    match configured.builder.build() {
+        Err(Error::Config(e)) => {
+            assert_eq!(e.setting(), "certs");
+            assert!(e.to_string().contains(MERCHANT_SERIAL), "{e}");
+        }
+        other => panic!("expected a certs refusal, got {:?}", other.map(|_| "a client")),
+    }
+    // The standard keys under their own ids build.
+    let config = json!({"certs": {PLATFORM_SERIAL: "<platform certificate>", PUB_KEY_ID: "<wechatpay public key>"}});
+    let configured = rules::configured(Some(&config));
+    assert_eq!(configured.refused, None);
+    configured.builder.build().expect("client");
+}
+
+/// Floats in JSON bodies are PHP's `json_encode` text (`serialize_precision = -1`), from a `Value`, the
+/// `json` option and a typed body alike, and the signature covers exactly those bytes. The expected
+/// texts follow PHP's `php_gcvt` rules (see `src/request/json.rs`).
+#[test]
+fn float_bodies_are_php_json_encode() {
+    let client = vector_builder().build().expect("client");
+    let merchant_public = PublicKey::load(&key_uri("merchant_public_key.pem")).expect("merchant key");
+    let body = json!({
+        "amount": {"total": 100.0, "refund": 2.5e15, "zero": -0.0},
+        "big": 1e20, "small": 1.5e-7, "sum": 0.1 + 0.2, "whole": 1e16, "int": 7,
+    });
+    let expected = r#"{"amount":{"total":100,"refund":2500000000000000,"zero":-0},"big":1.0e+20,"small":1.5e-7,"sum":0.30000000000000004,"whole":10000000000000000,"int":7}"#;
+    let chain = client.v3().pay().transactions().native();
+    let from_value = chain.prepare(Method::POST, json!({"json": body.clone()})).expect("json option");
+    assert_eq!(std::str::from_utf8(from_value.body()), Ok(expected));
+
+    #[derive(serde::Serialize)]
+    struct Amount {
+        total: f64,
+        refund: f64,
+        zero: f64,
+    }
+    #[derive(serde::Serialize)]
+    struct Typed {
+        amount: Amount,
+        big: f64,
+        small: f64,
+        sum: f64,
+        whole: f64,
+        int: u32,
+    }
+    let typed = Typed {
+        amount: Amount { total: 100.0, refund: 2.5e15, zero: -0.0 },
+        big: 1e20,
+        small: 1.5e-7,
+        sum: 0.1 + 0.2,
+        whole: 1e16,
+        int: 7,
+    };
+    let from_typed = chain.prepare(Method::POST, Options::new().json(&typed)).expect("typed body");
+    assert_eq!(from_typed.body(), from_value.body());
+
+    let message = from_value.sign_message(1795562040, "n0nce");
+    assert!(message.ends_with(format!("\n{expected}\n").as_bytes()));
+    let header = client.authorization(&from_value, 1795562040, "n0nce").expect("sign");
+    let signature = header.rsplit_once("signature=\"").map(|(_, s)| s.trim_end_matches('"')).expect("signature");
+    let raw = base64::engine::general_purpose::STANDARD.decode(signature).expect("base64");
+    assert!(merchant_public.verify_sha256(&message, &raw));
 }
 
 /// `facemch-users-async`: the async verb prepares the identical request (the vectors say PHP's

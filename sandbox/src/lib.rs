@@ -5,8 +5,8 @@
 //! request's `Authorization` (scheme, attributes, merchant id, certificate serial, ±300 s timestamp,
 //! RSA signature over `METHOD\nTARGET\nTIMESTAMP\nNONCE\nBODY\n`), requires `Accept` and `User-Agent`,
 //! answers `401 SIGN_ERROR` unsigned when authentication fails, and signs every other answer
-//! (`Wechatpay-Timestamp`, `-Nonce`, `-Serial`, `-Signature` over `TIMESTAMP\nNONCE\nBODY\n`). It stops
-//! when dropped.
+//! (`Wechatpay-Timestamp`, `-Nonce`, `-Serial`, `-Signature` over `TIMESTAMP\nNONCE\nBODY\n`, and
+//! `Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048`). It stops when dropped.
 //!
 //! Endpoints imitated in this version:
 //!
@@ -1087,6 +1087,9 @@ fn reply(key: &SigningKey, status: u16, json: Option<serde_json::Value>, faults:
             ("wechatpay-nonce", nonce),
             ("wechatpay-serial", serial),
             ("wechatpay-signature", STANDARD.encode(&signature)),
+            // As WeChat Pay: every signed answer names its algorithm (clients such as Python's
+            // wechatpayv3 refuse an answer without it).
+            ("wechatpay-signature-type", "WECHATPAY2-SHA256-RSA2048".to_owned()),
         ] {
             if let Ok(v) = HeaderValue::try_from(value) {
                 headers.insert(name, v);

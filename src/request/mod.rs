@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | any other key | a path template variable (`{"face_sid": "…"}` for `{face_sid}`) |
 //! | `query` | object → PHP `http_build_query` (RFC 3986, insertion order); string → sent as is |
-//! | `json` | body, serialized once (compact, key order kept); `Content-Type: application/json` |
+//! | `json` | body, serialized once (compact, key order kept, floats as PHP's `json_encode`: `1.0` → `1`); `Content-Type: application/json` |
 //! | `body` | raw body string, signed and sent verbatim; `Content-Type: application/json; charset=utf-8` unless set |
 //! | `headers` | extra or replacement headers (`Wechatpay-Serial`, `Accept`, …) |
 //! | `base_uri` | per-request base, e.g. `https://api2.mch.weixin.qq.com/` |
@@ -24,6 +24,7 @@
 //! A media upload is typed only, [`Options::media`] (a file is not JSON); it combines with options from
 //! JSON: `Options::from(json!({…})).media(media)`.
 
+mod json;
 mod options;
 mod prepared;
 mod v2;

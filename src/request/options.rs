@@ -146,9 +146,11 @@ impl Options {
         self
     }
 
-    /// Serializes `body` as the JSON body, once; those bytes are signed and sent.
+    /// Serializes `body` as the JSON body, once; those bytes are signed and sent. Compact, key order
+    /// kept, strings as UTF-8; floats as wechatpay-php's `json_encode` writes them (`1.0` → `1`,
+    /// `-0.0` → `-0`, `1e20` → `1.0e+20`; integers unchanged).
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
-        match serde_json::to_vec(body) {
+        match super::json::to_vec(body) {
             Ok(bytes) => self.set_body(Body::Json(Bytes::from(bytes))),
             Err(e) => self.fail(InputErrorKind::InvalidOption, format!("the `json` body cannot be serialized: {e}")),
         }
@@ -300,7 +302,7 @@ impl Options {
                 },
                 "json" => {
                     if !v.is_null() {
-                        match serde_json::to_vec(v) {
+                        match super::json::to_vec(v) {
                             Ok(bytes) => o.set_body(Body::Json(Bytes::from(bytes))),
                             Err(e) => {
                                 o.fail(InputErrorKind::InvalidOption, format!("`json` cannot be serialized: {e}"))

@@ -32,12 +32,16 @@ pub fn key_text(name: &str) -> String {
     std::fs::read_to_string(data(&format!("keys/{name}"))).expect("vector key file")
 }
 
-/// The cases of one vector file.
+/// The cases of one vector file as a fixture: always the repository's copy (`tests/data/vectors`), for
+/// tests that borrow a captured value. Vector runs use [`rules::vector_cases`], which can be pointed
+/// at another capture.
 pub fn cases(file: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(data(&format!("vectors/{file}"))).expect("vector file");
     let doc: Value = serde_json::from_str(&text).expect("vector JSON");
     doc["cases"].as_array().expect("cases").clone()
 }
+
+pub mod rules;
 
 /// A builder configured like the SDK instance behind the vectors.
 pub fn vector_builder() -> ClientBuilder {

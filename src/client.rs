@@ -20,7 +20,7 @@ use crate::certificates::{
 };
 use crate::chain::{Chain, ResponseFuture};
 use crate::crypto::{ApiV3Key, PrivateKey, PublicKey};
-use crate::download::{DigestCheck, Download, HashType};
+use crate::download::{DEFAULT_DOWNLOAD_TIMEOUT, DigestCheck, Download, DownloadDefaults, HashType};
 use crate::error::{
     ApiError, CertificateError, CertificateErrorKind, Error, InputErrorKind, NotificationError, NotificationErrorKind,
     Sent, TimeoutError, VerificationError, VerificationFailure,
@@ -107,6 +107,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     certificates: Option<Certificates>,
     apiv2_key: Option<ApiV2Key>,
+    downloads: DownloadDefaults,
 }
 
 /// The APIv3 key and, with it, certificate downloads.
@@ -382,6 +383,13 @@ fn v2_notification_error(e: crate::v2::NotifyError) -> Error {
 
 /// Sign → send → verify. Runs on the SDK's I/O runtime.
 async fn execute(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<Response, Error> {
+    if prepared.download.is_set() {
+        return Err(Error::input(
+            InputErrorKind::InvalidOption,
+            "`download_timeout` and `max_bytes` apply to `download` and the bill helpers; an ordinary call is \
+             limited by `timeout` and the client's `max_response_body`",
+        ));
+    }
     if let Api::V2 { security } = prepared.api {
         return execute_v2(inner, prepared, security).await;
     }
@@ -489,8 +497,13 @@ fn signed_request(inner: &Inner, prepared: PreparedRequest) -> Result<Request<Fu
 /// for WeChat Pay's unsigned files; for overseas statements, the signature over the announced SHA-1,
 /// which the stream then checks).
 async fn open_download(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<Download, Error> {
-    let budget = prepared.timeout.unwrap_or_else(|| inner.transport.timeout());
-    let deadline = Instant::now() + budget;
+    let started = Instant::now();
+    // The call's timeout bounds the wait for the answer's head and, after it, each wait for more data;
+    // the download's own total limit bounds everything.
+    let idle = prepared.timeout.unwrap_or_else(|| inner.transport.timeout());
+    let limits = inner.downloads.limits(started, idle, prepared.download);
+    let budget = idle.min(limits.total);
+    let deadline = started + budget;
     let path = prepared.uri.path().to_owned();
     let candidates = [Some(path.as_str()), prepared.unprefixed_path.as_deref()];
     let unsigned = candidates.iter().flatten().any(|p| auth::is_unsigned_download(&prepared.method, p));
@@ -520,16 +533,8 @@ async fn open_download(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<D
     }
     let (verification, check) = if statement {
         let headers = response.headers();
-        let Some(sha1) = headers.get("wechatpay-statement-sha1").and_then(|v| v.to_str().ok()).map(str::to_owned)
-        else {
-            return Err(Error::Verification(Box::new(VerificationError {
-                failure: VerificationFailure::MissingHeaders(vec!["Wechatpay-Statement-Sha1"]),
-                response: Response::new(response.status(), headers.clone(), Bytes::new(), Verification::Rejected),
-            })));
-        };
-        let signed = format!("{{\"sha1\":\"{sha1}\"}}");
-        match inner.verifier.verify_signature(headers, signed.as_bytes()) {
-            Ok(key_id) => (Verification::Signed { key_id }, Some(DigestCheck::new(HashType::Sha1, &sha1))),
+        match inner.verifier.verify_statement_head(headers) {
+            Ok((key_id, sha1)) => (Verification::Signed { key_id }, Some(DigestCheck::new(HashType::Sha1, &sha1))),
             Err(failure) => {
                 return Err(Error::Verification(Box::new(VerificationError {
                     failure,
@@ -540,7 +545,7 @@ async fn open_download(inner: Arc<Inner>, prepared: PreparedRequest) -> Result<D
     } else {
         (Verification::UnsignedDownload, None)
     };
-    Download::start(response, verification, check, budget)
+    Download::start(response, verification, check, limits)
 }
 
 const WECHATPAY_SERIAL: &str = "wechatpay-serial";
@@ -749,6 +754,8 @@ pub struct ClientBuilder {
     base_uri: Option<String>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
+    download_timeout: Option<Duration>,
+    max_download_bytes: Option<u64>,
     user_agent_suffix: Option<String>,
     max_response_body: Option<usize>,
     clock: Option<Arc<dyn Clock>>,
@@ -886,9 +893,31 @@ impl ClientBuilder {
         self
     }
 
-    /// Total time limit per call (default 30 s), overridable per request with the `timeout` option.
+    /// Total time limit per call (default 30 s), overridable per request with the `timeout` option. For
+    /// a [download](crate::download) it bounds the wait for the answer's head and then each wait for more
+    /// data (the idle timeout); the whole download is bounded by
+    /// [`download_timeout`](ClientBuilder::download_timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Total time limit of a download, from the call to the last byte (default 10 minutes,
+    /// [`DEFAULT_DOWNLOAD_TIMEOUT`](crate::download::DEFAULT_DOWNLOAD_TIMEOUT), at most one day),
+    /// overridable per call with the `download_timeout` option. Each wait for more data is also bounded
+    /// by the idle timeout, which is the call's [`timeout`](ClientBuilder::timeout). Raise it for very
+    /// large files on slow links; see [`download`](crate::download).
+    pub fn download_timeout(mut self, timeout: Duration) -> Self {
+        self.download_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest download accepted, in bytes (default: no cap for [`Chain::download`]; bills have
+    /// [`DEFAULT_MAX_BILL_BYTES`](crate::download::DEFAULT_MAX_BILL_BYTES)), overridable per call with the
+    /// `max_bytes` option. A `Content-Length` above it is refused before the body is read; for gzip bills
+    /// it caps the decompressed size too.
+    pub fn max_download_bytes(mut self, bytes: u64) -> Self {
+        self.max_download_bytes = Some(bytes);
         self
     }
 
@@ -1099,6 +1128,14 @@ impl ClientBuilder {
             .map_err(|e| Error::config("base_uri", e))?;
         let connect_timeout = positive(self.connect_timeout, DEFAULT_CONNECT_TIMEOUT, "connect_timeout")?;
         let timeout = positive(self.timeout, DEFAULT_TIMEOUT, "timeout")?;
+        let download_timeout = positive(self.download_timeout, DEFAULT_DOWNLOAD_TIMEOUT, "download_timeout")?;
+        if download_timeout > Duration::from_secs(86_400) {
+            return Err(Error::config("download_timeout", "must be at most one day"));
+        }
+        if self.max_download_bytes == Some(0) {
+            return Err(Error::config("max_download_bytes", "must be greater than zero"));
+        }
+        let downloads = DownloadDefaults { timeout: download_timeout, max_bytes: self.max_download_bytes };
         let max_body = self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY);
         if max_body == 0 {
             return Err(Error::config("max_response_body", "must be greater than zero"));
@@ -1143,6 +1180,7 @@ impl ClientBuilder {
             clock,
             certificates,
             apiv2_key,
+            downloads,
         });
         if automatic {
             spawn_scheduler(&inner)?;

@@ -6,6 +6,7 @@
 //! client is built, never per request.
 
 pub mod aead;
+pub(crate) mod file;
 mod keys;
 mod oaep;
 pub(crate) mod pem;

@@ -12,7 +12,9 @@
 //! | `body` | raw body string, signed and sent verbatim; `Content-Type: application/json; charset=utf-8` unless set |
 //! | `headers` | extra or replacement headers (`Wechatpay-Serial`, `Accept`, …) |
 //! | `base_uri` | per-request base, e.g. `https://api2.mch.weixin.qq.com/` |
-//! | `timeout` | per-request total time limit in seconds |
+//! | `timeout` | per-request total time limit in seconds (for downloads: the idle timeout, the longest wait for more data) |
+//! | `download_timeout` | downloads only: total time limit of the whole download in seconds (see [`crate::download`]) |
+//! | `max_bytes` | downloads only: the largest file accepted, in bytes (see [`crate::download`]) |
 //! | `xml` | APIv2 only: the request fields (object), signed and sent as the XML body (or, for `GET`, the query) |
 //! | `nonceless` | APIv2 only: `true` leaves out the automatic `nonce_str` |
 //! | `security` | APIv2 only: `true` sends the request over mutual TLS with the merchant certificate |
@@ -46,8 +48,19 @@ pub const DEFAULT_ACCEPT: &str =
 
 mod v2;
 
-const OPTION_KEYS: [&str; 9] =
-    ["query", "json", "body", "headers", "base_uri", "timeout", "xml", "nonceless", "security"];
+const OPTION_KEYS: [&str; 11] = [
+    "query",
+    "json",
+    "body",
+    "headers",
+    "base_uri",
+    "timeout",
+    "xml",
+    "nonceless",
+    "security",
+    "download_timeout",
+    "max_bytes",
+];
 
 #[derive(Clone, Debug)]
 enum Query {
@@ -85,6 +98,8 @@ pub struct Options {
     headers: Vec<(HeaderName, Vec<HeaderValue>)>,
     base_uri: Option<String>,
     timeout: Option<Duration>,
+    /// Downloads: `download_timeout` and `max_bytes`.
+    download: crate::download::DownloadOptions,
     invalid: Option<(InputErrorKind, String)>,
     /// The key id set by [`Options::encrypted_with`]; any other `Wechatpay-Serial` is a conflict.
     sensitive_serial: Option<String>,
@@ -115,6 +130,7 @@ impl fmt::Debug for Options {
             .field("headers", &self.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())
             .field("base_uri", &self.base_uri)
             .field("timeout", &self.timeout)
+            .field("download", &self.download)
             .field("xml", &self.xml.as_ref().map(|m| format!("{} fields", m.len())))
             .field("nonceless", &self.nonceless)
             .field("security", &self.security)
@@ -269,6 +285,24 @@ impl Options {
         self
     }
 
+    /// Downloads only: the total time limit of this download, replacing the client's
+    /// [`download_timeout`](crate::ClientBuilder::download_timeout) (see [`crate::download`]).
+    pub fn download_timeout(mut self, timeout: Duration) -> Self {
+        if let Err(message) = self.download.set_timeout(timeout) {
+            self.fail(InputErrorKind::InvalidOption, message);
+        }
+        self
+    }
+
+    /// Downloads only: the largest file accepted, in bytes, replacing the client's
+    /// [`max_download_bytes`](crate::ClientBuilder::max_download_bytes) (see [`crate::download`]).
+    pub fn max_bytes(mut self, bytes: u64) -> Self {
+        if let Err(message) = self.download.set_max_bytes(bytes) {
+            self.fail(InputErrorKind::InvalidOption, message);
+        }
+        self
+    }
+
     /// APIv2: the request fields, from anything that serializes to a JSON object (a `json!({…})`, a map,
     /// a struct). The SDK checks `mch_id`, adds `nonce_str` (unless [`nonceless`](Options::nonceless))
     /// and `sign`, and sends them as the XML body (for `GET`, as the query).
@@ -392,6 +426,11 @@ impl Options {
                         format!("`{key}` must be true or false, not {}", type_name(other)),
                     ),
                 },
+                "download_timeout" | "max_bytes" => {
+                    if let Err(message) = o.download.set_json(key, v) {
+                        o.fail(InputErrorKind::InvalidOption, message);
+                    }
+                }
                 "timeout" => match v.as_f64() {
                     Some(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => {
                         o.timeout = Some(Duration::from_secs_f64(secs));
@@ -554,6 +593,8 @@ pub struct PreparedRequest {
     /// The URL path without the base URI's path prefix, when there was one.
     pub(crate) unprefixed_path: Option<String>,
     pub(crate) timeout: Option<Duration>,
+    /// Downloads: `download_timeout` and `max_bytes`.
+    pub(crate) download: crate::download::DownloadOptions,
     /// Which pipeline signs and checks it.
     pub(crate) api: Api,
 }
@@ -795,7 +836,18 @@ pub(crate) fn prepare(
     if let Some(body) = v2_body {
         let headers = v2::headers(client, options.headers);
         let timeout = options.timeout;
-        return Ok(PreparedRequest { method, uri, headers, body, signed_body: None, unprefixed_path, timeout, api });
+        let download = options.download;
+        return Ok(PreparedRequest {
+            method,
+            uri,
+            headers,
+            body,
+            signed_body: None,
+            unprefixed_path,
+            timeout,
+            download,
+            api,
+        });
     }
     let (body, signed_body) = match &options.media {
         Some(media) => {
@@ -813,7 +865,8 @@ pub(crate) fn prepare(
         None => (options.body, None),
     };
     let (headers, body) = headers_and_body(client, body, options.headers);
-    Ok(PreparedRequest { method, uri, headers, body, signed_body, unprefixed_path, timeout: options.timeout, api })
+    let (timeout, download) = (options.timeout, options.download);
+    Ok(PreparedRequest { method, uri, headers, body, signed_body, unprefixed_path, timeout, download, api })
 }
 
 /// Every option key must be a template variable, and no template variable may be named like an option.

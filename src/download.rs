@@ -22,6 +22,41 @@
 //! assert!(csv.starts_with("交易时间,"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Limits
+//!
+//! A download is bounded in time and size, so a broken or hostile server cannot hang the caller,
+//! exhaust memory or fill a disk. Each limit ends the download with its own
+//! [`DownloadErrorKind`] in an [`Error::Download`] (`sent()` is [`Sent::Yes`]):
+//!
+//! | limit | default | client builder / per call | error |
+//! | --- | --- | --- | --- |
+//! | the whole download, from the call to the last byte | [`DEFAULT_DOWNLOAD_TIMEOUT`] (10 min) | [`download_timeout`](crate::ClientBuilder::download_timeout) / `download_timeout` option | [`DeadlineExceeded`](DownloadErrorKind::DeadlineExceeded) |
+//! | each wait for more data (idle timeout) | the call's timeout (30 s) | [`timeout`](crate::ClientBuilder::timeout) / `timeout` option | [`Stalled`](DownloadErrorKind::Stalled) |
+//! | bytes received | none; bills [`DEFAULT_MAX_BILL_BYTES`] (4 GiB) | [`max_download_bytes`](crate::ClientBuilder::max_download_bytes) / `max_bytes` option | [`TooLarge`](DownloadErrorKind::TooLarge) |
+//! | a gzip bill's decompressed bytes | the same cap | the same | [`InflatedTooLarge`](DownloadErrorKind::InflatedTooLarge) |
+//!
+//! A `Content-Length` above the cap is refused before the first byte is read. A reader that stops
+//! reading does not hold the connection past the deadline. Partial data is never presented as complete:
+//! every limit, a broken connection or a digest mismatch is an error, and
+//! [`Download::save`] / [`Client::save_bill_to`](crate::Client::save_bill_to) write to `<path>.part`
+//! and rename it only when the file is complete and checked.
+//!
+//! ```
+//! use std::time::Duration;
+//! use serde_json::json;
+//! use wechatpay_chain::error::DownloadErrorKind;
+//! use wechatpay_chain::{Error, Options};
+//! # let sandbox = wechatpay_chain::sandbox::Sandbox::start()?;
+//! # let client = sandbox.client_builder().build()?;
+//! let bill: serde_json::Value = client.chain("v3/bill/tradebill").get(json!({"query": {"bill_date": "2024-11-24"}}))?.json()?;
+//! let options = Options::new().max_bytes(100).download_timeout(Duration::from_secs(60));
+//! match client.chain(bill["download_url"].as_str().unwrap_or_default()).download(options) {
+//!     Err(Error::Download(e)) => assert!(matches!(e.kind(), DownloadErrorKind::TooLarge { limit: 100, announced: Some(_) })),
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::io::Write;

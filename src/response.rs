@@ -27,7 +27,7 @@ pub enum Verification {
         algorithm: &'static str,
     },
     /// An APIv2 answer from an endpoint WeChat Pay does not sign (red packets, transfers, bill
-    /// downloads, …: the list in [`crate::v2::UNSIGNED_PATHS`]). It passed unchecked.
+    /// downloads, …: the list in [`crate::v2::response::UNSIGNED_PATHS`]). It passed unchecked.
     V2Unsigned,
     /// Verification failed; such responses are only reachable through
     /// [`VerificationError::response`](crate::error::VerificationError::response).

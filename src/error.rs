@@ -67,8 +67,9 @@ pub enum Error {
     /// involved.
     #[error("sensitive field: {0}")]
     Sensitive(crate::crypto::OaepError),
-    /// A download's bytes do not match their digest, did not decompress, or could not be written out.
-    /// What was read or written must be discarded.
+    /// A download's bytes do not match their digest, did not decompress, or could not be written out, or
+    /// the download broke one of its limits (deadline, idle timeout, size cap). What was read or written
+    /// must be discarded.
     #[error("{0}")]
     Download(DownloadError),
     /// An APIv2 answer reported a failure: `return_code` or `result_code` is not `SUCCESS`, or the HTTP
@@ -102,9 +103,16 @@ impl Error {
         self.sent() != Sent::No
     }
 
-    /// `true` for [`Error::Timeout`].
+    /// `true` for [`Error::Timeout`], and for a download that ran out of time
+    /// ([`DownloadErrorKind::DeadlineExceeded`], [`DownloadErrorKind::Stalled`]).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout(_))
+        match self {
+            Error::Timeout(_) => true,
+            Error::Download(d) => {
+                matches!(d.kind(), DownloadErrorKind::DeadlineExceeded { .. } | DownloadErrorKind::Stalled { .. })
+            }
+            _ => false,
+        }
     }
 
     /// The API error, when WeChat Pay answered with a non-2xx status.
@@ -434,7 +442,11 @@ impl fmt::Display for V2Error {
 
 /// WeChat Pay answered with a non-2xx status (or the server answered with a redirect, which is not
 /// followed). The server received the request.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the status, `code`, `message`, `Request-ID`, header names and the body's length,
+/// never the body or header values (the body may echo personal data); read them with
+/// [`body`](ApiError::body) and [`headers`](ApiError::headers).
+#[derive(Clone)]
 pub struct ApiError {
     pub(crate) status: StatusCode,
     pub(crate) code: Option<String>,
@@ -489,6 +501,21 @@ impl ApiError {
     }
 }
 
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("detail", &self.detail.as_ref().map(|_| "<redacted>"))
+            .field("request_id", &self.request_id())
+            .field("headers", &crate::response::header_names(&self.headers))
+            .field("body_len", &self.body.len())
+            .field("signed_by", &self.signed_by)
+            .finish()
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "WeChat Pay answered {}", self.status)?;
@@ -516,8 +543,22 @@ impl fmt::Display for ApiError {
 #[non_exhaustive]
 pub enum VerificationFailure {
     /// One or more of `Wechatpay-Timestamp`, `Wechatpay-Nonce`, `Wechatpay-Signature`,
-    /// `Wechatpay-Serial` is absent (or not text).
+    /// `Wechatpay-Serial` is absent.
     MissingHeaders(Vec<&'static str>),
+    /// One or more of the signature headers (`Wechatpay-Timestamp`, `Wechatpay-Nonce`,
+    /// `Wechatpay-Signature`, `Wechatpay-Serial`, `Wechatpay-Signature-Type`,
+    /// `Wechatpay-Statement-Sha1`) is sent more than once. WeChat Pay sends each once; a second copy
+    /// means something on the way added or altered headers, so no copy is trusted.
+    DuplicateHeaders(Vec<&'static str>),
+    /// A signature header's value is not plain ASCII text (not UTF-8, or characters WeChat Pay never
+    /// sends in it).
+    InvalidHeader {
+        /// The header.
+        name: &'static str,
+    },
+    /// `Wechatpay-Signature-Type` names an algorithm other than `WECHATPAY2-SHA256-RSA2048`, the only
+    /// one this client verifies (for example `WECHATPAY2-SM2-WITH-SM3`). An absent header means RSA.
+    UnsupportedSignatureType(String),
     /// `Wechatpay-Timestamp` is not a decimal number of seconds.
     MalformedTimestamp(String),
     /// The response timestamp is more than the allowed offset away from the local clock.
@@ -563,6 +604,24 @@ impl fmt::Display for VerificationFailure {
             VerificationFailure::MissingHeaders(names) => {
                 write!(f, "the message lacks the signature header(s) {}", names.join(", "))
             }
+            VerificationFailure::DuplicateHeaders(names) => write!(
+                f,
+                "the message carries the signature header(s) {} more than once; WeChat Pay sends each once, so \
+                 a proxy or something else on the way added or changed headers: nothing in it is trusted; \
+                 check what sits between this client and WeChat Pay",
+                names.join(", ")
+            ),
+            VerificationFailure::InvalidHeader { name } => write!(
+                f,
+                "the message's {name} header is not plain ASCII text (not UTF-8, or characters WeChat Pay never \
+                 sends), so it cannot be checked; something on the way altered it"
+            ),
+            VerificationFailure::UnsupportedSignatureType(kind) => write!(
+                f,
+                "the message is signed with `{kind}` (Wechatpay-Signature-Type), but this client verifies only \
+                 WECHATPAY2-SHA256-RSA2048; if the merchant account was switched to another algorithm (such as \
+                 SM2), switch it back to RSA in the merchant platform"
+            ),
             VerificationFailure::MalformedTimestamp(v) => {
                 write!(f, "Wechatpay-Timestamp `{v}` is not Unix seconds")
             }
@@ -614,6 +673,8 @@ impl fmt::Display for VerificationFailure {
 }
 
 /// A 2xx answer that failed verification. The response is kept for inspection; it is unauthenticated.
+/// `Debug` shows the failure and the response's status, `Request-ID`, header names and body length,
+/// never the body (see [`Response`]'s `Debug`).
 #[derive(Debug)]
 pub struct VerificationError {
     pub(crate) failure: VerificationFailure,
@@ -827,6 +888,30 @@ pub enum DownloadErrorKind {
     Decompress(String),
     /// The destination refused the bytes.
     Write(String),
+    /// The download did not finish within its total time limit (`download_timeout`, counted from the
+    /// call).
+    DeadlineExceeded {
+        /// The limit.
+        limit: Duration,
+    },
+    /// No data arrived for the idle timeout (the call's `timeout`): the server stalled.
+    Stalled {
+        /// The idle timeout.
+        idle: Duration,
+    },
+    /// The file is larger than the size cap (`max_bytes`, the client's `max_download_bytes`, or a bill's
+    /// default): announced so by `Content-Length` (nothing was read), or counted as it arrived.
+    TooLarge {
+        /// The cap, in bytes.
+        limit: u64,
+        /// The `Content-Length` the server announced, when that is what exceeded the cap.
+        announced: Option<u64>,
+    },
+    /// A gzip bill decompresses to more than the size cap (a gzip bomb, or a cap set too low).
+    InflatedTooLarge {
+        /// The cap, in bytes.
+        limit: u64,
+    },
 }
 
 /// A download whose content cannot be trusted or kept. WeChat Pay sent it (`sent()` is `Yes`); ask
@@ -859,6 +944,34 @@ impl fmt::Display for DownloadError {
                 write!(f, "the downloaded gzip file does not decompress ({why}); discard it and download again")
             }
             DownloadErrorKind::Write(why) => write!(f, "writing the downloaded file failed: {why}"),
+            DownloadErrorKind::DeadlineExceeded { limit } => write!(
+                f,
+                "the download did not finish within {limit:?} (`download_timeout`); what was read is incomplete, \
+                 discard it. For a very large file on a slow link raise `download_timeout` (client builder or per \
+                 call)"
+            ),
+            DownloadErrorKind::Stalled { idle } => write!(
+                f,
+                "the download stalled: no data for {idle:?} (the call's `timeout`); what was read is incomplete, \
+                 discard it and download again"
+            ),
+            DownloadErrorKind::TooLarge { limit, announced: Some(announced) } => write!(
+                f,
+                "the server announced a {announced}-byte file (Content-Length), more than the {limit}-byte cap \
+                 (`max_bytes`), so nothing was read; if the file is genuine, raise `max_bytes` (per call) or \
+                 `max_download_bytes` (client builder)"
+            ),
+            DownloadErrorKind::TooLarge { limit, announced: None } => write!(
+                f,
+                "the download went past the {limit}-byte cap (`max_bytes`) and was stopped; discard what was \
+                 read. If the file is genuine, raise `max_bytes` (per call) or `max_download_bytes` (client \
+                 builder)"
+            ),
+            DownloadErrorKind::InflatedTooLarge { limit } => write!(
+                f,
+                "the gzip file decompresses to more than the {limit}-byte cap (`max_bytes`; a gzip bomb?) and \
+                 was stopped; discard what was written. If the bill is genuine, raise `max_bytes`"
+            ),
         }
     }
 }

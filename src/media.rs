@@ -252,15 +252,30 @@ impl Media {
         }
     }
 
-    /// Sets the multipart boundary instead of a random one: 1 to 70 characters of letters, digits and
-    /// `'()+_,-./:=?`, not found in the meta or the file. For reproducing a captured request in tests;
-    /// the random default is right for real uploads.
+    /// Sets the multipart boundary instead of a random one. For reproducing a captured request in
+    /// tests; the random default is right for real uploads.
+    ///
+    /// The boundary must be what RFC 2046 allows: 1 to 70 characters of letters, digits,
+    /// `'()+_,-./:=?` and spaces, not ending in a space; and it must not occur in the meta or the file
+    /// (checked when sending). A boundary with characters that RFC 2045 does not allow in a bare
+    /// parameter value (`()/:=?,` and space) is quoted in the `Content-Type`
+    /// (`boundary="a=b"`); others are written bare, as PHP does.
+    ///
+    /// ```
+    /// use wechatpay_chain::Media;
+    /// let media = Media::from_bytes("a.png", vec![1, 2, 3])?;
+    /// assert!(media.clone().boundary("a=b").is_ok());
+    /// assert!(media.clone().boundary("trailing ").is_err());
+    /// assert!(media.clone().boundary("semi;colon").is_err());
+    /// assert!(media.boundary("x".repeat(71)).is_err());
+    /// # Ok::<(), wechatpay_chain::Error>(())
+    /// ```
     pub fn boundary(self, boundary: impl Into<String>) -> Result<Media, Error> {
         let boundary = boundary.into();
-        let allowed = |b: u8| b.is_ascii_alphanumeric() || b"'()+_,-./:=?".contains(&b);
-        if !(1..=70).contains(&boundary.len()) || !boundary.bytes().all(allowed) {
+        if let Err(why) = check_boundary(&boundary) {
             return Err(refused(format!(
-                "`{}` is not a usable multipart boundary (1 to 70 letters, digits or '()+_,-./:=?)",
+                "`{}` is not a usable multipart boundary: {why} (RFC 2046: 1 to 70 letters, digits, '()+_,-./:=? \
+                 or spaces, not ending in a space)",
                 boundary.escape_debug()
             )));
         }
@@ -391,7 +406,7 @@ pub(crate) fn upload(media: &Media, method: &Method, path: &str) -> Result<Uploa
         None => random_boundary()?,
     };
     let body = media.multipart(&boundary, &meta);
-    let content_type = HeaderValue::try_from(format!("multipart/form-data; boundary={boundary}"))
+    let content_type = HeaderValue::try_from(multipart_content_type(&boundary))
         .map_err(|_| refused("the multipart boundary is not a valid header value"))?;
     Ok(Upload { content_type, body: Bytes::from(body), signed: meta })
 }
@@ -425,6 +440,36 @@ fn template_matches(template: &str, path: &str) -> bool {
             }
             _ => return false,
         }
+    }
+}
+
+/// RFC 2046 §5.1.1 `boundary`: 1 to 70 `bchars`, the last not a space.
+fn check_boundary(boundary: &str) -> Result<(), &'static str> {
+    let bchar = |b: u8| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b);
+    if boundary.is_empty() {
+        return Err("it is empty");
+    }
+    if boundary.len() > 70 {
+        return Err("it is longer than 70 characters");
+    }
+    if !boundary.bytes().all(bchar) {
+        return Err("it has a character outside the allowed set");
+    }
+    if boundary.ends_with(' ') {
+        return Err("it ends in a space");
+    }
+    Ok(())
+}
+
+/// `multipart/form-data; boundary=…`, the boundary quoted when it is not an RFC 2045 `token` (it
+/// holds a `tspecial` such as `=` or `/`, or a space). Boundaries never contain `"` or `\`, so the
+/// quoted form needs no escapes.
+fn multipart_content_type(boundary: &str) -> String {
+    let tspecial = |b: u8| b"()<>@,;:\\\"/[]?= ".contains(&b);
+    if boundary.bytes().any(tspecial) {
+        format!("multipart/form-data; boundary=\"{boundary}\"")
+    } else {
+        format!("multipart/form-data; boundary={boundary}")
     }
 }
 
@@ -603,5 +648,36 @@ mod tests {
         assert!(rule_for("v3/pay/transactions/jsapi").is_err());
         assert!(rule_for("v3/marketing/bank/packages/123/tasks").is_ok());
         assert!(rule_for("v3/not/catalogued").is_ok());
+    }
+
+    #[test]
+    fn boundaries_follow_rfc_2046() {
+        for good in ["a", "0123456789", "'()+_,-./:=?", "a b", &"x".repeat(70), "--==--"] {
+            assert_eq!(check_boundary(good), Ok(()), "{good:?}");
+        }
+        for bad in ["", "a ", " ", "a;b", "a\"b", "a\\b", "ä", "a\tb", "a\r\nb", &"x".repeat(71)] {
+            assert!(check_boundary(bad).is_err(), "{bad:?}");
+        }
+        let media = Media::from_bytes("a.bin", vec![7; 3]).expect("media");
+        assert!(media.clone().boundary("ok ").is_err());
+        let e = media.boundary("a;b").unwrap_err().to_string();
+        assert!(e.contains("`a;b` is not a usable multipart boundary"), "{e}");
+    }
+
+    #[test]
+    fn boundaries_with_tspecials_are_quoted() {
+        assert_eq!(multipart_content_type("abc-1_2.3+'"), "multipart/form-data; boundary=abc-1_2.3+'");
+        for special in ["a=b", "a/b", "a:b", "a?b", "(a)", "a,b", "a b"] {
+            assert_eq!(
+                multipart_content_type(special),
+                format!("multipart/form-data; boundary=\"{special}\""),
+                "{special:?}"
+            );
+        }
+        // End to end: the quoted boundary reaches the header, the bare one the body's delimiters.
+        let media = Media::from_bytes("a.png", vec![1, 2, 3]).expect("media").boundary("a=b").expect("boundary");
+        let upload = upload(&media, &Method::POST, "v3/merchant/media/upload").expect("upload");
+        assert_eq!(upload.content_type, "multipart/form-data; boundary=\"a=b\"");
+        assert!(upload.body.starts_with(b"--a=b\r\n") && upload.body.ends_with(b"\r\n--a=b--\r\n"));
     }
 }

@@ -1,5 +1,7 @@
 //! Verified responses: raw status, headers and bytes, with JSON helpers.
 
+use std::fmt;
+
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
@@ -33,12 +35,33 @@ pub enum Verification {
 }
 
 /// A 2xx response that passed verification.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the status, `Request-ID`, header names, the body's length and how it was verified,
+/// never the body or header values: answers carry personal data (`openid`, names, ciphertexts). Read
+/// them with [`body`](Response::body), [`json`](Response::json) and [`headers`](Response::headers).
+#[derive(Clone)]
 pub struct Response {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
     verification: Verification,
+}
+
+/// The names of `headers`, each once, in order: what `Debug` shows instead of values.
+pub(crate) fn header_names(headers: &HeaderMap) -> Vec<&str> {
+    headers.keys().map(http::HeaderName::as_str).collect()
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("request_id", &self.request_id())
+            .field("headers", &header_names(&self.headers))
+            .field("body_len", &self.body.len())
+            .field("verification", &self.verification)
+            .finish()
+    }
 }
 
 impl Response {

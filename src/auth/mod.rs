@@ -10,4 +10,4 @@ pub use clock::{Clock, SystemClock};
 pub use keystore::{KeyStore, PUBLIC_KEY_ID_PREFIX, TrustEvent, TrustListener};
 pub use signer::{RsaSigner, SCHEME, Signer, authorization, nonce, sign_message};
 pub(crate) use verifier::is_statement;
-pub use verifier::{MAX_CLOCK_OFFSET, UNSIGNED_DOWNLOADS, Verifier, is_unsigned_download};
+pub use verifier::{MAX_CLOCK_OFFSET, SIGNATURE_TYPE, UNSIGNED_DOWNLOADS, Verifier, is_unsigned_download};

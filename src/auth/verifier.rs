@@ -88,8 +88,98 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
+/// The one signature algorithm this client verifies, as `Wechatpay-Signature-Type` names it.
+pub const SIGNATURE_TYPE: &str = "WECHATPAY2-SHA256-RSA2048";
+
+/// A signature header as sent: absent, once as text, more than once, or not text.
+enum Header<'a> {
+    Missing,
+    Text(&'a str),
+    Duplicate,
+    Invalid,
+}
+
+/// Reads the signature header `name` (lowercase) strictly: a second copy or a value that is not
+/// visible ASCII is reported, never resolved by picking one or treated as absent.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Header<'a> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else {
+        return Header::Missing;
+    };
+    if values.next().is_some() {
+        return Header::Duplicate;
+    }
+    match first.to_str() {
+        Ok(text) => Header::Text(text),
+        Err(_) => Header::Invalid,
+    }
+}
+
+/// The four signature headers, checked together: every duplicated one, else every missing one, else
+/// the first invalid one is the failure.
+fn signature_headers(headers: &HeaderMap) -> Result<[&str; 4], VerificationFailure> {
+    const NAMES: [(&str, &str); 4] = [
+        ("wechatpay-timestamp", "Wechatpay-Timestamp"),
+        ("wechatpay-nonce", "Wechatpay-Nonce"),
+        ("wechatpay-signature", "Wechatpay-Signature"),
+        ("wechatpay-serial", "Wechatpay-Serial"),
+    ];
+    let found = NAMES.map(|(lower, _)| header(headers, lower));
+    let named = |want: fn(&Header<'_>) -> bool| -> Vec<&'static str> {
+        NAMES.iter().zip(&found).filter(|(_, h)| want(h)).map(|((_, name), _)| *name).collect()
+    };
+    let duplicated = named(|h| matches!(h, Header::Duplicate));
+    if !duplicated.is_empty() {
+        return Err(VerificationFailure::DuplicateHeaders(duplicated));
+    }
+    let missing = named(|h| matches!(h, Header::Missing));
+    if !missing.is_empty() {
+        return Err(VerificationFailure::MissingHeaders(missing));
+    }
+    if let Some(name) = named(|h| matches!(h, Header::Invalid)).first() {
+        return Err(VerificationFailure::InvalidHeader { name });
+    }
+    let mut texts = [""; 4];
+    for (text, found) in texts.iter_mut().zip(&found) {
+        if let Header::Text(value) = found {
+            *text = value;
+        }
+    }
+    Ok(texts)
+}
+
+/// `Wechatpay-Signature-Type`: absent or [`SIGNATURE_TYPE`] passes; any other value (or a duplicate, or
+/// a value that is not text) fails, naming what was sent.
+fn check_signature_type(headers: &HeaderMap) -> Result<(), VerificationFailure> {
+    match header(headers, "wechatpay-signature-type") {
+        Header::Missing => Ok(()),
+        Header::Text(kind) if kind == SIGNATURE_TYPE => Ok(()),
+        Header::Text(kind) => Err(VerificationFailure::UnsupportedSignatureType(clip(kind))),
+        Header::Duplicate => Err(VerificationFailure::DuplicateHeaders(vec!["Wechatpay-Signature-Type"])),
+        Header::Invalid => {
+            let raw = headers.get("wechatpay-signature-type").map(|v| v.as_bytes()).unwrap_or_default();
+            Err(VerificationFailure::UnsupportedSignatureType(clip(&String::from_utf8_lossy(raw))))
+        }
+    }
+}
+
+/// A header value as quoted in an error: escaped, at most 64 characters.
+fn clip(value: &str) -> String {
+    let escaped: String = value.escape_debug().collect();
+    match escaped.char_indices().nth(64) {
+        Some((at, _)) => format!("{}…", &escaped[..at]),
+        None => escaped,
+    }
+}
+
+/// `Wechatpay-Statement-Sha1`: `None` when absent; a duplicate or a value that is not text fails.
+fn statement_sha1(headers: &HeaderMap) -> Result<Option<&str>, VerificationFailure> {
+    match header(headers, "wechatpay-statement-sha1") {
+        Header::Missing => Ok(None),
+        Header::Text(sha1) => Ok(Some(sha1)),
+        Header::Duplicate => Err(VerificationFailure::DuplicateHeaders(vec!["Wechatpay-Statement-Sha1"])),
+        Header::Invalid => Err(VerificationFailure::InvalidHeader { name: "Wechatpay-Statement-Sha1" }),
+    }
 }
 
 impl Verifier {
@@ -119,7 +209,7 @@ impl Verifier {
             return Ok(Verification::UnsignedDownload);
         }
         if candidates().any(is_statement) {
-            if let Some(sha1) = header(headers, "wechatpay-statement-sha1") {
+            if let Some(sha1) = statement_sha1(headers)? {
                 let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());
                 let signed = format!("{{\"sha1\":\"{sha1}\"}}");
                 let key_id = self.verify_signature(headers, signed.as_bytes())?;
@@ -133,28 +223,30 @@ impl Verifier {
         Ok(Verification::Signed { key_id })
     }
 
+    /// The head of an overseas statement download: `Wechatpay-Statement-Sha1` (required, once) and the
+    /// signature over `{"sha1":"<it>"}`. Returns the key id and the announced SHA-1, which the body
+    /// must then match.
+    pub(crate) fn verify_statement_head(&self, headers: &HeaderMap) -> Result<(String, String), VerificationFailure> {
+        let Some(sha1) = statement_sha1(headers)? else {
+            return Err(VerificationFailure::MissingHeaders(vec!["Wechatpay-Statement-Sha1"]));
+        };
+        let signed = format!("{{\"sha1\":\"{sha1}\"}}");
+        let key_id = self.verify_signature(headers, signed.as_bytes())?;
+        Ok((key_id, sha1.to_owned()))
+    }
+
     /// Checks the `Wechatpay-*` signature headers over `signed_body` and returns the key id used.
     /// This is the check shared by responses and notifications.
+    ///
+    /// The headers are read strictly: each of `Wechatpay-Timestamp`, `Wechatpay-Nonce`,
+    /// `Wechatpay-Signature` and `Wechatpay-Serial` must be present exactly once as ASCII text
+    /// ([`VerificationFailure::DuplicateHeaders`], [`MissingHeaders`](VerificationFailure::MissingHeaders),
+    /// [`InvalidHeader`](VerificationFailure::InvalidHeader)), and `Wechatpay-Signature-Type`, when
+    /// present, must be [`SIGNATURE_TYPE`]
+    /// ([`UnsupportedSignatureType`](VerificationFailure::UnsupportedSignatureType)).
     pub fn verify_signature(&self, headers: &HeaderMap, signed_body: &[u8]) -> Result<String, VerificationFailure> {
-        let timestamp = header(headers, "wechatpay-timestamp");
-        let nonce = header(headers, "wechatpay-nonce");
-        let signature = header(headers, "wechatpay-signature");
-        let serial = header(headers, "wechatpay-serial");
-        let (Some(timestamp), Some(nonce), Some(signature), Some(serial)) = (timestamp, nonce, signature, serial)
-        else {
-            let mut missing = Vec::new();
-            for (name, value) in [
-                ("Wechatpay-Timestamp", timestamp),
-                ("Wechatpay-Nonce", nonce),
-                ("Wechatpay-Signature", signature),
-                ("Wechatpay-Serial", serial),
-            ] {
-                if value.is_none() {
-                    missing.push(name);
-                }
-            }
-            return Err(VerificationFailure::MissingHeaders(missing));
-        };
+        let [timestamp, nonce, signature, serial] = signature_headers(headers)?;
+        check_signature_type(headers)?;
 
         let server = parse_timestamp(timestamp)?;
         let local = self.clock.now();

@@ -13,6 +13,7 @@ use crate::auth::{
 };
 use crate::certificates::{Certificates, DEFAULT_REFRESH_INTERVAL, MAX_REFRESH_INTERVAL, MIN_REFRESH_INTERVAL};
 use crate::crypto::{ApiV3Key, PrivateKey, PublicKey};
+use crate::download::{DEFAULT_DOWNLOAD_TIMEOUT, DownloadDefaults};
 use crate::error::Error;
 use crate::pipeline::Engine;
 use crate::protocol::v2::V2;
@@ -40,6 +41,8 @@ pub struct ClientBuilder {
     base_uri: Option<String>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
+    download_timeout: Option<Duration>,
+    max_download_bytes: Option<u64>,
     user_agent_suffix: Option<String>,
     max_response_body: Option<usize>,
     clock: Option<Arc<dyn Clock>>,
@@ -177,9 +180,31 @@ impl ClientBuilder {
         self
     }
 
-    /// Total time limit per call (default 30 s), overridable per request with the `timeout` option.
+    /// Total time limit per call (default 30 s), overridable per request with the `timeout` option. For
+    /// a [download](crate::download) it bounds the wait for the answer's head and then each wait for more
+    /// data (the idle timeout); the whole download is bounded by
+    /// [`download_timeout`](ClientBuilder::download_timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Total time limit of a download, from the call to the last byte (default 10 minutes,
+    /// [`DEFAULT_DOWNLOAD_TIMEOUT`](crate::download::DEFAULT_DOWNLOAD_TIMEOUT), at most one day),
+    /// overridable per call with the `download_timeout` option. Each wait for more data is also bounded
+    /// by the idle timeout, which is the call's [`timeout`](ClientBuilder::timeout). Raise it for very
+    /// large files on slow links; see [`download`](crate::download).
+    pub fn download_timeout(mut self, timeout: Duration) -> Self {
+        self.download_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest download accepted, in bytes (default: no cap for [`Chain::download`](crate::Chain::download);
+    /// bills have [`DEFAULT_MAX_BILL_BYTES`](crate::download::DEFAULT_MAX_BILL_BYTES)), overridable per call
+    /// with the `max_bytes` option. A `Content-Length` above it is refused before the body is read; for gzip
+    /// bills it caps the decompressed size too.
+    pub fn max_download_bytes(mut self, bytes: u64) -> Self {
+        self.max_download_bytes = Some(bytes);
         self
     }
 
@@ -390,6 +415,14 @@ impl ClientBuilder {
             .map_err(|e| Error::config("base_uri", e))?;
         let connect_timeout = positive(self.connect_timeout, DEFAULT_CONNECT_TIMEOUT, "connect_timeout")?;
         let timeout = positive(self.timeout, DEFAULT_TIMEOUT, "timeout")?;
+        let download_timeout = positive(self.download_timeout, DEFAULT_DOWNLOAD_TIMEOUT, "download_timeout")?;
+        if download_timeout > Duration::from_secs(86_400) {
+            return Err(Error::config("download_timeout", "must be at most one day"));
+        }
+        if self.max_download_bytes == Some(0) {
+            return Err(Error::config("max_download_bytes", "must be greater than zero"));
+        }
+        let downloads = DownloadDefaults { timeout: download_timeout, max_bytes: self.max_download_bytes };
         let max_body = self.max_response_body.unwrap_or(DEFAULT_MAX_RESPONSE_BODY);
         if max_body == 0 {
             return Err(Error::config("max_response_body", "must be greater than zero"));
@@ -430,7 +463,7 @@ impl ClientBuilder {
         if let Some(certificates) = certificates.as_ref().filter(|c| c.automatic()) {
             certificates.start_schedule()?;
         }
-        let engine = Engine { defaults, v3, v2: V2::new(mchid, apiv2_key), transport, certificates };
+        let engine = Engine { defaults, v3, v2: V2::new(mchid, apiv2_key), transport, certificates, downloads };
         Ok(Client { engine: Arc::new(engine) })
     }
 }

@@ -1,6 +1,7 @@
 //! The client: a cheap handle on one merchant's [`Engine`](crate::pipeline::Engine), the chain roots,
 //! certificate management and notification checks. [`ClientBuilder`] configures it.
 
+mod bills;
 mod builder;
 mod notifications;
 mod sensitive;

@@ -351,7 +351,7 @@ fn resolve(input: &str, role: Role) -> Result<Material, String> {
         return Err("the key is empty".to_owned());
     }
     if let Some(path) = trimmed.strip_prefix("file://") {
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read the key file `{path}` ({e})"))?;
+        let bytes = super::file::read_bounded(path, "key")?;
         return from_bytes(&bytes).map_err(|e| format!("{e} (in `{path}`)"));
     }
     for (prefix, kind, kind_role) in PSEUDO {

@@ -9,6 +9,7 @@
 pub mod aead;
 pub(crate) mod backend;
 mod der;
+pub(crate) mod file;
 mod keys;
 mod oaep;
 pub(crate) mod pem;

@@ -2,6 +2,7 @@
 //! and the body handed to a [`Download`] unread.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -9,7 +10,7 @@ use http_body_util::{BodyExt, Limited};
 use super::Engine;
 use crate::auth;
 use crate::download::{DigestCheck, Download, HashType};
-use crate::error::{Error, InputErrorKind, VerificationError, VerificationFailure};
+use crate::error::{Error, InputErrorKind, VerificationError};
 use crate::protocol::Protocol;
 use crate::request::PreparedRequest;
 use crate::response::{Response, Verification};
@@ -31,7 +32,13 @@ impl Engine {
     /// (nothing for WeChat Pay's unsigned files; for overseas statements, the signature over the
     /// announced SHA-1, which the stream then checks).
     async fn open_download(&self, prepared: PreparedRequest) -> Result<Download, Error> {
-        let budget = self.budget(&prepared);
+        let started = Instant::now();
+        // The call's timeout bounds the wait for the answer's head and, after it, each wait for more data;
+        // the download's own total limit bounds everything.
+        let idle = prepared.timeout.unwrap_or_else(|| self.transport.timeout());
+        let limits = self.downloads.limits(started, idle, prepared.download);
+        let total = idle.min(limits.total);
+        let budget = super::Budget { deadline: started + total, total };
         let path = prepared.uri.path().to_owned();
         let candidates = [Some(path.as_str()), prepared.unprefixed_path.as_deref()];
         let unsigned = candidates.iter().flatten().any(|p| auth::is_unsigned_download(&prepared.method, p));
@@ -74,19 +81,13 @@ impl Engine {
             }))
         };
         let (verification, check) = if statement {
-            let headers = response.headers();
-            let Some(sha1) = headers.get("wechatpay-statement-sha1").and_then(|v| v.to_str().ok()).map(str::to_owned)
-            else {
-                return Err(rejected(VerificationFailure::MissingHeaders(vec!["Wechatpay-Statement-Sha1"]), &response));
-            };
-            let signed = format!("{{\"sha1\":\"{sha1}\"}}");
-            match self.v3.verifier().verify_signature(headers, signed.as_bytes()) {
-                Ok(key_id) => (Verification::Signed { key_id }, Some(DigestCheck::new(HashType::Sha1, &sha1))),
+            match self.v3.verifier().verify_statement_head(response.headers()) {
+                Ok((key_id, sha1)) => (Verification::Signed { key_id }, Some(DigestCheck::new(HashType::Sha1, &sha1))),
                 Err(failure) => return Err(rejected(failure, &response)),
             }
         } else {
             (Verification::UnsignedDownload, None)
         };
-        Download::start(response, verification, check, budget.total)
+        Download::start(response, verification, check, limits)
     }
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use http::Method;
 
 use crate::certificates::Certificates;
+use crate::download::DownloadDefaults;
 use crate::error::Error;
 use crate::protocol::v2::V2;
 use crate::protocol::v3::V3;
@@ -30,6 +31,8 @@ pub(crate) struct Engine {
     pub(crate) transport: Transport,
     /// The APIv3 key and certificate downloads, when an APIv3 key is configured.
     pub(crate) certificates: Option<Arc<Certificates>>,
+    /// The client's download limits.
+    pub(crate) downloads: DownloadDefaults,
 }
 
 /// A call's time limit and when it ends.
@@ -46,6 +49,18 @@ impl Engine {
             Draft::V3(prepared) => Ok(prepared),
             Draft::V2(draft) => self.v2.seal(draft),
         }
+    }
+
+    /// The download options belong to downloads: an ordinary call with them is refused before sending.
+    fn refuse_download_options(prepared: &PreparedRequest) -> Result<(), Error> {
+        if prepared.download.is_set() {
+            return Err(Error::input(
+                crate::error::InputErrorKind::InvalidOption,
+                "`download_timeout` and `max_bytes` apply to `download` and the bill helpers; an ordinary call is \
+                 limited by `timeout` and the client's `max_response_body`",
+            ));
+        }
+        Ok(())
     }
 
     fn budget(&self, prepared: &PreparedRequest) -> Budget {
@@ -70,6 +85,7 @@ impl Engine {
     /// runtime.
     pub(crate) fn send_blocking(self: &Arc<Self>, prepared: PreparedRequest) -> Result<Response, Error> {
         transport::refuse_on_io_thread("a blocking call")?;
+        Engine::refuse_download_options(&prepared)?;
         let budget = self.budget(&prepared);
         match prepared.api() {
             Api::V3 => {
@@ -121,6 +137,7 @@ impl Engine {
 
     /// Authorize → send → check, on the SDK runtime.
     async fn execute(self: Arc<Self>, prepared: PreparedRequest) -> Result<Response, Error> {
+        Engine::refuse_download_options(&prepared)?;
         let budget = self.budget(&prepared);
         match prepared.api() {
             Api::V3 => {

@@ -12,7 +12,9 @@
 //! | `body` | raw body string, signed and sent verbatim; `Content-Type: application/json; charset=utf-8` unless set |
 //! | `headers` | extra or replacement headers (`Wechatpay-Serial`, `Accept`, …) |
 //! | `base_uri` | per-request base, e.g. `https://api2.mch.weixin.qq.com/` |
-//! | `timeout` | per-request total time limit in seconds |
+//! | `timeout` | per-request total time limit in seconds (for downloads: the idle timeout, the longest wait for more data) |
+//! | `download_timeout` | downloads only: total time limit of the whole download in seconds (see [`crate::download`]) |
+//! | `max_bytes` | downloads only: the largest file accepted, in bytes (see [`crate::download`]) |
 //! | `xml` | APIv2 only: the request fields (object), signed and sent as the XML body (or, for `GET`, the query) |
 //! | `nonceless` | APIv2 only: `true` leaves out the automatic `nonce_str` |
 //! | `security` | APIv2 only: `true` sends the request over mutual TLS with the merchant certificate |
@@ -190,6 +192,7 @@ pub(crate) fn prepare(
         signed_body,
         unprefixed_path: target.unprefixed_path,
         timeout: options.timeout,
+        download: options.download,
         api: Api::V3,
     }))
 }

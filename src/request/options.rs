@@ -13,8 +13,19 @@ use crate::error::{Error, InputErrorKind};
 use crate::media::Media;
 use crate::sensitive::SensitiveEncryptor;
 
-pub(super) const OPTION_KEYS: [&str; 9] =
-    ["query", "json", "body", "headers", "base_uri", "timeout", "xml", "nonceless", "security"];
+pub(super) const OPTION_KEYS: [&str; 11] = [
+    "query",
+    "json",
+    "body",
+    "headers",
+    "base_uri",
+    "timeout",
+    "xml",
+    "nonceless",
+    "security",
+    "download_timeout",
+    "max_bytes",
+];
 
 #[derive(Clone, Debug)]
 pub(super) enum Query {
@@ -52,6 +63,8 @@ pub struct Options {
     pub(super) headers: Vec<(HeaderName, Vec<HeaderValue>)>,
     pub(super) base_uri: Option<String>,
     pub(super) timeout: Option<Duration>,
+    /// Downloads: `download_timeout` and `max_bytes`.
+    pub(super) download: crate::download::DownloadOptions,
     pub(super) invalid: Option<(InputErrorKind, String)>,
     /// The key id set by [`Options::encrypted_with`]; any other `Wechatpay-Serial` is a conflict.
     pub(super) sensitive_serial: Option<String>,
@@ -82,6 +95,7 @@ impl fmt::Debug for Options {
             .field("headers", &self.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())
             .field("base_uri", &self.base_uri)
             .field("timeout", &self.timeout)
+            .field("download", &self.download)
             .field("xml", &self.xml.as_ref().map(|m| format!("{} fields", m.len())))
             .field("nonceless", &self.nonceless)
             .field("security", &self.security)
@@ -238,6 +252,24 @@ impl Options {
         self
     }
 
+    /// Downloads only: the total time limit of this download, replacing the client's
+    /// [`download_timeout`](crate::ClientBuilder::download_timeout) (see [`crate::download`]).
+    pub fn download_timeout(mut self, timeout: Duration) -> Self {
+        if let Err(message) = self.download.set_timeout(timeout) {
+            self.fail(InputErrorKind::InvalidOption, message);
+        }
+        self
+    }
+
+    /// Downloads only: the largest file accepted, in bytes, replacing the client's
+    /// [`max_download_bytes`](crate::ClientBuilder::max_download_bytes) (see [`crate::download`]).
+    pub fn max_bytes(mut self, bytes: u64) -> Self {
+        if let Err(message) = self.download.set_max_bytes(bytes) {
+            self.fail(InputErrorKind::InvalidOption, message);
+        }
+        self
+    }
+
     /// APIv2: the request fields, from anything that serializes to a JSON object (a `json!({…})`, a map,
     /// a struct). The SDK checks `mch_id`, adds `nonce_str` (unless [`nonceless`](Options::nonceless))
     /// and `sign`, and sends them as the XML body (for `GET`, as the query).
@@ -361,6 +393,11 @@ impl Options {
                         format!("`{key}` must be true or false, not {}", type_name(other)),
                     ),
                 },
+                "download_timeout" | "max_bytes" => {
+                    if let Err(message) = o.download.set_json(key, v) {
+                        o.fail(InputErrorKind::InvalidOption, message);
+                    }
+                }
                 "timeout" => match v.as_f64() {
                     Some(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => {
                         o.timeout = Some(Duration::from_secs_f64(secs));

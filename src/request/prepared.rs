@@ -18,6 +18,8 @@ pub struct PreparedRequest {
     /// The URL path without the base URI's path prefix, when there was one.
     pub(crate) unprefixed_path: Option<String>,
     pub(crate) timeout: Option<Duration>,
+    /// Downloads: `download_timeout` and `max_bytes`.
+    pub(crate) download: crate::download::DownloadOptions,
     /// Which pipeline signs and checks it.
     pub(crate) api: Api,
 }

@@ -28,6 +28,7 @@ pub(crate) struct V2Draft {
     pub(crate) nonceless: bool,
     headers: HeaderMap,
     timeout: Option<Duration>,
+    download: crate::download::DownloadOptions,
     security: bool,
 }
 
@@ -52,6 +53,7 @@ impl V2Draft {
             signed_body: None,
             unprefixed_path: target.unprefixed_path,
             timeout: self.timeout,
+            download: self.download,
             api: Api::V2 { security: self.security },
         })
     }
@@ -104,6 +106,7 @@ pub(super) fn draft(
         nonceless: options.nonceless,
         headers: merge_headers(headers, options.headers),
         timeout: options.timeout,
+        download: options.download,
         security: options.security,
     })
 }

@@ -37,11 +37,51 @@
 //! - any DOCTYPE is refused ([`XmlError::Doctype`]), so no entity is ever defined, expanded or
 //!   fetched; only the five predefined entities and numeric character references are decoded;
 //! - malformed input, invalid characters and non-UTF-8 input are errors, not an empty map;
-//! - text mixed with child elements is an error rather than silently dropped;
+//! - text mixed with child elements is an error ([`XmlError::MixedContent`]) at every depth, the root
+//!   included (`<xml><a/>junk</xml>`), rather than silently dropped; whitespace between elements is
+//!   ignored;
 //! - `]]>` in text outside CDATA is an error (XML 1.0 §2.4), so a PHP-written CDATA section with
 //!   an unsplit `]]>` is refused instead of misread;
 //! - the input size ([`MAX_INPUT`]) and nesting depth ([`MAX_DEPTH`]) are limited, and the parser
 //!   does not recurse, so hostile input cannot exhaust the stack.
+//!
+//! # What survives a round trip
+//!
+//! [`parse`]`(`[`to_xml`]`(fields))` gives `fields` back exactly when every value is a string and
+//! every key is an element name ([`is_element_name`]), with nested maps (non-empty) of the same —
+//! the shape APIv2 requests and answers have. The string may hold anything XML can carry: markup
+//! characters, `]]>`, line breaks (a carriage return included), leading and trailing spaces:
+//!
+//! ```
+//! use serde_json::json;
+//! use wechatpay_chain::v2::xml::{parse, to_xml};
+//!
+//! let fields = json!({"a": " <b>&\"]]>'\r\n ", "c": {"d": "1", "e": ""}, "中文": "值"});
+//! let fields = fields.as_object().unwrap();
+//! assert_eq!(&parse(to_xml(fields)?.as_bytes())?, fields);
+//! # Ok::<(), wechatpay_chain::v2::XmlError>(())
+//! ```
+//!
+//! Everything else comes back in another shape, as with the PHP SDK, because the XML does not say
+//! more: numbers and booleans come back as their PHP text (`1` → `"1"`, `true` → `"1"`, `false` and
+//! `null` → `""`); an empty list or map comes back as `""`; a list `[x, y]` under key `k` comes back as
+//! `{"item": [x, y]}` (a one-element list as `{"item": x}`); a key that is not an element name is
+//! written as `item`. Attributes, comments and processing instructions in parsed documents are
+//! dropped, and line ends in text are normalized (CR LF and CR become LF; write a CR as `&#13;` to
+//! keep it, as [`to_xml`] does):
+//!
+//! ```
+//! use serde_json::json;
+//! use wechatpay_chain::v2::xml::{parse, to_xml};
+//!
+//! let fields = json!({"n": 1, "t": true, "f": false, "z": null, "e": [], "l": ["x", "y"], "1bad": "v"});
+//! let back = parse(to_xml(fields.as_object().unwrap())?.as_bytes())?;
+//! assert_eq!(
+//!     serde_json::Value::Object(back),
+//!     json!({"n": "1", "t": "1", "f": "", "z": "", "e": "", "l": {"item": ["x", "y"]}, "item": "v"})
+//! );
+//! # Ok::<(), wechatpay_chain::v2::XmlError>(())
+//! ```
 //!
 //! The parser is [quick-xml](https://docs.rs/quick-xml)'s pull reader with its strict checks on (end
 //! tag names, comments); names, characters, references, attributes and document structure are
@@ -461,8 +501,13 @@ impl<'a> Parser<'a> {
                 insert(&mut parent.fields, name, value);
             }
             None => {
-                if !frame.has_children && !is_xml_whitespace(&frame.text) {
-                    return Err(XmlError::RootText { element: clip(&frame.name) });
+                if !is_xml_whitespace(&frame.text) {
+                    // Text beside child elements is mixed content, at the root as at any depth.
+                    return Err(if frame.has_children {
+                        XmlError::MixedContent { element: clip(&frame.name) }
+                    } else {
+                        XmlError::RootText { element: clip(&frame.name) }
+                    });
                 }
                 self.root = Some(frame.fields);
             }
@@ -526,6 +571,24 @@ mod tests {
     fn line_ends_are_normalized() {
         let parsed = parse(b"<xml><a>1\r\n2\r3</a></xml>").unwrap();
         assert_eq!(parsed["a"], "1\n2\n3");
+    }
+
+    #[test]
+    fn mixed_content_is_refused_at_every_depth() {
+        let mixed = |text: &[u8], element: &str| {
+            assert_eq!(parse(text), Err(XmlError::MixedContent { element: element.into() }), "{text:?}");
+        };
+        mixed(b"<xml><a/>junk</xml>", "xml");
+        mixed(b"<xml>junk<a/></xml>", "xml");
+        mixed(b"<xml><a>1</a><![CDATA[x]]></xml>", "xml");
+        mixed(b"<xml><a/>&amp;</xml>", "xml");
+        mixed(b"<xml><a><b/>junk</a></xml>", "a");
+        mixed(b"<xml><a><b><c/>x<c/></b></a></xml>", "b");
+        // The fuzz input of issue 16 (after its first byte, which picked the fuzz target): text between
+        // the children of the root, which used to be dropped.
+        mixed(b"<l><retfoab/>rl>><retfoab/>rl><retfoab/></l>", "l");
+        // Whitespace between elements is not content.
+        assert_eq!(parse(b"<xml>\n <a>1</a>\r\n\t<b/> </xml>").unwrap(), map(json!({"a": "1", "b": ""})));
     }
 
     #[test]

@@ -43,7 +43,7 @@ async fn notify(State(client): State<Arc<Client>>, headers: HeaderMap, body: Byt
             StatusCode::NO_CONTENT.into_response()
         }
         Err(error) => {
-            let status = error.notification().map_or(StatusCode::INTERNAL_SERVER_ERROR, |n| n.http_status());
+            let status = error.http_status();
             println!("refused with {status}: {error}");
             (status, [(header::CONTENT_TYPE, "application/json")], failure_body(&error.to_string())).into_response()
         }

@@ -82,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn show(label: &str, result: Result<Response, Error>) -> usize {
-    match result.and_then(|res| res.json().map(|v: Value| (res, v))) {
+    match result.and_then(|res| res.json().map(|v: Value| (res, v)).map_err(Error::from)) {
         Ok((res, value)) => {
             println!("{label}: {} {value}", res.status());
             0

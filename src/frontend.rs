@@ -103,7 +103,9 @@ fn check_piece(name: &str, value: &str) -> Result<(), Error> {
 }
 
 fn sign(signer: &dyn Signer, pieces: &[&str]) -> Result<String, Error> {
-    let signature = signer.sign(&pay_sign_message(pieces)).map_err(|e| Error::Signing(e.to_string()))?;
+    let signature = signer
+        .sign(&pay_sign_message(pieces))
+        .map_err(|e| crate::auth::SigningError::new("the signer failed", Some(e)))?;
     Ok(STANDARD.encode(signature))
 }
 

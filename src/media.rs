@@ -480,9 +480,9 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// 40 hex characters from 20 random bytes, as PHP's `bin2hex(random_bytes(20))`.
 fn random_boundary() -> Result<String, Error> {
     let mut raw = [0u8; 20];
-    SystemRandom::new()
-        .fill(&mut raw)
-        .map_err(|_| Error::Signing("the system random source failed while making a multipart boundary".to_owned()))?;
+    SystemRandom::new().fill(&mut raw).map_err(|_| {
+        crate::auth::SigningError::new("the system random source failed while making a multipart boundary", None)
+    })?;
     Ok(hex(&raw))
 }
 

@@ -19,7 +19,7 @@ use http::HeaderMap;
 use serde::Deserialize;
 
 use crate::crypto::{ApiV3Key, aead};
-use crate::error::{Error, NotificationError, NotificationErrorKind};
+use crate::error::{DecodeError, NotificationError, NotificationErrorKind};
 
 /// Largest notification body accepted, in bytes. Real ones are a few KiB.
 pub const MAX_NOTIFICATION_BODY: usize = 256 * 1024;
@@ -106,10 +106,9 @@ impl Notification {
     }
 
     /// The decrypted resource deserialized into `T`.
-    pub fn resource_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.plaintext).map_err(|e| {
-            Error::Decode(crate::error::DecodeError::new("the notification resource does not fit the type", Some(e)))
-        })
+    pub fn resource_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, DecodeError> {
+        serde_json::from_slice(&self.plaintext)
+            .map_err(|e| DecodeError::new("the notification resource does not fit the type", Some(e)))
     }
 }
 
@@ -122,12 +121,12 @@ pub fn failure_body(message: &str) -> String {
     serde_json::json!({"code": "FAIL", "message": message}).to_string()
 }
 
-fn reject(kind: NotificationErrorKind, message: impl Into<String>) -> Error {
-    Error::Notification(NotificationError::new(kind, message))
+fn reject(kind: NotificationErrorKind, message: impl Into<String>) -> NotificationError {
+    NotificationError::new(kind, message)
 }
 
 /// The checks before signature verification: size, and WeChat Pay's signature probe.
-pub(crate) fn precheck(headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {
+pub(crate) fn precheck(headers: &HeaderMap, body: &[u8]) -> Result<(), NotificationError> {
     if body.len() > MAX_NOTIFICATION_BODY {
         return Err(reject(
             NotificationErrorKind::TooLarge { size: body.len(), limit: MAX_NOTIFICATION_BODY },
@@ -172,7 +171,7 @@ struct Resource {
 }
 
 /// Parses a verified envelope and decrypts its resource.
-pub(crate) fn open(body: &[u8], key: &ApiV3Key, signed_by: String) -> Result<Notification, Error> {
+pub(crate) fn open(body: &[u8], key: &ApiV3Key, signed_by: String) -> Result<Notification, NotificationError> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
         reject(NotificationErrorKind::Malformed, format!("the body is not a notification envelope ({e})"))
     })?;
@@ -213,9 +212,9 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("wechatpay-signature", "WECHATPAY/SIGNTEST/abc".parse().unwrap());
         let e = precheck(&headers, b"{}").unwrap_err();
-        assert_eq!(e.notification().map(|n| n.kind().clone()), Some(NotificationErrorKind::SignatureProbe));
+        assert_eq!(Some(e.kind().clone()), Some(NotificationErrorKind::SignatureProbe));
         let big = vec![b' '; MAX_NOTIFICATION_BODY + 1];
         let e = precheck(&HeaderMap::new(), &big).unwrap_err();
-        assert!(matches!(e.notification().map(|n| n.kind()), Some(NotificationErrorKind::TooLarge { .. })));
+        assert!(matches!(Some(e.kind()), Some(NotificationErrorKind::TooLarge { .. })));
     }
 }

@@ -1,38 +1,13 @@
 //! Verified responses: raw status, headers and bytes, with JSON helpers.
 
+use std::error::Error as StdError;
 use std::fmt;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::error::{DecodeError, Error};
-
-/// How a response was authenticated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Verification {
-    /// The `Wechatpay-Signature` verified with the key of this id (certificate serial or `PUB_KEY_ID_…`).
-    Signed {
-        /// The key id from `Wechatpay-Serial`.
-        key_id: String,
-    },
-    /// A file download WeChat Pay does not sign (see
-    /// [`UNSIGNED_DOWNLOADS`](crate::auth::UNSIGNED_DOWNLOADS)); check it against the digest returned by
-    /// the call that issued the download link.
-    UnsignedDownload,
-    /// An APIv2 answer whose `sign` field verified with the APIv2 key.
-    V2Sign {
-        /// `MD5` or `HMAC-SHA256`.
-        algorithm: &'static str,
-    },
-    /// An APIv2 answer from an endpoint WeChat Pay does not sign (red packets, transfers, bill
-    /// downloads, …: the list in [`crate::v2::response::UNSIGNED_PATHS`]). It passed unchecked.
-    V2Unsigned,
-    /// Verification failed; such responses are only reachable through
-    /// [`VerificationError::response`](crate::error::VerificationError::response).
-    Rejected,
-}
+pub use crate::auth::Verification;
 
 /// A 2xx response that passed verification.
 ///
@@ -95,24 +70,24 @@ impl Response {
     }
 
     /// The body as UTF-8 text.
-    pub fn text(&self) -> Result<&str, Error> {
+    pub fn text(&self) -> Result<&str, DecodeError> {
         std::str::from_utf8(&self.body)
-            .map_err(|e| Error::Decode(DecodeError::new(format!("the response body is not UTF-8 text ({e})"), None)))
+            .map_err(|e| DecodeError::new(format!("the response body is not UTF-8 text ({e})"), None))
     }
 
     /// The body as JSON. An empty body (`204 No Content`) is `null`.
-    pub fn json(&self) -> Result<serde_json::Value, Error> {
+    pub fn json(&self) -> Result<serde_json::Value, DecodeError> {
         self.json_as()
     }
 
     /// The body deserialized into `T`. An empty body deserializes from `null`.
-    pub fn json_as<T: DeserializeOwned>(&self) -> Result<T, Error> {
+    pub fn json_as<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
         let bytes: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) { b"null" } else { &self.body };
         serde_json::from_slice(bytes).map_err(|e| {
-            Error::Decode(DecodeError::new(
+            DecodeError::new(
                 format!("the response body (status {}) does not decode as {}", self.status, std::any::type_name::<T>()),
                 Some(e),
-            ))
+            )
         })
     }
 
@@ -130,10 +105,9 @@ impl Response {
     /// assert_eq!(answer.unwrap_err().v2().unwrap().err_code(), Some("ORDERNOTEXIST"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn xml(&self) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
-        crate::v2::xml::parse(&self.body).map_err(|e| {
-            Error::Decode(DecodeError::new(format!("the response body (status {}) is not XML: {e}", self.status), None))
-        })
+    pub fn xml(&self) -> Result<serde_json::Map<String, serde_json::Value>, DecodeError> {
+        crate::v2::xml::parse(&self.body)
+            .map_err(|e| DecodeError::new(format!("the response body (status {}) is not XML: {e}", self.status), None))
     }
 
     /// The `Request-ID` header, to quote to WeChat Pay support.
@@ -144,5 +118,34 @@ impl Response {
     /// How this response was authenticated.
     pub fn verification(&self) -> &Verification {
         &self.verification
+    }
+}
+
+/// A verified response body could not be decoded.
+#[derive(Debug)]
+pub struct DecodeError {
+    message: String,
+    source: Option<serde_json::Error>,
+}
+
+impl DecodeError {
+    pub(crate) fn new(message: impl Into<String>, source: Option<serde_json::Error>) -> Self {
+        DecodeError { message: message.into(), source }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for DecodeError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_ref().map(|e| e as &(dyn StdError + 'static))
     }
 }

@@ -91,7 +91,10 @@ impl SensitiveEncryptor {
     pub fn encrypt(&self, plaintext: &str) -> Result<String, Error> {
         self.key.encrypt_oaep(plaintext).map_err(|e| match e {
             OaepError::TooLong { .. } => Error::input(InputErrorKind::InvalidOption, format!("sensitive field: {e}")),
-            OaepError::Random => Error::Signing(format!("encrypting a sensitive field failed: {e}")),
+            OaepError::Random => Error::Signing(crate::auth::SigningError::new(
+                "the system random source failed while encrypting a sensitive field",
+                None,
+            )),
             other => Error::config("certs", format!("key `{}`: {other}", self.key_id)),
         })
     }

@@ -32,9 +32,9 @@ fn sha1_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The `Error` inside an `io::Error` from `Read`.
+/// The download error inside an `io::Error` from `Read`, as the crate's `Error`.
 fn inner(e: std::io::Error) -> Error {
-    *e.into_inner().unwrap().downcast::<Error>().unwrap()
+    Error::from(*e.into_inner().unwrap().downcast::<wechatpay_chain::error::DownloadError>().unwrap())
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn a_broken_transfer_is_an_error_not_an_end_of_file() {
     let mut file = client.chain(&link.download_url).download(fault("truncate")).unwrap();
     let mut partial = Vec::new();
     let error = inner(file.read_to_end(&mut partial).unwrap_err());
-    assert!(matches!(error, Error::Transport(_)), "{error}");
+    assert!(matches!(&error, Error::Download(d) if matches!(d.kind(), DownloadErrorKind::Broken(_))), "{error}");
     assert!(error.to_string().contains("incomplete"), "{error}");
 
     // Async: the stream ends with the error, never with a clean end.
@@ -100,7 +100,10 @@ fn a_broken_transfer_is_an_error_not_an_end_of_file() {
         let stream = client.chain(&link.download_url).download_async(fault("truncate")).await.unwrap();
         stream.collect::<Vec<_>>().await.pop()
     });
-    assert!(matches!(last, Some(Err(Error::Transport(_)))), "{last:?}");
+    match last {
+        Some(Err(e)) => assert!(matches!(e.kind(), DownloadErrorKind::Broken(_)), "{e:?}"),
+        other => panic!("expected the stream to end with an error, got {other:?}"),
+    }
 }
 
 #[test]
@@ -130,7 +133,10 @@ fn async_streams_check_the_digest_too() {
             .expect_digest(link.hash_type, &link.hash_value);
         let items: Vec<_> = stream.collect().await;
         assert!(items[..items.len() - 1].iter().all(Result::is_ok));
-        assert!(matches!(items.last(), Some(Err(Error::Download(_)))), "the last item is the mismatch");
+        match items.last() {
+            Some(Err(e)) => assert!(matches!(e.kind(), DownloadErrorKind::DigestMismatch { .. }), "{e:?}"),
+            _ => panic!("the last item is the mismatch"),
+        }
     });
 }
 
@@ -190,7 +196,7 @@ fn corrupted_or_cut_bills_are_refused() {
                         "{kind}: {error}"
                     )
                 }
-                ("truncate", Error::Transport(_)) => {}
+                ("truncate", Error::Download(d)) if matches!(d.kind(), DownloadErrorKind::Broken(_)) => {}
                 _ => panic!("gzip={gzip} {what}: {error}"),
             }
         }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::json;
 use wechatpay_chain::download::{BillLink, DEFAULT_MAX_BILL_BYTES, HashType};
-use wechatpay_chain::error::{DownloadErrorKind, NotificationErrorKind, VerificationFailure};
+use wechatpay_chain::error::{DownloadError, DownloadErrorKind, NotificationErrorKind, VerificationFailure};
 use wechatpay_chain::{Client, Error, Options, Sent};
 
 /// How long any single scenario may take before it counts as a hang. The limits under test are a few
@@ -148,6 +148,10 @@ fn download_kind(error: &Error) -> DownloadErrorKind {
     }
 }
 
+fn saved_kind(error: &DownloadError) -> DownloadErrorKind {
+    error.kind().clone()
+}
+
 /// Reads a whole download (blocking), returning what arrived and how it ended.
 fn drain(client: &Client, options: Options) -> (u64, Result<(), Error>) {
     let mut download = match client.chain("v3/billdownload/file").download(options.query("token", "t")) {
@@ -160,8 +164,8 @@ fn drain(client: &Client, options: Options) -> (u64, Result<(), Error>) {
             Ok(0) => return (download.received(), Ok(())),
             Ok(_) => {}
             Err(e) => {
-                let inner = e.into_inner().expect("an SDK error").downcast::<Error>().expect("an SDK error");
-                return (download.received(), Err(*inner));
+                let inner = e.into_inner().expect("an SDK error").downcast::<DownloadError>().expect("an SDK error");
+                return (download.received(), Err(Error::from(*inner)));
             }
         }
     }
@@ -266,7 +270,7 @@ fn a_reader_that_stops_reading_still_releases_the_connection_at_the_deadline() {
         std::thread::sleep(Duration::from_secs(4));
         let mut rest = Vec::new();
         let error = download.read_to_end(&mut rest).unwrap_err();
-        let error = *error.into_inner().unwrap().downcast::<Error>().unwrap();
+        let error = Error::from(*error.into_inner().unwrap().downcast::<DownloadError>().unwrap());
         // Reading again after the failure fails again, never a clean end of file.
         let again = download.read(&mut first).unwrap_err();
         (error, again.kind())
@@ -320,7 +324,7 @@ fn a_stalled_body_ends_at_the_idle_timeout() {
             stream.collect::<Vec<_>>().await
         })
     });
-    assert!(matches!(items.last(), Some(Err(Error::Download(_)))), "{items:?}");
+    assert!(matches!(items.last(), Some(Err(_))), "{items:?}");
     assert!(items[..items.len() - 1].iter().all(Result::is_ok));
 }
 
@@ -434,7 +438,7 @@ fn a_failed_download_never_leaves_a_file_that_looks_complete() {
             .unwrap();
         download.save(&path).unwrap_err()
     });
-    assert!(matches!(download_kind(&error), DownloadErrorKind::TooLarge { .. }), "{error}");
+    assert!(matches!(saved_kind(&error), DownloadErrorKind::TooLarge { .. }), "{error}");
     assert_eq!(entries(&dir), Vec::<String>::new(), "neither the file nor its .part may remain");
 
     // An earlier complete file stays as it was.
@@ -855,9 +859,8 @@ fn a_foreign_signature_type_is_refused_by_name() {
     for (name, value) in wechatpay_signature_headers("wechatpay_pubkey_private_key.pem", PUB_KEY_ID, TIMESTAMP, body) {
         headers.insert(wechatpay_chain::http::HeaderName::try_from(name).unwrap(), value.parse().unwrap());
     }
-    let kind = |headers: &wechatpay_chain::http::HeaderMap| {
-        client.notification(headers, body).unwrap_err().notification().map(|n| n.kind().clone()).unwrap()
-    };
+    let kind =
+        |headers: &wechatpay_chain::http::HeaderMap| client.notification(headers, body).unwrap_err().kind().clone();
     assert_eq!(kind(&headers), NotificationErrorKind::Malformed);
     headers.insert("wechatpay-signature-type", "WECHATPAY2-SHA256-RSA2048".parse().unwrap());
     assert_eq!(kind(&headers), NotificationErrorKind::Malformed);

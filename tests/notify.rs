@@ -8,7 +8,7 @@ use common::*;
 use serde_json::json;
 use wechatpay_chain::Error;
 use wechatpay_chain::crypto::AeadError;
-use wechatpay_chain::error::{NotificationErrorKind, VerificationFailure};
+use wechatpay_chain::error::{NotificationError, NotificationErrorKind, VerificationFailure};
 use wechatpay_chain::http::{HeaderMap, HeaderValue, StatusCode};
 use wechatpay_chain::notify::MAX_NOTIFICATION_BODY;
 use wechatpay_sandbox::{NotificationSpec, Sandbox, SignMode, Tamper};
@@ -25,8 +25,8 @@ fn transaction() -> serde_json::Value {
     })
 }
 
-fn kind(error: &Error) -> NotificationErrorKind {
-    error.notification().map(|n| n.kind().clone()).unwrap_or_else(|| panic!("not a notification error: {error}"))
+fn kind(error: &NotificationError) -> NotificationErrorKind {
+    error.kind().clone()
 }
 
 #[test]
@@ -78,8 +78,8 @@ fn every_tampering_is_refused_with_its_own_error() {
         let forged = forge(tamper);
         let error = client.notification(&forged.headers, &forged.body).unwrap_err();
         assert!(expect(&kind(&error)), "{tamper:?}: {error}");
-        assert_eq!(error.notification().unwrap().http_status(), status, "{tamper:?}");
-        assert_eq!(error.sent(), wechatpay_chain::Sent::No);
+        assert_eq!(error.http_status(), status, "{tamper:?}");
+        assert_eq!(Error::from(error.clone()).sent(), wechatpay_chain::Sent::No);
     };
     use NotificationErrorKind as K;
     use VerificationFailure as V;
@@ -123,14 +123,14 @@ fn limits_and_configuration() {
         kind(&error),
         NotificationErrorKind::TooLarge { size: MAX_NOTIFICATION_BODY + 1, limit: MAX_NOTIFICATION_BODY }
     );
-    assert_eq!(error.notification().unwrap().http_status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error.http_status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     // Without the APIv3 key a genuine notification cannot be opened: a 500, so WeChat Pay retries.
     let keys = sandbox.keys();
     let no_key = sandbox.merchant_builder().public_key(keys.public_key_id(), keys.public_key_pem()).build().unwrap();
     let error = no_key.notification(&forged.headers, &forged.body).unwrap_err();
     assert_eq!(kind(&error), NotificationErrorKind::NoApiV3Key);
-    assert_eq!(error.notification().unwrap().http_status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(error.http_status(), StatusCode::INTERNAL_SERVER_ERROR);
 
     let error = client.notification(&forged.headers, b"{\"not\":\"an envelope\"}").unwrap_err();
     assert!(matches!(kind(&error), NotificationErrorKind::Signature(VerificationFailure::BadSignature { .. })));

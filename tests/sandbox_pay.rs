@@ -42,7 +42,7 @@ fn body(kind: &str, out_trade_no: &str, notify_url: &str) -> Value {
 fn create(client: &Client, kind: &str, body: &Value) -> Result<Value, Error> {
     let res = client.chain(&format!("v3/pay/transactions/{kind}")).post(json!({"json": body}))?;
     assert!(matches!(res.verification(), Verification::Signed { .. }));
-    res.json()
+    Ok(res.json()?)
 }
 
 fn query(client: &Client, out_trade_no: &str) -> Result<Value, Error> {
@@ -50,6 +50,7 @@ fn query(client: &Client, out_trade_no: &str) -> Result<Value, Error> {
         .chain("v3/pay/transactions/out-trade-no/{out_trade_no}")
         .get(json!({"out_trade_no": out_trade_no, "query": {"mchid": MCHID}}))?
         .json()
+        .map_err(Error::from)
 }
 
 fn query_by_id(client: &Client, transaction_id: &str) -> Result<Value, Error> {
@@ -57,6 +58,7 @@ fn query_by_id(client: &Client, transaction_id: &str) -> Result<Value, Error> {
         .chain("v3/pay/transactions/id/{transaction_id}")
         .get(json!({"transaction_id": transaction_id, "query": {"mchid": MCHID}}))?
         .json()
+        .map_err(Error::from)
 }
 
 fn close(client: &Client, out_trade_no: &str) -> Result<u16, Error> {
@@ -69,11 +71,14 @@ fn close(client: &Client, out_trade_no: &str) -> Result<u16, Error> {
 }
 
 fn refund(client: &Client, body: Value) -> Result<Value, Error> {
-    client.chain("v3/refund/domestic/refunds").post(json!({"json": body}))?.json()
+    Ok(client.chain("v3/refund/domestic/refunds").post(json!({"json": body}))?.json()?)
 }
 
 fn query_refund(client: &Client, out_refund_no: &str) -> Result<Value, Error> {
-    client.chain("v3/refund/domestic/refunds/{out_refund_no}").get(json!({"out_refund_no": out_refund_no}))?.json()
+    Ok(client
+        .chain("v3/refund/domestic/refunds/{out_refund_no}")
+        .get(json!({"out_refund_no": out_refund_no}))?
+        .json()?)
 }
 
 /// The API error of a failed call, with its status and code checked.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use wechatpay_chain::auth::Signer;
-use wechatpay_chain::crypto::PrivateKey;
+use wechatpay_chain::crypto::{OaepError, PrivateKey};
 use wechatpay_chain::error::InputErrorKind;
 use wechatpay_chain::{Client, Error, Options, SensitiveEncryptor, Sent};
 use wechatpay_sandbox::{Sandbox, SignMode};
@@ -144,10 +144,13 @@ fn real_name_answer_decrypts() {
     // nothing was sent.
     let foreign = client.sensitive_encryptor().unwrap().encrypt("张三").unwrap();
     let err = client.decrypt_sensitive(&foreign).unwrap_err();
-    assert!(matches!(err, Error::Sensitive(_)), "{err:?}");
-    assert_eq!(err.sent(), wechatpay_chain::Sent::No);
+    assert_eq!(err, OaepError::Decryption, "{err:?}");
     assert!(err.to_string().contains("OAEP (SHA-1"), "{err}");
-    assert!(matches!(client.decrypt_sensitive("%%%"), Err(Error::Sensitive(_))));
+    // With `?` it becomes the crate's error, which says nothing was sent.
+    let converted = Error::from(err);
+    assert!(matches!(converted, Error::Sensitive(_)), "{converted:?}");
+    assert_eq!(converted.sent(), wechatpay_chain::Sent::No);
+    assert_eq!(client.decrypt_sensitive("%%%"), Err(OaepError::Base64));
 }
 
 struct Remote(PrivateKey);
@@ -173,10 +176,7 @@ fn custom_signer_cannot_decrypt() {
         .build()
         .unwrap();
     let err = client.decrypt_sensitive(&ciphertext).unwrap_err();
-    match &err {
-        Error::Config(c) => assert_eq!(c.setting(), "private_key"),
-        other => panic!("{other:?}"),
-    }
+    assert!(matches!(&err, OaepError::Key(_)), "{err:?}");
     assert!(err.to_string().contains("custom Signer"), "{err}");
     // Encrypting needs no private key.
     assert!(client.sensitive_encryptor().unwrap().encrypt("张三").is_ok());

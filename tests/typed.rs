@@ -495,7 +495,7 @@ fn nested_fields_are_decrypted_at_any_depth() {
 }
 
 #[test]
-fn a_client_without_a_private_key_is_a_configuration_error() {
+fn a_client_without_a_private_key_cannot_decrypt() {
     // A custom signer holds no private key to decrypt with.
     struct Remote;
     impl wechatpay_chain::auth::Signer for Remote {
@@ -514,5 +514,7 @@ fn a_client_without_a_private_key_is_a_configuration_error() {
         .build()
         .unwrap();
     let doc = json!({"encrypted_name": for_merchant(&sandbox, "张三")});
-    assert!(matches!(decrypt::from_value::<Person>(&client, doc), Err(Error::Config(_))));
+    let err = decrypt::from_value::<Person>(&client, doc).unwrap_err();
+    assert!(matches!(&err, Error::Sensitive(wechatpay_chain::crypto::OaepError::Key(_))), "{err:?}");
+    assert!(err.to_string().contains("custom Signer"), "{err}");
 }

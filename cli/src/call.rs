@@ -183,7 +183,7 @@ pub fn download(cli: &Cli, args: &DownloadArgs) -> Result<(), Failure> {
         std::fs::File::create(&part).map_err(|e| Failure::config(format!("cannot create {} ({e})", part.display())))?;
     let bar = progress_bar(length);
     let mut writer = Progress { inner: std::io::BufWriter::new(file), bar: bar.clone() };
-    let copied = download.copy_to(&mut writer).map_err(|e| Failure::sdk(&e)).and_then(|n| {
+    let copied = download.copy_to(&mut writer).map_err(|e| Failure::sdk(&e.into())).and_then(|n| {
         writer.flush().map(|()| n).map_err(|e| Failure::io(format!("cannot write {} ({e})", part.display())))
     });
     if let Some(bar) = bar {

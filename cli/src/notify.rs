@@ -61,7 +61,7 @@ pub fn verify(cli: &Cli, headers: &Path, body: &Path) -> Result<(), Failure> {
         .map_err(|e| Failure::input(format!("cannot read the body file {} ({e})", body.display())))?;
     let credentials = Credentials::resolve(&cli.credentials)?;
     let (client, _signer) = credentials.client(true, cli.timeout)?;
-    let notification = client.notification(&headers, &body)?;
+    let notification = client.notification(&headers, &body).map_err(wechatpay_chain::Error::from)?;
     output::status(&format!("id: {}", notification.id()));
     output::status(&format!("event_type: {}", notification.event_type()));
     if !notification.summary().is_empty() {

@@ -26,10 +26,11 @@ pub fn run(cli: &Cli, args: &SignArgs) -> Result<(), Failure> {
     };
     let nonce = match &args.nonce {
         Some(nonce) => nonce.clone(),
-        None => nonce()?,
+        None => nonce().map_err(wechatpay_chain::Error::from)?,
     };
     let method = args.method.to_ascii_uppercase();
     let message = sign_message(&method, &args.target, timestamp, &nonce, &body);
-    let header = authorization(&mchid, &serial, &RsaSigner::new(key), &method, &args.target, timestamp, &nonce, &body)?;
+    let header = authorization(&mchid, &serial, &RsaSigner::new(key), &method, &args.target, timestamp, &nonce, &body)
+        .map_err(wechatpay_chain::Error::from)?;
     output::stdout_bytes(format!("message: {}\nAuthorization: {header}\n", output::visible(&message)).as_bytes())
 }

@@ -1,13 +1,48 @@
 //! Request signing: the `WECHATPAY2-SHA256-RSA2048` Authorization header.
 
 use std::error::Error as StdError;
+use std::fmt;
 
 use crate::crypto::backend::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::crypto::PrivateKey;
-use crate::error::Error;
+
+/// The signer, or the random source a nonce comes from, failed: nothing was sent. The signer's own
+/// error is the [`source`](StdError::source), so an HSM or KMS error type can be downcast.
+#[derive(Debug)]
+pub struct SigningError {
+    message: String,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl SigningError {
+    pub(crate) fn new(message: impl Into<String>, source: Option<Box<dyn StdError + Send + Sync>>) -> SigningError {
+        SigningError { message: message.into(), source }
+    }
+
+    /// What failed.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for SigningError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "signing the request failed, nothing was sent: {}", self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for SigningError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
 
 /// The authorization scheme of APIv3.
 pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
@@ -115,9 +150,9 @@ pub fn authorization(
     timestamp: i64,
     nonce: &str,
     body: &[u8],
-) -> Result<String, Error> {
+) -> Result<String, SigningError> {
     let message = sign_message(method, target, timestamp, nonce, body);
-    let signature = signer.sign(&message).map_err(|e| Error::Signing(e.to_string()))?;
+    let signature = signer.sign(&message).map_err(|e| SigningError::new("the signer failed", Some(e)))?;
     let signature = STANDARD.encode(signature);
     Ok(format!(
         "{SCHEME} mchid=\"{mchid}\",serial_no=\"{serial}\",timestamp=\"{timestamp}\",nonce_str=\"{nonce}\",signature=\"{signature}\""
@@ -128,13 +163,13 @@ const NONCE_ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh
 
 /// A fresh 32-character nonce over `0-9A-Za-z` from the operating system's CSPRNG (uniform: bytes
 /// that would bias the modulo are redrawn).
-pub fn nonce() -> Result<String, Error> {
+pub fn nonce() -> Result<String, SigningError> {
     let rng = SystemRandom::new();
     let mut out = String::with_capacity(32);
     let mut buf = [0u8; 48];
     while out.len() < 32 {
         rng.fill(&mut buf)
-            .map_err(|_| Error::Signing("the system random source failed while making a nonce".to_owned()))?;
+            .map_err(|_| SigningError::new("the system random source failed while making a nonce", None))?;
         for &b in &buf {
             // 248 = 4 * 62: accept only bytes below it so every character is equally likely.
             if b < 248 && out.len() < 32 {

@@ -9,8 +9,7 @@ use http::{HeaderMap, Method};
 
 use super::Clock;
 use super::KeyStore;
-use crate::error::VerificationFailure;
-use crate::response::Verification;
+use super::{Verification, VerificationFailure};
 
 /// The largest allowed difference between `Wechatpay-Timestamp` and the local clock, in seconds.
 pub const MAX_CLOCK_OFFSET: i64 = 300;

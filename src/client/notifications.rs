@@ -39,24 +39,37 @@ impl Client {
     /// assert_eq!(notification.resource()["trade_state"], "SUCCESS");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn notification(&self, headers: &HeaderMap, body: &[u8]) -> Result<Notification, Error> {
+    pub fn notification(&self, headers: &HeaderMap, body: &[u8]) -> Result<Notification, NotificationError> {
         // Verification and decryption run right here; only a certificate download goes to the runtime.
         let verified = notify::precheck(headers, body).map(|()| self.verifier().verify_signature(headers, body))?;
         if !wants_download(&self.engine, &verified) {
             return open(&self.engine, verified, body);
         }
         let (headers, body) = (headers.clone(), Bytes::copy_from_slice(body));
-        transport::block_on(receive(Arc::clone(&self.engine), headers, body))
+        let engine = Arc::clone(&self.engine);
+        match transport::block_on(async move { Ok(receive(engine, headers, body).await) }) {
+            Ok(received) => received,
+            Err(e) => Err(runtime_unavailable(e)),
+        }
     }
 
     /// [`notification`](Client::notification), async (runs on any executor).
-    pub async fn notification_async(&self, headers: &HeaderMap, body: &[u8]) -> Result<Notification, Error> {
+    pub async fn notification_async(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Notification, NotificationError> {
         let verified = notify::precheck(headers, body).map(|()| self.verifier().verify_signature(headers, body))?;
         if !wants_download(&self.engine, &verified) {
             return open(&self.engine, verified, body);
         }
         let (headers, body) = (headers.clone(), Bytes::copy_from_slice(body));
-        transport::joined(transport::spawn(receive(Arc::clone(&self.engine), headers, body))?.await)
+        let engine = Arc::clone(&self.engine);
+        let task = transport::spawn(async move { Ok(receive(engine, headers, body).await) });
+        match task {
+            Ok(task) => transport::joined(task.await).unwrap_or_else(|e| Err(runtime_unavailable(e))),
+            Err(e) => Err(runtime_unavailable(e)),
+        }
     }
 
     /// Checks an APIv2 notification (支付结果通知 and the other signed APIv2 callbacks) from the raw
@@ -70,10 +83,13 @@ impl Client {
     /// # let client = sandbox.client_builder().build()?;
     /// let body = b"<xml><return_code>SUCCESS</return_code><sign>0000</sign></xml>";
     /// let refused = client.v2_notification(body).unwrap_err();
-    /// assert_eq!(refused.notification().unwrap().http_status(), 401);
+    /// assert_eq!(refused.http_status(), 401);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn v2_notification(&self, body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    pub fn v2_notification(
+        &self,
+        body: &[u8],
+    ) -> Result<serde_json::Map<String, serde_json::Value>, NotificationError> {
         let key = self.v2_notification_key()?;
         crate::v2::notify::verify_notification(body, key).map_err(v2_notification_error)
     }
@@ -82,24 +98,36 @@ impl Client {
     /// the APIv2 key) and parses it. The decrypted fields are authenticated only by the key (ECB has no
     /// integrity check); for anything that moves money, confirm with a refund query as WeChat Pay
     /// advises.
-    pub fn v2_refund_notification(&self, body: &[u8]) -> Result<crate::v2::notify::RefundNotification, Error> {
+    pub fn v2_refund_notification(
+        &self,
+        body: &[u8],
+    ) -> Result<crate::v2::notify::RefundNotification, NotificationError> {
         let key = self.v2_notification_key()?;
         crate::v2::notify::decrypt_refund_notification(body, key).map_err(v2_notification_error)
     }
 
-    fn v2_notification_key(&self) -> Result<&ApiV2Key, Error> {
+    fn v2_notification_key(&self) -> Result<&ApiV2Key, NotificationError> {
         self.engine.v2.key().ok_or_else(|| {
-            Error::Notification(NotificationError::new(
+            NotificationError::new(
                 NotificationErrorKind::NoApiV2Key,
                 "the client has no APIv2 key to check APIv2 notifications with; set it with `.apiv2_key(…)`",
-            ))
+            )
         })
     }
 }
 
-fn v2_notification_error(e: crate::v2::NotifyError) -> Error {
+fn v2_notification_error(e: crate::v2::NotifyError) -> NotificationError {
     let message = e.to_string();
-    Error::Notification(NotificationError::new(NotificationErrorKind::V2(e), message))
+    NotificationError::new(NotificationErrorKind::V2(e), message)
+}
+
+/// The certificate download a notification needed could not run (the SDK's runtime is unavailable,
+/// or the call was made from its own I/O thread): answer 500 so that WeChat Pay delivers it again.
+fn runtime_unavailable(e: Error) -> NotificationError {
+    NotificationError::new(
+        NotificationErrorKind::Unavailable,
+        format!("the certificate download this notification needs could not run: {e}"),
+    )
 }
 
 /// Whether a failed check names a certificate serial that a download might supply.
@@ -111,22 +139,26 @@ fn wants_download(engine: &Engine, verified: &Result<String, VerificationFailure
 }
 
 /// Turns a notification's signature check into the decrypted notification or its error.
-fn open(engine: &Engine, verified: Result<String, VerificationFailure>, body: &[u8]) -> Result<Notification, Error> {
+fn open(
+    engine: &Engine,
+    verified: Result<String, VerificationFailure>,
+    body: &[u8],
+) -> Result<Notification, NotificationError> {
     let key_id = verified.map_err(|failure| {
         let message = failure.to_string();
-        Error::Notification(NotificationError::new(NotificationErrorKind::Signature(failure), message))
+        NotificationError::new(NotificationErrorKind::Signature(failure), message)
     })?;
     let Some(certificates) = engine.certificates.as_ref() else {
-        return Err(Error::Notification(NotificationError::new(
+        return Err(NotificationError::new(
             NotificationErrorKind::NoApiV3Key,
             "the client has no APIv3 key to decrypt notifications with; set it with `.apiv3_key(…)`",
-        )));
+        ));
     };
     notify::open(body, certificates.key(), key_id)
 }
 
 /// Checks and opens a notification whose key may first need a certificate download.
-async fn receive(engine: Arc<Engine>, headers: HeaderMap, body: Bytes) -> Result<Notification, Error> {
+async fn receive(engine: Arc<Engine>, headers: HeaderMap, body: Bytes) -> Result<Notification, NotificationError> {
     let verifier = engine.v3.verifier();
     let mut verified = verifier.verify_signature(&headers, &body);
     if let (true, Some(certificates)) = (wants_download(&engine, &verified), engine.certificates.as_ref()) {

@@ -32,23 +32,21 @@ impl Client {
     }
 
     /// Decrypts a sensitive field WeChat Pay encrypted for the merchant (e.g. `real_name_info.encrypted_real_name`)
-    /// with the merchant private key. The result never shows its content in `Debug` or `Display`.
+    /// with the merchant private key. The result never shows its content in `Debug` or `Display`. Nothing
+    /// is sent, so the error is the local [`OaepError`] (it converts into [`Error::Sensitive`] with `?`).
     ///
-    /// A ciphertext that does not decrypt is an [`Error::Sensitive`] that says why (WeChat Pay uses RSA-OAEP
-    /// with SHA-1; PKCS#1 v1.5, OAEP-SHA256 and ciphertexts for another key are refused). A client built
-    /// with a custom [`Signer`](crate::auth::Signer) that holds no private key gets a configuration error.
-    pub fn decrypt_sensitive(&self, ciphertext_base64: &str) -> Result<Sensitive, Error> {
+    /// A ciphertext that does not decrypt says why (WeChat Pay uses RSA-OAEP with SHA-1; PKCS#1 v1.5,
+    /// OAEP-SHA256 and ciphertexts for another key are refused). A client built with a custom
+    /// [`Signer`](crate::auth::Signer) that holds no private key gets [`OaepError::Key`].
+    pub fn decrypt_sensitive(&self, ciphertext_base64: &str) -> Result<Sensitive, OaepError> {
         let Some(key) = self.signer_ref().private_key() else {
-            return Err(Error::config(
-                "private_key",
+            return Err(OaepError::Key(
                 "decrypting sensitive fields needs the merchant private key, but this client signs with a custom \
                  Signer that holds none; decrypt where the key is (RSA-OAEP, SHA-1), or implement \
-                 `Signer::private_key`",
+                 `Signer::private_key`"
+                    .to_owned(),
             ));
         };
-        key.decrypt_oaep(ciphertext_base64).map_err(|e| match e {
-            OaepError::Key(_) => Error::config("private_key", format!("decrypting a sensitive field: {e}")),
-            other => Error::Sensitive(other),
-        })
+        key.decrypt_oaep(ciphertext_base64)
     }
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use bytes::Bytes;
 
 use super::{DigestCheck, HashType, download_error};
-use crate::error::{DownloadErrorKind, Error};
+use crate::error::{DownloadError, DownloadErrorKind, Error};
 
 /// Which bill to ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,7 @@ impl BillSink {
         BillSink::Gzip { decoder: Box::new(flate2::write::GzDecoder::new(inflated)), gunzip }
     }
 
-    fn inflate_error(inflated: &Inflated, e: &std::io::Error) -> Error {
+    fn inflate_error(inflated: &Inflated, e: &std::io::Error) -> DownloadError {
         match inflated.limit {
             Some(limit) if inflated.over => download_error(DownloadErrorKind::InflatedTooLarge { limit }),
             _ => download_error(DownloadErrorKind::Decompress(e.to_string())),
@@ -99,7 +99,7 @@ impl BillSink {
 
     /// One bounded step over the start of `input`: how many bytes of it were used, and the bytes to
     /// write for them. Call again with the rest until `input` is used up.
-    pub(crate) fn step(&mut self, input: &Bytes) -> Result<(usize, Bytes), Error> {
+    pub(crate) fn step(&mut self, input: &Bytes) -> Result<(usize, Bytes), DownloadError> {
         match self {
             BillSink::Plain(check) => {
                 check.update(input);
@@ -119,7 +119,7 @@ impl BillSink {
     }
 
     /// The last decompressed bytes to write, after checking the whole digest.
-    pub(crate) fn finish(self) -> Result<Bytes, Error> {
+    pub(crate) fn finish(self) -> Result<Bytes, DownloadError> {
         match self {
             BillSink::Plain(check) => {
                 (*check).finish()?;

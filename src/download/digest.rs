@@ -2,7 +2,7 @@
 
 use super::download_error;
 use crate::crypto::backend::digest;
-use crate::error::{DownloadErrorKind, Error, InputErrorKind};
+use crate::error::{DownloadError, DownloadErrorKind, Error, InputErrorKind};
 
 /// A digest algorithm WeChat Pay names in `hash_type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl DigestCheck {
     }
 
     /// Compares at the end; the error names both values.
-    pub(crate) fn finish(self) -> Result<(), Error> {
+    pub(crate) fn finish(self) -> Result<(), DownloadError> {
         let actual: String = self.context.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect();
         if actual == self.expected {
             Ok(())

@@ -27,7 +27,7 @@
 //!
 //! A download is bounded in time and size, so a broken or hostile server cannot hang the caller,
 //! exhaust memory or fill a disk. Each limit ends the download with its own
-//! [`DownloadErrorKind`] in an [`Error::Download`] (`sent()` is [`Sent::Yes`]):
+//! [`DownloadErrorKind`] in an [`Error::Download`] (`sent()` is [`Sent::Yes`](crate::Sent::Yes)):
 //!
 //! | limit | default | client builder / per call | error |
 //! | --- | --- | --- | --- |
@@ -70,7 +70,7 @@ use futures::Stream;
 use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 
-use crate::error::{DownloadError, DownloadErrorKind, Error, Sent, TransportError};
+use crate::error::{DownloadError, DownloadErrorKind, Error};
 use crate::response::Verification;
 
 /// Chunks buffered between the connection and the reader: memory stays flat whatever the file size.
@@ -100,8 +100,8 @@ pub(crate) use digest::DigestCheck;
 pub use digest::HashType;
 pub(crate) use limits::{DownloadDefaults, DownloadOptions, Limits};
 
-pub(crate) fn download_error(kind: DownloadErrorKind) -> Error {
-    Error::Download(DownloadError::new(kind))
+pub(crate) fn download_error(kind: DownloadErrorKind) -> DownloadError {
+    DownloadError::new(kind)
 }
 
 /// What the connection task hands the reader.
@@ -109,7 +109,7 @@ enum Item {
     Data(Bytes),
     /// The body ended cleanly. A channel that closes without it means the download was cut off.
     End,
-    Failed(Error),
+    Failed(DownloadError),
 }
 
 /// Where a [`Download`] stands.
@@ -175,7 +175,7 @@ impl Download {
     ) -> Result<Download, Error> {
         if let (Some(limit), Some(announced)) = (limits.max_bytes, content_length(response.headers())) {
             if announced > limit {
-                return Err(download_error(DownloadErrorKind::TooLarge { limit, announced: Some(announced) }));
+                return Err(download_error(DownloadErrorKind::TooLarge { limit, announced: Some(announced) }).into());
             }
         }
         let (parts, body) = response.into_parts();
@@ -234,7 +234,7 @@ impl Download {
     }
 
     /// Handles the next item from the channel: `None` means the end was reached and checked.
-    fn accept(&mut self, item: Option<Item>) -> Option<Result<Bytes, Error>> {
+    fn accept(&mut self, item: Option<Item>) -> Option<Result<Bytes, DownloadError>> {
         let failure = match item {
             Some(Item::Data(bytes)) => {
                 self.received += bytes.len() as u64;
@@ -256,11 +256,7 @@ impl Download {
             None if Instant::now() >= self.limits.deadline => {
                 download_error(DownloadErrorKind::DeadlineExceeded { limit: self.limits.total })
             }
-            None => Error::Transport(TransportError::new(
-                Sent::Yes,
-                "the download was interrupted (the SDK's I/O runtime stopped?); the file is incomplete",
-                None,
-            )),
+            None => download_error(DownloadErrorKind::Broken("the SDK's I/O runtime stopped".to_owned())),
         };
         self.fail();
         Some(Err(failure))
@@ -274,17 +270,13 @@ impl Download {
     }
 
     /// What a read after a failure returns.
-    fn failed_before() -> Error {
-        Error::Transport(TransportError::new(
-            Sent::Yes,
-            "the download failed earlier; what was read is incomplete and must be discarded",
-            None,
-        ))
+    fn failed_before() -> DownloadError {
+        download_error(DownloadErrorKind::AlreadyFailed)
     }
 
     /// Copies the whole body into `writer` (blocking) and returns the byte count. On error the writer
     /// holds partial data that must be discarded; [`save`](Download::save) does that for files.
-    pub fn copy_to(&mut self, writer: &mut impl Write) -> Result<u64, Error> {
+    pub fn copy_to(&mut self, writer: &mut impl Write) -> Result<u64, DownloadError> {
         let mut written = 0u64;
         while let Some(chunk) = self.next_blocking()? {
             writer.write_all(&chunk).map_err(|e| write_error(&e))?;
@@ -297,12 +289,12 @@ impl Download {
     /// `<path>.part`, which is flushed to disk and renamed to `path` only once the download is complete
     /// (and its digest matched, when one is expected); on any error it is removed, so `path` is never
     /// a partial file (an existing file there stays as it was).
-    pub fn save(mut self, path: impl AsRef<Path>) -> Result<u64, Error> {
+    pub fn save(mut self, path: impl AsRef<Path>) -> Result<u64, DownloadError> {
         save_atomically(path.as_ref(), |file| self.copy_to(file))
     }
 
     /// The next chunk, blocking; `Ok(None)` at the (checked) end.
-    pub(crate) fn next_blocking(&mut self) -> Result<Option<Bytes>, Error> {
+    pub(crate) fn next_blocking(&mut self) -> Result<Option<Bytes>, DownloadError> {
         if !self.current.is_empty() {
             return Ok(Some(std::mem::take(&mut self.current)));
         }
@@ -311,7 +303,9 @@ impl Download {
             State::Ended => return Ok(None),
             State::Failed => return Err(Self::failed_before()),
         }
-        crate::transport::refuse_on_io_thread("reading a download")?;
+        if crate::transport::refuse_on_io_thread("reading a download").is_err() {
+            return Err(download_error(DownloadErrorKind::OnIoThread));
+        }
         let item = futures::executor::block_on(self.chunks.recv());
         self.accept(item).transpose()
     }
@@ -340,11 +334,9 @@ async fn pump(mut body: hyper::body::Incoming, sender: tokio::sync::mpsc::Sender
             Err(_) if stall_first => Item::Failed(download_error(DownloadErrorKind::Stalled { idle: limits.idle })),
             Err(_) => Item::Failed(download_error(DownloadErrorKind::DeadlineExceeded { limit: limits.total })),
             Ok(None) => Item::End,
-            Ok(Some(Err(e))) => Item::Failed(Error::Transport(TransportError::new(
-                Sent::Yes,
-                "the connection broke during the download; the file is incomplete",
-                Some(Box::new(e)),
-            ))),
+            Ok(Some(Err(e))) => {
+                Item::Failed(download_error(DownloadErrorKind::Broken(format!("the connection broke: {e}"))))
+            }
             Ok(Some(Ok(frame))) => match frame.into_data() {
                 Ok(data) if data.is_empty() => continue,
                 Ok(data) => {
@@ -369,12 +361,12 @@ async fn pump(mut body: hyper::body::Incoming, sender: tokio::sync::mpsc::Sender
     }
 }
 
-pub(crate) fn write_error(e: &std::io::Error) -> Error {
+pub(crate) fn write_error(e: &std::io::Error) -> DownloadError {
     download_error(DownloadErrorKind::Write(e.to_string()))
 }
 
 /// `<path>.part`, next to `path`.
-fn part_path(path: &Path) -> Result<PathBuf, Error> {
+fn part_path(path: &Path) -> Result<PathBuf, DownloadError> {
     let name = path.file_name().ok_or_else(|| {
         download_error(DownloadErrorKind::Write(format!("`{}` does not name a file", path.display())))
     })?;
@@ -385,10 +377,10 @@ fn part_path(path: &Path) -> Result<PathBuf, Error> {
 
 /// Runs `write` into `<path>.part` and renames it to `path` once `write` and the flush to disk
 /// succeeded; removes it otherwise.
-pub(crate) fn save_atomically(
+pub(crate) fn save_atomically<E: From<DownloadError>>(
     path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<u64, Error>,
-) -> Result<u64, Error> {
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<u64, E>,
+) -> Result<u64, E> {
     let part = part_path(path)?;
     let failed = |what: &str, e: &std::io::Error| {
         download_error(DownloadErrorKind::Write(format!("{what} `{}`: {e}", part.display())))
@@ -402,11 +394,11 @@ pub(crate) fn save_atomically(
     });
     let renamed = written.and_then(|n| {
         std::fs::rename(&part, path).map(|()| n).map_err(|e| {
-            download_error(DownloadErrorKind::Write(format!(
+            E::from(download_error(DownloadErrorKind::Write(format!(
                 "cannot rename `{}` to `{}`: {e}",
                 part.display(),
                 path.display()
-            )))
+            ))))
         })
     });
     if renamed.is_err() {
@@ -435,7 +427,7 @@ impl std::io::Read for Download {
 }
 
 impl Stream for Download {
-    type Item = Result<Bytes, Error>;
+    type Item = Result<Bytes, DownloadError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if !self.current.is_empty() {

@@ -7,6 +7,7 @@ use http_body_util::Full;
 use serde_json::{Map, Value};
 
 use super::{Exchange, Protocol};
+use crate::auth::SigningError;
 use crate::error::{DecodeError, Error, InputErrorKind, V2Error, VerificationError, VerificationFailure};
 use crate::request::{PreparedRequest, V2Draft};
 use crate::response::{Response, Verification};
@@ -60,7 +61,7 @@ impl V2 {
             }
         };
         if !draft.nonceless && fields.get("nonce_str").is_none_or(Value::is_null) {
-            let nonce = nonce_str().map_err(|e| Error::Signing(e.to_string()))?;
+            let nonce = nonce_str().map_err(|e| SigningError::new(e.to_string(), None))?;
             fields.insert("nonce_str".to_owned(), Value::String(nonce));
         }
         let signature = sign(sign_type, &fields, key).map_err(invalid)?;

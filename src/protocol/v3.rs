@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use http_body_util::Full;
 
 use super::{Exchange, Protocol};
-use crate::auth::{self, Clock, Signer, Verifier};
+use crate::auth::{self, Clock, Signer, SigningError, Verifier};
 use crate::error::{ApiError, Error, VerificationError, VerificationFailure};
 use crate::request::PreparedRequest;
 use crate::response::{Response, Verification};
@@ -67,7 +67,7 @@ impl V3 {
         timestamp: i64,
         nonce: &str,
     ) -> Result<String, Error> {
-        auth::authorization(
+        let value = auth::authorization(
             &self.mchid,
             &self.serial,
             self.signer.as_ref(),
@@ -76,7 +76,8 @@ impl V3 {
             timestamp,
             nonce,
             request.signed_body(),
-        )
+        )?;
+        Ok(value)
     }
 
     /// Checks a 2xx answer's signature (the unsigned-download and statement rules included).
@@ -130,7 +131,7 @@ impl Protocol for V3 {
         let nonce = auth::nonce()?;
         let authorization = self.authorization(&prepared, timestamp, &nonce)?;
         let mut authorization = HeaderValue::try_from(authorization)
-            .map_err(|_| Error::Signing("the signer produced a signature that is not a valid header value".into()))?;
+            .map_err(|_| SigningError::new("the signer produced a signature that is not a valid header value", None))?;
         authorization.set_sensitive(true);
 
         let mut request = prepared.into_http();

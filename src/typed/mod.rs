@@ -165,7 +165,7 @@ impl<T: DeserializeOwned> Typed<T> {
     /// decrypted with `client`'s merchant private key. A field that does not decrypt is an
     /// [`Error::Sensitive`] (or a configuration error when the client holds no private key).
     pub fn parse(raw: Response, client: &Client) -> Result<Self, Error> {
-        let value = scope::opening(client, || raw.json_as())?;
+        let value = scope::opening(client, || raw.json_as().map_err(Error::from))?;
         Ok(Typed { value, raw })
     }
 }

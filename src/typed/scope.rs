@@ -135,7 +135,7 @@ pub(crate) fn open(ciphertext: &str) -> Result<Sensitive, &'static str> {
         let Ok(mut slot) = slot.try_borrow_mut() else { return Err(NOT_OPENING) };
         let Some(scope) = slot.as_mut() else { return Err(NOT_OPENING) };
         scope.client.decrypt_sensitive(ciphertext).map_err(|e| {
-            scope.error.get_or_insert(e);
+            scope.error.get_or_insert(e.into());
             FAILED
         })
     })

@@ -152,7 +152,7 @@ fn api_errors_carry_status_code_message_detail_and_request_id() {
 #[test]
 fn sign_error_answers_are_unsigned_api_errors() {
     let sandbox = Sandbox::start().expect("sandbox");
-    let other = Sandbox::start().expect("another merchant key");
+    let other = Sandbox::builder().fresh_keys().start().expect("another merchant key");
     // Right merchant id and serial, wrong private key.
     let keys = sandbox.keys();
     let client = Client::builder()

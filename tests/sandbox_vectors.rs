@@ -40,6 +40,8 @@ fn vector_sandbox(clock: &Arc<AtomicI64>) -> Sandbox {
         .mchid(MCHID)
         .merchant_key(MERCHANT_SERIAL, key_text("merchant_apiclient_key.pem"))
         .clock(move || clock.load(Ordering::SeqCst))
+        // Every tampered request stays in the log, however many the capture has.
+        .log_capacity(usize::MAX)
         .start()
         .expect("sandbox")
 }

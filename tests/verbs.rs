@@ -150,6 +150,39 @@ fn futures_are_lazy_and_cancel_on_drop() {
     assert!(sandbox.requests().is_empty());
 }
 
+/// Dropping an async call while its request is in flight aborts it and abandons the connection: the
+/// sandbox, still delaying its answer, sees the client go away. (Without the abort-on-drop the SDK task
+/// would wait out the delay and take the answer; nothing would be abandoned.)
+#[test]
+fn dropping_a_call_in_flight_abandons_its_connection() {
+    let (sandbox, client) = setup();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let options = wechatpay_chain::Options::from(seed()).header("X-Sandbox-Fault", "delay=20000");
+    runtime.block_on(async {
+        let mut call = Box::pin(client.chain("v3/facemch/users/{face_sid}").get_async(options));
+        let received = async {
+            while sandbox.requests().is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::select! {
+            answer = &mut call => panic!("answered despite the delay: {answer:?}"),
+            () = received => {}
+        }
+        assert_eq!(sandbox.abandoned_requests(), 0, "the sandbox is still working on it");
+        drop(call);
+    });
+    // Hang detector, far shorter than the 20 s delay the sandbox would otherwise wait out.
+    let started = std::time::Instant::now();
+    while sandbox.abandoned_requests() == 0 {
+        assert!(started.elapsed() < Duration::from_secs(15), "the dropped call kept its connection open");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sandbox.abandoned_requests(), 1);
+    // The client goes on working.
+    assert_eq!(client.chain("v3/facemch/users/{face_sid}").get(seed()).expect("call").status(), 200);
+}
+
 #[test]
 fn concurrent_calls_share_one_client() {
     let (sandbox, client) = setup();

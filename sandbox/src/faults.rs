@@ -1,9 +1,65 @@
-//! Random faults for soak tests: a seeded, reproducible choice of the faults `X-Sandbox-Fault` names.
+//! The faults a request can ask for with `X-Sandbox-Fault`, and random faults for soak tests: a seeded,
+//! reproducible choice of the same faults.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::Faults;
+/// The faults asked for one request (`X-Sandbox-Fault`), or drawn at random.
+#[derive(Default)]
+pub(crate) struct Faults {
+    pub(crate) delay: Option<Duration>,
+    pub(crate) status: Option<(u16, Option<String>)>,
+    pub(crate) reset: bool,
+    pub(crate) truncate: bool,
+    pub(crate) bad_signature: bool,
+    pub(crate) wrong_serial: bool,
+    pub(crate) stale_timestamp: bool,
+    pub(crate) no_signature: bool,
+    pub(crate) corrupt: bool,
+}
+
+/// Parses an `X-Sandbox-Fault` value (comma-separated faults).
+pub(crate) fn parse_faults(value: Option<&str>) -> Result<Faults, String> {
+    let mut f = Faults::default();
+    for item in value.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item.split_once('=') {
+            Some(("delay", ms)) => {
+                f.delay = Some(Duration::from_millis(ms.parse().map_err(|_| format!("bad delay `{ms}`"))?));
+            }
+            Some(("status", spec)) => {
+                let (code, name) = match spec.split_once(':') {
+                    Some((c, n)) => (c, Some(n.to_owned())),
+                    None => (spec, None),
+                };
+                let code: u16 =
+                    code.parse().ok().filter(|c| (100..600).contains(c)).ok_or(format!("bad status `{spec}`"))?;
+                f.status = Some((code, name));
+            }
+            None if item == "reset" => f.reset = true,
+            None if item == "truncate" => f.truncate = true,
+            None if item == "bad-signature" => f.bad_signature = true,
+            None if item == "wrong-serial" => f.wrong_serial = true,
+            None if item == "stale-timestamp" => f.stale_timestamp = true,
+            None if item == "no-signature" => f.no_signature = true,
+            None if item == "corrupt" => f.corrupt = true,
+            _ => return Err(format!("unknown sandbox fault `{item}`")),
+        }
+    }
+    Ok(f)
+}
+
+/// The error code WeChat Pay uses with `status`.
+pub(crate) fn default_code(status: u16) -> &'static str {
+    match status {
+        400 => "PARAM_ERROR",
+        401 => "SIGN_ERROR",
+        403 => "NO_AUTH",
+        404 => "RESOURCE_NOT_EXISTS",
+        429 => "FREQUENCY_LIMITED",
+        500 => "SYSTEM_ERROR",
+        _ => "SANDBOX_FAULT",
+    }
+}
 
 /// Faults drawn at a given rate from a seeded generator: the same seed and the same request order give
 /// the same faults.

@@ -5,16 +5,18 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
+use aws_lc_rs::aead;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use ring::aead;
 use serde_json::{Value, json};
 
 use super::keys::{random_alnum, random_serial};
-use super::{Sandbox, State, sign_message};
+use crate::Sandbox;
 use crate::error::Error;
+use crate::server::sign_message;
+use crate::state::State;
 
 /// How long [`Sandbox::deliver`] waits to connect, to send and for each read of the answer.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -17,7 +17,7 @@ use super::{Error, LoggedRequest, Sandbox, SignMode, Verdict};
 
 /// The usage line of the sandbox process options.
 pub const USAGE: &str = "usage: wechatpay-sandbox [--port N] [--keys-dir DIR] [--mchid ID] \
-[--sign-mode public-key|certificate|mixed] [--fault-rate R --seed S] [--quiet]";
+[--sign-mode public-key|certificate|mixed] [--fault-rate R --seed S] [--log-capacity N] [--quiet]";
 
 /// How to run the sandbox process. Start from `ProcessOptions::default()` and set the fields.
 ///
@@ -47,7 +47,14 @@ pub struct ProcessOptions {
     pub seed: u64,
     /// No JSON request lines on stdout (`listening …` is still printed).
     pub quiet: bool,
+    /// How many requests the process keeps in memory (default [`PROCESS_LOG_CAPACITY`]); the JSON lines on
+    /// stdout list every one.
+    pub log_capacity: usize,
 }
+
+/// How many requests the sandbox process keeps in memory unless `--log-capacity` says otherwise: a
+/// process runs for days, and its JSON-lines log on stdout is complete anyway.
+pub const PROCESS_LOG_CAPACITY: usize = 1000;
 
 impl Default for ProcessOptions {
     fn default() -> Self {
@@ -59,6 +66,7 @@ impl Default for ProcessOptions {
             fault_rate: None,
             seed: 0,
             quiet: false,
+            log_capacity: PROCESS_LOG_CAPACITY,
         }
     }
 }
@@ -115,6 +123,11 @@ impl ProcessOptions {
                 "--seed" => {
                     options.seed =
                         value("--seed")?.parse().map_err(|_| format!("--seed must be an integer\n{USAGE}"))?
+                }
+                "--log-capacity" => {
+                    options.log_capacity = value("--log-capacity")?
+                        .parse()
+                        .map_err(|_| format!("--log-capacity must be a count of requests\n{USAGE}"))?
                 }
                 "--quiet" => options.quiet = true,
                 "-h" | "--help" => return Ok(Parsed::Help),
@@ -225,7 +238,8 @@ fn write_keys(dir: &Path, sandbox: &Sandbox) -> Result<(), String> {
 /// the message to print.
 pub fn run(options: &ProcessOptions) -> Result<std::convert::Infallible, String> {
     let stdout = Arc::new(Mutex::new(std::io::stdout()));
-    let mut builder = Sandbox::builder().port(options.port).sign_mode(options.sign_mode);
+    let mut builder =
+        Sandbox::builder().port(options.port).sign_mode(options.sign_mode).log_capacity(options.log_capacity);
     if let Some(mchid) = &options.mchid {
         builder = builder.mchid(mchid.clone());
     }

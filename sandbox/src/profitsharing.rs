@@ -9,8 +9,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
-use super::State;
-use super::routes::{Reply, matches};
+use crate::route::{Answer, Reply, Request, matches, method_not_allowed};
+use crate::state::State;
 
 const PATH: &str = "/v3/profitsharing/receivers/add";
 
@@ -31,16 +31,21 @@ const RELATIONS: [&str; 11] = [
 ];
 
 /// Answers the profit-sharing receiver endpoint; `None` for other paths.
-pub(super) fn route(state: &State, method: &str, path: &str, serial: Option<&str>, body: &[u8]) -> Option<Reply> {
-    matches(PATH, path)?;
-    if method != "POST" {
-        return Some(Reply::error(405, "METHOD_NOT_ALLOWED", format!("sandbox: {method} is not allowed on {path}")));
+pub(crate) fn route(state: &State, request: &Request<'_>) -> Option<Answer> {
+    matches(PATH, request.path)?;
+    if request.method != "POST" {
+        return Some(method_not_allowed(request));
     }
-    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let json = request.json();
     let Some(fields) = json.as_object() else {
-        return Some(Reply::error(400, "PARAM_ERROR", "请求体必须是JSON对象 (the body must be a JSON object)"));
+        return Some(Answer::Json(Reply::error(
+            400,
+            "PARAM_ERROR",
+            "请求体必须是JSON对象 (the body must be a JSON object)",
+        )));
     };
-    Some(add_receiver(state, fields, serial).unwrap_or_else(|reply| reply))
+    let serial = request.header("wechatpay-serial");
+    Some(Answer::Json(add_receiver(state, fields, serial).unwrap_or_else(|reply| reply)))
 }
 
 fn add_receiver(state: &State, fields: &Map<String, Value>, serial: Option<&str>) -> Result<Reply, Reply> {

@@ -5,9 +5,9 @@
 //! The identities are made up: stable per `face_sid`, with a well-formed 18-character resident ID number
 //! (GB 11643: region, birth date, sequence, ISO 7064 MOD 11-2 check character).
 
+use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use ring::digest;
 use serde_json::{Value, json};
 
 /// 身份证 (resident identity card), WeChat Pay's `credential_type` 1.

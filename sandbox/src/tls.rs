@@ -40,7 +40,7 @@ impl TlsServer {
     /// require) client authentication.
     pub(crate) fn new(key: &KeyPair, now: i64) -> Result<TlsServer, String> {
         let (root_pem, cert_der) = key.tls_server_certificate(now)?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let verifier = Arc::new(OptionalClientCert { algorithms: provider.signature_verification_algorithms });
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

@@ -12,9 +12,11 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
-use super::keys::random_alnum;
-use super::pay::compact_time;
 use super::v2codec::{SignType, parse, sign, to_xml, verify};
+use crate::keys::random_alnum;
+use crate::pay::compact_time;
+use crate::route::{Answer, Request, Xml};
+use crate::state::State;
 
 /// The APIv2 paths the sandbox serves (as sent: without the SDK's `v2/` prefix).
 pub(crate) const PATHS: [&str; 3] = ["/pay/micropay", "/pay/orderquery", "/secapi/pay/refund"];
@@ -48,26 +50,11 @@ pub(crate) struct Ledger {
     refunds: HashMap<String, Refund>,
 }
 
-/// One APIv2 request as the sandbox received it.
-pub(crate) struct Incoming<'a> {
-    pub(crate) path: &'a str,
-    pub(crate) body: &'a [u8],
-    /// The client presented the merchant's API certificate in the TLS handshake.
-    pub(crate) merchant_certificate: bool,
-}
-
-/// The answer: HTTP status, XML body, and the reason for the log when the request was refused.
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    pub(crate) body: String,
-    pub(crate) refused: Option<String>,
-}
-
-fn return_fail(message: &str) -> Answer {
+fn return_fail(message: &str) -> Xml {
     let mut fields = Map::new();
     fields.insert("return_code".to_owned(), "FAIL".into());
     fields.insert("return_msg".to_owned(), message.into());
-    Answer { status: 200, body: to_xml(&fields), refused: Some(message.to_owned()) }
+    Xml { status: 200, body: to_xml(&fields), refused: Some(message.to_owned()) }
 }
 
 /// Whether a request is for the APIv2 slice: one of its paths, or any request that carries XML and no
@@ -76,15 +63,17 @@ pub(crate) fn claims(path: &str, content_type: Option<&str>, authorization: bool
     PATHS.contains(&path) || (!authorization && content_type.is_some_and(|ct| ct.starts_with("text/xml")))
 }
 
-/// Serves one APIv2 request.
-pub(crate) fn handle(ledger: &Mutex<Ledger>, mchid: &str, key: &str, request: &Incoming<'_>, now: i64) -> Answer {
+/// Serves one APIv2 request: `None` for a path the slice does not serve.
+pub(crate) fn route(state: &State, request: &Request<'_>) -> Option<Answer> {
     if !PATHS.contains(&request.path) {
-        return Answer {
-            status: 404,
-            body: String::new(),
-            refused: Some(format!("no APIv2 endpoint {}", request.path)),
-        };
+        return None;
     }
+    let merchant_certificate = request.connection.merchant_cert;
+    Some(Answer::Xml(handle(&state.v2, &state.mchid, &state.apiv2_key, request, merchant_certificate)))
+}
+
+fn handle(ledger: &Mutex<Ledger>, mchid: &str, key: &str, request: &Request<'_>, merchant_certificate: bool) -> Xml {
+    let now = request.now;
     let fields = match parse(request.body) {
         Ok(fields) => fields,
         Err(e) => return return_fail(&format!("XML格式错误 (the body is not XML: {e})")),
@@ -107,7 +96,7 @@ pub(crate) fn handle(ledger: &Mutex<Ledger>, mchid: &str, key: &str, request: &I
     if text("nonce_str").is_empty() || text("nonce_str").len() > 32 {
         return return_fail("nonce_str参数错误 (nonce_str must be 1 to 32 characters)");
     }
-    if request.path.starts_with("/secapi/") && !request.merchant_certificate {
+    if request.path.starts_with("/secapi/") && !merchant_certificate {
         return return_fail("证书错误 (this endpoint needs the merchant API certificate over mutual TLS)");
     }
 
@@ -147,7 +136,7 @@ pub(crate) fn handle(ledger: &Mutex<Ledger>, mchid: &str, key: &str, request: &I
         answer.insert("sign_type".to_owned(), sign_type.as_str().into());
     }
     answer.insert("sign".to_owned(), sign(sign_type, &answer, key).into());
-    Answer { status: 200, body: to_xml(&answer), refused }
+    Xml { status: 200, body: to_xml(&answer), refused }
 }
 
 type Outcome = Result<Map<String, Value>, (&'static str, String)>;

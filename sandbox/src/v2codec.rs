@@ -2,9 +2,9 @@
 //! the byte-sorted `k=v` pairs plus `&key=`). Written independently of the SDK's `v2` module, so that a
 //! mistake there is caught here rather than mirrored.
 
+use aws_lc_rs::hmac;
 use md5::{Digest, Md5};
 use quick_xml::events::Event;
-use ring::hmac;
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 

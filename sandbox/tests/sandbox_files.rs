@@ -7,8 +7,8 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use aws_lc_rs::digest;
 use common::raw_request;
-use ring::digest;
 use rsa::pkcs8::DecodePrivateKey;
 use serde_json::{Value, json};
 use wechatpay_chain::http::{HeaderMap, HeaderName, HeaderValue, Method};

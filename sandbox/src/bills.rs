@@ -1,11 +1,7 @@
-//! Media uploads and bill downloads.
-//!
-//! * `POST /v3/merchant/media/upload` and `POST /v3/merchant/media/video_upload`: a `multipart/form-data`
-//!   body with a `meta` part (JSON `{"filename":…,"sha256":…}`) and a `file` part. As with WeChat Pay, the
-//!   request signature covers the `meta` part's bytes, not the multipart body ([`signed_body`]).
-//! * `GET /v3/bill/tradebill` and `GET /v3/bill/fundflowbill`: a small WeChat-style CSV bill, plain or
-//!   gzip, registered under a random token; the answer gives its SHA-1 and a `download_url`.
-//! * `GET /v3/billdownload/file?token=…`: the file itself, unsigned (as WeChat Pay sends it).
+//! Bills: `GET /v3/bill/tradebill` and `GET /v3/bill/fundflowbill` make a small WeChat-style CSV bill
+//! (plain or gzip) for `bill_date`, registered under a random token; the answer gives the SHA-1 of the
+//! original bill and a `download_url`, valid for 30 s. `GET /v3/billdownload/file?token=…` then answers
+//! the file itself, unsigned (as WeChat Pay sends it).
 //!
 //! The gzip writer uses DEFLATE stored blocks (RFC 1951 `BTYPE=00`) and its own CRC-32 (RFC 1952), so no
 //! compression crate is needed.
@@ -14,35 +10,25 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Mutex, OnceLock};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use aws_lc_rs::digest;
 use bytes::Bytes;
-use http::{HeaderValue, Response};
-use http_body_util::{BodyExt, Full};
-use ring::digest;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::routes::{Reply, parse_query};
-use super::{Body, State, lock};
+use crate::lock;
+use crate::route::{Answer, File, Reply, Request, method_not_allowed, parse_query};
+use crate::state::State;
 
-/// How long a bill's `download_url` stays valid, by the sandbox clock (WeChat Pay: 30 s).
+/// How long a `download_url` stays valid, in seconds.
 const DOWNLOAD_TTL: i64 = 30;
 
-/// Image uploads: extensions and size limit.
-const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "bmp"];
-const IMAGE_LIMIT: usize = 2 * 1024 * 1024;
-/// Video uploads: extensions and size limit.
-const VIDEO_EXTENSIONS: &[&str] = &["avi", "wmv", "mpeg", "mp4", "mov", "mkv", "flv", "f4v", "m4v", "rmvb"];
-const VIDEO_LIMIT: usize = 5 * 1024 * 1024;
-
-/// The sandbox's file state: its own origin (for `download_url`) and the bills issued so far.
+/// The bills issued so far, and the sandbox's own origin (for `download_url`).
 #[derive(Default)]
-pub(crate) struct Files {
+pub(crate) struct Bills {
     origin: OnceLock<String>,
     downloads: Mutex<HashMap<String, Download>>,
 }
 
-impl Files {
+impl Bills {
     /// Records the listening address once it is known.
     pub(crate) fn set_origin(&self, addr: SocketAddr) {
         let _ = self.origin.set(format!("http://{addr}"));
@@ -55,347 +41,26 @@ struct Download {
     expires: i64,
 }
 
-/// A file answer: sent unsigned, with its own content type.
-#[derive(Clone)]
-pub(crate) struct File {
-    pub(crate) bytes: Bytes,
-    pub(crate) content_type: &'static str,
-}
-
-/// What [`route`] answers: JSON (signed like every answer) or a file (unsigned).
-pub(crate) enum Answer {
-    /// A JSON answer (or error), signed by the sandbox like any other.
-    Json(Reply),
-    /// A bill file, sent unsigned by [`unsigned`].
-    File(File),
-}
-
-/// The parts of an authenticated request these routes look at.
-pub(crate) struct Incoming<'a> {
-    pub(crate) method: &'a str,
-    pub(crate) path: &'a str,
-    pub(crate) query: &'a str,
-    pub(crate) content_type: Option<&'a str>,
-    pub(crate) body: &'a [u8],
-}
-
-/// The endpoints of this module; `None` when the path is not one of them.
-pub(crate) fn route(state: &State, request: &Incoming<'_>, now: i64) -> Option<Answer> {
-    let expected = match request.path {
-        "/v3/merchant/media/upload" | "/v3/merchant/media/video_upload" => "POST",
-        "/v3/bill/tradebill" | "/v3/bill/fundflowbill" | "/v3/billdownload/file" => "GET",
+/// The bill endpoints; `None` for other paths.
+pub(crate) fn route(state: &State, request: &Request<'_>) -> Option<Answer> {
+    let bill = match request.path {
+        "/v3/bill/tradebill" => Some(Bill::Trade),
+        "/v3/bill/fundflowbill" => Some(Bill::FundFlow),
+        "/v3/billdownload/file" => None,
         _ => return None,
     };
-    if request.method != expected {
-        let message = format!("sandbox: {} is not allowed on {}", request.method, request.path);
-        return Some(Answer::Json(Reply::error(405, "METHOD_NOT_ALLOWED", message)));
+    if request.method != "GET" {
+        return Some(method_not_allowed(request));
     }
-    Some(match request.path {
-        "/v3/merchant/media/upload" => Answer::Json(upload(state, Media::Image, request)),
-        "/v3/merchant/media/video_upload" => Answer::Json(upload(state, Media::Video, request)),
-        "/v3/bill/tradebill" => Answer::Json(bill(state, Bill::Trade, request.query, now)),
-        "/v3/bill/fundflowbill" => Answer::Json(bill(state, Bill::FundFlow, request.query, now)),
-        _ => download(state, request.query, now),
+    Some(match bill {
+        Some(kind) => Answer::Json(self::bill(state, kind, request.query, request.now)),
+        None => download(state, request.query, request.now),
     })
-}
-
-/// An unsigned file answer (`200`, no `Wechatpay-*` headers), as WeChat Pay sends bill files.
-pub(crate) fn unsigned(content_type: &'static str, bytes: Bytes) -> Response<Body> {
-    let mut response = Response::new(Full::new(bytes).map_err(|e| match e {}).boxed());
-    let headers = response.headers_mut();
-    headers.insert("server", HeaderValue::from_static("wechatpay-chain-sandbox"));
-    headers.insert("content-type", HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::try_from(format!("{}-0", super::random_alnum(40).to_ascii_uppercase())) {
-        headers.insert("request-id", v);
-    }
-    response
-}
-
-// ---------------------------------------------------------------------------------------------------
-// multipart/form-data
-
-/// The bytes the request signature covers: the body itself, or for `multipart/form-data` the `meta`
-/// part (as WeChat Pay signs media uploads). `Err` (answered `401 SIGN_ERROR`) when a multipart body has
-/// no readable `meta` part, so the signed message cannot be formed. Framing errors *after* the `meta`
-/// part do not stop authentication; the upload route answers them with `400 PARAM_ERROR`.
-pub(crate) fn signed_body<'a>(content_type: Option<&str>, body: &'a [u8]) -> Result<&'a [u8], String> {
-    let unreadable = |why: &str| {
-        format!("签名错误 (a multipart/form-data request is signed over its `meta` part, which cannot be read: {why})")
-    };
-    match multipart(content_type, body) {
-        None => Ok(body),
-        Some(Err(e)) => Err(unreadable(&e)),
-        Some(Ok(form)) => match form.parts.iter().find(|p| p.name == "meta") {
-            Some(meta) => Ok(meta.data),
-            None => Err(unreadable(form.error.as_deref().unwrap_or("there is no part named `meta`"))),
-        },
-    }
-}
-
-/// One part of a multipart body.
-struct Part<'a> {
-    /// The `name` of its `Content-Disposition: form-data`.
-    name: String,
-    filename: Option<String>,
-    content_type: Option<String>,
-    data: &'a [u8],
-}
-
-/// The parts read from a multipart body, and the framing error that stopped reading, if any.
-struct Form<'a> {
-    parts: Vec<Part<'a>>,
-    error: Option<String>,
-}
-
-/// `None` unless `content_type` is `multipart/form-data`; `Err` when it has no usable `boundary`.
-fn multipart<'a>(content_type: Option<&str>, body: &'a [u8]) -> Option<Result<Form<'a>, String>> {
-    let (media_type, params) = match header_params(content_type?) {
-        Ok(parsed) => parsed,
-        // Only a header that names multipart/form-data is treated as one.
-        Err(e) => {
-            let head = content_type?.split(';').next().unwrap_or_default().trim();
-            return head.eq_ignore_ascii_case("multipart/form-data").then(|| Err(format!("Content-Type: {e}")));
-        }
-    };
-    if media_type != "multipart/form-data" {
-        return None;
-    }
-    let boundary = params.iter().find(|(n, _)| n == "boundary").map(|(_, v)| v.as_str());
-    Some(match boundary {
-        Some(b) if (1..=70).contains(&b.len()) => Ok(parse_form(b.as_bytes(), body)),
-        Some(_) => Err("the boundary must be 1 to 70 characters".to_owned()),
-        None => Err("Content-Type multipart/form-data has no boundary parameter".to_owned()),
-    })
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return None;
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Reads a multipart body (RFC 2046 §5.1.1 framing with CRLF line ends, preamble and epilogue ignored).
-fn parse_form<'a>(boundary: &[u8], body: &'a [u8]) -> Form<'a> {
-    let mut parts = Vec::new();
-    let mut delimiter = b"\r\n--".to_vec();
-    delimiter.extend_from_slice(boundary);
-    let fail = |parts, e: &str| Form { parts, error: Some(e.to_owned()) };
-    // The first boundary line opens the body, or follows a preamble.
-    let mut pos = if body.starts_with(&delimiter[2..]) {
-        delimiter.len() - 2
-    } else {
-        match find(body, &delimiter) {
-            Some(i) => i + delimiter.len(),
-            None => return fail(parts, "the body does not contain the boundary"),
-        }
-    };
-    loop {
-        let rest = &body[pos..];
-        if rest.starts_with(b"--") {
-            return Form { parts, error: None };
-        }
-        let padding = rest.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
-        if !rest[padding..].starts_with(b"\r\n") {
-            return fail(parts, "a boundary line is not followed by CRLF (or the closing boundary is missing)");
-        }
-        pos += padding + 2;
-        let (head, data_start) = if body[pos..].starts_with(b"\r\n") {
-            (&body[pos..pos], pos + 2)
-        } else {
-            match find(&body[pos..], b"\r\n\r\n") {
-                Some(i) => (&body[pos..pos + i], pos + i + 4),
-                None => return fail(parts, "a part's headers are not ended by an empty line"),
-            }
-        };
-        let Some(len) = find(&body[data_start..], &delimiter) else {
-            return fail(parts, "a part is not ended by a boundary line");
-        };
-        match part_headers(head) {
-            Ok((name, filename, content_type)) => {
-                parts.push(Part { name, filename, content_type, data: &body[data_start..data_start + len] });
-            }
-            Err(e) => return fail(parts, &e),
-        }
-        pos = data_start + len + delimiter.len();
-    }
-}
-
-/// A part's `Content-Disposition` name and filename and its `Content-Type` (header names in any case).
-fn part_headers(head: &[u8]) -> Result<(String, Option<String>, Option<String>), String> {
-    let text = std::str::from_utf8(head).map_err(|_| "a part's headers are not UTF-8".to_owned())?;
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in text.split("\r\n") {
-        if line.starts_with([' ', '\t']) {
-            // An obsolete folded continuation line.
-            match fields.last_mut() {
-                Some((_, value)) => {
-                    value.push(' ');
-                    value.push_str(line.trim());
-                }
-                None => return Err("a part's headers start with a continuation line".to_owned()),
-            }
-            continue;
-        }
-        let (name, value) = line.split_once(':').ok_or_else(|| format!("malformed part header `{line}`"))?;
-        fields.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let field = |n: &str| fields.iter().find(|(name, _)| name == n).map(|(_, v)| v.as_str());
-    let disposition = field("content-disposition").ok_or("a part has no Content-Disposition header")?;
-    let (kind, params) = header_params(disposition).map_err(|e| format!("Content-Disposition: {e}"))?;
-    if kind != "form-data" {
-        return Err(format!("a part's Content-Disposition is `{kind}`, not form-data"));
-    }
-    let param = |n: &str| params.iter().find(|(name, _)| name == n).map(|(_, v)| v.clone());
-    let name = param("name").ok_or("a part's Content-Disposition has no name")?;
-    Ok((name, param("filename"), field("content-type").map(str::to_owned)))
-}
-
-/// `type; name=value; name="quoted \" value"` → the lowercase first item and the parameters (names
-/// lowercase, values unquoted).
-fn header_params(value: &str) -> Result<(String, Vec<(String, String)>), String> {
-    let mut items = Vec::new();
-    let mut current = String::new();
-    let (mut quoted, mut escaped) = (false, false);
-    for c in value.chars() {
-        if quoted {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                quoted = false;
-            }
-            current.push(c);
-        } else if c == ';' {
-            items.push(std::mem::take(&mut current));
-        } else {
-            quoted = c == '"';
-            current.push(c);
-        }
-    }
-    if quoted {
-        return Err("unterminated quoted string".to_owned());
-    }
-    items.push(current);
-    let mut items = items.into_iter();
-    let first = items.next().unwrap_or_default().trim().to_ascii_lowercase();
-    let mut params = Vec::new();
-    for item in items {
-        let item = item.trim();
-        if item.is_empty() {
-            continue;
-        }
-        let (name, raw) = item.split_once('=').ok_or_else(|| format!("parameter `{item}` has no value"))?;
-        let raw = raw.trim();
-        let value = match raw.strip_prefix('"') {
-            Some(inner) => {
-                let inner = inner.strip_suffix('"').ok_or_else(|| format!("parameter `{item}` is badly quoted"))?;
-                let mut out = String::with_capacity(inner.len());
-                let mut chars = inner.chars();
-                while let Some(c) = chars.next() {
-                    out.push(if c == '\\' { chars.next().unwrap_or('\\') } else { c });
-                }
-                out
-            }
-            None => raw.to_owned(),
-        };
-        params.push((name.trim().to_ascii_lowercase(), value));
-    }
-    Ok((first, params))
-}
-
-// ---------------------------------------------------------------------------------------------------
-// media upload
-
-#[derive(Clone, Copy)]
-enum Media {
-    Image,
-    Video,
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
-
-fn upload(state: &State, media: Media, request: &Incoming<'_>) -> Reply {
-    let bad = |message: &str| Reply::error(400, "PARAM_ERROR", message);
-    let field =
-        |name: &str, message: &str, issue: String| Reply::field_error(400, "PARAM_ERROR", message, name, &issue);
-    let form = match multipart(request.content_type, request.body) {
-        None => return bad("参数错误: the body must be multipart/form-data with `meta` and `file` parts"),
-        Some(Err(e)) => return bad(&format!("参数错误: {e}")),
-        Some(Ok(form)) => form,
-    };
-    if let Some(e) = &form.error {
-        return bad(&format!("参数错误: malformed multipart body: {e}"));
-    }
-    let named = |n: &str| form.parts.iter().filter(|p| p.name == n).collect::<Vec<_>>();
-    let (metas, files) = (named("meta"), named("file"));
-    let (Some(meta), Some(file), 1, 1) = (metas.first(), files.first(), metas.len(), files.len()) else {
-        return bad(&format!(
-            "参数错误: expected one `meta` and one `file` part, got {} and {}",
-            metas.len(),
-            files.len()
-        ));
-    };
-    if file.filename.is_none() {
-        return field("file", "参数错误", "the file part's Content-Disposition has no filename".to_owned());
-    }
-    if meta.content_type.as_deref().is_some_and(|ct| !ct.to_ascii_lowercase().starts_with("application/json")) {
-        return field("meta", "参数错误", "the meta part must be application/json".to_owned());
-    }
-    let Ok(Value::Object(meta)) = serde_json::from_slice::<Value>(meta.data) else {
-        return field("meta", "参数错误", "the meta part is not a JSON object".to_owned());
-    };
-    let text = |n: &str| meta.get(n).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let Some(filename) = text("filename") else {
-        return field("filename", "参数错误", "meta.filename is required".to_owned());
-    };
-    let Some(announced) = text("sha256") else {
-        return field("sha256", "参数错误", "meta.sha256 is required".to_owned());
-    };
-    let actual = hex(digest::digest(&digest::SHA256, file.data).as_ref());
-    if !announced.eq_ignore_ascii_case(&actual) {
-        return field(
-            "sha256",
-            "文件摘要不一致",
-            format!("meta.sha256 is {announced}, the SHA-256 of the file part is {actual}"),
-        );
-    }
-    let (allowed, limit) = match media {
-        Media::Image => (IMAGE_EXTENSIONS, IMAGE_LIMIT),
-        Media::Video => (VIDEO_EXTENSIONS, VIDEO_LIMIT),
-    };
-    let extension = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    if !allowed.contains(&extension.as_str()) {
-        return field(
-            "filename",
-            "不支持的文件格式",
-            format!("`{filename}`: the extension must be one of {}", allowed.join(", ")),
-        );
-    }
-    if file.data.is_empty() || file.data.len() > limit {
-        return field(
-            "file",
-            "文件大小不符合要求",
-            format!("the file is {} bytes; it must be 1 to {limit} bytes", file.data.len()),
-        );
-    }
-    // The same file gives the same id (WeChat Pay's ids are stable per content too).
-    let kind = match media {
-        Media::Image => "image",
-        Media::Video => "video",
-    };
-    let first = digest::digest(&digest::SHA256, format!("media\x1f{}\x1f{kind}\x1f{actual}", state.mchid).as_bytes());
-    let second = digest::digest(&digest::SHA256, first.as_ref());
-    let mut id = first.as_ref().to_vec();
-    id.extend_from_slice(second.as_ref());
-    Reply::ok(json!({ "media_id": URL_SAFE_NO_PAD.encode(id) }))
-}
-
-// ---------------------------------------------------------------------------------------------------
-// bills
 
 #[derive(Clone, Copy)]
 enum Bill {
@@ -432,7 +97,7 @@ fn bill(state: &State, kind: Bill, query: &str, now: i64) -> Reply {
     if !is_date(date) {
         return param_error("bill_date", format!("`{date}` is not a date in the form YYYY-MM-DD"));
     }
-    let rfc3339 = super::notify::rfc3339_cst(now);
+    let rfc3339 = crate::notify::rfc3339_cst(now);
     let today = rfc3339.get(..10).unwrap_or_default();
     if date.as_str() > today {
         return Reply::error(
@@ -473,10 +138,10 @@ fn bill(state: &State, kind: Bill, query: &str, now: i64) -> Reply {
     } else {
         File { bytes: Bytes::from(csv), content_type: "text/plain; charset=utf-8" }
     };
-    let token = super::random_alnum(64);
-    let origin = state.files.origin.get().map_or("http://127.0.0.1", String::as_str);
+    let token = crate::keys::random_alnum(64);
+    let origin = state.bills.origin.get().map_or("http://127.0.0.1", String::as_str);
     let url = format!("{origin}/v3/billdownload/file?token={token}");
-    let mut downloads = lock(&state.files.downloads);
+    let mut downloads = lock(&state.bills.downloads);
     downloads.retain(|_, d| d.expires >= now);
     downloads.insert(token, Download { file, expires: now.saturating_add(DOWNLOAD_TTL) });
     Reply::ok(json!({"hash_type": "SHA1", "hash_value": hash, "download_url": url}))
@@ -487,7 +152,7 @@ fn download(state: &State, query: &str, now: i64) -> Answer {
     let Some(token) = query.get("token").filter(|t| !t.is_empty()) else {
         return Answer::Json(Reply::field_error(400, "PARAM_ERROR", "参数错误", "token", "token is required"));
     };
-    match lock(&state.files.downloads).get(token.as_str()).filter(|d| d.expires >= now) {
+    match lock(&state.bills.downloads).get(token.as_str()).filter(|d| d.expires >= now) {
         Some(d) => Answer::File(d.file.clone()),
         None => Answer::Json(Reply::error(
             404,
@@ -784,7 +449,6 @@ fn gzip_stored(data: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    /// Reads a gzip file made of stored DEFLATE blocks, checking CRC-32 and length.
     fn gunzip_stored(gz: &[u8]) -> Result<Vec<u8>, String> {
         if gz.len() < 18 || gz[..4] != [0x1f, 0x8b, 8, 0] {
             return Err("not a plain gzip header".into());
@@ -834,41 +498,6 @@ mod tests {
         }
         // The empty input is one final empty stored block.
         assert_eq!(&gzip_stored(b"")[10..15], &[1, 0, 0, 0xff, 0xff]);
-    }
-
-    #[test]
-    fn multipart_framing() {
-        let body = b"preamble\r\n--XyZ\r\ncontent-disposition: form-data; name=\"meta\"\r\nCONTENT-TYPE: application/json\r\n\r\n{\"a\":1}\r\n--XyZ  \r\nContent-Disposition: form-data; name=file; filename=\"a\\\"b.jpg\"\r\n\r\n\r\n--XY\r\n--XyZ--\r\nepilogue";
-        let form = match multipart(Some("Multipart/Form-Data; charset=utf-8; Boundary=\"XyZ\""), body) {
-            Some(Ok(form)) => form,
-            _ => panic!("parsed"),
-        };
-        assert_eq!(form.error, None);
-        assert_eq!(form.parts.len(), 2);
-        assert_eq!((form.parts[0].name.as_str(), form.parts[0].data), ("meta", &b"{\"a\":1}"[..]));
-        assert_eq!(form.parts[0].content_type.as_deref(), Some("application/json"));
-        assert_eq!(form.parts[1].filename.as_deref(), Some("a\"b.jpg"));
-        assert_eq!(form.parts[1].data, b"\r\n--XY");
-        assert_eq!(signed_body(Some("multipart/form-data; boundary=XyZ"), body), Ok(&b"{\"a\":1}"[..]));
-
-        // Not multipart: the body itself is signed.
-        assert_eq!(signed_body(Some("application/json"), b"{}"), Ok(&b"{}"[..]));
-        assert_eq!(signed_body(None, b"x"), Ok(&b"x"[..]));
-        // No boundary, or no meta: the signature cannot be checked.
-        assert!(signed_body(Some("multipart/form-data"), body).is_err());
-        assert!(signed_body(Some("multipart/form-data; boundary=other"), body).is_err());
-        assert!(signed_body(Some("multipart/form-data; boundary=\"XyZ"), body).is_err());
-        // A truncated body after the meta part: authenticated over meta, the route reports the error.
-        let cut = &body[..body.len() - 20];
-        assert_eq!(signed_body(Some("multipart/form-data; boundary=XyZ"), cut), Ok(&b"{\"a\":1}"[..]));
-        let Some(Ok(form)) = multipart(Some("multipart/form-data; boundary=XyZ"), cut) else { panic!("parsed") };
-        assert!(form.error.is_some());
-        // A part without Content-Disposition.
-        let Some(Ok(form)) = multipart(Some("multipart/form-data; boundary=b"), b"--b\r\nX: y\r\n\r\nz\r\n--b--")
-        else {
-            panic!("parsed")
-        };
-        assert!(form.error.as_deref().is_some_and(|e| e.contains("Content-Disposition")), "{:?}", form.error);
     }
 
     #[test]

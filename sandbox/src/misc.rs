@@ -1,44 +1,20 @@
-//! The endpoints the sandbox imitates, with their state.
+//! The endpoints without a module of their own: `GET v3/facemch/users/{face_sid}` (the seed),
+//! the complaint-notification callback URL, the business-coupon budget, and `GET v3/certificates`.
 
 use std::collections::HashMap;
 
-use ring::digest;
+use aws_lc_rs::digest;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-/// A route's answer: status and JSON body (`None` for an empty body).
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) body: Option<Value>,
-}
-
-impl Reply {
-    pub(crate) fn ok(body: Value) -> Reply {
-        Reply { status: 200, body: Some(body) }
-    }
-
-    pub(crate) fn empty(status: u16) -> Reply {
-        Reply { status, body: None }
-    }
-
-    pub(crate) fn error(status: u16, code: &str, message: impl Into<String>) -> Reply {
-        Reply { status, body: Some(json!({"code": code, "message": message.into()})) }
-    }
-
-    pub(crate) fn field_error(status: u16, code: &str, message: &str, field: &str, issue: &str) -> Reply {
-        Reply {
-            status,
-            body: Some(json!({
-                "code": code,
-                "message": message,
-                "detail": {"field": field, "location": "body", "issue": issue},
-            })),
-        }
-    }
-}
+use crate::route::{Answer, Reply, Request, find, parse_query};
+use crate::state::{State, newest_first};
+use crate::{SignMode, keys::random_alnum, lock, notify};
 
 /// In-memory state of the imitated endpoints.
 #[derive(Default)]
-pub(crate) struct Routes {
+pub(crate) struct Misc {
     /// The merchant's public key, which encrypts `ASK_REAL_NAME` answers; without it they answer 403.
     pub(crate) merchant_key: Option<rsa::PublicKey>,
     complaint_notify_url: Option<String>,
@@ -56,33 +32,6 @@ const TABLE: &[(&str, &str)] = &[
     ("GET", "/v3/certificates"),
 ];
 
-pub(crate) fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
-    let mut params = Vec::new();
-    let mut p = pattern.split('/');
-    let mut s = path.split('/');
-    loop {
-        match (p.next(), s.next()) {
-            (None, None) => return Some(params),
-            (Some("*"), Some(seg)) if !seg.is_empty() => {
-                params.push(percent_encoding::percent_decode_str(seg).decode_utf8_lossy().into_owned());
-            }
-            (Some(a), Some(b)) if a == b => {}
-            _ => return None,
-        }
-    }
-}
-
-/// Decodes `a=1&b=%20` into pairs (first value wins).
-pub(crate) fn parse_query(query: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
-        out.entry(decode(k)).or_insert_with(|| decode(v));
-    }
-    out
-}
-
 /// A stable pseudo-identifier derived from its inputs (so repeated queries agree).
 fn derive_id(prefix: &str, parts: &[&str]) -> String {
     let mut ctx = digest::Context::new(&digest::SHA256);
@@ -96,42 +45,7 @@ fn derive_id(prefix: &str, parts: &[&str]) -> String {
     format!("{prefix}{tail}")
 }
 
-impl Routes {
-    /// Dispatches an authenticated request. `mchid` is the sandbox merchant; `certificates` answers
-    /// `GET /v3/certificates` (from the sandbox's key state, which these routes do not hold).
-    pub(crate) fn handle(
-        &mut self,
-        mchid: &str,
-        method: &str,
-        path: &str,
-        query: &str,
-        body: &[u8],
-        certificates: impl FnOnce() -> Reply,
-    ) -> Reply {
-        let mut path_known = false;
-        for (m, pattern) in TABLE {
-            let Some(params) = matches(pattern, path) else { continue };
-            path_known = true;
-            if *m != method {
-                continue;
-            }
-            let json: Value =
-                if body.is_empty() { Value::Null } else { serde_json::from_slice(body).unwrap_or(Value::Null) };
-            return match *pattern {
-                "/v3/facemch/users/*" => facemch_user(&params[0], &parse_query(query), self.merchant_key.as_ref()),
-                "/v3/merchant-service/complaint-notifications" => self.complaint_notifications(mchid, method, &json),
-                "/v3/marketing/busifavor/stocks/*/budget" => self.budget(&params[0], &json),
-                "/v3/certificates" => certificates(),
-                _ => Reply::error(404, "RESOURCE_NOT_EXISTS", "sandbox: no such endpoint"),
-            };
-        }
-        if path_known {
-            Reply::error(405, "METHOD_NOT_ALLOWED", format!("sandbox: {method} is not allowed on {path}"))
-        } else {
-            Reply::error(404, "RESOURCE_NOT_EXISTS", format!("sandbox: no endpoint at {path}"))
-        }
-    }
-
+impl Misc {
     fn complaint_notifications(&mut self, mchid: &str, method: &str, json: &Value) -> Reply {
         let url = || json.get("url").and_then(Value::as_str).map(str::to_owned);
         match method {
@@ -201,6 +115,29 @@ impl Routes {
     }
 }
 
+/// The endpoints of this module: `GET v3/facemch/users/{face_sid}`, the complaint-notification URL,
+/// the business-coupon budget, `GET v3/certificates`.
+pub(crate) fn route(state: &State, request: &Request<'_>) -> Option<Answer> {
+    let (pattern, params) = match find(TABLE, request)? {
+        Ok(found) => found,
+        Err(answer) => return Some(answer),
+    };
+    let json = request.json();
+    let param = params.into_iter().next().unwrap_or_default();
+    let reply = match pattern {
+        "/v3/facemch/users/*" => {
+            let merchant_key = lock(&state.misc).merchant_key.clone();
+            facemch_user(&param, &parse_query(request.query), merchant_key.as_ref())
+        }
+        "/v3/merchant-service/complaint-notifications" => {
+            lock(&state.misc).complaint_notifications(&state.mchid, request.method, &json)
+        }
+        "/v3/marketing/busifavor/stocks/*/budget" => lock(&state.misc).budget(&param, &json),
+        _ => certificates(state, request.now),
+    };
+    Some(Answer::Json(reply))
+}
+
 fn facemch_user(face_sid: &str, query: &HashMap<String, String>, merchant_key: Option<&rsa::PublicKey>) -> Reply {
     let Some(appid) = query.get("appid").filter(|a| !a.is_empty()) else {
         return Reply::error(400, "PARAM_ERROR", "参数错误: appid is required");
@@ -233,29 +170,54 @@ fn facemch_user(face_sid: &str, query: &HashMap<String, String>, merchant_key: O
     Reply::ok(body)
 }
 
+/// `GET /v3/certificates`: the unexpired platform certificates, each encrypted with the APIv3 key; 404 in
+/// public-key mode, as WeChat Pay answers merchants without platform certificates.
+fn certificates(state: &State, now: i64) -> Reply {
+    if state.mode == SignMode::PublicKey {
+        return Reply::error(404, "RESOURCE_NOT_EXISTS", "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥");
+    }
+    let platforms = lock(&state.platforms);
+    let mut data = Vec::new();
+    for p in newest_first(&platforms, Some(now)) {
+        let nonce = random_alnum(12);
+        let sealed = match notify::seal(&state.apiv3_key, &nonce, "certificate", p.certificate_pem.as_bytes()) {
+            Ok(sealed) => sealed,
+            Err(e) => return Reply::error(500, "SYSTEM_ERROR", format!("sandbox: {e}")),
+        };
+        data.push(serde_json::json!({
+            "serial_no": p.serial,
+            "effective_time": notify::rfc3339_cst(p.not_before),
+            "expire_time": notify::rfc3339_cst(p.not_after),
+            "encrypt_certificate": {
+                "algorithm": "AEAD_AES_256_GCM",
+                "nonce": nonce,
+                "associated_data": "certificate",
+                "ciphertext": STANDARD.encode(&sealed),
+            },
+        }));
+    }
+    Reply::ok(serde_json::json!({ "data": data }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::route::matches;
 
     #[test]
-    fn routing() {
+    fn routing_patterns() {
         assert_eq!(matches("/v3/facemch/users/*", "/v3/facemch/users/abc"), Some(vec!["abc".to_owned()]));
         assert_eq!(matches("/v3/facemch/users/*", "/v3/facemch/users/"), None);
         assert_eq!(matches("/v3/facemch/users/*", "/v3/facemch/users/a/b"), None);
-        let mut r = Routes::default();
-        let certs = || Reply::ok(json!({"data": []}));
-        assert_eq!(r.handle("1", "GET", "/v3/nope", "", b"", certs).status, 404);
-        assert_eq!(r.handle("1", "POST", "/v3/facemch/users/x", "", b"", certs).status, 405);
-        assert_eq!(r.handle("1", "GET", "/v3/certificates", "", b"", certs).body, Some(json!({"data": []})));
-        assert_eq!(r.handle("1", "POST", "/v3/certificates", "", b"", certs).status, 405);
-        let q = "info_type=ASK_UNIONID&appid=wx1&sub_appid=wx2";
-        let a = r.handle("1", "GET", "/v3/facemch/users/x", q, b"", certs);
-        let b = r.handle("1", "GET", "/v3/facemch/users/x", q, b"", certs);
+        let a = facemch_user("x", &parse_query("appid=wx1&sub_appid=wx2"), None);
+        assert_eq!(a.status, 400, "info_type is required");
+        let q = parse_query("info_type=ASK_UNIONID&appid=wx1&sub_appid=wx2");
+        let (a, b) = (facemch_user("x", &q, None), facemch_user("x", &q, None));
         assert_eq!(a.status, 200);
         assert_eq!(a.body, b.body);
         assert!(a.body.as_ref().and_then(|v| v.get("sub_openid")).is_some());
         // Without the merchant key, real-name queries are refused.
-        let q = "info_type=ASK_REAL_NAME&appid=wx1";
-        assert_eq!(r.handle("1", "GET", "/v3/facemch/users/x", q, b"", certs).status, 403);
+        let q = parse_query("info_type=ASK_REAL_NAME&appid=wx1");
+        assert_eq!(facemch_user("x", &q, None).status, 403);
     }
 }

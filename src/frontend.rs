@@ -33,6 +33,7 @@ use crate::error::{Error, InputErrorKind};
 /// mini-program (`wx.requestPayment`) payment. Serializes as
 /// `{"appId","timeStamp","nonceStr","package","signType","paySign"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct JsapiPayParams {
     /// The AppID the order was placed for.
     #[serde(rename = "appId")]
@@ -56,6 +57,7 @@ pub struct JsapiPayParams {
 /// Parameters for APP payment (the OpenSDK's `PayReq`). Serializes as
 /// `{"appid","partnerid","prepayid","package","noncestr","timestamp","sign"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AppPayParams {
     /// The mobile application's AppID.
     pub appid: String,

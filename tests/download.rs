@@ -9,7 +9,7 @@ use std::io::Read;
 use common::*;
 use futures::StreamExt;
 use serde_json::json;
-use wechatpay_chain::download::{Bill, BillLink, HashType};
+use wechatpay_chain::download::{Bill, HashType};
 use wechatpay_chain::error::{DownloadErrorKind, InputErrorKind};
 use wechatpay_chain::{Client, Error, Options, Sent, Verification};
 use wechatpay_sandbox::Sandbox;
@@ -203,7 +203,8 @@ fn corrupted_or_cut_bills_are_refused() {
     }
     // A forged link (wrong digest) is caught too.
     let link = client.bill_link(Bill::Trade, json!({"bill_date": "2024-11-24"})).unwrap();
-    let forged = BillLink { hash_value: "0".repeat(40), ..link };
+    let mut forged = link.clone();
+    forged.hash_value = "0".repeat(40);
     assert!(matches!(client.save_bill(&forged, (), false, &mut Vec::new()), Err(Error::Download(_))));
 }
 

@@ -690,7 +690,7 @@ fn parser_depth_limit() {
     // Hostile depth: refused at level 33, no recursion, no stack exhaustion.
     let deep = "<a>".repeat(200_000);
     assert_eq!(parse(deep.as_bytes()), Err(XmlError::TooDeep { limit: MAX_DEPTH }));
-    let limits = Limits { max_depth: 3, ..Limits::default() };
+    let limits = Limits::new(Limits::default().max_bytes, 3);
     assert!(xml::parse_with_limits(b"<x><a><b>1</b></a></x>", limits).is_ok());
     assert!(xml::parse_with_limits(b"<x><a><b><c/></b></a></x>", limits).is_err());
 }
@@ -701,7 +701,7 @@ fn parser_size_limit() {
     text.push_str(&"x".repeat(MAX_INPUT));
     text.push_str("</a></xml>");
     assert_eq!(parse(text.as_bytes()), Err(XmlError::TooLarge { length: text.len(), limit: MAX_INPUT }));
-    let limits = Limits { max_bytes: 2 * MAX_INPUT, ..Limits::default() };
+    let limits = Limits::new(2 * MAX_INPUT, Limits::default().max_depth);
     assert_eq!(xml::parse_with_limits(text.as_bytes(), limits).unwrap()["a"].as_str().map(str::len), Some(MAX_INPUT));
     // Many elements within the limit: fine, and repeated names collect into one list.
     let many = format!("<xml>{}</xml>", "<i>1</i>".repeat(100_000));

@@ -203,6 +203,7 @@ pub enum Verdict {
 
 /// One request as the sandbox saw it. The `Authorization` signature is redacted.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct LoggedRequest {
     /// HTTP method.
     pub method: String,

@@ -124,6 +124,7 @@ impl PrivateKey {
 
 /// Facts about the X.509 certificate a [`PublicKey`] came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CertificateInfo {
     /// Serial as WeChat Pay writes it in `Wechatpay-Serial`: uppercase hex, leading zero bytes dropped.
     pub serial: String,

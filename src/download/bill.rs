@@ -29,6 +29,7 @@ impl Bill {
 
 /// What `v3/bill/tradebill` / `fundflowbill` answers: where to download the bill and its digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BillLink {
     /// The download URL (valid for a short time).
     pub download_url: String,
@@ -39,6 +40,14 @@ pub struct BillLink {
     pub hash_value: String,
     /// Whether the file is gzip (`tar_type=GZIP` was asked for).
     pub gzip: bool,
+}
+
+impl BillLink {
+    /// A link kept from an earlier `tradebill` / `fundflowbill` answer (`gzip`: `tar_type=GZIP` was asked
+    /// for).
+    pub fn new(download_url: impl Into<String>, hash_type: HashType, hash_value: impl Into<String>, gzip: bool) -> Self {
+        BillLink { download_url: download_url.into(), hash_type, hash_value: hash_value.into(), gzip }
+    }
 }
 
 /// Counts, hashes and (when the bill is written decompressed) collects what the gzip decoder

@@ -102,11 +102,19 @@ pub const MAX_INPUT: usize = 1024 * 1024;
 
 /// Limits of [`parse_with_limits`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest input, in bytes.
     pub max_bytes: usize,
     /// Deepest nesting; the root element is level 1.
     pub max_depth: usize,
+}
+
+impl Limits {
+    /// Limits of `max_bytes` of input and `max_depth` levels of nesting.
+    pub fn new(max_bytes: usize, max_depth: usize) -> Limits {
+        Limits { max_bytes, max_depth }
+    }
 }
 
 impl Default for Limits {

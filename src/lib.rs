@@ -49,6 +49,18 @@
 //! assert_eq!(res.xml()?["result_code"], "SUCCESS");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Stability
+//!
+//! The generated chain methods (`client.v3().pay().transactions().native()` and the other catalogued
+//! endpoints, v3 and v2) are public API and follow semver like hand-written items: a catalogued
+//! endpoint's chain is never removed or renamed within a major version; new endpoints add methods in
+//! minor releases. An endpoint WeChat Pay retires stays reachable (its chain, or
+//! [`Client::chain`] with its path) until the next major version. Public data types that may gain
+//! fields are `#[non_exhaustive]` and have constructors; error kinds are `#[non_exhaustive]` enums.
+//! Key loading takes the PHP SDK's strings ([`crypto::PrivateKey::load`]) or typed sources
+//! ([`crypto::PrivateKey::from_pem`], [`from_pem_file`](crypto::PrivateKey::from_pem_file),
+//! [`from_der`](crypto::PrivateKey::from_der)), all failing with a [`crypto::KeyError`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -353,7 +353,12 @@ fn a_ten_gigabyte_content_length_is_refused_before_reading() {
 
     // A bill has a cap by default; nothing is written.
     let client = server.client();
-    let link = BillLink::new(format!("{}v3/billdownload/file?token=big", server.base_uri()), HashType::Sha1, "0".repeat(40), false);
+    let link = BillLink::new(
+        format!("{}v3/billdownload/file?token=big", server.base_uri()),
+        HashType::Sha1,
+        "0".repeat(40),
+        false,
+    );
     let (written, error) = within("10 GB bill", move || {
         let mut out = Counting::default();
         let error = client.save_bill(&link, (), false, &mut out).unwrap_err();
@@ -439,7 +444,12 @@ fn a_failed_download_never_leaves_a_file_that_looks_complete() {
     // An earlier complete file stays as it was.
     std::fs::write(&target, b"the previous bill").unwrap();
     let client = server.client();
-    let link = BillLink::new(format!("{}v3/billdownload/file?token=t", server.base_uri()), HashType::Sha1, "0".repeat(40), false);
+    let link = BillLink::new(
+        format!("{}v3/billdownload/file?token=t", server.base_uri()),
+        HashType::Sha1,
+        "0".repeat(40),
+        false,
+    );
     let path = target.clone();
     let error = within("save_bill_to, endless", move || {
         client.save_bill_to(&link, Options::new().download_timeout(Duration::from_secs(1)), true, &path).unwrap_err()
@@ -460,7 +470,12 @@ fn a_complete_download_is_renamed_into_place() {
     let dir = temp_dir("complete");
     let target = dir.join("bill.csv");
     let client = server.client();
-    let link = BillLink::new(format!("{}v3/billdownload/file?token=t", server.base_uri()), HashType::Sha1, sha1_hex(body.as_bytes()), false);
+    let link = BillLink::new(
+        format!("{}v3/billdownload/file?token=t", server.base_uri()),
+        HashType::Sha1,
+        sha1_hex(body.as_bytes()),
+        false,
+    );
     let path = target.clone();
     let written = within("save_bill_to", move || client.save_bill_to(&link, (), false, &path).unwrap());
     assert_eq!(written, body.len() as u64);
@@ -470,7 +485,12 @@ fn a_complete_download_is_renamed_into_place() {
     // The wrong digest: the complete body arrives, but the file is not kept.
     std::fs::remove_file(&target).unwrap();
     let client = server.client();
-    let link = BillLink::new(format!("{}v3/billdownload/file?token=t", server.base_uri()), HashType::Sha1, "0".repeat(40), false);
+    let link = BillLink::new(
+        format!("{}v3/billdownload/file?token=t", server.base_uri()),
+        HashType::Sha1,
+        "0".repeat(40),
+        false,
+    );
     let path = target.clone();
     let error = within("save_bill_to, bad digest", move || client.save_bill_to(&link, (), false, &path).unwrap_err());
     assert!(matches!(download_kind(&error), DownloadErrorKind::DigestMismatch { .. }), "{error}");
@@ -1016,7 +1036,12 @@ fn a_genuine_gzip_bill_within_the_limits_is_saved() {
         wait_for_close(stream)
     });
     let client = server.client();
-    let link = BillLink::new(format!("{}v3/billdownload/file?token=t", server.base_uri()), HashType::Sha1, sha1_hex(&csv), true);
+    let link = BillLink::new(
+        format!("{}v3/billdownload/file?token=t", server.base_uri()),
+        HashType::Sha1,
+        sha1_hex(&csv),
+        true,
+    );
     let (plain, packed) = within("genuine bill", move || {
         let mut plain = Vec::new();
         client.save_bill(&link, Options::new().max_bytes(csv.len() as u64), true, &mut plain).unwrap();

@@ -140,7 +140,8 @@ fn sign_case(id: &str, input: &Value, output: &Value) -> Vec<&'static str> {
         // PHP fails at signing; the key is refused at load here.
         assert!(output["error"].is_object(), "{id}");
         let err = loaded.expect_err(id);
-        assert!(err.contains("public key"), "{id}: {err}");
+        assert_eq!(err.kind(), wechatpay_chain::crypto::KeyErrorKind::WrongKind, "{id}: {err}");
+        assert!(err.to_string().contains("not a private key"), "{id}: {err}");
         return vec!["refused-at-load"];
     }
     let Some(expected) = output["signature"].as_str() else {

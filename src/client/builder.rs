@@ -14,7 +14,7 @@ use crate::auth::{
 use crate::certificates::{Certificates, DEFAULT_REFRESH_INTERVAL, MAX_REFRESH_INTERVAL, MIN_REFRESH_INTERVAL};
 use crate::crypto::{ApiV3Key, PrivateKey, PublicKey};
 use crate::download::{DEFAULT_DOWNLOAD_TIMEOUT, DownloadDefaults};
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 use crate::pipeline::Engine;
 use crate::protocol::v2::V2;
 use crate::protocol::v3::V3;
@@ -302,7 +302,7 @@ impl ClientBuilder {
             }
             (None, Some(signer)) => (signer, None),
             (Some(text), None) => {
-                let key = PrivateKey::load(&text).map_err(|e| Error::config("private_key", e))?;
+                let key = PrivateKey::load(&text).map_err(|e| Error::Config(ConfigError::key("private_key", "", e)))?;
                 let public = key.public_key_der().to_vec();
                 (Arc::new(RsaSigner::new(key)), Some(public))
             }
@@ -379,7 +379,8 @@ impl ClientBuilder {
                     ),
                 ));
             }
-            let key = PublicKey::load(text).map_err(|e| Error::config(setting, format!("key `{id}`: {e}")))?;
+            let key = PublicKey::load(text)
+                .map_err(|e| Error::Config(ConfigError::key(setting, &format!("key `{id}`"), e)))?;
             if merchant_public.as_deref() == Some(key.rsa_public_key_der()) {
                 return Err(Error::config(
                     setting,

@@ -20,10 +20,14 @@ const RSA_ALGORITHM_ID: [u8; 15] =
 /// assert_eq!(pkcs1_to_spki("AQID").unwrap(), "MBUwDQYJKoZIhvcNAQEBBQADBAABAgM=");
 /// assert!(pkcs1_to_spki("not base64!").is_err());
 /// ```
-pub fn pkcs1_to_spki(pkcs1_base64: &str) -> Result<String, String> {
+pub fn pkcs1_to_spki(pkcs1_base64: &str) -> Result<String, super::KeyError> {
+    use super::{KeyError, KeyErrorKind};
     let compact: Vec<u8> = pkcs1_base64.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let pkcs1 = STANDARD.decode(&compact).map_err(|e| format!("the PKCS#1 public key is not base64 ({e})"))?;
-    spki_from_pkcs1(&pkcs1).map(|spki| STANDARD.encode(spki))
+    let pkcs1 = STANDARD
+        .decode(&compact)
+        .map_err(|e| KeyError::new(KeyErrorKind::Format, format!("the PKCS#1 public key is not base64 ({e})")))?;
+    let spki = spki_from_pkcs1(&pkcs1).map_err(|e| KeyError::new(KeyErrorKind::Malformed, e))?;
+    Ok(STANDARD.encode(spki))
 }
 
 /// A PKCS#1 `RSAPublicKey` DER wrapped as a SubjectPublicKeyInfo DER (see [`pkcs1_to_spki`]).

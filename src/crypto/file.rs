@@ -7,14 +7,15 @@
 //! so a file that grows in between is still bounded.
 
 use std::io::Read;
+use std::path::Path;
 
 /// The largest key or certificate file read (1 MiB).
 pub(crate) const MAX_KEY_FILE: u64 = 1024 * 1024;
 
 /// Reads the regular file at `path` (a `what` file: "key", "certificate", …), refusing anything that
 /// is not a regular file or is larger than [`MAX_KEY_FILE`].
-pub(crate) fn read_bounded(path: &str, what: &str) -> Result<Vec<u8>, String> {
-    let cannot = |e: std::io::Error| format!("cannot read the {what} file `{path}` ({e})");
+pub(crate) fn read_bounded(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+    let cannot = |e: std::io::Error| format!("cannot read the {what} file `{}` ({e})", path.display());
     // `metadata` follows symbolic links: a link to a key file is fine, a link to a device is not.
     let meta = std::fs::metadata(path).map_err(cannot)?;
     check(&meta, path, what)?;
@@ -29,13 +30,14 @@ pub(crate) fn read_bounded(path: &str, what: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn check(meta: &std::fs::Metadata, path: &str, what: &str) -> Result<(), String> {
+fn check(meta: &std::fs::Metadata, path: &Path, what: &str) -> Result<(), String> {
+    let shown = path.display();
     if meta.is_dir() {
-        return Err(format!("the {what} file `{path}` is a directory; give the path of the PEM file inside it"));
+        return Err(format!("the {what} file `{shown}` is a directory; give the path of the PEM file inside it"));
     }
     if !meta.is_file() {
         return Err(format!(
-            "`{path}` is not a regular file (a FIFO, socket or device); give the path of the {what} file itself"
+            "`{shown}` is not a regular file (a FIFO, socket or device); give the path of the {what} file itself"
         ));
     }
     if meta.len() > MAX_KEY_FILE {
@@ -44,7 +46,8 @@ fn check(meta: &std::fs::Metadata, path: &str, what: &str) -> Result<(), String>
     Ok(())
 }
 
-fn too_large(path: &str, what: &str) -> String {
+fn too_large(path: &Path, what: &str) -> String {
+    let path = path.display();
     format!(
         "the {what} file `{path}` is larger than {} KiB; key and certificate files are a few KiB, so this is not \
          one: check the path",
@@ -68,7 +71,7 @@ mod tests {
         let dir = temp("small");
         let path = dir.join("key.pem");
         std::fs::write(&path, b"-----BEGIN PRIVATE KEY-----\n").unwrap();
-        assert_eq!(read_bounded(path.to_str().unwrap(), "key").unwrap(), b"-----BEGIN PRIVATE KEY-----\n");
+        assert_eq!(read_bounded(path.as_path(), "key").unwrap(), b"-----BEGIN PRIVATE KEY-----\n");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -77,15 +80,15 @@ mod tests {
         let dir = temp("refused");
         let big = dir.join("big.pem");
         std::fs::write(&big, vec![b'A'; MAX_KEY_FILE as usize + 1]).unwrap();
-        let e = read_bounded(big.to_str().unwrap(), "key").unwrap_err();
+        let e = read_bounded(big.as_path(), "key").unwrap_err();
         assert!(e.contains("larger than 1024 KiB"), "{e}");
         let exact = dir.join("exact.pem");
         std::fs::write(&exact, vec![b'A'; MAX_KEY_FILE as usize]).unwrap();
-        assert_eq!(read_bounded(exact.to_str().unwrap(), "key").unwrap().len() as u64, MAX_KEY_FILE);
+        assert_eq!(read_bounded(exact.as_path(), "key").unwrap().len() as u64, MAX_KEY_FILE);
 
-        let e = read_bounded(dir.to_str().unwrap(), "certificate").unwrap_err();
+        let e = read_bounded(dir.as_path(), "certificate").unwrap_err();
         assert!(e.contains("is a directory"), "{e}");
-        let e = read_bounded(dir.join("none.pem").to_str().unwrap(), "key").unwrap_err();
+        let e = read_bounded(dir.join("none.pem").as_path(), "key").unwrap_err();
         assert!(e.starts_with("cannot read the key file"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -95,7 +98,7 @@ mod tests {
     fn devices_are_refused_without_reading() {
         for device in ["/dev/zero", "/dev/null", "/dev/urandom"] {
             if std::path::Path::new(device).exists() {
-                let e = read_bounded(device, "key").unwrap_err();
+                let e = read_bounded(Path::new(device), "key").unwrap_err();
                 assert!(e.contains("not a regular file"), "{device}: {e}");
             }
         }

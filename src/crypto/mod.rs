@@ -18,7 +18,7 @@ pub use aead::{AeadError, ApiV3Key};
 pub use backend::NAME as BACKEND;
 pub use der::pkcs1_to_spki;
 pub(crate) use der::{pkcs8_from_pkcs1, spki_from_pkcs1};
-pub use keys::{CertificateInfo, PrivateKey, PublicKey};
+pub use keys::{CertificateInfo, KeyError, KeyErrorKind, PrivateKey, PublicKey};
 pub use oaep::{OaepError, Sensitive, oaep_max_plaintext};
 
 /// Decodes standard base64, ignoring ASCII whitespace (line-wrapped ciphertexts from config files or

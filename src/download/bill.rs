@@ -45,7 +45,12 @@ pub struct BillLink {
 impl BillLink {
     /// A link kept from an earlier `tradebill` / `fundflowbill` answer (`gzip`: `tar_type=GZIP` was asked
     /// for).
-    pub fn new(download_url: impl Into<String>, hash_type: HashType, hash_value: impl Into<String>, gzip: bool) -> Self {
+    pub fn new(
+        download_url: impl Into<String>,
+        hash_type: HashType,
+        hash_value: impl Into<String>,
+        gzip: bool,
+    ) -> Self {
         BillLink { download_url: download_url.into(), hash_type, hash_value: hash_value.into(), gzip }
     }
 }

@@ -11,11 +11,23 @@ use super::Sent;
 pub struct ConfigError {
     setting: &'static str,
     message: String,
+    key: Option<crate::crypto::KeyError>,
 }
 
 impl ConfigError {
     pub(crate) fn new(setting: &'static str, message: impl Into<String>) -> ConfigError {
-        ConfigError { setting, message: message.into() }
+        ConfigError { setting, message: message.into(), key: None }
+    }
+
+    /// A key or certificate of `setting` that did not load; `what` names it (empty for the only one).
+    pub(crate) fn key(setting: &'static str, what: &str, error: crate::crypto::KeyError) -> ConfigError {
+        let message = if what.is_empty() { error.to_string() } else { format!("{what}: {error}") };
+        ConfigError { setting, message, key: Some(error) }
+    }
+
+    /// The key loading error behind this one, when a key or certificate did not load.
+    pub fn key_error(&self) -> Option<&crate::crypto::KeyError> {
+        self.key.as_ref()
     }
 
     /// The builder setting at fault (`"mchid"`, `"serial"`, `"private_key"`, `"certs"`, `"base_uri"`, …).
@@ -34,6 +46,8 @@ impl fmt::Display for ConfigError {
         write!(f, "invalid client configuration `{}`: {}", self.setting, self.message)
     }
 }
+
+impl StdError for ConfigError {}
 
 /// The category of an [`InputError`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -99,7 +99,7 @@ pub(crate) fn connectors(roots: &[String], merchant: Option<&MerchantTls>, mchid
 /// Reads `input`: `file://<path>` or the text itself.
 fn read(input: &str, what: &str) -> Result<Vec<u8>, String> {
     match input.trim_start().strip_prefix("file://") {
-        Some(path) => crate::crypto::file::read_bounded(path.trim_end(), what),
+        Some(path) => crate::crypto::file::read_bounded(std::path::Path::new(path.trim_end()), what),
         None => Ok(input.as_bytes().to_vec()),
     }
 }

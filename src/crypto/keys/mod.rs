@@ -6,11 +6,18 @@
 //! | `file://<path>` | a file holding one of the above (PEM or DER) | same |
 //! | pseudo-URL, base64 DER | `private.pkcs8://…`, `private.pkcs1://…` | `public.spki://…`, `public.pkcs1://…` |
 //!
+//! The same forms load through typed constructors: `from_pem` (text), `from_pem_file` (a path; PEM
+//! or DER inside) and `from_der`. Every failure is a [`KeyError`] with a [`KeyErrorKind`].
+//!
 //! Encrypted private keys are refused (decrypt them first). Keys must be RSA with a 2048–8192-bit
 //! modulus, which is what WeChat Pay issues and what the verifier accepts. Each key is handed to the
 //! crypto backend once, at load: signing, verifying and RSA-OAEP then use the parsed key.
 
+mod error;
+mod source;
+
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -20,16 +27,17 @@ use der::{Decode, Encode, Sequence};
 use x509_cert::Certificate;
 use x509_cert::spki::SubjectPublicKeyInfoRef;
 
+pub use self::error::{KeyError, KeyErrorKind};
+use self::source::{Form, Material, Role};
 use super::backend::{RsaPrivate, RsaPublic};
 use super::oaep::{self, OaepError, Sensitive};
-use super::pem;
 
 /// `rsaEncryption`, 1.2.840.113549.1.1.1.
 const RSA_ENCRYPTION: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
 #[derive(Sequence)]
-struct RsaPublicKeyDer<'a> {
+pub(super) struct RsaPublicKeyDer<'a> {
     modulus: UintRef<'a>,
     public_exponent: UintRef<'a>,
 }
@@ -57,24 +65,66 @@ impl PrivateKey {
     /// assert_eq!(format!("{key:?}"), "PrivateKey(RSA-2048, redacted)");
     /// assert!(PrivateKey::load("file://tests/data/keys/platform_cert.pem").is_err());
     /// ```
-    pub fn load(input: &str) -> Result<PrivateKey, String> {
-        let material = resolve(input, Role::Private)?;
-        let pkcs8 = match material.kind {
-            Kind::Pkcs8Private => material.der,
-            Kind::Pkcs1Private => super::pkcs8_from_pkcs1(&material.der)?,
+    pub fn load(input: &str) -> Result<PrivateKey, KeyError> {
+        PrivateKey::from_material(source::php_string(input, Role::Private)?)
+    }
+
+    /// Loads a private key from PEM text: `BEGIN PRIVATE KEY` (PKCS#8) or `BEGIN RSA PRIVATE KEY`
+    /// (PKCS#1).
+    ///
+    /// ```
+    /// use wechatpay_chain::crypto::{KeyErrorKind, PrivateKey};
+    /// let pem = std::fs::read_to_string("tests/data/keys/merchant_apiclient_key.pem")?;
+    /// let key = PrivateKey::from_pem(&pem)?;
+    /// assert_eq!(key.bits(), 2048);
+    /// let e = PrivateKey::from_pem("file://tests/data/keys/merchant_apiclient_key.pem").unwrap_err();
+    /// assert_eq!(e.kind(), KeyErrorKind::Format); // a path is not PEM: use `from_pem_file` or `load`
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_pem(pem: &str) -> Result<PrivateKey, KeyError> {
+        PrivateKey::from_material(source::pem_text(pem)?)
+    }
+
+    /// Loads a private key from a file holding it as PEM or DER (PKCS#8 or PKCS#1). The file must be
+    /// a regular file of at most 1 MiB.
+    ///
+    /// ```
+    /// use wechatpay_chain::crypto::PrivateKey;
+    /// let key = PrivateKey::from_pem_file("tests/data/keys/merchant_apiclient_key.pem")?;
+    /// # Ok::<(), wechatpay_chain::crypto::KeyError>(())
+    /// ```
+    pub fn from_pem_file(path: impl AsRef<Path>) -> Result<PrivateKey, KeyError> {
+        PrivateKey::from_material(source::file(path.as_ref())?)
+    }
+
+    /// Loads a private key from DER bytes: PKCS#8 `PrivateKeyInfo` or PKCS#1 `RSAPrivateKey`.
+    pub fn from_der(der: &[u8]) -> Result<PrivateKey, KeyError> {
+        PrivateKey::from_material(source::der(der.to_vec())?)
+    }
+
+    fn from_material(material: Material) -> Result<PrivateKey, KeyError> {
+        let pkcs8 = match material.form {
+            Form::Pkcs8Private => material.der,
+            Form::Pkcs1Private => super::pkcs8_from_pkcs1(&material.der)
+                .map_err(|e| KeyError::new(KeyErrorKind::Malformed, format!("the PKCS#1 private key {e}")))?,
             other => return Err(other.not_private()),
         };
         let key = RsaPrivate::from_pkcs8(&pkcs8).map_err(|e| {
-            format!(
-                "the private key was rejected ({e}); it must be an unencrypted RSA key of 2048–8192 bits such as the \
-                 merchant's apiclient_key.pem"
+            KeyError::new(
+                KeyErrorKind::Backend,
+                format!(
+                    "the private key was rejected ({e}); it must be an unencrypted RSA key of 2048–8192 bits such as \
+                     the merchant's apiclient_key.pem"
+                ),
             )
         })?;
-        let bits = key.modulus_len() * 8;
-        if !(2048..=8192).contains(&bits) {
-            return Err(format!("the RSA key has {bits} bits; WeChat Pay keys have 2048 (2048–8192 are accepted)"));
-        }
+        check_bits(key.modulus_len() * 8)?;
         Ok(PrivateKey { key: Arc::new(key) })
+    }
+
+    /// Modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.key.modulus_len() * 8
     }
 
     /// The matching public key as a PKCS#1 `RSAPublicKey` DER.
@@ -92,14 +142,14 @@ impl PrivateKey {
                 der: Arc::from(self.key.public_der()),
                 bits: self.key.modulus_len() * 8,
                 certificate: None,
-                key: Err(e),
+                key: Err(e.to_string()),
             },
         }
     }
 
     /// RSASSA-PKCS1-v1_5 with SHA-256 ("SHA256withRSA") over `message`.
-    pub fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>, String> {
-        self.key.sign_sha256(message)
+    pub fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.key.sign_sha256(message).map_err(|e| KeyError::new(KeyErrorKind::Backend, e))
     }
 
     /// Decrypts a sensitive field WeChat Pay encrypted for the merchant: base64 RSA-OAEP with SHA-1,
@@ -166,16 +216,52 @@ impl PublicKey {
     /// let key = PublicKey::load("file://tests/data/keys/platform_public_key.pem").unwrap();
     /// assert_eq!(key.rsa_public_key_der(), cert.rsa_public_key_der());
     /// ```
-    pub fn load(input: &str) -> Result<PublicKey, String> {
-        let material = resolve(input, Role::Public)?;
-        match material.kind {
-            Kind::Certificate => from_certificate(&material.der),
-            Kind::Spki => {
+    pub fn load(input: &str) -> Result<PublicKey, KeyError> {
+        PublicKey::from_material(source::php_string(input, Role::Public)?)
+    }
+
+    /// Loads a public key from PEM text: `BEGIN CERTIFICATE` (X.509), `BEGIN PUBLIC KEY` (SPKI) or
+    /// `BEGIN RSA PUBLIC KEY` (PKCS#1).
+    ///
+    /// ```
+    /// use wechatpay_chain::crypto::PublicKey;
+    /// let pem = std::fs::read_to_string("tests/data/keys/wechatpay_public_key.pem")?;
+    /// let key = PublicKey::from_pem(&pem)?;
+    /// assert_eq!(key.bits(), 2048);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_pem(pem: &str) -> Result<PublicKey, KeyError> {
+        PublicKey::from_material(source::pem_text(pem)?)
+    }
+
+    /// Loads a public key from a file holding a certificate, SPKI or PKCS#1 public key as PEM or DER.
+    /// The file must be a regular file of at most 1 MiB.
+    ///
+    /// ```
+    /// use wechatpay_chain::crypto::PublicKey;
+    /// let cert = PublicKey::from_pem_file("tests/data/keys/platform_cert.pem")?;
+    /// assert!(cert.certificate().is_some());
+    /// # Ok::<(), wechatpay_chain::crypto::KeyError>(())
+    /// ```
+    pub fn from_pem_file(path: impl AsRef<Path>) -> Result<PublicKey, KeyError> {
+        PublicKey::from_material(source::file(path.as_ref())?)
+    }
+
+    /// Loads a public key from DER bytes: an X.509 certificate, a SubjectPublicKeyInfo or a PKCS#1
+    /// `RSAPublicKey`.
+    pub fn from_der(der: &[u8]) -> Result<PublicKey, KeyError> {
+        PublicKey::from_material(source::der(der.to_vec())?)
+    }
+
+    fn from_material(material: Material) -> Result<PublicKey, KeyError> {
+        match material.form {
+            Form::Certificate => from_certificate(&material.der),
+            Form::Spki => {
                 let spki = SubjectPublicKeyInfoRef::from_der(&material.der)
-                    .map_err(|e| format!("the `PUBLIC KEY` is not a valid SubjectPublicKeyInfo ({e})"))?;
+                    .map_err(|e| malformed(format!("the `PUBLIC KEY` is not a valid SubjectPublicKeyInfo ({e})")))?;
                 from_spki(spki, None)
             }
-            Kind::Pkcs1Public => from_rsa_der(&material.der, None),
+            Form::Pkcs1Public => from_rsa_der(&material.der, None),
             other => Err(other.not_public()),
         }
     }
@@ -225,8 +311,23 @@ impl PublicKey {
     }
 }
 
-fn from_certificate(der_bytes: &[u8]) -> Result<PublicKey, String> {
-    let cert = Certificate::from_der(der_bytes).map_err(|e| format!("the X.509 certificate cannot be parsed ({e})"))?;
+fn malformed(message: String) -> KeyError {
+    KeyError::new(KeyErrorKind::Malformed, message)
+}
+
+fn check_bits(bits: usize) -> Result<(), KeyError> {
+    if (2048..=8192).contains(&bits) {
+        return Ok(());
+    }
+    Err(KeyError::new(
+        KeyErrorKind::Unsupported,
+        format!("the RSA key has {bits} bits; WeChat Pay keys have 2048 (2048–8192 are accepted)"),
+    ))
+}
+
+fn from_certificate(der_bytes: &[u8]) -> Result<PublicKey, KeyError> {
+    let cert = Certificate::from_der(der_bytes)
+        .map_err(|e| malformed(format!("the X.509 certificate cannot be parsed ({e})")))?;
     let tbs = cert.tbs_certificate();
     let serial_bytes = tbs.serial_number().as_bytes();
     let first = serial_bytes.iter().position(|&b| b != 0).unwrap_or(serial_bytes.len().saturating_sub(1));
@@ -240,9 +341,9 @@ fn from_certificate(der_bytes: &[u8]) -> Result<PublicKey, String> {
     let spki_der = tbs
         .subject_public_key_info()
         .to_der()
-        .map_err(|e| format!("the certificate's public key cannot be re-encoded ({e})"))?;
+        .map_err(|e| malformed(format!("the certificate's public key cannot be re-encoded ({e})")))?;
     let spki = SubjectPublicKeyInfoRef::from_der(&spki_der)
-        .map_err(|e| format!("the certificate's public key is malformed ({e})"))?;
+        .map_err(|e| malformed(format!("the certificate's public key is malformed ({e})")))?;
     from_spki(spki, Some(info))
 }
 
@@ -250,178 +351,36 @@ fn unix(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
-fn from_spki(spki: SubjectPublicKeyInfoRef<'_>, info: Option<CertificateInfo>) -> Result<PublicKey, String> {
+fn from_spki(spki: SubjectPublicKeyInfoRef<'_>, info: Option<CertificateInfo>) -> Result<PublicKey, KeyError> {
     if spki.algorithm.oid != RSA_ENCRYPTION {
-        return Err(format!(
-            "the key algorithm is {}, not RSA; WeChat Pay platform certificates and public keys are RSA",
-            spki.algorithm.oid
+        return Err(KeyError::new(
+            KeyErrorKind::Unsupported,
+            format!(
+                "the key algorithm is {}, not RSA; WeChat Pay platform certificates and public keys are RSA",
+                spki.algorithm.oid
+            ),
         ));
     }
-    let raw = spki.subject_public_key.as_bytes().ok_or("the public key bit string has unused bits")?;
+    let raw = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| malformed("the public key bit string has unused bits".to_owned()))?;
     from_rsa_der(raw, info)
 }
 
-fn from_rsa_der(der_bytes: &[u8], info: Option<CertificateInfo>) -> Result<PublicKey, String> {
-    let key = RsaPublicKeyDer::from_der(der_bytes).map_err(|e| format!("the RSA public key is malformed ({e})"))?;
+fn from_rsa_der(der_bytes: &[u8], info: Option<CertificateInfo>) -> Result<PublicKey, KeyError> {
+    let key = RsaPublicKeyDer::from_der(der_bytes)
+        .map_err(|e| malformed(format!("the RSA public key is malformed ({e})")))?;
     let modulus = key.modulus.as_bytes();
     let bits = modulus.len() * 8 - modulus.first().map_or(8, |b| b.leading_zeros() as usize);
-    if !(2048..=8192).contains(&bits) {
-        return Err(format!("the RSA key has {bits} bits; WeChat Pay keys have 2048 (2048–8192 are accepted)"));
-    }
+    check_bits(bits)?;
     if key.public_exponent.as_bytes().is_empty() {
-        return Err("the RSA public exponent is zero".to_owned());
+        return Err(malformed("the RSA public exponent is zero".to_owned()));
     }
-    let spki = super::spki_from_pkcs1(der_bytes)?;
+    let spki = super::spki_from_pkcs1(der_bytes).map_err(malformed)?;
     let key = RsaPublic::from_der(der_bytes, &spki).map(Arc::new);
     Ok(PublicKey { der: Arc::from(der_bytes), bits, certificate: info, key })
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Private,
-    Public,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Pkcs8Private,
-    Pkcs1Private,
-    EncryptedPrivate,
-    Certificate,
-    Spki,
-    Pkcs1Public,
-    /// DER read from a file whose type is not yet known.
-    UnknownDer,
-}
-
-impl Kind {
-    fn from_label(label: &str) -> Option<Kind> {
-        Some(match label {
-            "PRIVATE KEY" => Kind::Pkcs8Private,
-            "RSA PRIVATE KEY" => Kind::Pkcs1Private,
-            "ENCRYPTED PRIVATE KEY" => Kind::EncryptedPrivate,
-            "CERTIFICATE" | "X509 CERTIFICATE" => Kind::Certificate,
-            "PUBLIC KEY" => Kind::Spki,
-            "RSA PUBLIC KEY" => Kind::Pkcs1Public,
-            _ => return None,
-        })
-    }
-
-    fn not_private(self) -> String {
-        match self {
-            Kind::EncryptedPrivate => "the private key is encrypted; decrypt it first \
-                 (`openssl pkcs8 -in key.pem -out apiclient_key.pem`) and load the plain PEM"
-                .to_owned(),
-            Kind::Certificate => "this is an X.509 certificate, not a private key; load the merchant's private key \
-                 (apiclient_key.pem, `-----BEGIN PRIVATE KEY-----`) here, certificates go to `cert(id, …)`"
-                .to_owned(),
-            Kind::Spki | Kind::Pkcs1Public => "this is a public key, not a private key; load the merchant's private \
-                 key (apiclient_key.pem, `-----BEGIN PRIVATE KEY-----`) here, WeChat Pay public keys go to `cert(id, …)`"
-                .to_owned(),
-            _ => "not a private key".to_owned(),
-        }
-    }
-
-    fn not_public(self) -> String {
-        match self {
-            Kind::Pkcs8Private | Kind::Pkcs1Private | Kind::EncryptedPrivate => {
-                "this is a private key; `cert(id, …)` takes a WeChat Pay platform certificate \
-                 (wechatpay_<serial>.pem) or the WeChat Pay public key (pub_key.pem), never a private key"
-                    .to_owned()
-            }
-            _ => "not a public key or certificate".to_owned(),
-        }
-    }
-}
-
-struct Material {
-    kind: Kind,
-    der: Vec<u8>,
-}
-
-const PSEUDO: [(&str, Kind, Role); 4] = [
-    ("private.pkcs1://", Kind::Pkcs1Private, Role::Private),
-    ("private.pkcs8://", Kind::Pkcs8Private, Role::Private),
-    ("public.pkcs1://", Kind::Pkcs1Public, Role::Public),
-    ("public.spki://", Kind::Spki, Role::Public),
-];
-
-fn resolve(input: &str, role: Role) -> Result<Material, String> {
-    let trimmed = input.trim();
-    if trimmed.is_empty() {
-        return Err("the key is empty".to_owned());
-    }
-    if let Some(path) = trimmed.strip_prefix("file://") {
-        let bytes = super::file::read_bounded(path, "key")?;
-        return from_bytes(&bytes).map_err(|e| format!("{e} (in `{path}`)"));
-    }
-    for (prefix, kind, kind_role) in PSEUDO {
-        if let Some(b64) = trimmed.strip_prefix(prefix) {
-            if kind_role != role {
-                return Err(match role {
-                    Role::Private => kind.not_private(),
-                    Role::Public => kind.not_public(),
-                });
-            }
-            let compact: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-            let der = STANDARD
-                .decode(compact.as_bytes())
-                .map_err(|e| format!("the base64 after `{prefix}` is invalid ({e})"))?;
-            return Ok(Material { kind, der });
-        }
-    }
-    if trimmed.contains("-----BEGIN") {
-        return from_bytes(trimmed.as_bytes());
-    }
-    let hint = if std::path::Path::new(trimmed).is_file() {
-        format!("; `{trimmed}` is a file, did you mean `file://{trimmed}`?")
-    } else {
-        String::new()
-    };
-    Err(format!(
-        "expected PEM text (`-----BEGIN …-----`), a `file://` path, or a `{}` base64 string{hint}",
-        match role {
-            Role::Private => "private.pkcs8://` / `private.pkcs1://",
-            Role::Public => "public.spki://` / `public.pkcs1://",
-        }
-    ))
-}
-
-fn from_bytes(bytes: &[u8]) -> Result<Material, String> {
-    let text = std::str::from_utf8(bytes).ok().filter(|t| t.contains("-----BEGIN"));
-    let Some(text) = text else {
-        // Binary DER file: find out what it is by trying the parsers.
-        return sniff_der(bytes.to_vec());
-    };
-    let block = pem::decode(text)?;
-    if block.legacy_encrypted {
-        return Err(Kind::EncryptedPrivate.not_private());
-    }
-    let kind = Kind::from_label(&block.label).ok_or_else(|| {
-        format!(
-            "unsupported PEM block `{}`; expected PRIVATE KEY, RSA PRIVATE KEY, CERTIFICATE, PUBLIC KEY or RSA PUBLIC KEY",
-            block.label
-        )
-    })?;
-    Ok(Material { kind, der: block.der })
-}
-
-fn sniff_der(der_bytes: Vec<u8>) -> Result<Material, String> {
-    let kind = if Certificate::from_der(&der_bytes).is_ok() {
-        Kind::Certificate
-    } else if SubjectPublicKeyInfoRef::from_der(&der_bytes).is_ok() {
-        Kind::Spki
-    } else if RsaPrivate::from_pkcs8(&der_bytes).is_ok() {
-        Kind::Pkcs8Private
-    } else if super::pkcs8_from_pkcs1(&der_bytes).is_ok_and(|pkcs8| RsaPrivate::from_pkcs8(&pkcs8).is_ok()) {
-        Kind::Pkcs1Private
-    } else if RsaPublicKeyDer::from_der(&der_bytes).is_ok() {
-        Kind::Pkcs1Public
-    } else {
-        Kind::UnknownDer
-    };
-    if kind == Kind::UnknownDer {
-        return Err("the file is neither PEM nor a recognisable DER key or certificate".to_owned());
-    }
-    Ok(Material { kind, der: der_bytes })
-}
+#[cfg(test)]
+mod tests;

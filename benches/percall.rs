@@ -186,6 +186,9 @@ fn calls_against_the_sandbox() {
     let server = process_cpu_micros(sandbox.child.id()) - server_before;
     report("sandbox, per authenticated request (sequential)", CALLS, server, 0.0);
 
+    if std::env::var("PERCALL_ONLY").is_ok_and(|only| only == "blocking") {
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(async {
         for _ in 0..WARM_UP {
@@ -216,15 +219,17 @@ fn main() {
     if !args.iter().any(|a| a == "--bench") {
         return;
     }
-    // `PERCALL_ONLY=sdk` (or `bare`) runs one half, e.g. under a profiler.
+    // `PERCALL_ONLY=sdk` (or `bare`, or `blocking`: the SDK's sequential calls only) runs a part, e.g. under
+    // a profiler.
     let only = std::env::var("PERCALL_ONLY").unwrap_or_default();
     let message =
         b"GET\n/v3/facemch/users/aabbccdd12345?info_type=ASK_UNIONID&appid=wx2b029c08a6233333\n1795562040\nNONCE\n\n";
-    if only != "sdk" {
+    if only != "sdk" && only != "blocking" {
         bare_aws_lc(message);
         bare_ring(message);
     }
     if only != "bare" {
+        // `sdk` and `blocking` both run the calls; `blocking` stops after the sequential ones.
         calls_against_the_sandbox();
     }
 }

@@ -193,11 +193,13 @@ impl SandboxBuilder {
         };
 
         let public = SigningKey::new(keys.public_key_id.clone(), &keys.public_key).map_err(fail)?;
+        let merchant_spki = keys.merchant.spki_der().map_err(fail)?;
         let state = Arc::new(State {
             mchid: keys.mchid.clone(),
             merchant_serial: keys.merchant_serial.clone(),
             merchant_key: keys.merchant.private.to_public_key(),
-            merchant_spki: keys.merchant.spki_der().map_err(fail)?,
+            merchant_spki: merchant_spki.clone(),
+            merchant_verifier: crate::check::MerchantKey::from_spki(&merchant_spki).map_err(fail)?,
             mode: self.mode,
             public,
             public_key_pair: keys.public_key.clone(),

@@ -142,7 +142,7 @@ async fn answer(
     let checked = multipart::signed_body(request.header("content-type"), &body).and_then(|signed_body| {
         let signed = check::Signed { method, target: &target, body: signed_body };
         let authorization = request.header("authorization");
-        check::check(authorization, &signed, &state.mchid, &state.merchant_serial, &state.merchant_key, now)
+        check::check(authorization, &signed, &state.mchid, &state.merchant_serial, &state.merchant_verifier, now)
     });
     if let Err(reason) = checked {
         entry.verdict = Verdict::Unauthenticated { reason: reason.clone() };

@@ -14,6 +14,8 @@ pub(crate) struct State {
     pub(crate) mchid: String,
     pub(crate) merchant_serial: String,
     pub(crate) merchant_key: rsa::PublicKey,
+    /// The same key, parsed for request signature checks.
+    pub(crate) merchant_verifier: crate::check::MerchantKey,
     /// The merchant's SubjectPublicKeyInfo DER: a TLS client certificate carrying it is the merchant's.
     pub(crate) merchant_spki: Vec<u8>,
     pub(crate) mode: SignMode,

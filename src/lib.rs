@@ -66,6 +66,7 @@ pub mod crypto;
 pub mod download;
 pub mod error;
 pub mod frontend;
+pub mod hint;
 pub mod media;
 pub mod notify;
 mod pipeline;
@@ -91,6 +92,34 @@ pub use request::{Options, PreparedRequest};
 pub use response::{Response, Verification};
 pub use sensitive::SensitiveEncryptor;
 pub use transport::ResponseFuture;
+/// A path template checked against the endpoint catalog at compile time: `chain!("v3/…")` is the
+/// literal, `chain!(client, "v3/…")` is `client.chain("v3/…")`; a template the catalog lacks does not
+/// compile, and the error names the closest catalogued paths.
+///
+/// ```
+/// use serde_json::json;
+/// use wechatpay_chain::chain;
+/// # let sandbox = wechatpay_sandbox::Sandbox::start()?;
+/// # let client = sandbox.client_builder().build()?;
+/// const NATIVE: &str = chain!("v3/pay/transactions/native");
+/// let order = json!({
+///     "appid": "wx2b029c08a6233333", "mchid": sandbox.mchid(), "description": "T-shirt",
+///     "out_trade_no": "1217752501201407033233368018", "notify_url": "https://example.com/notify",
+///     "amount": {"total": 100},
+/// });
+/// let res = client.chain(NATIVE).post(json!({"json": order}))?;
+/// assert!(res.json()?["code_url"].is_string());
+/// let res = chain!(client, "v3/pay/transactions/out-trade-no/{out_trade_no}")
+///     .get(json!({"out_trade_no": "1217752501201407033233368018", "query": {"mchid": sandbox.mchid()}}))?;
+/// assert_eq!(res.status(), 200);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// ```compile_fail
+/// // `outTradeNo` is PHP's spelling: the error names `v3/pay/transactions/out-trade-no/{out_trade_no}`.
+/// const QUERY: &str = wechatpay_chain::chain!("v3/pay/transactions/outTradeNo/{out_trade_no}");
+/// ```
+pub use wechatpay_chain_macros::chain;
 
 /// Re-exported so users can name `Method`, `StatusCode` and `HeaderMap` without another dependency.
 pub use http;

@@ -47,9 +47,10 @@ impl Failure {
         };
         let mut message = format!("{}: {error}", kind(error));
         if let Error::Certificates(c) = error {
-            if let Some(api) = c.cause().and_then(Error::api) {
-                message.push_str(&format!(" (WeChat Pay answered {} {})", api.status(), api.code().unwrap_or("")));
-            }
+            // `sent()` is about the call the certificates guarded; say what happened to the download.
+            message.push_str(&format!("\n{}", certificate_download(c.cause())));
+            message.push_str("\nthe call that needed the certificates was not sent");
+            return Failure { code, message };
         }
         match sent {
             Some(Sent::No) => message.push_str("\nthe request was not sent"),
@@ -60,6 +61,47 @@ impl Failure {
             None => {}
         }
         Failure { code, message }
+    }
+
+    /// A failed `certificates download`: the download is the command's own request.
+    pub fn certificates(error: &Error) -> Failure {
+        match error {
+            Error::Certificates(c) => Failure {
+                code: EXIT_FAILURE,
+                message: format!("certificates: {error}\n{}", certificate_download(c.cause())),
+            },
+            other => Failure::sdk(other),
+        }
+    }
+}
+
+/// What happened to a platform certificate download (`GET v3/certificates`) and what to do.
+fn certificate_download(cause: Option<&Error>) -> String {
+    let Some(cause) = cause else {
+        return "the certificate download was answered but its content was refused (see above); nothing was \
+                installed"
+            .to_owned();
+    };
+    if let Some(api) = cause.api() {
+        let mut text = format!(
+            "the certificate download (GET v3/certificates) was sent and WeChat Pay answered {} {}",
+            api.status().as_u16(),
+            api.code().unwrap_or("")
+        );
+        if api.status().as_u16() == 404 {
+            text.push_str(
+                ": this merchant has no platform certificates, it uses a WeChat Pay public key. Configure it: \
+                 --public-key-id PUB_KEY_ID_… --public-key pub_key.pem (or WECHATPAY_PUBLIC_KEY_ID and \
+                 WECHATPAY_PUBLIC_KEY, or public_key_id and public_key in the profile); both are shown in the \
+                 merchant platform under 账户中心 → API安全 → 微信支付公钥",
+            );
+        }
+        return text;
+    }
+    match cause.sent() {
+        Sent::No => "the certificate download was not sent".to_owned(),
+        Sent::Maybe => "the certificate download may have reached WeChat Pay (it is a harmless GET: retry)".to_owned(),
+        _ => "the certificate download reached WeChat Pay, but its answer was refused".to_owned(),
     }
 }
 
@@ -94,6 +136,11 @@ pub fn kind(error: &Error) -> String {
         ),
         Error::Download(_) => "download".to_owned(),
         Error::Sensitive(_) => "sensitive".to_owned(),
+        Error::V2(v2) => match (v2.err_code(), v2.return_code()) {
+            (Some(code), _) => format!("api v2 {code}"),
+            (None, Some(code)) if code != "SUCCESS" => format!("api v2 return_code {code}"),
+            _ => format!("api v2 {}", v2.status().as_u16()),
+        },
         _ => "error".to_owned(),
     }
 }
@@ -151,6 +198,8 @@ pub fn verification(verification: &Verification) -> String {
     match verification {
         Verification::Signed { key_id } => format!("signed by {key_id}"),
         Verification::UnsignedDownload => "unsigned download".to_owned(),
+        Verification::V2Sign { algorithm } => format!("APIv2 sign ({algorithm}) verified"),
+        Verification::V2Unsigned => "unsigned (WeChat Pay does not sign this APIv2 endpoint's answers)".to_owned(),
         _ => "rejected".to_owned(),
     }
 }

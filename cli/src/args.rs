@@ -138,7 +138,9 @@ pub enum Command {
     #[command(after_help = BILL_EXAMPLES)]
     DownloadBill(BillArgs),
     /// WeChat Pay platform certificates.
-    #[command(after_help = "Example:\n  wechatpay certificates download --apiv3-key-file apiv3.key --output /etc/wechatpay/")]
+    #[command(
+        after_help = "Example:\n  wechatpay certificates download --apiv3-key-file apiv3.key --output /etc/wechatpay/"
+    )]
     Certificates {
         /// What to do with them.
         #[command(subcommand)]

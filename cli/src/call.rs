@@ -16,7 +16,12 @@ use crate::output::{self, Failure};
 /// Largest `--json @FILE` / `--xml @FILE` read (request bodies are a few KiB).
 const MAX_INPUT_FILE: u64 = 10 << 20;
 
-pub(crate) fn split<'a>(text: &'a str, separator: char, flag: &str, shape: &str) -> Result<(&'a str, &'a str), Failure> {
+pub(crate) fn split<'a>(
+    text: &'a str,
+    separator: char,
+    flag: &str,
+    shape: &str,
+) -> Result<(&'a str, &'a str), Failure> {
     match text.split_once(separator) {
         Some((name, value)) if !name.trim().is_empty() => Ok((name.trim(), value)),
         _ => Err(Failure::input(format!("{flag} `{text}` must look like {shape}"))),
@@ -25,7 +30,8 @@ pub(crate) fn split<'a>(text: &'a str, separator: char, flag: &str, shape: &str)
 
 /// Reads a file named by a flag (`--json @FILE`), at most [`MAX_INPUT_FILE`] bytes.
 fn read_input(path: &str, flag: &str) -> Result<Vec<u8>, Failure> {
-    let file = std::fs::File::open(path).map_err(|e| Failure::input(format!("{flag} @{path}: cannot read the file ({e})")))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| Failure::input(format!("{flag} @{path}: cannot read the file ({e})")))?;
     let mut bytes = Vec::new();
     file.take(MAX_INPUT_FILE + 1)
         .read_to_end(&mut bytes)

@@ -18,7 +18,8 @@ pub fn download(
     let credentials = Credentials::resolve(&CredentialArgs::new(merchant).keys(keys).connection(connection))?;
     let (client, _signer) = credentials.client(Need { apiv3: true, ..Need::default() })?;
     // Joins the download an automatic-mode client starts by itself, or makes one.
-    let certificates = client.refresh_certificates().map_err(|e| Failure::certificates(&e))?;
+    let certificates =
+        client.refresh_certificates().map_err(|e| Failure::certificates(&e, credentials.public_key_id()))?;
     let dir = output.unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Failure::io(format!("cannot create {} ({e})", dir.display())))?;
     let mut report = String::new();

@@ -45,7 +45,9 @@ pub fn placeholders(template: &str) -> Vec<Placeholder> {
     let converted: Vec<String> = template
         .split('/')
         .map(|segment| match segment.strip_prefix('_').and_then(|s| s.strip_suffix('_')) {
-            Some(name) if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) => {
+            Some(name)
+                if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) =>
+            {
                 format!("{{{name}}}")
             }
             _ => segment.replace('<', "{").replace('>', "}"),
@@ -82,7 +84,10 @@ mod tests {
     fn dotted_chains() {
         let t = |c: &str| template(c).unwrap();
         assert_eq!(t("v3.pay.transactions.native"), ("v3/pay/transactions/native".to_owned(), true));
-        assert_eq!(t("v3.pay.transactions.outTradeNo._out_trade_no_").0, "v3/pay/transactions/out-trade-no/{out_trade_no}");
+        assert_eq!(
+            t("v3.pay.transactions.outTradeNo._out_trade_no_").0,
+            "v3/pay/transactions/out-trade-no/{out_trade_no}"
+        );
         assert_eq!(t("v3.merchantService.complaintsV2").0, "v3/merchant-service/complaints-v2");
         assert_eq!(t("v3.merchant-service.complaints-v2").0, "v3/merchant-service/complaints-v2");
         assert_eq!(t("v2.secapi.pay.refund").0, "v2/secapi/pay/refund");

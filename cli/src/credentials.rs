@@ -101,10 +101,9 @@ fn load_profile(name: &str) -> Result<Profile, Failure> {
         toml::from_str(&text).map_err(|e| Failure::config(format!("{} is not valid TOML: {e}", path.display())))?;
     let value =
         table.remove(name).ok_or_else(|| Failure::config(format!("no profile `[{name}]` in {}", path.display())))?;
-    if let Some(inline) =
-        value.as_table().and_then(|t| {
-            t.keys().find(|k| matches!(k.as_str(), "apiv3_key" | "apiv2_key" | "private_key_pem"))
-        })
+    if let Some(inline) = value
+        .as_table()
+        .and_then(|t| t.keys().find(|k| matches!(k.as_str(), "apiv3_key" | "apiv2_key" | "private_key_pem")))
     {
         return Err(Failure::config(format!(
             "profile `{name}` in {} has `{inline}`: profiles hold file paths, never keys; use `apiv3_key_file` / \
@@ -254,6 +253,11 @@ impl Credentials {
         Ok((mchid.to_owned(), serial.to_owned(), key, text))
     }
 
+    /// The WeChat Pay public key id, when configured.
+    pub fn public_key_id(&self) -> Option<&str> {
+        self.public_key_id.as_ref().map(|(v, _)| v.as_str())
+    }
+
     /// The merchant id, when configured (messages about APIv2 fields quote it).
     pub fn mchid(&self) -> Option<&str> {
         self.mchid.as_ref().map(|(v, _)| v.as_str())
@@ -292,9 +296,8 @@ impl Credentials {
 
     /// The APIv2 key, or a configuration error naming where to give it.
     pub fn require_apiv2_key(&self) -> Result<String, Failure> {
-        self.apiv2_key()?.ok_or_else(|| {
-            self.missing("APIv2 key", "--apiv2-key-file PATH", "WECHATPAY_APIV2_KEY", "apiv2_key_file")
-        })
+        self.apiv2_key()?
+            .ok_or_else(|| self.missing("APIv2 key", "--apiv2-key-file PATH", "WECHATPAY_APIV2_KEY", "apiv2_key_file"))
     }
 
     /// A client for calls: merchant identity with a [`RecordingSigner`], WeChat Pay's keys, the APIv3

@@ -64,10 +64,10 @@ fn progress_bar(length: Option<u64>) -> Option<ProgressBar> {
 }
 
 fn part_path(output: &Path) -> Result<PathBuf, Failure> {
-    let mut name =
-        output.file_name().map(|n| n.to_os_string()).ok_or_else(|| {
-            Failure::input(format!("--output `{}` does not name a file", output.display()))
-        })?;
+    let mut name = output
+        .file_name()
+        .map(|n| n.to_os_string())
+        .ok_or_else(|| Failure::input(format!("--output `{}` does not name a file", output.display())))?;
     name.push(".part");
     Ok(output.with_file_name(name))
 }
@@ -153,7 +153,8 @@ pub fn download(args: &DownloadArgs) -> Result<(), Failure> {
 
     if let (Some((hash_type, hash_value)), true) = (&digest, args.gunzip || args.gzip) {
         // As the library's bill helpers: the digest over the decompressed bytes, gunzip in bounded steps.
-        let link = BillLink { download_url: template, hash_type: *hash_type, hash_value: hash_value.clone(), gzip: true };
+        let link =
+            BillLink { download_url: template, hash_type: *hash_type, hash_value: hash_value.clone(), gzip: true };
         let saved = save_part(&args.output, None, |writer| {
             client.save_bill(&link, options, args.gunzip, writer).map_err(|e| {
                 report_answer(&e);
@@ -305,20 +306,24 @@ pub fn download_bill(args: &BillArgs) -> Result<(), Failure> {
     let credentials =
         Credentials::resolve(&CredentialArgs::new(&args.merchant).keys(&args.keys).connection(&args.connection))?;
     let (client, signer) = credentials.client(Need::default())?;
-    let saved = client.bill_link(bill, serde_json::Value::Object(query)).inspect_err(report_answer).map_err(Failure::from).and_then(|link| {
-        let name = match link.hash_type {
-            HashType::Sha1 => "SHA1",
-            HashType::Sha256 => "SHA256",
-            _ => "digest",
-        };
-        output::status(&format!("bill: {name} {}, {}", link.hash_value, if gzip { "gzip" } else { "plain" }));
-        save_part(&args.output, None, |writer| {
-            client.save_bill(&link, options, args.gunzip, writer).map_err(|e| {
-                report_answer(&e);
-                Failure::sdk(&e)
+    let saved = client
+        .bill_link(bill, serde_json::Value::Object(query))
+        .inspect_err(report_answer)
+        .map_err(Failure::from)
+        .and_then(|link| {
+            let name = match link.hash_type {
+                HashType::Sha1 => "SHA1",
+                HashType::Sha256 => "SHA256",
+                _ => "digest",
+            };
+            output::status(&format!("bill: {name} {}, {}", link.hash_value, if gzip { "gzip" } else { "plain" }));
+            save_part(&args.output, None, |writer| {
+                client.save_bill(&link, options, args.gunzip, writer).map_err(|e| {
+                    report_answer(&e);
+                    Failure::sdk(&e)
+                })
             })
-        })
-    });
+        });
     print_signed(args.connection.verbose, &client, &signer);
     let bytes = saved?;
     let how = match (gzip, args.gunzip) {

@@ -65,7 +65,10 @@ fn read_bounded(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
         .read_to_end(&mut bytes)
         .map_err(|e| Failure::input(format!("cannot read the {what} file {} ({e})", path.display())))?;
     if bytes.len() as u64 > MAX_BODY_FILE {
-        return Err(Failure::input(format!("the {what} file {} is larger than 1 MiB: not a notification", path.display())));
+        return Err(Failure::input(format!(
+            "the {what} file {} is larger than 1 MiB: not a notification",
+            path.display()
+        )));
     }
     Ok(bytes)
 }

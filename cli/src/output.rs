@@ -64,14 +64,20 @@ impl Failure {
     }
 
     /// A failed `certificates download`: the download is the command's own request.
-    pub fn certificates(error: &Error) -> Failure {
-        match error {
-            Error::Certificates(c) => Failure {
-                code: EXIT_FAILURE,
-                message: format!("certificates: {error}\n{}", certificate_download(c.cause())),
-            },
-            other => Failure::sdk(other),
-        }
+    /// With `public_key` (the id of the WeChat Pay public key configured), a merchant without platform
+    /// certificates is told it needs none.
+    pub fn certificates(error: &Error, public_key: Option<&str>) -> Failure {
+        let Error::Certificates(c) = error else { return Failure::sdk(error) };
+        let not_found = c.cause().and_then(Error::api).is_some_and(|api| api.status().as_u16() == 404);
+        let message = match public_key {
+            Some(id) if not_found => format!(
+                "certificates: {error}\nthe certificate download (GET v3/certificates) was sent and WeChat Pay answered \
+                 404: this merchant has no platform certificates. It uses the WeChat Pay public key, and {id} is \
+                 configured: nothing to download, calls verify with it"
+            ),
+            _ => format!("certificates: {error}\n{}", certificate_download(c.cause())),
+        };
+        Failure { code: EXIT_FAILURE, message }
     }
 }
 

@@ -24,7 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The pipeline, one module per step, each calling only the ones after it: [`chain`] (segments,
+//! The pipeline, one module per step, each calling only the ones after it: [`chain`](mod@chain) (segments,
 //! placeholders) → [`request`] (RFC 6570 expansion and options → one prepared request; the body is
 //! serialized once) → the protocol (APIv3: sign those bytes into `Authorization`, verify the answer's
 //! `Wechatpay-*` signature with one [`KeyStore`](auth::KeyStore); APIv2: a `sign` field, and the

@@ -93,8 +93,14 @@ pub use response::{Response, Verification};
 pub use sensitive::SensitiveEncryptor;
 pub use transport::ResponseFuture;
 /// A path template checked against the endpoint catalog at compile time: `chain!("v3/…")` is the
-/// literal, `chain!(client, "v3/…")` is `client.chain("v3/…")`; a template the catalog lacks does not
-/// compile, and the error names the closest catalogued paths.
+/// literal (a `&'static str`), `chain!(client, "v3/…")` is `client.chain("v3/…")`.
+///
+/// The template must have the shape of a catalogued endpoint (APIv3, or APIv2 under `v2/`): every
+/// literal segment as catalogued, and a placeholder (`{x}`, `{+x}`, `<x>` or `_x_`, any name) wherever
+/// the catalog has one; a leading `/`, a `?query` and a trailing `{?a,b}` are allowed. Anything else is
+/// a compile error naming the closest catalogued paths (the rules of [`hint`]), and so is a value
+/// written where the catalog has a placeholder (`…/out-trade-no/123`: values come from the options).
+/// [`Client::chain`] stays the way to an endpoint the catalog lacks.
 ///
 /// ```
 /// use serde_json::json;

@@ -580,34 +580,9 @@ pub fn derive_endpoint(input: TokenStream) -> TokenStream {
     endpoint::expand(input).unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
-/// A path template checked against the bundled endpoint catalog at compile time (re-exported as
-/// `wechatpay_chain::chain!`).
-///
-/// `chain!("v3/…")` expands to the literal itself (a `&'static str` for
-/// [`Client::chain`](https://docs.rs/wechatpay-chain/latest/wechatpay_chain/struct.Client.html#method.chain));
-/// `chain!(client, "v3/…")` expands to `client.chain("v3/…")`. The template must have the shape of a
-/// catalogued endpoint (APIv3, or APIv2 under `v2/`): every literal segment as catalogued, and a
-/// placeholder (`{x}`, `{+x}`, `<x>` or `_x_`, any name) wherever the catalog has one. A leading `/`, a
-/// `?query` and a trailing `{?a,b}` expression are allowed. Anything else does not compile, and the
-/// error names the closest catalogued paths:
-///
-/// ```text
-/// error: chain!: `v3/pay/transactions/outTradeNo/{out_trade_no}` is not a catalogued endpoint; the closest:
-///        `v3/pay/transactions/out-trade-no/{out_trade_no}`; for an endpoint outside the catalog, use
-///        `client.chain("…")`, which is not checked
-/// ```
-///
-/// A value written where the catalog has a placeholder (`…/out-trade-no/123`) is refused too: values
-/// come from the options. `client.chain("…")` stays the way to reach an endpoint the catalog lacks.
-///
-/// ```ignore
-/// use wechatpay_chain::chain;
-///
-/// let res = chain!(client, "v3/pay/transactions/out-trade-no/{out_trade_no}")
-///     .get(json!({"out_trade_no": "1217752501201407033233368018", "query": {"mchid": "1900000001"}}))?;
-/// const NATIVE: &str = chain!("v3/pay/transactions/native");
-/// let res = client.chain(NATIVE).post(json!({"json": order}))?;
-/// ```
+/// A path template checked against the bundled catalog at compile time (`wechatpay_chain::chain!`):
+/// `chain!("v3/…")` is the literal, `chain!(client, "v3/…")` is `client.chain("v3/…")`; a template
+/// without the shape of a catalogued endpoint is a compile error naming the closest catalogued paths.
 #[proc_macro]
 pub fn chain(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as chain::Input);

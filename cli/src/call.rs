@@ -99,6 +99,16 @@ pub(crate) fn shown(chain: &str, template: &str, dotted: bool) -> String {
     if dotted { format!("`{chain}` (the path `{template}`)") } else { format!("`{template}`") }
 }
 
+/// A query written in the path (`…?token=…`) and `--query` both: the SDK takes one.
+pub(crate) fn check_query(queries: &[String], template: &str, named: &str) -> Result<(), Failure> {
+    if !queries.is_empty() && template.contains('?') && !template.contains("{?") {
+        return Err(Failure::input(format!(
+            "{named} already has a query: give the parameters either in the path or with --query NAME=VALUE, not both"
+        )));
+    }
+    Ok(())
+}
+
 /// Every `--param` names a placeholder of the template and every placeholder that needs a value has one.
 pub(crate) fn check_params(params: &[String], template: &str, named: &str) -> Result<(), Failure> {
     let placeholders = chainform::placeholders(template);
@@ -240,6 +250,7 @@ pub fn run(method: Method, args: &CallArgs) -> Result<(), Failure> {
     let named = shown(&args.chain, &template, dotted);
     let v2 = is_v2(&template);
     check_params(&args.param, &template, &named)?;
+    check_query(&args.query, &template, &named)?;
     let v3_options = if v2 { None } else { Some(v3_options(args, &named)?) };
     let credentials = Credentials::resolve(
         &CredentialArgs::new(&args.merchant).keys(&args.keys).v2(&args.v2).tls(&args.tls).connection(&args.connection),

@@ -350,9 +350,7 @@ impl Credentials {
         match (&self.merchant_cert, &self.merchant_p12) {
             (Some((cert, source)), _) => {
                 let cert = key_path(cert, "merchant certificate", *source)?;
-                let pem = std::fs::read_to_string(&cert).map_err(|e| {
-                    Failure::config(format!("cannot read the merchant certificate {} ({e})", cert.display()))
-                })?;
+                let pem = read_public(&cert, "merchant certificate")?;
                 builder = builder.merchant_tls_pem(pem, key_text);
             }
             (None, Some((p12, source))) => {
@@ -412,6 +410,17 @@ fn key_path(value: &str, what: &str, source: Source) -> Result<PathBuf, Failure>
         )));
     }
     Ok(PathBuf::from(value.strip_prefix("file://").unwrap_or(value)))
+}
+
+/// Reads a public file such as a certificate (any mode), at most 1 MiB.
+fn read_public(path: &Path, what: &str) -> Result<String, Failure> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::config(format!("cannot open the {what} {} ({e})", path.display())))?;
+    let mut text = String::new();
+    file.take(1 << 20)
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::config(format!("cannot read the {what} {} ({e})", path.display())))?;
+    Ok(text)
 }
 
 /// Reads a secret text file, refusing it (like ssh) when group or others may read it.

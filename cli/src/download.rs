@@ -11,7 +11,7 @@ use wechatpay_chain::error::DownloadErrorKind;
 use wechatpay_chain::{Error, Options};
 
 use crate::args::{BillArgs, BillKind, DownloadArgs, DownloadLimits};
-use crate::call::{base_options, check_params, print_head, print_signed, report_answer, shown};
+use crate::call::{base_options, check_params, check_query, print_head, print_signed, report_answer, shown};
 use crate::chainform;
 use crate::credentials::{CredentialArgs, Credentials, Need};
 use crate::output::{self, Failure};
@@ -140,7 +140,9 @@ fn download_failure(error: Error, head: &[u8]) -> Failure {
 /// `wechatpay download URL|CHAIN --output FILE [--hash-type T --hash-value HEX] [--gunzip|--gzip]`.
 pub fn download(args: &DownloadArgs) -> Result<(), Failure> {
     let (template, dotted) = chainform::template(&args.chain)?;
-    check_params(&args.param, &template, &shown(&args.chain, &template, dotted))?;
+    let named = shown(&args.chain, &template, dotted);
+    check_params(&args.param, &template, &named)?;
+    check_query(&args.query, &template, &named)?;
     let options = limits(base_options(&args.param, &args.query, &args.header)?, &args.limits)?;
     let digest = match (&args.hash_type, &args.hash_value) {
         (Some(kind), Some(value)) => Some((HashType::parse(kind)?, value.clone())),

@@ -124,7 +124,7 @@ fn errors_are_phrased_in_flags() {
     let f = Fixture::new("phrasing", SignMode::PublicKey);
     let query = format!("mchid={}", f.sandbox.keys().mchid());
     let template = "v3/pay/transactions/out-trade-no/{out_trade_no}";
-    let cases: [(Vec<&str>, &str); 4] = [
+    let cases: [(Vec<&str>, &str); 5] = [
         (
             vec!["get", template, "--param", "out_trade=1", "--query", &query],
             "`--param out_trade=…` names no placeholder of `v3/pay/transactions/out-trade-no/{out_trade_no}` (its \
@@ -136,6 +136,11 @@ fn errors_are_phrased_in_flags() {
         ),
         (vec!["get", "v3/certificates", "--param", "x=1"], "(it has no placeholders)"),
         (vec!["get", template, "--param", "bad"], "--param `bad` must look like NAME=VALUE"),
+        (
+            vec!["download", "v3/billdownload/file?token=T", "--query", "token=U", "--output", "x"],
+            "`v3/billdownload/file?token=T` already has a query: give the parameters either in the path or with \
+             --query NAME=VALUE, not both",
+        ),
     ];
     for (args, expected) in cases {
         let (stdout, stderr) = check(&f.run(&args), 2);

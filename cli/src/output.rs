@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use wechatpay_chain::error::NotificationErrorKind;
+use wechatpay_chain::error::{CertificateError, CertificateErrorKind, NotificationErrorKind};
 use wechatpay_chain::{Error, Sent, Verification};
 
 /// Exit code of API, verification, transport and other run-time failures.
@@ -48,7 +48,7 @@ impl Failure {
         let mut message = format!("{}: {error}", kind(error));
         if let Error::Certificates(c) = error {
             // `sent()` is about the call the certificates guarded; say what happened to the download.
-            message.push_str(&format!("\n{}", certificate_download(c.cause())));
+            message.push_str(&format!("\n{}", certificate_download(c)));
             message.push_str("\nthe call that needed the certificates was not sent");
             return Failure { code, message };
         }
@@ -75,19 +75,30 @@ impl Failure {
                  404: this merchant has no platform certificates. It uses the WeChat Pay public key, and {id} is \
                  configured: nothing to download, calls verify with it"
             ),
-            _ => format!("certificates: {error}\n{}", certificate_download(c.cause())),
+            _ => format!("certificates: {error}\n{}", certificate_download(c)),
         };
         Failure { code: EXIT_FAILURE, message }
     }
 }
 
 /// What happened to a platform certificate download (`GET v3/certificates`) and what to do.
-fn certificate_download(cause: Option<&Error>) -> String {
-    let Some(cause) = cause else {
-        return "the certificate download was answered but its content was refused (see above); nothing was \
-                installed"
-            .to_owned();
-    };
+fn certificate_download(error: &CertificateError) -> String {
+    let answered = "the certificate download (GET v3/certificates) was sent and answered";
+    match error.kind() {
+        CertificateErrorKind::RateLimited => {
+            return "no certificate download was sent: another one failed moments ago, and the SDK waits before \
+                    asking again"
+                .to_owned();
+        }
+        CertificateErrorKind::Decrypt => {
+            return format!("{answered}, but a certificate did not decrypt with the APIv3 key: check the APIv3 key");
+        }
+        CertificateErrorKind::Certificate | CertificateErrorKind::NoValidCertificate => {
+            return format!("{answered}, but no usable certificate came with it; nothing was installed");
+        }
+        _ => {}
+    }
+    let Some(cause) = error.cause() else { return format!("{answered}, and refused") };
     if let Some(api) = cause.api() {
         let mut text = format!(
             "the certificate download (GET v3/certificates) was sent and WeChat Pay answered {} {}",

@@ -24,7 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The pipeline, one module per step, each calling only the ones after it: [`chain`] (segments,
+//! The pipeline, one module per step, each calling only the ones after it: [`chain`](mod@chain) (segments,
 //! placeholders) → [`request`] (RFC 6570 expansion and options → one prepared request; the body is
 //! serialized once) → the protocol (APIv3: sign those bytes into `Authorization`, verify the answer's
 //! `Wechatpay-*` signature with one [`KeyStore`](auth::KeyStore); APIv2: a `sign` field, and the
@@ -78,6 +78,7 @@ pub mod crypto;
 pub mod download;
 pub mod error;
 pub mod frontend;
+pub mod hint;
 pub mod media;
 pub mod notify;
 mod pipeline;
@@ -103,6 +104,40 @@ pub use request::{Options, PreparedRequest};
 pub use response::{Response, Verification};
 pub use sensitive::SensitiveEncryptor;
 pub use transport::ResponseFuture;
+/// A path template checked against the endpoint catalog at compile time: `chain!("v3/…")` is the
+/// literal (a `&'static str`), `chain!(client, "v3/…")` is `client.chain("v3/…")`.
+///
+/// The template must have the shape of a catalogued endpoint (APIv3, or APIv2 under `v2/`): every
+/// literal segment as catalogued, and a placeholder (`{x}`, `{+x}`, `<x>` or `_x_`, any name) wherever
+/// the catalog has one; a leading `/`, a `?query` and a trailing `{?a,b}` are allowed. Anything else is
+/// a compile error naming the closest catalogued paths (the rules of [`hint`]), and so is a value
+/// written where the catalog has a placeholder (`…/out-trade-no/123`: values come from the options).
+/// [`Client::chain`] stays the way to an endpoint the catalog lacks.
+///
+/// ```
+/// use serde_json::json;
+/// use wechatpay_chain::chain;
+/// # let sandbox = wechatpay_sandbox::Sandbox::start()?;
+/// # let client = sandbox.client_builder().build()?;
+/// const NATIVE: &str = chain!("v3/pay/transactions/native");
+/// let order = json!({
+///     "appid": "wx2b029c08a6233333", "mchid": sandbox.mchid(), "description": "T-shirt",
+///     "out_trade_no": "1217752501201407033233368018", "notify_url": "https://example.com/notify",
+///     "amount": {"total": 100},
+/// });
+/// let res = client.chain(NATIVE).post(json!({"json": order}))?;
+/// assert!(res.json()?["code_url"].is_string());
+/// let res = chain!(client, "v3/pay/transactions/out-trade-no/{out_trade_no}")
+///     .get(json!({"out_trade_no": "1217752501201407033233368018", "query": {"mchid": sandbox.mchid()}}))?;
+/// assert_eq!(res.status(), 200);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// ```compile_fail
+/// // `outTradeNo` is PHP's spelling: the error names `v3/pay/transactions/out-trade-no/{out_trade_no}`.
+/// const QUERY: &str = wechatpay_chain::chain!("v3/pay/transactions/outTradeNo/{out_trade_no}");
+/// ```
+pub use wechatpay_chain_macros::chain;
 
 /// Re-exported so users can name `Method`, `StatusCode` and `HeaderMap` without another dependency.
 pub use http;

@@ -1,27 +1,49 @@
-//! `get|post|put|patch|delete` and `download`: one signed call, the verified answer printed.
+//! `get|post|put|patch|delete`: one signed call (APIv3 JSON or APIv2 XML), the verified answer printed.
+//! Mistakes in the flags are caught here, before anything is sent, and named in flags.
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
 
 use base64::Engine;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use wechatpay_chain::download::HashType;
+use serde_json::{Map, Value};
 use wechatpay_chain::http::Method;
-use wechatpay_chain::{Client, Options};
+use wechatpay_chain::{Client, Error, Options};
 
-use crate::args::{CallArgs, Cli, DownloadArgs};
-use crate::credentials::{Credentials, RecordingSigner};
+use crate::args::CallArgs;
+use crate::chainform::{self, Placeholder};
+use crate::credentials::{CredentialArgs, Credentials, Need, RecordingSigner};
 use crate::output::{self, Failure};
 
-fn split<'a>(text: &'a str, separator: char, flag: &str, shape: &str) -> Result<(&'a str, &'a str), Failure> {
+/// Largest `--json @FILE` / `--xml @FILE` read (request bodies are a few KiB).
+const MAX_INPUT_FILE: u64 = 10 << 20;
+
+pub(crate) fn split<'a>(
+    text: &'a str,
+    separator: char,
+    flag: &str,
+    shape: &str,
+) -> Result<(&'a str, &'a str), Failure> {
     match text.split_once(separator) {
         Some((name, value)) if !name.trim().is_empty() => Ok((name.trim(), value)),
         _ => Err(Failure::input(format!("{flag} `{text}` must look like {shape}"))),
     }
 }
 
-/// The request options from `--param`, `--query`, `--json` and `--header`.
-fn options(params: &[String], queries: &[String], json: Option<&str>, headers: &[String]) -> Result<Options, Failure> {
+/// Reads a file named by a flag (`--json @FILE`), at most [`MAX_INPUT_FILE`] bytes.
+fn read_input(path: &str, flag: &str) -> Result<Vec<u8>, Failure> {
+    let file =
+        std::fs::File::open(path).map_err(|e| Failure::input(format!("{flag} @{path}: cannot read the file ({e})")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::input(format!("{flag} @{path}: cannot read the file ({e})")))?;
+    if bytes.len() as u64 > MAX_INPUT_FILE {
+        return Err(Failure::input(format!("{flag} @{path}: the file is larger than 10 MiB")));
+    }
+    Ok(bytes)
+}
+
+/// The request options from `--param`, `--query` and `--header` (shared with downloads).
+pub(crate) fn base_options(params: &[String], queries: &[String], headers: &[String]) -> Result<Options, Failure> {
     let mut options = Options::new();
     for param in params {
         let (name, value) = split(param, '=', "--param", "NAME=VALUE")?;
@@ -31,16 +53,6 @@ fn options(params: &[String], queries: &[String], json: Option<&str>, headers: &
         let (name, value) = split(query, '=', "--query", "NAME=VALUE")?;
         options = options.query(name, value);
     }
-    if let Some(json) = json {
-        let text = match json.strip_prefix('@') {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| Failure::input(format!("--json @{path}: cannot read the file ({e})")))?,
-            None => json.to_owned(),
-        };
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| Failure::input(format!("--json is not valid JSON ({e})")))?;
-        options = options.json(&value);
-    }
     for header in headers {
         let (name, value) = split(header, ':', "--header", "NAME:VALUE")?;
         options = options.header(name, value.trim());
@@ -48,10 +60,162 @@ fn options(params: &[String], queries: &[String], json: Option<&str>, headers: &
     Ok(options)
 }
 
+/// The APIv2 fields of `--xml NAME=VALUE` and `--xml @FILE` (XML or a JSON object), later ones winning.
+fn xml_fields(entries: &[String]) -> Result<Map<String, Value>, Failure> {
+    let mut fields = Map::new();
+    for entry in entries {
+        if let Some(path) = entry.strip_prefix('@') {
+            let bytes = read_input(path, "--xml")?;
+            let text = String::from_utf8_lossy(&bytes);
+            let parsed = match text.trim_start().chars().next() {
+                Some('<') => wechatpay_chain::v2::xml::parse(&bytes)
+                    .map_err(|e| Failure::input(format!("--xml @{path} is not valid APIv2 XML ({e})")))?,
+                Some('{') => serde_json::from_slice(&bytes)
+                    .map_err(|e| Failure::input(format!("--xml @{path} is not a valid JSON object ({e})")))?,
+                _ => {
+                    return Err(Failure::input(format!(
+                        "--xml @{path} must hold the fields as XML (<xml><out_trade_no>…</out_trade_no></xml>) or \
+                         as a JSON object"
+                    )));
+                }
+            };
+            fields.extend(parsed);
+        } else {
+            let (name, value) = split(entry, '=', "--xml", "NAME=VALUE or @FILE")?;
+            fields.insert(name.to_owned(), Value::String(value.to_owned()));
+        }
+    }
+    Ok(fields)
+}
+
+/// Whether the template is an APIv2 path (`v2/…`, as the SDK routes it).
+pub(crate) fn is_v2(template: &str) -> bool {
+    let unslashed = template.strip_prefix('/').unwrap_or(template);
+    unslashed.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("v2/"))
+}
+
+/// How the CHAIN argument is named in messages: as written, plus the path of a dotted chain.
+pub(crate) fn shown(chain: &str, template: &str, dotted: bool) -> String {
+    if dotted { format!("`{chain}` (the path `{template}`)") } else { format!("`{template}`") }
+}
+
+/// A query written in the path (`…?token=…`) and `--query` both: the SDK takes one.
+pub(crate) fn check_query(queries: &[String], template: &str, named: &str) -> Result<(), Failure> {
+    if !queries.is_empty() && template.contains('?') && !template.contains("{?") {
+        return Err(Failure::input(format!(
+            "{named} already has a query: give the parameters either in the path or with --query NAME=VALUE, not both"
+        )));
+    }
+    Ok(())
+}
+
+/// Every `--param` names a placeholder of the template and every placeholder that needs a value has one.
+pub(crate) fn check_params(params: &[String], template: &str, named: &str) -> Result<(), Failure> {
+    let placeholders = chainform::placeholders(template);
+    let list = |p: &[Placeholder]| p.iter().map(|p| format!("{{{}}}", p.name)).collect::<Vec<_>>().join(", ");
+    let mut given = Vec::new();
+    for param in params {
+        let (name, _) = split(param, '=', "--param", "NAME=VALUE")?;
+        if !placeholders.iter().any(|p| p.name == name) {
+            let has = if placeholders.is_empty() {
+                "it has no placeholders".to_owned()
+            } else {
+                format!("its placeholders: {}", list(&placeholders))
+            };
+            return Err(Failure::input(format!(
+                "`--param {name}=…` names no placeholder of {named} ({has}); a query parameter is --query {name}=VALUE"
+            )));
+        }
+        given.push(name);
+    }
+    if let Some(missing) = placeholders.iter().find(|p| p.required && !given.contains(&p.name.as_str())) {
+        return Err(Failure::input(format!(
+            "{named} needs a value for its placeholder `{{{0}}}`: add --param {0}=VALUE",
+            missing.name
+        )));
+    }
+    Ok(())
+}
+
+/// The options of an APIv3 call, checked against the APIv2-only flags.
+fn v3_options(args: &CallArgs, named: &str) -> Result<Options, Failure> {
+    if !args.xml.is_empty() || args.nonceless || args.security {
+        return Err(Failure::input(format!(
+            "--xml, --nonceless and --security are for APIv2 endpoints (paths under v2/), and {named} is an APIv3 \
+             path: give its body with --json"
+        )));
+    }
+    let mut options = base_options(&args.param, &args.query, &args.header)?;
+    if let Some(json) = &args.json {
+        let text = match json.strip_prefix('@') {
+            Some(path) => read_input(path, "--json")?,
+            None => json.clone().into_bytes(),
+        };
+        let value: Value =
+            serde_json::from_slice(&text).map_err(|e| Failure::input(format!("--json is not valid JSON ({e})")))?;
+        options = options.json(&value);
+    }
+    Ok(options)
+}
+
+/// The options of an APIv2 call: the fields from `--xml` (or, for GET, `--query`), which must name the
+/// configured merchant.
+fn v2_options(args: &CallArgs, method: &Method, named: &str, mchid: Option<&str>) -> Result<Options, Failure> {
+    if args.json.is_some() {
+        return Err(Failure::input(format!(
+            "{named} is an APIv2 endpoint: give its fields with --xml NAME=VALUE (or --xml @FILE), not --json"
+        )));
+    }
+    let get = *method == Method::GET;
+    if get && !args.xml.is_empty() {
+        return Err(Failure::input("an APIv2 GET sends its fields in the query: give them with --query NAME=VALUE"));
+    }
+    let fields = if get {
+        let mut query = Map::new();
+        for entry in &args.query {
+            let (name, value) = split(entry, '=', "--query", "NAME=VALUE")?;
+            query.insert(name.to_owned(), Value::String(value.to_owned()));
+        }
+        query
+    } else {
+        xml_fields(&args.xml)?
+    };
+    let flag = if get { "--query" } else { "--xml" };
+    let configured = mchid.unwrap_or("…");
+    match ["mch_id", "mchid", "combine_mch_id"].iter().find_map(|n| fields.get(*n).map(|v| (*n, v))) {
+        None => {
+            return Err(Failure::input(format!(
+                "an APIv2 request must name the merchant: add {flag} mch_id={configured} (or {flag} mchid=… / \
+                 {flag} combine_mch_id=…, as the endpoint names it)"
+            )));
+        }
+        Some((name, value)) if mchid.is_some() && value.as_str() != mchid => {
+            return Err(Failure::input(format!(
+                "{flag} {name}={} is not the configured merchant id {configured} (--mchid, WECHATPAY_MCHID or the \
+                 profile): an APIv2 request is signed for the configured merchant only",
+                value.as_str().unwrap_or("…")
+            )));
+        }
+        Some(_) => {}
+    }
+    // A GET's fields are its query, signed by the SDK; the others' are the XML body.
+    let mut options = base_options(&args.param, &args.query, &args.header)?;
+    if !get {
+        options = options.xml(&fields);
+    }
+    if args.nonceless {
+        options = options.nonceless();
+    }
+    if args.security {
+        options = options.security();
+    }
+    Ok(options)
+}
+
 /// With `--verbose`: each message the client signed (the exact bytes, `\n` shown) and its Authorization
 /// header, signature shortened.
-fn print_signed(cli: &Cli, client: &Client, signer: &RecordingSigner) {
-    if !cli.verbose {
+pub(crate) fn print_signed(verbose: bool, client: &Client, signer: &RecordingSigner) {
+    if !verbose {
         return;
     }
     for signed in signer.signed() {
@@ -72,7 +236,7 @@ fn print_signed(cli: &Cli, client: &Client, signer: &RecordingSigner) {
 }
 
 /// Status, Request-ID and verification of an answer, on stderr.
-fn print_head(status: wechatpay_chain::http::StatusCode, request_id: Option<&str>, verified: &str) {
+pub(crate) fn print_head(status: wechatpay_chain::http::StatusCode, request_id: Option<&str>, verified: &str) {
     output::status(&format!("HTTP {status}"));
     if let Some(id) = request_id {
         output::status(&format!("Request-ID: {id}"));
@@ -81,128 +245,80 @@ fn print_head(status: wechatpay_chain::http::StatusCode, request_id: Option<&str
 }
 
 /// `wechatpay get|post|put|patch|delete CHAIN …`.
-pub fn run(cli: &Cli, method: Method, args: &CallArgs) -> Result<(), Failure> {
-    let options = options(&args.param, &args.query, args.json.as_deref(), &args.header)?;
-    let credentials = Credentials::resolve(&cli.credentials)?;
-    let (client, signer) = credentials.client(false, cli.timeout)?;
-    let result = client.chain(&args.chain).request(method, options);
-    print_signed(cli, &client, &signer);
+pub fn run(method: Method, args: &CallArgs) -> Result<(), Failure> {
+    let (template, dotted) = chainform::template(&args.chain)?;
+    let named = shown(&args.chain, &template, dotted);
+    let v2 = is_v2(&template);
+    check_params(&args.param, &template, &named)?;
+    check_query(&args.query, &template, &named)?;
+    let v3_options = if v2 { None } else { Some(v3_options(args, &named)?) };
+    let credentials = Credentials::resolve(
+        &CredentialArgs::new(&args.merchant).keys(&args.keys).v2(&args.v2).tls(&args.tls).connection(&args.connection),
+    )?;
+    let options = match v3_options {
+        Some(options) => options,
+        None => v2_options(args, &method, &named, credentials.mchid())?,
+    };
+    let (client, signer) = credentials.client(Need { apiv2: v2, security: args.security, ..Need::default() })?;
+    if args.connection.verbose && dotted {
+        output::status(&format!("> chain: {} → {template}", args.chain));
+    }
+    let result = client.chain(&template).request(method.clone(), options);
+    print_signed(args.connection.verbose, &client, &signer);
     match result {
         Ok(response) => {
             print_head(response.status(), response.request_id(), &output::verification(response.verification()));
-            output::body(response.body())
+            if v2 {
+                // The verified fields as JSON, for jq; a body that is not XML (bill files) as it came.
+                match response.xml() {
+                    Ok(fields) => output::body(Value::Object(fields).to_string().as_bytes()),
+                    Err(_) => output::stdout_bytes(response.body()),
+                }
+            } else {
+                output::body(response.body())
+            }
         }
         Err(error) => {
-            if let Some(api) = error.api() {
-                output::status(&format!("HTTP {}", api.status()));
-                if let Some(id) = api.request_id() {
-                    output::status(&format!("Request-ID: {id}"));
-                }
-                output::status(&format!("error body signed by: {}", api.signed_by().unwrap_or("nobody (unsigned)")));
-                output::status(&format!("body: {}", String::from_utf8_lossy(api.body())));
+            report_answer(&error);
+            if let Error::Api(api) = &error {
+                suggest(method.as_str(), api.suggestions());
             }
             Err(Failure::sdk(&error))
         }
     }
 }
 
-/// A writer that advances a progress bar.
-struct Progress<W> {
-    inner: W,
-    bar: Option<ProgressBar>,
+/// What WeChat Pay answered, when it answered with a failure: on stderr, before the error line.
+pub(crate) fn report_answer(error: &Error) {
+    match error {
+        Error::Api(api) => {
+            output::status(&format!("HTTP {}", api.status()));
+            if let Some(id) = api.request_id() {
+                output::status(&format!("Request-ID: {id}"));
+            }
+            output::status(&format!("error body signed by: {}", api.signed_by().unwrap_or("nobody (unsigned)")));
+            output::status(&format!("body: {}", String::from_utf8_lossy(api.body())));
+        }
+        Error::V2(v2) => {
+            output::status(&format!("HTTP {}", v2.status()));
+            output::status(&format!(
+                "sign: {}",
+                if v2.sign_verified() { "verified" } else { "not verified (an unsigned answer)" }
+            ));
+            output::status(&format!("fields: {}", Value::Object(v2.fields().clone())));
+        }
+        _ => {}
+    }
 }
 
-impl<W: Write> Write for Progress<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        if let Some(bar) = &self.bar {
-            bar.inc(n as u64);
-        }
-        Ok(n)
+/// The catalog's closest paths after a 404, as commands to run.
+fn suggest(method: &str, suggestions: &[&str]) {
+    if suggestions.is_empty() {
+        return;
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// A bar on stderr when it is a terminal: bytes of `Content-Length`, or a spinner without one.
-fn progress_bar(length: Option<u64>) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let (bar, template) = match length {
-        Some(length) => (
-            ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr()),
-            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        ),
-        None => {
-            (ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()), "{spinner} {bytes} {bytes_per_sec}")
-        }
-    };
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style);
-    }
-    Some(bar)
-}
-
-fn part_path(output: &Path) -> PathBuf {
-    let mut name = output.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".part");
-    output.with_file_name(name)
-}
-
-/// `wechatpay download URL|CHAIN --output FILE [--hash-type T --hash-value HEX]`: streams into
-/// `FILE.part`, renamed to `FILE` once complete (and checked); removed on failure.
-pub fn download(cli: &Cli, args: &DownloadArgs) -> Result<(), Failure> {
-    let options = options(&args.param, &args.query, None, &args.header)?;
-    let digest = match (&args.hash_type, &args.hash_value) {
-        (Some(kind), Some(value)) => Some((HashType::parse(kind)?, value.clone())),
-        _ => None,
-    };
-    let credentials = Credentials::resolve(&cli.credentials)?;
-    let (client, signer) = credentials.client(false, cli.timeout)?;
-    let opened = client.chain(&args.chain).download(options);
-    print_signed(cli, &client, &signer);
-    let mut download = opened?;
-    if let Some((kind, value)) = digest {
-        download = download.expect_digest(kind, &value);
-    }
-    print_head(
-        download.status(),
-        download.headers().get("request-id").and_then(|v| v.to_str().ok()),
-        &output::verification(download.verification()),
-    );
-    let length = download
-        .headers()
-        .get(wechatpay_chain::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let part = part_path(&args.output);
-    let file =
-        std::fs::File::create(&part).map_err(|e| Failure::config(format!("cannot create {} ({e})", part.display())))?;
-    let bar = progress_bar(length);
-    let mut writer = Progress { inner: std::io::BufWriter::new(file), bar: bar.clone() };
-    let copied = download.copy_to(&mut writer).map_err(|e| Failure::sdk(&e.into())).and_then(|n| {
-        writer.flush().map(|()| n).map_err(|e| Failure::io(format!("cannot write {} ({e})", part.display())))
-    });
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    drop(writer);
-    match copied {
-        Ok(bytes) => {
-            std::fs::rename(&part, &args.output).map_err(|e| {
-                let _ = std::fs::remove_file(&part);
-                Failure::io(format!("cannot move {} to {} ({e})", part.display(), args.output.display()))
-            })?;
-            let checked = if args.hash_type.is_some() { ", digest checked" } else { ", no digest given: not checked" };
-            output::status(&format!("saved {bytes} bytes to {}{checked}", args.output.display()));
-            Ok(())
-        }
-        Err(failure) => {
-            let _ = std::fs::remove_file(&part);
-            Err(failure)
-        }
+    output::status("hint: no catalogued endpoint has this path; the closest:");
+    for path in suggestions {
+        let params: String = chainform::placeholders(path).iter().map(|p| format!(" --param {}=…", p.name)).collect();
+        output::status(&format!("  wechatpay {} '{path}'{params}", method.to_ascii_lowercase()));
     }
 }

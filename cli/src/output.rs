@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use wechatpay_chain::error::NotificationErrorKind;
+use wechatpay_chain::error::{CertificateError, CertificateErrorKind, NotificationErrorKind};
 use wechatpay_chain::{Error, Sent, Verification};
 
 /// Exit code of API, verification, transport and other run-time failures.
@@ -47,9 +47,10 @@ impl Failure {
         };
         let mut message = format!("{}: {error}", kind(error));
         if let Error::Certificates(c) = error {
-            if let Some(api) = c.cause().and_then(Error::api) {
-                message.push_str(&format!(" (WeChat Pay answered {} {})", api.status(), api.code().unwrap_or("")));
-            }
+            // `sent()` is about the call the certificates guarded; say what happened to the download.
+            message.push_str(&format!("\n{}", certificate_download(c)));
+            message.push_str("\nthe call that needed the certificates was not sent");
+            return Failure { code, message };
         }
         match sent {
             Some(Sent::No) => message.push_str("\nthe request was not sent"),
@@ -60,6 +61,64 @@ impl Failure {
             None => {}
         }
         Failure { code, message }
+    }
+
+    /// A failed `certificates download`: the download is the command's own request.
+    /// With `public_key` (the id of the WeChat Pay public key configured), a merchant without platform
+    /// certificates is told it needs none.
+    pub fn certificates(error: &Error, public_key: Option<&str>) -> Failure {
+        let Error::Certificates(c) = error else { return Failure::sdk(error) };
+        let not_found = c.cause().and_then(Error::api).is_some_and(|api| api.status().as_u16() == 404);
+        let message = match public_key {
+            Some(id) if not_found => format!(
+                "certificates: {error}\nthe certificate download (GET v3/certificates) was sent and WeChat Pay answered \
+                 404: this merchant has no platform certificates. It uses the WeChat Pay public key, and {id} is \
+                 configured: nothing to download, calls verify with it"
+            ),
+            _ => format!("certificates: {error}\n{}", certificate_download(c)),
+        };
+        Failure { code: EXIT_FAILURE, message }
+    }
+}
+
+/// What happened to a platform certificate download (`GET v3/certificates`) and what to do.
+fn certificate_download(error: &CertificateError) -> String {
+    let answered = "the certificate download (GET v3/certificates) was sent and answered";
+    match error.kind() {
+        CertificateErrorKind::RateLimited => {
+            return "no certificate download was sent: another one failed moments ago, and the SDK waits before \
+                    asking again"
+                .to_owned();
+        }
+        CertificateErrorKind::Decrypt => {
+            return format!("{answered}, but a certificate did not decrypt with the APIv3 key: check the APIv3 key");
+        }
+        CertificateErrorKind::Certificate | CertificateErrorKind::NoValidCertificate => {
+            return format!("{answered}, but no usable certificate came with it; nothing was installed");
+        }
+        _ => {}
+    }
+    let Some(cause) = error.cause() else { return format!("{answered}, and refused") };
+    if let Some(api) = cause.api() {
+        let mut text = format!(
+            "the certificate download (GET v3/certificates) was sent and WeChat Pay answered {} {}",
+            api.status().as_u16(),
+            api.code().unwrap_or("")
+        );
+        if api.status().as_u16() == 404 {
+            text.push_str(
+                ": this merchant has no platform certificates, it uses a WeChat Pay public key. Configure it: \
+                 --public-key-id PUB_KEY_ID_… --public-key pub_key.pem (or WECHATPAY_PUBLIC_KEY_ID and \
+                 WECHATPAY_PUBLIC_KEY, or public_key_id and public_key in the profile); both are shown in the \
+                 merchant platform under 账户中心 → API安全 → 微信支付公钥",
+            );
+        }
+        return text;
+    }
+    match cause.sent() {
+        Sent::No => "the certificate download was not sent".to_owned(),
+        Sent::Maybe => "the certificate download may have reached WeChat Pay (it is a harmless GET: retry)".to_owned(),
+        _ => "the certificate download reached WeChat Pay, but its answer was refused".to_owned(),
     }
 }
 
@@ -94,6 +153,11 @@ pub fn kind(error: &Error) -> String {
         ),
         Error::Download(_) => "download".to_owned(),
         Error::Sensitive(_) => "sensitive".to_owned(),
+        Error::V2(v2) => match (v2.err_code(), v2.return_code()) {
+            (Some(code), _) => format!("api v2 {code}"),
+            (None, Some(code)) if code != "SUCCESS" => format!("api v2 return_code {code}"),
+            _ => format!("api v2 {}", v2.status().as_u16()),
+        },
         _ => "error".to_owned(),
     }
 }
@@ -151,6 +215,8 @@ pub fn verification(verification: &Verification) -> String {
     match verification {
         Verification::Signed { key_id } => format!("signed by {key_id}"),
         Verification::UnsignedDownload => "unsigned download".to_owned(),
+        Verification::V2Sign { algorithm } => format!("APIv2 sign ({algorithm}) verified"),
+        Verification::V2Unsigned => "unsigned (WeChat Pay does not sign this APIv2 endpoint's answers)".to_owned(),
         _ => "rejected".to_owned(),
     }
 }

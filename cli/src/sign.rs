@@ -2,19 +2,19 @@
 
 use wechatpay_chain::auth::{RsaSigner, authorization, nonce, sign_message};
 
-use crate::args::{Cli, SignArgs};
-use crate::credentials::Credentials;
+use crate::args::SignArgs;
+use crate::credentials::{CredentialArgs, Credentials};
 use crate::output::{self, Failure};
 
 /// Prints the signed message (`\n` shown) and the full Authorization header, using only the merchant
 /// id, serial and private key.
-pub fn run(cli: &Cli, args: &SignArgs) -> Result<(), Failure> {
+pub fn run(args: &SignArgs) -> Result<(), Failure> {
     let body = match &args.body {
         Some(path) => std::fs::read(path)
             .map_err(|e| Failure::input(format!("cannot read the body file {} ({e})", path.display())))?,
         None => Vec::new(),
     };
-    let (mchid, serial, key) = Credentials::resolve(&cli.credentials)?.merchant()?;
+    let (mchid, serial, key) = Credentials::resolve(&CredentialArgs::new(&args.merchant))?.merchant()?;
     let timestamp = match args.timestamp {
         Some(timestamp) => timestamp,
         None => std::time::SystemTime::now()

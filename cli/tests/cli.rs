@@ -1,129 +1,17 @@
 //! The `wechatpay` command-line tool, driven as a process against an in-process sandbox whose keys are
 //! written to a temporary directory (private files mode 600).
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 
 use assert_cmd::Command;
+use common::{BIN, FACE, Fixture, check, chmod};
 use serde_json::{Value, json};
 use wechatpay_chain::http::Method;
-use wechatpay_sandbox::{NotificationSpec, Sandbox, SignMode, Tamper};
-
-const BIN: &str = env!("CARGO_BIN_EXE_wechatpay");
-const VARS: [&str; 10] = [
-    "WECHATPAY_MCHID",
-    "WECHATPAY_SERIAL",
-    "WECHATPAY_PRIVATE_KEY",
-    "WECHATPAY_CERTS",
-    "WECHATPAY_PUBLIC_KEY_ID",
-    "WECHATPAY_PUBLIC_KEY",
-    "WECHATPAY_APIV3_KEY",
-    "WECHATPAY_BASE_URI",
-    "WECHATPAY_CONFIG",
-    "XDG_CONFIG_HOME",
-];
-
-/// A sandbox and the directory holding its key files; the directory is removed on drop.
-struct Fixture {
-    sandbox: Sandbox,
-    dir: PathBuf,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Fixture {
-    fn new(name: &str, mode: SignMode) -> Fixture {
-        let sandbox = Sandbox::builder().sign_mode(mode).start().unwrap();
-        let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("wechatpay-cli-{name}-{}-{unique}", std::process::id()));
-        sandbox.write_keys(&dir).unwrap();
-        Fixture { sandbox, dir }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).display().to_string()
-    }
-
-    /// The command with a clean environment (no WECHATPAY_* of the developer's shell) and HOME here.
-    fn bare(&self) -> Command {
-        let mut command = Command::new(BIN);
-        for var in VARS {
-            command.env_remove(var);
-        }
-        command.env("HOME", &self.dir);
-        command
-    }
-
-    /// Public-key mode credentials as flags.
-    fn flags(&self) -> Vec<String> {
-        let keys = self.sandbox.keys();
-        vec![
-            "--mchid".into(),
-            keys.mchid().into(),
-            "--serial".into(),
-            keys.merchant_serial().into(),
-            "--private-key".into(),
-            self.path("apiclient_key.pem"),
-            "--public-key-id".into(),
-            keys.public_key_id().into(),
-            "--public-key".into(),
-            self.path("pub_key.pem"),
-            "--base-uri".into(),
-            self.sandbox.base_uri(),
-        ]
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.bare().args(self.flags()).args(args).output().unwrap()
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> String {
-        std::fs::write(self.dir.join(name), bytes).unwrap();
-        self.path(name)
-    }
-
-    /// A secret file readable by its owner only.
-    fn write_secret(&self, name: &str, bytes: &[u8]) -> String {
-        let path = self.write(name, bytes);
-        chmod(&path, 0o600);
-        path
-    }
-}
-
-#[cfg(unix)]
-fn chmod(path: &str, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-#[cfg(not(unix))]
-fn chmod(_: &str, _: u32) {}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn check(output: &Output, code: i32) -> (String, String) {
-    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert_eq!(output.status.code(), Some(code), "stdout: {stdout}\nstderr: {stderr}");
-    (stdout, stderr)
-}
-
-const FACE: [&str; 8] = [
-    "get",
-    "v3/facemch/users/{face_sid}",
-    "--param",
-    "face_sid=aabbccdd12345",
-    "--query",
-    "info_type=ASK_UNIONID",
-    "--query",
-    "appid=wx2b029c08a6233333",
-];
+use wechatpay_sandbox::{NotificationSpec, SignMode, Tamper};
 
 #[test]
 fn get_prints_compact_json_and_the_head() {
@@ -206,8 +94,8 @@ fn credentials_from_the_environment() {
         .env("WECHATPAY_PUBLIC_KEY_ID", keys.public_key_id())
         .env("WECHATPAY_PUBLIC_KEY", f.path("pub_key.pem"))
         .env("WECHATPAY_BASE_URI", f.sandbox.base_uri())
-        .args(["--serial", "1234567890ABCDEF1234567890ABCDEF12345678"])
         .args(FACE)
+        .args(["--serial", "1234567890ABCDEF1234567890ABCDEF12345678"])
         .output()
         .unwrap();
     let (_, stderr) = check(&output, 1);
@@ -230,7 +118,7 @@ fn credentials_from_a_profile() {
         keys.merchant_serial(),
     );
     let config = f.write("profiles.toml", profiles.as_bytes());
-    let output = f.bare().env("WECHATPAY_CONFIG", &config).args(["--profile", "sandbox"]).args(FACE).output().unwrap();
+    let output = f.bare().env("WECHATPAY_CONFIG", &config).args(FACE).args(["--profile", "sandbox"]).output().unwrap();
     let (stdout, _) = check(&output, 0);
     assert!(stdout.contains("openid"), "{stdout}");
 
@@ -238,14 +126,14 @@ fn credentials_from_a_profile() {
     std::fs::create_dir_all(f.dir.join("xdg/wechatpay")).unwrap();
     std::fs::copy(&config, f.dir.join("xdg/wechatpay/profiles.toml")).unwrap();
     let output =
-        f.bare().env("XDG_CONFIG_HOME", f.dir.join("xdg")).args(["--profile", "sandbox"]).args(FACE).output().unwrap();
+        f.bare().env("XDG_CONFIG_HOME", f.dir.join("xdg")).args(FACE).args(["--profile", "sandbox"]).output().unwrap();
     check(&output, 0);
 
-    let output = f.bare().env("WECHATPAY_CONFIG", &config).args(["--profile", "inline"]).args(FACE).output().unwrap();
+    let output = f.bare().env("WECHATPAY_CONFIG", &config).args(FACE).args(["--profile", "inline"]).output().unwrap();
     let (_, stderr) = check(&output, 2);
     assert!(stderr.contains("config:") && stderr.contains("inline key"), "{stderr}");
 
-    let output = f.bare().env("WECHATPAY_CONFIG", &config).args(["--profile", "nope"]).args(FACE).output().unwrap();
+    let output = f.bare().env("WECHATPAY_CONFIG", &config).args(FACE).args(["--profile", "nope"]).output().unwrap();
     let (_, stderr) = check(&output, 2);
     assert!(stderr.contains("no profile `[nope]`"), "{stderr}");
 }
@@ -258,9 +146,9 @@ fn certificates_download_saves_the_pem_files() {
     let out_dir = f.dir.join("certs");
     let output = f
         .bare()
-        .args(["--mchid", keys.mchid(), "--serial", keys.merchant_serial()])
+        .args(["certificates", "download", "--mchid", keys.mchid(), "--serial", keys.merchant_serial()])
         .args(["--private-key", &f.path("apiclient_key.pem"), "--apiv3-key-file", &key_file])
-        .args(["--base-uri", &f.sandbox.base_uri(), "certificates", "download", "--output"])
+        .args(["--base-uri", &f.sandbox.base_uri(), "--output"])
         .arg(&out_dir)
         .output()
         .unwrap();
@@ -274,8 +162,8 @@ fn certificates_download_saves_the_pem_files() {
     // Without the APIv3 key: a configuration error naming it.
     let output = f
         .bare()
-        .args(["--mchid", keys.mchid(), "--serial", keys.merchant_serial()])
-        .args(["--private-key", &f.path("apiclient_key.pem"), "certificates", "download"])
+        .args(["certificates", "download", "--mchid", keys.mchid(), "--serial", keys.merchant_serial()])
+        .args(["--private-key", &f.path("apiclient_key.pem")])
         .output()
         .unwrap();
     let (_, stderr) = check(&output, 2);
@@ -306,9 +194,9 @@ fn notify_verify_decrypts_and_refuses_forgeries() {
         let headers = f.write("headers.txt", headers.as_bytes());
         let body = f.write("body.json", &forged.body);
         f.bare()
-            .args(f.flags())
             .env("WECHATPAY_APIV3_KEY", keys.apiv3_key())
             .args(["notify", "verify", "--headers", &headers, "--body", &body])
+            .args(f.flags())
             .output()
             .unwrap()
     };
@@ -346,9 +234,9 @@ fn sign_is_deterministic_and_matches_the_client() {
     let expected = client.authorization(&prepared, 1795562040, "1ctwEQXPza9IjXcE4k2CAyJZABm7zmkn").unwrap();
     let output = f
         .bare()
-        .args(merchant)
-        .args(["--private-key", &f.path("apiclient_key.pem"), "sign", "--method", "GET", "--target"])
+        .args(["sign", "--private-key", &f.path("apiclient_key.pem"), "--method", "GET", "--target"])
         .args(["/v3/certificates", "--timestamp", "1795562040", "--nonce", "1ctwEQXPza9IjXcE4k2CAyJZABm7zmkn"])
+        .args(merchant)
         .output()
         .unwrap();
     let (stdout, _) = check(&output, 0);
@@ -364,9 +252,9 @@ fn sign_is_deterministic_and_matches_the_client() {
     let body = f.write("body.json", prepared.body());
     let output = f
         .bare()
-        .args(merchant)
-        .args(["--private-key", &f.path("apiclient_key.pem"), "sign", "--method", "post", "--target"])
+        .args(["sign", "--private-key", &f.path("apiclient_key.pem"), "--method", "post", "--target"])
         .args([prepared.request_target(), "--body", &body, "--timestamp", "1795562041", "--nonce", "N2"])
+        .args(merchant)
         .output()
         .unwrap();
     let (stdout, _) = check(&output, 0);
@@ -429,7 +317,7 @@ fn failures_name_their_kind_and_exit_code() {
 
     // A missing credential: exit 2, naming it and where to give it.
     let output =
-        f.bare().args(["--serial", "ABC", "--private-key", &f.path("apiclient_key.pem")]).args(FACE).output().unwrap();
+        f.bare().args(FACE).args(["--serial", "ABC", "--private-key", &f.path("apiclient_key.pem")]).output().unwrap();
     let (_, stderr) = check(&output, 2);
     assert!(stderr.contains("config: missing merchant id"), "{stderr}");
     assert!(stderr.contains("--mchid") && stderr.contains("WECHATPAY_MCHID"), "{stderr}");
@@ -456,7 +344,7 @@ fn failures_name_their_kind_and_exit_code() {
     // A transport failure: nothing listens there.
     let mut flags = f.flags();
     flags.truncate(flags.len() - 2);
-    let output = f.bare().args(flags).args(["--base-uri", "http://127.0.0.1:9/"]).args(FACE).output().unwrap();
+    let output = f.bare().args(FACE).args(flags).args(["--base-uri", "http://127.0.0.1:9/"]).output().unwrap();
     let (_, stderr) = check(&output, 1);
     assert!(stderr.contains("error: transport:") && stderr.contains("not sent"), "{stderr}");
 

@@ -20,6 +20,7 @@
 //! 5. Placeholder children (`{face_sid}`) are reached with `.param("face_sid")`; siblings with different
 //!    placeholder names share one node.
 
+mod chain;
 mod endpoint;
 
 use proc_macro::TokenStream;
@@ -577,4 +578,13 @@ pub fn catalog_reachability(input: TokenStream) -> TokenStream {
 pub fn derive_endpoint(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     endpoint::expand(input).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// A path template checked against the bundled catalog at compile time (`wechatpay_chain::chain!`):
+/// `chain!("v3/…")` is the literal, `chain!(client, "v3/…")` is `client.chain("v3/…")`; a template
+/// without the shape of a catalogued endpoint is a compile error naming the closest catalogued paths.
+#[proc_macro]
+pub fn chain(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as chain::Input);
+    chain::expand(input).into()
 }

@@ -147,6 +147,8 @@ pub struct ApiError {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
     pub(crate) signed_by: Option<String>,
+    /// For a 404 to a path no catalogued template matches: the closest catalogued paths.
+    pub(crate) suggestions: Vec<&'static str>,
 }
 
 impl ApiError {
@@ -191,6 +193,14 @@ impl ApiError {
     pub fn signed_by(&self) -> Option<&str> {
         self.signed_by.as_deref()
     }
+
+    /// When WeChat Pay answered `404` for a path that matches no catalogued endpoint: the closest
+    /// catalogued path templates, best first (e.g. `v3/pay/transactions/out-trade-no/{out_trade_no}` for
+    /// a PHP-style `…/outTradeNo/…`); empty otherwise. [`Display`](fmt::Display) names them too. See
+    /// [`hint`](crate::hint).
+    pub fn suggestions(&self) -> &[&'static str] {
+        &self.suggestions
+    }
 }
 
 impl fmt::Debug for ApiError {
@@ -204,6 +214,7 @@ impl fmt::Debug for ApiError {
             .field("headers", &crate::response::header_names(&self.headers))
             .field("body_len", &self.body.len())
             .field("signed_by", &self.signed_by)
+            .field("suggestions", &self.suggestions)
             .finish()
     }
 }
@@ -225,6 +236,12 @@ impl fmt::Display for ApiError {
         }
         if self.signed_by.is_none() {
             f.write_str(" [unsigned]")?;
+        }
+        if let Some((first, rest)) = self.suggestions.split_first() {
+            write!(f, "; no catalogued endpoint has this path, the closest: `{first}`")?;
+            for path in rest {
+                write!(f, ", `{path}`")?;
+            }
         }
         Ok(())
     }

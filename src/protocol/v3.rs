@@ -104,7 +104,27 @@ impl V3 {
             headers,
             body,
             signed_by,
+            suggestions: Vec::new(),
         }))
+    }
+
+    /// [`api_error`](V3::api_error) for an answer to `exchange`: a 404 to a path that matches no
+    /// catalogued template also names the closest catalogued paths ([`crate::hint`]). Only 404s pay for
+    /// the comparison.
+    pub(crate) fn api_error_for(
+        &self,
+        exchange: &Exchange,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Error {
+        let mut error = self.api_error(status, headers, body);
+        if status == StatusCode::NOT_FOUND {
+            if let Error::Api(api) = &mut error {
+                api.suggestions = crate::hint::for_not_found(exchange.catalog_path(), exchange.method.as_str());
+            }
+        }
+        error
     }
 
     fn finish(
@@ -148,7 +168,7 @@ impl Protocol for V3 {
     fn check(&self, exchange: &Exchange, received: Received) -> Result<Response, Error> {
         let Received { status, headers, body } = received;
         if !status.is_success() {
-            return Err(self.api_error(status, headers, body));
+            return Err(self.api_error_for(exchange, status, headers, body));
         }
         let verified = self.verify(exchange, &headers, &body);
         V3::finish(status, headers, body, verified)

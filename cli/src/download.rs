@@ -155,8 +155,7 @@ pub fn download(args: &DownloadArgs) -> Result<(), Failure> {
 
     if let (Some((hash_type, hash_value)), true) = (&digest, args.gunzip || args.gzip) {
         // As the library's bill helpers: the digest over the decompressed bytes, gunzip in bounded steps.
-        let link =
-            BillLink { download_url: template, hash_type: *hash_type, hash_value: hash_value.clone(), gzip: true };
+        let link = BillLink::new(template, *hash_type, hash_value.clone(), true);
         let saved = save_part(&args.output, None, |writer| {
             client.save_bill(&link, options, args.gunzip, writer).map_err(|e| {
                 report_answer(&e);

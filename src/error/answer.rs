@@ -247,6 +247,8 @@ impl fmt::Display for ApiError {
     }
 }
 
+impl std::error::Error for ApiError {}
+
 /// A 2xx answer that failed verification. The response is kept for inspection; it is unauthenticated.
 /// `Debug` shows the failure and the response's status, `Request-ID`, header names and body length,
 /// never the body (see [`Response`]'s `Debug`).
@@ -283,3 +285,5 @@ impl fmt::Display for VerificationError {
         Ok(())
     }
 }
+
+impl std::error::Error for VerificationError {}

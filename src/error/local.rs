@@ -103,6 +103,8 @@ impl fmt::Display for InputError {
     }
 }
 
+impl std::error::Error for InputError {}
+
 /// A connection-level failure.
 #[derive(Debug)]
 pub struct TransportError {
@@ -180,3 +182,5 @@ impl fmt::Display for TimeoutError {
         }
     }
 }
+
+impl std::error::Error for TimeoutError {}

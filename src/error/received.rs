@@ -146,6 +146,8 @@ impl fmt::Display for NotificationError {
     }
 }
 
+impl std::error::Error for NotificationError {}
+
 /// What went wrong with a download's content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -117,17 +117,17 @@ pub(crate) fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
                 format!("`#[param]` field `{name}` is not a variable of the path template `{template}`"),
             ));
         }
-        if let Some(span) = encrypt {
-            if placement != Placement::Body {
-                return Err(syn::Error::new(
-                    span,
-                    format!(
-                        "`#[encrypt]` goes with `#[body]`: WeChat Pay takes encrypted fields in the JSON body, not as \
+        if let Some(span) = encrypt
+            && placement != Placement::Body
+        {
+            return Err(syn::Error::new(
+                span,
+                format!(
+                    "`#[encrypt]` goes with `#[body]`: WeChat Pay takes encrypted fields in the JSON body, not as \
                          `#[{}]`",
-                        placement.name()
-                    ),
-                ));
-            }
+                    placement.name()
+                ),
+            ));
         }
         placed.push((ident.clone(), name, placement, encrypt.is_some().then_some(&field.ty)));
     }

@@ -307,11 +307,11 @@ fn trade_bill(mchid: &str, date: &str, bill_type: &str) -> String {
             csv.push_str(&line(o, "SUCCESS", None));
         }
     }
-    if bill_type != "SUCCESS" {
-        if let Some(o) = orders.first() {
-            let refund_id = format!("5030{:05}{compact}{:012}", o.amount % 100_000, o.refund());
-            csv.push_str(&line(o, "REFUND", Some((refund_id, o.refund()))));
-        }
+    if bill_type != "SUCCESS"
+        && let Some(o) = orders.first()
+    {
+        let refund_id = format!("5030{:05}{compact}{:012}", o.amount % 100_000, o.refund());
+        csv.push_str(&line(o, "REFUND", Some((refund_id, o.refund()))));
     }
     csv.push_str("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n");
     csv.push_str(&row(&[

@@ -22,7 +22,8 @@ impl MerchantKey {
         let spki = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(spki_der).map_err(|e| e.to_string())?;
         let pkcs1 = spki.subject_public_key.as_bytes().ok_or("the merchant key's bit string has unused bits")?;
         let key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, pkcs1).map_err(|e| e.to_string())?;
-        let length = aws_lc_rs::rsa::PublicEncryptingKey::from_der(spki_der).map_err(|e| e.to_string())?.key_size_bytes();
+        let length =
+            aws_lc_rs::rsa::PublicEncryptingKey::from_der(spki_der).map_err(|e| e.to_string())?.key_size_bytes();
         Ok(MerchantKey { key, length })
     }
 }

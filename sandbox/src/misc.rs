@@ -86,14 +86,10 @@ impl Misc {
         }
         let entry = self.budgets.entry(stock_id.to_owned()).or_insert((1000, 100));
         let number = |name: &str| json.get(name).and_then(Value::as_u64);
-        if let Some(current) = number("current_max_coupons") {
-            if current != entry.0 {
-                return Reply::error(
-                    400,
-                    "INVALID_REQUEST",
-                    format!("current_max_coupons is {} not {current}", entry.0),
-                );
-            }
+        if let Some(current) = number("current_max_coupons")
+            && current != entry.0
+        {
+            return Reply::error(400, "INVALID_REQUEST", format!("current_max_coupons is {} not {current}", entry.0));
         }
         match (number("target_max_coupons"), number("target_max_coupons_by_day")) {
             (Some(total), None) => {

@@ -189,10 +189,10 @@ impl State {
         let nonce = random_alnum(12);
         let mut sealed =
             seal(&self.apiv3_key, &nonce, &spec.associated_data, spec.resource.to_string().as_bytes()).map_err(fail)?;
-        if tamper == Some(Tamper::Ciphertext) {
-            if let Some(b) = sealed.first_mut() {
-                *b ^= 0x01;
-            }
+        if tamper == Some(Tamper::Ciphertext)
+            && let Some(b) = sealed.first_mut()
+        {
+            *b ^= 0x01;
         }
         let associated_data = if tamper == Some(Tamper::AssociatedData) {
             format!("{}-tampered", spec.associated_data)

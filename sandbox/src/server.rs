@@ -353,10 +353,10 @@ fn reply(key: &SigningKey, status: u16, json: Option<serde_json::Value>, faults:
         let timestamp = if faults.stale_timestamp { now - 600 } else { now }.to_string();
         let nonce = random_alnum(32);
         let mut signature = sign_message(&key.pair, &timestamp, &nonce, &body).unwrap_or_default();
-        if faults.bad_signature {
-            if let Some(b) = signature.get_mut(10) {
-                *b ^= 0x55;
-            }
+        if faults.bad_signature
+            && let Some(b) = signature.get_mut(10)
+        {
+            *b ^= 0x55;
         }
         let serial = if faults.wrong_serial { random_serial().unwrap_or_default() } else { key.id.clone() };
         for (name, value) in [

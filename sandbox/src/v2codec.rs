@@ -152,10 +152,10 @@ pub(crate) fn parse(body: &[u8]) -> Result<Map<String, Value>, String> {
                 None => return Err("CDATA outside a field".to_owned()),
             },
             Event::End(_) => {
-                if depth == 2 {
-                    if let Some((name, value)) = current.take() {
-                        fields.insert(name, Value::String(value));
-                    }
+                if depth == 2
+                    && let Some((name, value)) = current.take()
+                {
+                    fields.insert(name, Value::String(value));
                 }
                 depth = depth.saturating_sub(1);
             }

@@ -207,16 +207,16 @@ impl Verifier {
         if candidates().any(|p| is_unsigned_download(method, p)) {
             return Ok(Verification::UnsignedDownload);
         }
-        if candidates().any(is_statement) {
-            if let Some(sha1) = statement_sha1(headers)? {
-                let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());
-                let signed = format!("{{\"sha1\":\"{sha1}\"}}");
-                let key_id = self.verify_signature(headers, signed.as_bytes())?;
-                if !actual.eq_ignore_ascii_case(sha1) {
-                    return Err(VerificationFailure::DigestMismatch { announced: sha1.to_owned(), actual });
-                }
-                return Ok(Verification::Signed { key_id });
+        if candidates().any(is_statement)
+            && let Some(sha1) = statement_sha1(headers)?
+        {
+            let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());
+            let signed = format!("{{\"sha1\":\"{sha1}\"}}");
+            let key_id = self.verify_signature(headers, signed.as_bytes())?;
+            if !actual.eq_ignore_ascii_case(sha1) {
+                return Err(VerificationFailure::DigestMismatch { announced: sha1.to_owned(), actual });
             }
+            return Ok(Verification::Signed { key_id });
         }
         let key_id = self.verify_signature(headers, body)?;
         Ok(Verification::Signed { key_id })

@@ -173,10 +173,10 @@ impl Download {
         check: Option<DigestCheck>,
         limits: Limits,
     ) -> Result<Download, Error> {
-        if let (Some(limit), Some(announced)) = (limits.max_bytes, content_length(response.headers())) {
-            if announced > limit {
-                return Err(download_error(DownloadErrorKind::TooLarge { limit, announced: Some(announced) }).into());
-            }
+        if let (Some(limit), Some(announced)) = (limits.max_bytes, content_length(response.headers()))
+            && announced > limit
+        {
+            return Err(download_error(DownloadErrorKind::TooLarge { limit, announced: Some(announced) }).into());
         }
         let (parts, body) = response.into_parts();
         let (sender, chunks) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);

@@ -379,11 +379,11 @@ pub(crate) fn upload(media: &Media, method: &Method, path: &str) -> Result<Uploa
     let path = path.strip_prefix('/').unwrap_or(path);
     let rule = rule_for(path)?;
     let ext = extension(&media.filename);
-    if let Some(allowed) = rule.extensions {
-        if !allowed.contains(&ext.as_str()) {
-            let shown = if ext.is_empty() { "no extension".to_owned() } else { format!("the extension `.{ext}`") };
-            return Err(refused(format!("{path} takes files ending in {}; this file has {shown}", allowed.join(", "))));
-        }
+    if let Some(allowed) = rule.extensions
+        && !allowed.contains(&ext.as_str())
+    {
+        let shown = if ext.is_empty() { "no extension".to_owned() } else { format!("the extension `.{ext}`") };
+        return Err(refused(format!("{path} takes files ending in {}; this file has {shown}", allowed.join(", "))));
     }
     let limit = if IMAGE_EXTENSIONS.contains(&ext.as_str()) { rule.image_limit } else { rule.other_limit };
     if media.bytes.is_empty() {

@@ -53,10 +53,8 @@ impl Engine {
                 ),
             ));
         }
-        if statement {
-            if let Some(certificates) = self.certificates_needed() {
-                certificates.ensure_keys(budget.deadline, budget.total).await?;
-            }
+        if statement && let Some(certificates) = self.certificates_needed() {
+            certificates.ensure_keys(budget.deadline, budget.total).await?;
         }
         let request = self.v3.authorize(prepared)?;
         let response = self.transport.open(request, budget.deadline, budget.total).await?;

@@ -119,10 +119,10 @@ impl V3 {
         body: Bytes,
     ) -> Error {
         let mut error = self.api_error(status, headers, body);
-        if status == StatusCode::NOT_FOUND {
-            if let Error::Api(api) = &mut error {
-                api.suggestions = crate::hint::for_not_found(exchange.catalog_path(), exchange.method.as_str());
-            }
+        if status == StatusCode::NOT_FOUND
+            && let Error::Api(api) = &mut error
+        {
+            api.suggestions = crate::hint::for_not_found(exchange.catalog_path(), exchange.method.as_str());
         }
         error
     }

@@ -153,10 +153,10 @@ fn serve_one(stream: TcpStream, canned: &Canned, seen: &Mutex<Vec<String>>) -> s
         if reader.read_line(&mut line)? == 0 {
             break;
         }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                content_length = value.trim().parse().unwrap_or(0);
-            }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            content_length = value.trim().parse().unwrap_or(0);
         }
         head.push_str(&line);
         if line == "\r\n" {

@@ -96,10 +96,10 @@ pub(crate) fn is_tls_error(error: &(dyn std::error::Error + 'static)) -> bool {
         if e.downcast_ref::<rustls::Error>().is_some() {
             return true;
         }
-        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
-            if is_tls_error(inner) {
-                return true;
-            }
+        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref)
+            && is_tls_error(inner)
+        {
+            return true;
         }
         next = e.source();
     }

@@ -198,7 +198,7 @@ fn real_name_comes_back_decrypted_and_redacted() {
     assert!(debug.contains("redacted"), "{debug}");
 
     // Another merchant's key cannot decrypt it: the call fails as a sensitive-field error.
-    let other = Sandbox::start().unwrap().client_builder().build().unwrap();
+    let other = Sandbox::builder().fresh_keys().start().unwrap().client_builder().build().unwrap();
     let err = Typed::<FaceUser>::parse(first.raw().clone(), &other).unwrap_err();
     assert!(matches!(err, Error::Sensitive(_)), "{err:?}");
     // Without a client, a model with decrypted fields does not parse at all.

@@ -62,6 +62,9 @@ pub mod crypto;
 pub mod download;
 pub mod error;
 pub mod frontend;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod media;
 pub mod notify;
 pub mod request;

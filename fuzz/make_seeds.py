@@ -264,7 +264,7 @@ def multipart_seeds():
     paths = {"v3/merchant/media/upload": 0, "v3/merchant/media/video_upload": 1}
     for case in cases("media"):
         i = case["input"]
-        path = i["chain"][0]
+        path = case["output"]["request"]["url"].split(".com/", 1)[1]
         control = paths.get(path, 5)
         meta = None
         out = field(i["filename"])

@@ -958,7 +958,8 @@ fn check_prepared(request: &crate::PreparedRequest, method: &Method, has_false: 
     expected.push(b'\n');
     check!(request.sign_message(NOW, "NONCE") == expected, "the signature message is not METHOD\\nTARGET\\nTS\\nNONCE\\nBODY\\n");
     if let Ok(body) = std::str::from_utf8(request.body()) {
-        if body.len() >= 16 && !url.to_string().contains(body) {
+        let names = format!("{:?}", request.headers().keys().collect::<Vec<_>>());
+        if body.len() >= 16 && !url.to_string().contains(body) && !shows(&names, body) {
             check!(!shows(&format!("{request:?}"), body), "Debug of a prepared request shows the body");
         }
     }
@@ -1196,10 +1197,12 @@ fn check_keys(text: &str) {
             reloaded.as_ref().is_ok_and(|r| r.rsa_public_key_der() == key.public_key_der()),
             "a loaded private key's public key does not reload: {reloaded:?}"
         );
+        // ring signs with the CRT parameters only; `rsa` also checks the private exponent and may refuse a
+        // key ring took, which then cannot decrypt (documented on `PrivateKey`): that is `OaepError::Key`.
         if let Ok(sealed) = public.encrypt_oaep("fuzz 字段") {
             let opened = key.decrypt_oaep(&sealed);
             check!(
-                opened.as_ref().is_ok_and(|o| o.expose() == "fuzz 字段"),
+                opened.as_ref().is_ok_and(|o| o.expose() == "fuzz 字段") || matches!(opened, Err(OaepError::Key(_))),
                 "a loaded private key does not decrypt what its public key encrypted: {opened:?}"
             );
         }
@@ -1269,20 +1272,37 @@ fn xml_parse(text: &[u8]) {
         }
         check!(inside == kept, "parsing kept {kept} of {inside} non-whitespace text characters ({at_root} in the root)");
     }
-    let written = xml::to_xml(&fields);
-    let Ok(written) = written else {
-        panic!("fuzzing property violated: parsed fields do not write back: {written:?}");
+    let written = match xml::to_xml(&fields) {
+        Ok(written) => Some(written),
+        // The writer puts a list's items one level below its name, so a list at the deepest level the
+        // parser allows is too deep to write.
+        Err(crate::v2::XmlError::TooDeep { .. }) if has_list(&Value::Object(fields.clone())) => None,
+        Err(e) => panic!("fuzzing property violated: parsed fields do not write back: {e:?}"),
     };
-    let reparsed = xml::parse(written.as_bytes());
-    check!(reparsed.is_ok(), "written XML does not parse: {reparsed:?}");
-    if round_trips(&fields) {
-        check!(reparsed.as_ref().ok() == Some(&fields), "parse → write → parse changed the fields");
+    if let Some(written) = written {
+        check_written(&fields, &written);
     }
     let mut exact = String::from("<xml>");
     write_exact(&fields, &mut exact);
     exact.push_str("</xml>");
     let again = xml::parse(exact.as_bytes());
     check!(again.as_ref().ok() == Some(&fields), "an exact re-serialization parses differently: {again:?}");
+}
+
+fn has_list(value: &Value) -> bool {
+    match value {
+        Value::Array(_) => true,
+        Value::Object(map) => map.values().any(has_list),
+        _ => false,
+    }
+}
+
+fn check_written(fields: &Map<String, Value>, written: &str) {
+    let reparsed = xml::parse(written.as_bytes());
+    check!(reparsed.is_ok(), "written XML does not parse: {reparsed:?}");
+    if round_trips(fields) {
+        check!(reparsed.as_ref().ok() == Some(fields), "parse → write → parse changed the fields");
+    }
 }
 
 /// Non-whitespace characters of the character data inside the root element, and of those directly in
@@ -1406,6 +1426,7 @@ fn xml_write(mut input: Input<'_>) {
     let fields = stack.pop().map(|(_, map)| map).unwrap_or_default();
     match xml::to_xml_with_root(&root, &fields) {
         Ok(text) => {
+            check!(!contains_unwritable(&Value::Object(fields.clone())), "a value XML cannot carry was written");
             check!(text.starts_with(&format!("<{root}>")) && text.ends_with(&format!("</{root}>")), "root of `{text}`");
             let parsed = xml::parse(text.as_bytes());
             check!(parsed.is_ok(), "written XML does not parse: {parsed:?}");
@@ -1782,6 +1803,9 @@ fn server() -> &'static Server {
 
 /// Answers requests on one connection: `GET /v3/billdownload/file?token=N` gets plan N.
 fn serve(stream: TcpStream) {
+    // Chunks go out as separate small writes: without this, Nagle's algorithm and delayed ACKs add
+    // tens of milliseconds to every exchange.
+    let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else { return };
     let mut reader = BufReader::new(stream);
     loop {

@@ -12,7 +12,7 @@ use crate::client::Client;
 use crate::error::{Error, InputErrorKind};
 use crate::v2::SignType;
 use crate::v2::sign::{nonce_str, sign};
-use crate::v2::xml::to_xml;
+use crate::v2::xml::{is_element_name, to_xml};
 
 /// The `Accept` header of APIv2 requests (as wechatpay-php sends it).
 pub const V2_ACCEPT: &str = "text/xml, text/plain, application/x-gzip";
@@ -71,6 +71,9 @@ pub(super) fn sign_request(
     };
 
     check_mchid(client.mchid(), &fields)?;
+    if !is_get {
+        check_names(&fields)?;
+    }
     let sign_type = match fields.get("sign_type") {
         None | Some(Value::Null) => SignType::Md5,
         Some(Value::String(s)) => SignType::from_field(Some(s)).map_err(invalid)?,
@@ -137,6 +140,23 @@ fn check_mchid(configured: &str, fields: &Map<String, Value>) -> Result<(), Erro
     Ok(())
 }
 
+/// Every field of an XML body must be written under its own name: `to_xml` writes a name that is not
+/// an element name as `<item>` (as wechatpay-php does), while the signature covers the real name, so
+/// WeChat Pay could never verify such a request.
+fn check_names(fields: &Map<String, Value>) -> Result<(), Error> {
+    match fields.keys().find(|name| !is_element_name(name)) {
+        Some(name) => Err(input(
+            InputErrorKind::InvalidOption,
+            format!(
+                "the field name `{}` cannot be an XML element name (a letter or `_`, then letters, digits, `.`, `_`, \
+                 `:`, `-`); it would be sent as `<item>` but signed under its own name, which WeChat Pay cannot verify",
+                name.chars().take(64).collect::<String>().escape_debug()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Parses `a=1&b=x%20y` (form decoding: `+` is a space, as PHP's `parse_str`); later duplicates win.
 fn parse_form(query: &str) -> Map<String, Value> {
     let mut map = Map::new();
@@ -177,6 +197,17 @@ mod tests {
         assert_eq!(map["note"], "a b+c");
         assert_eq!(map["empty"], "");
         assert_eq!(map["flag"], "");
+    }
+
+    #[test]
+    fn xml_field_names_must_be_element_names() {
+        let ok: Map<String, Value> = serde_json::from_str(r#"{"mch_id": "1", "中文": "x", "a.b-c:d": "y"}"#).unwrap();
+        assert!(check_names(&ok).is_ok());
+        for bad in ["1abc", "has space", "a}b", ""] {
+            let fields: Map<String, Value> = [(bad.to_owned(), Value::from("v"))].into_iter().collect();
+            let message = check_names(&fields).unwrap_err().to_string();
+            assert!(message.contains("<item>"), "{message}");
+        }
     }
 
     #[test]

@@ -220,7 +220,7 @@ macro_rules! check {
 }
 
 /// Like `check!` for a property a known open bug breaks: a run with the tag in
-/// [`KNOWN_BUGS_VARIABLE`] returns from the target instead of panicking.
+/// `KNOWN_BUGS_VARIABLE` returns from the target instead of panicking.
 macro_rules! check_known {
     ($tag:expr, $cond:expr, $($message:tt)+) => {
         if !$cond {
@@ -283,7 +283,7 @@ fn shows(shown: &str, secret: &str) -> bool {
 }
 
 /// The headers of a fuzz input: a count byte, then name and value fields. A one-byte name 1 to 8
-/// stands for one of [`WELL_KNOWN_HEADERS`]. Names and values the `http` crate refuses are skipped.
+/// stands for one of `WELL_KNOWN_HEADERS`. Names and values the `http` crate refuses are skipped.
 fn read_headers(input: &mut Input<'_>) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for _ in 0..input.byte() % 10 {
@@ -872,7 +872,7 @@ fn check_refund_redacted(notification: &crate::v2::notify::RefundNotification) {
 /// `Client::chain(template).prepare(method, options)` with JSON options. Byte 0: method (`% 5`);
 /// template field; options = the rest as JSON (empty = none; other non-JSON inputs are skipped).
 ///
-/// Properties: as [`check_prepared`], plus: a `json` option is the body byte for byte, a `body` option
+/// Properties: as `check_prepared`, plus: a `json` option is the body byte for byte, a `body` option
 /// is sent verbatim; APIv2 bodies are XML that carries the configured mchid and a `sign` that verifies
 /// (computed independently); APIv3 preparation is deterministic; every refusal has `Sent::No`.
 pub fn prepare_json(data: &[u8]) {
@@ -937,6 +937,10 @@ fn check_prepared(request: &crate::PreparedRequest, method: &Method, has_false: 
         other => panic!("fuzzing property violated: the URL scheme is {other:?}"),
     }
     check!(!host.is_empty() && url.authority().is_some_and(|a| !a.as_str().contains('@')), "URL authority `{url}`");
+    let after_host = url.authority().map_or("", |a| a.as_str().rsplit_once(']').map_or(a.as_str(), |(_, rest)| rest));
+    if let Some((_, port)) = after_host.rsplit_once(':') {
+        check!(port.parse::<u16>().is_ok_and(|p| p != 0), "URL port `{port}` in `{url}`");
+    }
     let target = request.request_target();
     check!(target.starts_with('/'), "request target `{target}`");
     let bytes = target.as_bytes();
@@ -1010,7 +1014,7 @@ fn json_value(field: &[u8]) -> Value {
 /// The typed `Options` builder and `Chain::seg`/`param`. Byte 0: method (`% 5`); template field;
 /// then up to 24 operations, each an opcode byte and its fields (see the match below).
 ///
-/// Properties: as [`check_prepared`], plus, for APIv3: a single string path value appears
+/// Properties: as `check_prepared`, plus, for APIv3: a single string path value appears
 /// `rawurlencode`d in the target where its `{name}` expression was; a single string query value
 /// appears as `rawurlencode(name)=rawurlencode(value)`; the last value given for a header is sent;
 /// a media upload is `multipart/form-data` signed over its meta.

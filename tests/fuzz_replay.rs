@@ -47,7 +47,8 @@ fn replay(target: &str) {
         std::env::var_os(KNOWN_BUGS_VARIABLE).is_none(),
         "unset {KNOWN_BUGS_VARIABLE}: it lets known bugs pass, and this test must see them"
     );
-    let function = TARGETS.iter().find(|(name, _)| *name == target).map(|(_, f)| *f).expect("a target of fuzzing::TARGETS");
+    let function =
+        TARGETS.iter().find(|(name, _)| *name == target).map(|(_, f)| *f).expect("a target of fuzzing::TARGETS");
     let seeds = files(&fuzz_dir().join("corpus").join(target), true);
     assert!(!seeds.is_empty(), "fuzz/corpus/{target}/ has no seed-* file");
     let regressions = files(&fuzz_dir().join("regressions").join(target), false);
@@ -65,7 +66,13 @@ fn replay(target: &str) {
             )),
         }
     }
-    assert!(failures.is_empty(), "{} of {} inputs of `{target}` failed:\n{}", failures.len(), seeds.len() + regressions.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} inputs of `{target}` failed:\n{}",
+        failures.len(),
+        seeds.len() + regressions.len(),
+        failures.join("\n")
+    );
 }
 
 macro_rules! replay_tests {
@@ -101,14 +108,28 @@ fn fuzz_directory_matches_the_entry_functions() {
     let names: Vec<&str> = TARGETS.iter().map(|(name, _)| *name).collect();
     assert_eq!(names, TESTED, "every entry function of fuzzing::TARGETS has a replay test here, in the same order");
     let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).expect("fuzz/Cargo.toml");
-    assert!(manifest.contains("cargo-fuzz = true") && manifest.contains("\n[workspace]"), "fuzz/ is a cargo-fuzz crate of its own");
+    assert!(
+        manifest.contains("cargo-fuzz = true") && manifest.contains("\n[workspace]"),
+        "fuzz/ is a cargo-fuzz crate of its own"
+    );
     for name in &names {
-        assert!(manifest.contains(&format!("name = \"{name}\"\npath = \"fuzz_targets/{name}.rs\"")), "fuzz/Cargo.toml has no [[bin]] `{name}`");
-        let source = std::fs::read_to_string(fuzz_dir().join(format!("fuzz_targets/{name}.rs"))).expect("the target's source");
-        assert!(source.contains(&format!("wechatpay_chain::fuzzing::{name}(data)")), "fuzz_targets/{name}.rs does not call fuzzing::{name}");
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"\npath = \"fuzz_targets/{name}.rs\"")),
+            "fuzz/Cargo.toml has no [[bin]] `{name}`"
+        );
+        let source =
+            std::fs::read_to_string(fuzz_dir().join(format!("fuzz_targets/{name}.rs"))).expect("the target's source");
+        assert!(
+            source.contains(&format!("wechatpay_chain::fuzzing::{name}(data)")),
+            "fuzz_targets/{name}.rs does not call fuzzing::{name}"
+        );
         let seeds = files(&fuzz_dir().join("corpus").join(name), true);
         let bytes: u64 = seeds.iter().filter_map(|p| p.metadata().ok()).map(|m| m.len()).sum();
-        assert!(seeds.len() <= MAX_SEEDS && bytes <= MAX_SEED_BYTES, "the seeds of `{name}` are {} files, {bytes} bytes", seeds.len());
+        assert!(
+            seeds.len() <= MAX_SEEDS && bytes <= MAX_SEED_BYTES,
+            "the seeds of `{name}` are {} files, {bytes} bytes",
+            seeds.len()
+        );
     }
     let targets = std::fs::read_dir(fuzz_dir().join("fuzz_targets")).expect("fuzz/fuzz_targets").count();
     assert_eq!(targets, names.len(), "a file in fuzz/fuzz_targets/ is not an entry of fuzzing::TARGETS");
@@ -119,6 +140,9 @@ fn fuzz_directory_matches_the_entry_functions() {
         }
     }
     for (target, file, _) in KNOWN_OPEN {
-        assert!(fuzz_dir().join("regressions").join(target).join(file).is_file(), "KNOWN_OPEN names a missing file {target}/{file}");
+        assert!(
+            fuzz_dir().join("regressions").join(target).join(file).is_file(),
+            "KNOWN_OPEN names a missing file {target}/{file}"
+        );
     }
 }

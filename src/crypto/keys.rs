@@ -75,6 +75,7 @@ impl PrivateKey {
             })?,
             other => return Err(other.not_private()),
         };
+        check_pair(&pair)?;
         let oaep = match material.kind {
             Kind::Pkcs8Private => <rsa::PrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_der(&material.der)
                 .map_err(|e| e.to_string()),
@@ -129,6 +130,23 @@ impl PrivateKey {
         let key = self.oaep.as_ref().map_err(|e| OaepError::Key(e.clone()))?;
         oaep::decrypt(key, self.pair.public().modulus_len(), ciphertext_base64)
     }
+}
+
+/// Signs a fixed message and verifies it with the key's own public half. ring accepts a key whose CRT
+/// parameters (`dP`, `dQ`, …) do not match its modulus and only notices when signing, so such a damaged key
+/// would load and then fail every request with a signing error; it is refused here instead.
+fn check_pair(pair: &RsaKeyPair) -> Result<(), String> {
+    const PROBE: &[u8] = b"wechatpay-chain private key consistency check";
+    let damaged = || {
+        "the private key failed a test signature: it is damaged (its CRT parameters do not match its modulus) \
+         or the system random source failed; load an intact copy of apiclient_key.pem"
+            .to_owned()
+    };
+    let mut signature = vec![0u8; pair.public().modulus_len()];
+    pair.sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), PROBE, &mut signature).map_err(|_| damaged())?;
+    signature::UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, pair.public().as_ref())
+        .verify(PROBE, &signature)
+        .map_err(|_| damaged())
 }
 
 /// Facts about the X.509 certificate a [`PublicKey`] came from.
@@ -435,4 +453,21 @@ fn sniff_der(der_bytes: Vec<u8>) -> Result<Material, String> {
         return Err("the file is neither PEM nor a recognisable DER key or certificate".to_owned());
     }
     Ok(Material { kind, der: der_bytes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_crt_parameters_are_refused() {
+        // Found by the `key_load` fuzz target: with one byte of `dP` changed, ring loads the key and then
+        // refuses every signature.
+        let pem = std::fs::read_to_string("tests/data/keys/merchant_apiclient_key_pkcs1.pem").expect("test key");
+        let mut der = pem::decode(&pem).expect("PEM").der;
+        assert!(PrivateKey::load(&format!("private.pkcs1://{}", STANDARD.encode(&der))).is_ok());
+        der[842] ^= 0x1b;
+        let refused = PrivateKey::load(&format!("private.pkcs1://{}", STANDARD.encode(&der))).unwrap_err();
+        assert!(refused.contains("damaged"), "{refused}");
+    }
 }

@@ -78,6 +78,9 @@ pub mod crypto;
 pub mod download;
 pub mod error;
 pub mod frontend;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hint;
 pub mod media;
 pub mod notify;

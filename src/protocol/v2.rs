@@ -50,6 +50,9 @@ impl V2 {
         let key = self.require_key("APIv2 requests are signed with the APIv2 key")?;
         let mut fields = std::mem::take(&mut draft.fields);
         check_mchid(&self.mchid, &fields)?;
+        if draft.method != http::Method::GET {
+            check_names(&fields)?;
+        }
         let sign_type = match fields.get("sign_type") {
             None | Some(Value::Null) => SignType::Md5,
             Some(Value::String(s)) => SignType::from_field(Some(s)).map_err(invalid)?,
@@ -114,6 +117,23 @@ impl Protocol for V2 {
     }
 }
 
+/// Every field of an XML body must be written under its own name: `to_xml` writes a name that is not an
+/// element name as `<item>` (as wechatpay-php does), while the signature covers the real name, so WeChat Pay
+/// could never verify such a request.
+fn check_names(fields: &Map<String, Value>) -> Result<(), Error> {
+    match fields.keys().find(|name| !crate::v2::xml::is_element_name(name)) {
+        Some(name) => Err(input(
+            InputErrorKind::InvalidOption,
+            format!(
+                "the field name `{}` cannot be an XML element name (a letter or `_`, then letters, digits, `.`, `_`, \
+                 `:`, `-`); it would be sent as `<item>` but signed under its own name, which WeChat Pay cannot verify",
+                name.chars().take(64).collect::<String>().escape_debug()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn check_mchid(configured: &str, fields: &Map<String, Value>) -> Result<(), Error> {
     let named = ["mch_id", "mchid", "combine_mch_id"]
         .into_iter()
@@ -152,6 +172,17 @@ fn check_mchid(configured: &str, fields: &Map<String, Value>) -> Result<(), Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_field_names_must_be_element_names() {
+        let ok: Map<String, Value> = serde_json::from_str(r#"{"mch_id": "1", "中文": "x", "a.b-c:d": "y"}"#).unwrap();
+        assert!(check_names(&ok).is_ok());
+        for bad in ["1abc", "has space", "a}b", ""] {
+            let fields: Map<String, Value> = [(bad.to_owned(), Value::from("v"))].into_iter().collect();
+            let message = check_names(&fields).unwrap_err().to_string();
+            assert!(message.contains("<item>"), "{message}");
+        }
+    }
 
     #[test]
     fn mchid_compares_as_text() {

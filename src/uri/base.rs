@@ -42,6 +42,16 @@ fn parse_origin(text: &str) -> Result<(String, String), String> {
         return Err(format!("`{text}` carries credentials in the URL, which is not allowed"));
     }
     let host = authority.host();
+    if host.is_empty() {
+        return Err(format!("`{text}` has no host; write it like https://api.mch.weixin.qq.com/"));
+    }
+    // The text after an IPv6 literal's `]`, or the whole authority: `host[:port]`.
+    let after_host = authority.as_str().rsplit_once(']').map_or(authority.as_str(), |(_, rest)| rest);
+    if let Some((_, port)) = after_host.rsplit_once(':')
+        && !port.parse::<u16>().is_ok_and(|p| p != 0)
+    {
+        return Err(format!("`{text}` has an invalid port `{port}`; a port is a number from 1 to 65535"));
+    }
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
         || host
@@ -126,6 +136,11 @@ mod tests {
         for bad in [
             "http://api.mch.weixin.qq.com/",
             "ftp://x/",
+            "https://:443/",
+            "https://:/",
+            "https://x:/",
+            "https://x:d/",
+            "https://x:0/",
             "api.mch.weixin.qq.com",
             "https://u:p@x/",
             "https://x/?a=1",

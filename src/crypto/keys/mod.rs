@@ -119,6 +119,7 @@ impl PrivateKey {
             )
         })?;
         check_bits(key.modulus_len() * 8)?;
+        check_pair(&key)?;
         Ok(PrivateKey { key: Arc::new(key) })
     }
 
@@ -169,6 +170,26 @@ impl PrivateKey {
         let ciphertext = oaep::ciphertext_bytes(ciphertext_base64, self.key.modulus_len())?;
         let plain = self.key.decrypt_oaep_sha1(&ciphertext)?;
         String::from_utf8(plain).map(Sensitive::from).map_err(|_| OaepError::NotUtf8)
+    }
+}
+
+/// Signs a fixed message and verifies it with the key's own public half. A backend may accept a key whose
+/// CRT parameters (`dP`, `dQ`, `qInv`) do not match its modulus and only notice when signing (ring does), so
+/// such a damaged key would load and then fail every request; it is refused here, once, instead.
+fn check_pair(key: &RsaPrivate) -> Result<(), KeyError> {
+    const PROBE: &[u8] = b"wechatpay-chain private key consistency check";
+    let damaged = || {
+        KeyError::new(
+            KeyErrorKind::Malformed,
+            "the private key failed a test signature: it is damaged (its CRT parameters do not match its modulus) \
+             or the system random source failed; load an intact copy of apiclient_key.pem",
+        )
+    };
+    let signature = key.sign_sha256(PROBE).map_err(|_| damaged())?;
+    let public = from_rsa_der(key.public_der(), None).map_err(|_| damaged())?;
+    match public.verify_sha256(PROBE, &signature) {
+        true => Ok(()),
+        false => Err(damaged()),
     }
 }
 

@@ -99,3 +99,15 @@ fn errors_compose_with_question_mark_and_name_the_file() {
     assert!(e.to_string().contains("junk.pem"), "{e}");
     assert!(load(&path("merchant_apiclient_key.pem")).is_ok());
 }
+
+#[test]
+fn damaged_crt_parameters_are_refused() {
+    // Found by the `key_load` fuzz target: with one byte of `dP` changed, ring loaded the key and then
+    // refused every signature; both backends now refuse it when it is loaded.
+    let mut der = crate::crypto::pem::decode(&text("merchant_apiclient_key_pkcs1.pem")).unwrap().der;
+    assert!(PrivateKey::load(&format!("private.pkcs1://{}", STANDARD.encode(&der))).is_ok());
+    der[842] ^= 0x1b;
+    let refused = PrivateKey::load(&format!("private.pkcs1://{}", STANDARD.encode(&der))).unwrap_err();
+    assert!(matches!(refused.kind(), KeyErrorKind::Malformed | KeyErrorKind::Backend), "{refused}");
+    assert!(PrivateKey::from_der(&der).is_err());
+}

@@ -72,6 +72,7 @@ mod pipeline;
 mod protocol;
 pub mod request;
 pub mod response;
+pub mod retry;
 pub mod sensitive;
 mod transport;
 #[cfg(feature = "typed")]
@@ -89,6 +90,7 @@ pub use frontend::{AppPayParams, JsapiPayParams};
 pub use media::Media;
 pub use request::{Options, PreparedRequest};
 pub use response::{Response, Verification};
+pub use retry::RetryPolicy;
 pub use sensitive::SensitiveEncryptor;
 pub use transport::ResponseFuture;
 

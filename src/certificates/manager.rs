@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use http::Method;
-use tracing::Instrument;
+use tracing::instrument::{Instrument, WithSubscriber};
 
 use super::refresher::{Outcome, Reason, Refresher};
 use super::{DownloadedCertificate, RETRY_AFTER_FAILURE, may_be_certificate_serial, parse_listing};
@@ -125,7 +125,7 @@ impl Certificates {
             );
             async move {
                 // The download runs as its own task, so it completes even if every waiter goes away.
-                match crate::transport::spawn_detached(this.refresh_job().instrument(span)) {
+                match crate::transport::spawn_detached(this.refresh_job().instrument(span).with_current_subscriber()) {
                     Ok(task) => task.await.unwrap_or_else(|e| {
                         Err(CertificateError::new(
                             CertificateErrorKind::Download,

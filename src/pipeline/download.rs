@@ -8,7 +8,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 
-use tracing::Instrument;
+use tracing::instrument::{Instrument, WithSubscriber};
 
 use super::{Call, Engine, authorize};
 use crate::auth;
@@ -29,7 +29,9 @@ impl Engine {
         let span = call.span().clone();
         let _entered = span.enter();
         let engine = Arc::clone(self);
-        transport::block_on(async move { engine.open_traced(call, prepared).await }.instrument(span.clone()))
+        transport::block_on(
+            async move { engine.open_traced(call, prepared).await }.instrument(span.clone()).with_current_subscriber(),
+        )
     }
 
     /// [`download_blocking`](Engine::download_blocking), async (on the SDK runtime).
@@ -40,7 +42,7 @@ impl Engine {
     ) -> Result<Download, Error> {
         let call = Call::start(template, &prepared);
         let span = call.span().clone();
-        let job = async move { self.open_traced(call, prepared).await }.instrument(span);
+        let job = async move { self.open_traced(call, prepared).await }.instrument(span).with_current_subscriber();
         transport::joined(transport::spawn(job)?.await)
     }
 

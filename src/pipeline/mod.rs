@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::Method;
-use tracing::Instrument;
+use tracing::instrument::{Instrument, WithSubscriber};
 
 use crate::certificates::Certificates;
 use crate::download::DownloadDefaults;
@@ -193,7 +193,7 @@ impl Engine {
             }
             result
         };
-        ResponseFuture::lazy(Box::pin(job.instrument(span)))
+        ResponseFuture::lazy(Box::pin(job.instrument(span).with_current_subscriber()))
     }
 
     /// Authorize → send → check, on the SDK runtime.
@@ -265,7 +265,7 @@ fn block_on_in<T: Send + 'static>(
     call: &Call,
     job: impl Future<Output = Result<T, Error>> + Send + 'static,
 ) -> Result<T, Error> {
-    transport::block_on(job.instrument(call.span().clone()))
+    transport::block_on(job.instrument(call.span().clone()).with_current_subscriber())
 }
 
 /// Checks again an answer that failed on an unknown serial, now that a download may have supplied it.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wechatpay_chain::download::Bill;
 use wechatpay_chain::{Client, ClientBuilder, Error, Options, RetryPolicy, Sent};
-use wechatpay_sandbox::{Sandbox, SignMode};
+use wechatpay_sandbox::{Sandbox, SandboxBuilder, SignMode};
 
 /// A quick policy for tests: the default rules, millisecond backoffs.
 fn quick() -> RetryPolicy {
@@ -101,18 +101,19 @@ fn serve(mut stream: TcpStream, fault: Fault, log: &Mutex<Vec<(String, Vec<u8>)>
     }
 }
 
-/// Two sandboxes with the same merchant and WeChat Pay keys, so that either can serve the client.
-fn twins() -> (Sandbox, Sandbox) {
+/// A sandbox with the test merchant's key and the vectors' WeChat Pay public key: any two of them can
+/// serve the same client.
+fn twin() -> SandboxBuilder {
     let data =
         |name: &str| std::fs::read_to_string(format!("{}/tests/data/keys/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let start = || {
-        Sandbox::builder()
-            .merchant_key("1946DD7BDF37823B2192F1DB21574B1D465D9A21", data("merchant_apiclient_key.pem"))
-            .public_key("PUB_KEY_ID_0112345678202411240000000000000000", data("wechatpay_pubkey_private_key.pem"))
-            .start()
-            .unwrap()
-    };
-    (start(), start())
+    Sandbox::builder()
+        .merchant_key("1946DD7BDF37823B2192F1DB21574B1D465D9A21", data("merchant_apiclient_key.pem"))
+        .public_key("PUB_KEY_ID_0112345678202411240000000000000000", data("wechatpay_pubkey_private_key.pem"))
+}
+
+/// Two sandboxes with the same merchant and WeChat Pay keys, so that either can serve the client.
+fn twins() -> (Sandbox, Sandbox) {
+    (twin().start().unwrap(), twin().start().unwrap())
 }
 
 /// A client of `backup`'s merchant whose base URI is `primary`, failing over to `backup`.
@@ -180,14 +181,7 @@ fn after_the_hold_one_call_probes_the_primary_and_failover_ends() {
 
 /// A sandbox with the twins' keys on `port`.
 fn start_on(port: u16) -> Sandbox {
-    let data =
-        |name: &str| std::fs::read_to_string(format!("{}/tests/data/keys/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    Sandbox::builder()
-        .port(port)
-        .merchant_key("1946DD7BDF37823B2192F1DB21574B1D465D9A21", data("merchant_apiclient_key.pem"))
-        .public_key("PUB_KEY_ID_0112345678202411240000000000000000", data("wechatpay_pubkey_private_key.pem"))
-        .start()
-        .unwrap()
+    twin().port(port).start().unwrap()
 }
 
 #[test]
@@ -337,4 +331,109 @@ fn downloads_and_certificate_downloads_follow_the_same_rules() {
     get(&auto, face()).expect("keys from the backup, then the call");
     assert!(backup.requests().iter().any(|r| r.target == "/v3/certificates"));
     assert!(auto.certificate_downloads() >= 1);
+}
+
+/// Soak: 600 mixed calls, blocking and async, with the retry policy on, against two sandboxes that each
+/// inject random faults into 10 % of requests. Every call ends in a response or a typed error whose
+/// `sent()` fits it, GETs were retried, and no POST body ever arrived twice at either host.
+#[test]
+fn six_hundred_calls_with_ten_percent_faults_on_both_hosts_and_retries_on() {
+    const WORKERS: usize = 2;
+    const PER_WORKER: usize = 150;
+    const ASYNC_CALLS: usize = 300;
+    let primary = twin().random_faults(0.10, 17).random_fault_delay(Duration::from_millis(900)).start().unwrap();
+    let backup = twin().random_faults(0.10, 71).random_fault_delay(Duration::from_millis(900)).start().unwrap();
+    let timeout = Duration::from_millis(1500);
+    let policy = RetryPolicy::default()
+        .backoff(Duration::from_millis(5), Duration::from_millis(40))
+        .attempt_timeout(Duration::from_millis(400));
+    let client = client(&primary.base_uri(), &backup).retry(policy).timeout(timeout).build().unwrap();
+    let mchid = backup.mchid().to_owned();
+
+    let plan = |i: usize| -> (bool, &'static str, Value) {
+        match i % 3 {
+            0 => (false, "v3/facemch/users/{face_sid}", face()),
+            1 => (
+                true,
+                "v3/pay/transactions/native",
+                json!({"json": {
+                    "appid": "wx2b029c08a6233333", "mchid": mchid, "description": "soak",
+                    "out_trade_no": format!("RSOAK{i:06}"), "notify_url": "https://example.com/notify",
+                    "amount": {"total": 1, "currency": "CNY"},
+                }}),
+            ),
+            _ => (
+                false,
+                "v3/pay/transactions/out-trade-no/{no}",
+                json!({"no": format!("RSOAK{:06}", i - 1), "query": {"mchid": mchid}}),
+            ),
+        }
+    };
+    let check = |post: bool, result: &Result<wechatpay_chain::Response, Error>, elapsed: Duration| {
+        assert!(elapsed < timeout + Duration::from_secs(10), "a call took {elapsed:?}");
+        match result {
+            Ok(_) => "ok",
+            Err(e @ (Error::Api(_) | Error::Verification(_))) => {
+                assert_eq!(e.sent(), Sent::Yes);
+                "answer"
+            }
+            Err(e @ (Error::Transport(_) | Error::Timeout(_))) => {
+                assert_ne!(e.sent(), Sent::No, "both hosts are up: {e}");
+                if post {
+                    assert!(e.to_string().contains("query before retrying") || e.sent() == Sent::Yes, "{e}");
+                }
+                "broken"
+            }
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    };
+    let outcomes = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for w in 0..WORKERS {
+            let (client, outcomes, plan, check) = (&client, &outcomes, &plan, &check);
+            scope.spawn(move || {
+                for n in 0..PER_WORKER {
+                    let (post, template, options) = plan(w * PER_WORKER + n);
+                    let started = std::time::Instant::now();
+                    let chain = client.chain(template);
+                    let result = if post { chain.post(options) } else { chain.get(options) };
+                    outcomes.lock().unwrap().push(check(post, &result, started.elapsed()));
+                }
+            });
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async {
+            let base = WORKERS * PER_WORKER;
+            for chunk in (base..base + ASYNC_CALLS).collect::<Vec<_>>().chunks(30) {
+                let calls = chunk.iter().map(|i| {
+                    let (post, template, options) = plan(*i);
+                    let (client, outcomes, check) = (&client, &outcomes, &check);
+                    async move {
+                        let started = std::time::Instant::now();
+                        let chain = client.chain(template);
+                        let result =
+                            if post { chain.post_async(options).await } else { chain.get_async(options).await };
+                        outcomes.lock().unwrap().push(check(post, &result, started.elapsed()));
+                    }
+                });
+                futures::future::join_all(calls).await;
+            }
+        });
+    });
+
+    let total = WORKERS * PER_WORKER + ASYNC_CALLS;
+    let outcomes = outcomes.into_inner().unwrap();
+    assert_eq!(outcomes.len(), total, "every call ended in a response or a typed error");
+    let ok = outcomes.iter().filter(|o| **o == "ok").count();
+    assert!(ok > total * 8 / 10, "most calls succeed: {ok} of {total}");
+    let logs: Vec<_> = primary.requests().into_iter().chain(backup.requests()).collect();
+    assert!(logs.len() > total, "failed GETs were retried: {} requests for {total} calls", logs.len());
+    let mut posts = std::collections::HashMap::<String, usize>::new();
+    for entry in logs.iter().filter(|e| e.method == "POST") {
+        let body: Value = serde_json::from_slice(&entry.body).unwrap();
+        *posts.entry(body["out_trade_no"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    assert_eq!(posts.len(), total / 3, "every POST arrived");
+    let twice: Vec<_> = posts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "POSTs sent twice: {twice:?}");
 }

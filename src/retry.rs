@@ -224,14 +224,27 @@ pub(crate) fn is_idempotent(method: &Method, marked: bool) -> bool {
     marked || *method == Method::GET || *method == Method::HEAD
 }
 
-/// Whether an attempt that failed with `error` may be retried.
+/// Whether an attempt that failed with `error` may be retried. An answer larger than
+/// `max_response_body` would be as large again: never retried.
 pub(crate) fn may_retry_error(error: &Error, idempotent: bool) -> bool {
     let sent = match error {
+        Error::Transport(e) if too_large(e) => return false,
         Error::Transport(e) => e.sent(),
         Error::Timeout(e) => e.sent(),
         _ => return false,
     };
     sent == Sent::No || idempotent
+}
+
+fn too_large(error: &crate::error::TransportError) -> bool {
+    let mut next = std::error::Error::source(error);
+    while let Some(e) = next {
+        if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// Whether an attempt answered with `status` may be retried.

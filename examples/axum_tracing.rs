@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
@@ -40,8 +40,11 @@ async fn order(State(client): State<Arc<Client>>, Path(out_trade_no): Path<Strin
             options = options.header("X-Sandbox-Fault", fault);
         }
         match client.chain("v3/pay/transactions/out-trade-no/{no}").get_async(options).await {
-            Ok(res) => match res.json::<serde_json::Value>() {
-                Ok(order) => axum::Json(json!({"trade_state": order["trade_state"]})).into_response(),
+            Ok(res) => match res.json() {
+                Ok(order) => {
+                    let body = json!({"trade_state": order["trade_state"]}).to_string();
+                    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+                }
                 Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
             },
             // The SDK already logged the failure with its code, Request-ID and whether it was sent.

@@ -70,9 +70,9 @@ impl Call {
     /// An attempt is about to be sent to `address`.
     pub(crate) fn attempt(&self, transport: &Transport, attempt: &Attempt, uri: &http::Uri) {
         self.attempts.store(attempt.number, Ordering::Relaxed);
-        if !self.span.is_none() {
+        // The span starts with the request's host; an attempt on a failover host changes it.
+        if (attempt.number > 1 || attempt.rerouted()) && !self.span.is_none() {
             self.span.record("server.address", transport.address(attempt, uri));
-            self.span.record("wechatpay.attempts", attempt.number);
         }
     }
 
@@ -86,6 +86,7 @@ impl Call {
         let (attempts, elapsed) = (self.attempts.load(Ordering::Relaxed), self.elapsed_ms());
         self.span.record("http.response.status_code", status.as_u16());
         self.span.record("wechatpay.request_id", request_id);
+        self.span.record("wechatpay.attempts", attempts);
         self.span.record("wechatpay.elapsed_ms", elapsed);
         tracing::debug!(
             "http.response.status_code" = status.as_u16(),
@@ -109,6 +110,7 @@ impl Call {
         self.span.record("wechatpay.request_id", request_id);
         self.span.record("wechatpay.code", code);
         self.span.record("wechatpay.sent", sent);
+        self.span.record("wechatpay.attempts", attempts);
         self.span.record("wechatpay.elapsed_ms", elapsed);
         self.span.record("error.type", kind);
         macro_rules! answered {

@@ -34,6 +34,13 @@ pub(crate) struct Attempt {
     pub(crate) keep: bool,
 }
 
+impl Attempt {
+    /// Whether this attempt goes to a failover host rather than where the request was addressed.
+    pub(crate) fn rerouted(&self) -> bool {
+        self.host.is_some_and(|host| host != 0)
+    }
+}
+
 /// What an attempt's answer says about retrying: its status and headers.
 pub(crate) trait Answer {
     fn status(&self) -> StatusCode;
@@ -155,7 +162,8 @@ impl Attempts<'_> {
     /// After an attempt that failed with `error`.
     pub(crate) fn after_error(&mut self, attempt: &Attempt, error: &Error) -> Next {
         if let (Some(failover), Some(host)) = (self.transport.failover.as_deref(), attempt.host) {
-            if matches!(error, Error::Transport(_) | Error::Timeout(_)) {
+            // A broken answer (`Sent::Yes`: cut short, too large) still proves the host reachable.
+            if matches!(error, Error::Transport(_) | Error::Timeout(_)) && error.sent() != crate::Sent::Yes {
                 failover.unreachable(host);
             }
         }

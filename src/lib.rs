@@ -28,8 +28,10 @@
 //! placeholders) → [`request`] (RFC 6570 expansion and options → one prepared request; the body is
 //! serialized once) → the protocol (APIv3: sign those bytes into `Authorization`, verify the answer's
 //! `Wechatpay-*` signature with one [`KeyStore`](auth::KeyStore); APIv2: a `sign` field, and the
-//! answer's) → the transport (hyper, pooled, time-limited) → [`Response`] or one [`Error`] that says
-//! whether the request may have been sent. Beside them: [`auth`] (signer, verifier, keys, clock),
+//! answer's) → the transport (hyper, pooled, time-limited, with [`retry`] and failover to WeChat Pay's
+//! backup domain) → [`Response`] or one [`Error`] that says whether the request may have been sent.
+//! Every call is a `tracing` span, `wechatpay.request`, under the caller's span (see the README,
+//! "Observability"). Beside them: [`auth`] (signer, verifier, keys, clock),
 //! [`certificates`] (platform certificate downloads and refresh), [`crypto`], [`notify`], [`media`],
 //! [`download`], [`v2`] (the APIv2 codec) and, with the `typed` feature, `typed`.
 //!
@@ -88,6 +90,7 @@ mod pipeline;
 mod protocol;
 pub mod request;
 pub mod response;
+pub mod retry;
 pub mod sensitive;
 mod transport;
 #[cfg(feature = "typed")]
@@ -105,6 +108,7 @@ pub use frontend::{AppPayParams, JsapiPayParams};
 pub use media::Media;
 pub use request::{Options, PreparedRequest};
 pub use response::{Response, Verification};
+pub use retry::RetryPolicy;
 pub use sensitive::SensitiveEncryptor;
 pub use transport::ResponseFuture;
 /// A path template checked against the endpoint catalog at compile time: `chain!("v3/…")` is the

@@ -9,12 +9,13 @@ use common::{Canned, Replay};
 use serde_json::json;
 use wechatpay_chain::auth::Signer;
 use wechatpay_chain::error::{InputErrorKind, VerificationFailure};
-use wechatpay_chain::{Client, Error, Options, Sent, Verification};
+use wechatpay_chain::{Client, Error, Options, RetryPolicy, Sent, Verification};
 use wechatpay_sandbox::{Sandbox, Verdict};
 
+/// One attempt per call: these tests look at the error of one attempt (retries: tests/retry.rs).
 fn setup() -> (Sandbox, Client) {
     let sandbox = Sandbox::start().expect("sandbox");
-    let client = sandbox.client_builder().build().expect("client");
+    let client = sandbox.client_builder().retry(RetryPolicy::none()).build().expect("client");
     (sandbox, client)
 }
 

@@ -1,12 +1,19 @@
 //! Certificate orchestration: the background schedule, the download a call waits for when no key is
 //! usable, and the one download an unknown serial may trigger. Downloads go straight to the transport
-//! with the APIv3 protocol; they never re-enter the call pipeline.
+//! with the APIv3 protocol; they never re-enter the call pipeline, but follow the client's retry
+//! policy and failover hosts (a download is an idempotent `GET`).
+//!
+//! Each download runs in a `wechatpay.certificates` span (its parent: the call or notification that
+//! needed it, or none for the schedule) with `wechatpay.reason`, and on success
+//! `wechatpay.certificates.installed`; a success is an INFO event naming the serials installed, a
+//! failure a WARN event.
 
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use http::Method;
+use tracing::instrument::{Instrument, WithSubscriber};
 
 use super::refresher::{Outcome, Reason, Refresher};
 use super::{DownloadedCertificate, RETRY_AFTER_FAILURE, may_be_certificate_serial, parse_listing};
@@ -16,6 +23,7 @@ use crate::error::{CertificateError, CertificateErrorKind, Error, Sent, TimeoutE
 use crate::protocol::v3::V3;
 use crate::protocol::{Exchange, Protocol};
 use crate::request::{Defaults, Draft, Options};
+use crate::retry::RetryPolicy;
 use crate::transport::{Received, Security, Transport};
 
 /// The APIv3 key and what downloading certificates takes: the merchant's APIv3 protocol (signing,
@@ -30,6 +38,7 @@ pub(crate) struct Certificates {
     v3: Arc<V3>,
     transport: Transport,
     defaults: Defaults,
+    retry: RetryPolicy,
 }
 
 impl Certificates {
@@ -40,8 +49,9 @@ impl Certificates {
         v3: Arc<V3>,
         transport: Transport,
         defaults: Defaults,
+        retry: RetryPolicy,
     ) -> Certificates {
-        Certificates { key, refresher: Refresher::new(), automatic, interval, v3, transport, defaults }
+        Certificates { key, refresher: Refresher::new(), automatic, interval, v3, transport, defaults, retry }
     }
 
     /// The APIv3 key (it also decrypts notifications).
@@ -107,9 +117,15 @@ impl Certificates {
     pub(crate) async fn refresh(self: &Arc<Self>, reason: Reason) -> Outcome {
         let job = || {
             let this = Arc::clone(self);
+            let span = tracing::info_span!(
+                "wechatpay.certificates",
+                "wechatpay.reason" = reason.name(),
+                "wechatpay.certificates.installed" = tracing::field::Empty,
+                "error.type" = tracing::field::Empty,
+            );
             async move {
                 // The download runs as its own task, so it completes even if every waiter goes away.
-                match crate::transport::spawn_detached(this.refresh_job()) {
+                match crate::transport::spawn_detached(this.refresh_job().instrument(span).with_current_subscriber()) {
                     Ok(task) => task.await.unwrap_or_else(|e| {
                         Err(CertificateError::new(
                             CertificateErrorKind::Download,
@@ -153,7 +169,17 @@ impl Certificates {
             Ok(Arc::new(valid))
         });
         self.refresher.finished(result.is_ok(), now);
+        let span = tracing::Span::current();
+        if let Ok(valid) = &result {
+            span.record("wechatpay.certificates.installed", valid.len());
+            tracing::info!(
+                "wechatpay.certificates.installed" = valid.len(),
+                serials = ?valid.iter().map(DownloadedCertificate::serial).collect::<Vec<_>>(),
+                "platform certificates refreshed"
+            );
+        }
         if let Err(e) = &result {
+            span.record("error.type", "certificates");
             tracing::warn!(error = %e, "platform certificate refresh failed; keeping the current keys");
             self.verifier().keys().emit(&TrustEvent::RefreshFailed { reason: e.to_string() });
         }
@@ -169,10 +195,25 @@ impl Certificates {
             return Err(Error::config("base_uri", "`v3/certificates` did not resolve to an APIv3 request"));
         };
         let exchange = Exchange::of(&prepared);
-        let budget = self.transport.timeout();
-        let request = self.v3.authorize(prepared)?;
-        let Received { status, headers, body } =
-            self.transport.send_with(request, Instant::now() + budget, budget, Security::Standard).await?;
+        let total = self.transport.timeout();
+        let attempts = self.transport.attempts(&prepared.uri, self.retry, true, Instant::now() + total, total);
+        let (transport, v3) = (&self.transport, self.v3.as_ref());
+        let mut prepared = Some(prepared);
+        let received = attempts
+            .run(|attempt| {
+                // Each attempt signed anew and pointed at its host.
+                let this = if attempt.keep { prepared.clone() } else { prepared.take() };
+                let request = this
+                    .ok_or_else(|| Error::config("base_uri", "the certificate request was already sent (internal)"))
+                    .and_then(|this| v3.authorize(this))
+                    .map(|mut request| {
+                        transport.aim(&attempt, &mut request);
+                        request
+                    });
+                async move { transport.send_with(request?, attempt.deadline, attempt.budget, Security::Standard).await }
+            })
+            .await;
+        let Received { status, headers, body } = received?;
         if !status.is_success() {
             return Err(self.v3.api_error(status, headers, body));
         }

@@ -24,6 +24,17 @@ pub(crate) enum Reason {
     UnknownSerial,
 }
 
+impl Reason {
+    /// The `wechatpay.reason` of a download's span.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Reason::Scheduled => "scheduled",
+            Reason::Bootstrap => "bootstrap",
+            Reason::UnknownSerial => "unknown_serial",
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     in_flight: Option<Shared<BoxFuture<'static, Outcome>>>,

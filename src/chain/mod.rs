@@ -128,7 +128,7 @@ impl Chain {
     /// [`get`](Chain::get)).
     pub fn request(&self, method: Method, options: impl Into<Options>) -> Result<Response, Error> {
         let prepared = self.prepare(method, options)?;
-        self.engine.send_blocking(prepared)
+        self.engine.send_blocking(&self.template, prepared)
     }
 
     /// Streams one of WeChat Pay's file downloads (bills, transfer receipts, complaint images, fapiao
@@ -137,19 +137,19 @@ impl Chain {
     /// before sending (use [`get`](Chain::get)).
     pub fn download(&self, options: impl Into<Options>) -> Result<crate::download::Download, Error> {
         let prepared = self.prepare(Method::GET, options)?;
-        self.engine.download_blocking(prepared)
+        self.engine.download_blocking(&self.template, prepared)
     }
 
     /// [`download`](Chain::download), async (any executor).
     pub async fn download_async(&self, options: impl Into<Options>) -> Result<crate::download::Download, Error> {
         let prepared = self.prepare(Method::GET, options)?;
-        Arc::clone(&self.engine).download_async(prepared).await
+        Arc::clone(&self.engine).download_async(&self.template, prepared).await
     }
 
     /// Sends the request with any method; the returned future resolves to the verified response.
     pub fn request_async(&self, method: Method, options: impl Into<Options>) -> ResponseFuture {
         match self.prepare(method, options) {
-            Ok(prepared) => Arc::clone(&self.engine).send_async(prepared),
+            Ok(prepared) => Arc::clone(&self.engine).send_async(&self.template, prepared),
             Err(e) => ResponseFuture::ready(Err(e)),
         }
     }

@@ -47,7 +47,7 @@ impl Client {
         writer: &mut impl Write,
     ) -> Result<u64, Error> {
         let prepared = self.open_bill(link, options.into())?;
-        let mut download = self.engine.download_blocking(prepared)?;
+        let mut download = self.engine.download_blocking(&link.download_url, prepared)?;
         let mut sink = BillSink::new(link, gunzip, download.max_bytes());
         let mut written = 0u64;
         let mut put = |bytes: &[u8]| -> Result<(), Error> {
@@ -92,7 +92,7 @@ impl Client {
         use futures::StreamExt;
         use tokio::io::AsyncWriteExt;
         let prepared = self.open_bill(link, options.into())?;
-        let mut download = std::sync::Arc::clone(&self.engine).download_async(prepared).await?;
+        let mut download = std::sync::Arc::clone(&self.engine).download_async(&link.download_url, prepared).await?;
         let mut sink = BillSink::new(link, gunzip, download.max_bytes());
         let mut written = 0u64;
         while let Some(chunk) = download.next().await {

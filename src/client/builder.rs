@@ -19,7 +19,9 @@ use crate::pipeline::Engine;
 use crate::protocol::v2::V2;
 use crate::protocol::v3::V3;
 use crate::request::Defaults;
+use crate::retry::RetryPolicy;
 use crate::transport::Transport;
+use crate::transport::hosts::{DEFAULT_FAILOVER_HOLD, Failover, Origin};
 use crate::transport::tls::{self, MerchantTls};
 use crate::uri::BaseUri;
 use crate::v2::ApiV2Key;
@@ -48,6 +50,9 @@ pub struct ClientBuilder {
     clock: Option<Arc<dyn Clock>>,
     root_certificates: Vec<String>,
     merchant_tls: Vec<MerchantTls>,
+    retry: Option<RetryPolicy>,
+    failover_hosts: Option<Vec<String>>,
+    failover_hold: Option<Duration>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -65,6 +70,8 @@ impl fmt::Debug for ClientBuilder {
             .field("base_uri", &self.base_uri)
             .field("root_certificates", &self.root_certificates.len())
             .field("merchant_tls", &self.merchant_tls)
+            .field("retry", &self.retry)
+            .field("failover_hosts", &self.failover_hosts)
             .finish_non_exhaustive()
     }
 }
@@ -285,6 +292,36 @@ impl ClientBuilder {
         self
     }
 
+    /// How calls are retried (default [`RetryPolicy::default`]: 3 attempts, backoff 100 ms to 2 s); a
+    /// request's `retry` option replaces it. Which failures are retried is fixed by whether the request
+    /// may have been sent and by its method (see [`crate::retry`]); [`RetryPolicy::none`] makes one
+    /// attempt. An invalid policy is refused by [`build`](ClientBuilder::build) (`retry`).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The backup hosts a call fails over to, in order, as origins (`https://host[:port]`; plain `http`
+    /// only for loopback). Default: `https://api2.mch.weixin.qq.com` when the base URI is on
+    /// `api.mch.weixin.qq.com` (WeChat Pay's backup domain), none for any other base URI. An empty list
+    /// turns failover off. Only requests addressed to the base URI's host fail over; see [`crate::retry`].
+    pub fn failover_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.failover_hosts = Some(hosts.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// How long calls stay on a backup host after the primary could not be reached, before one call
+    /// probes the primary again (default [`DEFAULT_FAILOVER_HOLD`](crate::retry::DEFAULT_FAILOVER_HOLD),
+    /// 60 s; at most one day).
+    pub fn failover_hold(mut self, hold: Duration) -> Self {
+        self.failover_hold = Some(hold);
+        self
+    }
+
     /// Validates everything and builds the client. Keys are parsed here, once.
     pub fn build(self) -> Result<Client, Error> {
         let mchid =
@@ -452,21 +489,55 @@ impl ClientBuilder {
                  `merchant_tls_pkcs12`, once",
             ));
         }
+        let retry = self.retry.unwrap_or_default();
+        retry.check().map_err(|e| Error::config("retry", e))?;
+        let failover = failover(&base, self.failover_hosts, self.failover_hold)?;
         let tls = tls::connectors(&self.root_certificates, self.merchant_tls.first(), &mchid)?;
-        let transport = Transport::new(connect_timeout, timeout, max_body, tls);
+        let transport = Transport::new(connect_timeout, timeout, max_body, tls, failover);
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let verifier = Verifier::new(keys, Arc::clone(&clock));
         let defaults = Defaults { base, user_agent };
         let v3 = Arc::new(V3::new(mchid.clone(), serial, signer, verifier, clock));
         let certificates = apiv3_key.map(|key| {
-            Arc::new(Certificates::new(key, automatic, interval, Arc::clone(&v3), transport.clone(), defaults.clone()))
+            let (v3, transport, defaults) = (Arc::clone(&v3), transport.clone(), defaults.clone());
+            Arc::new(Certificates::new(key, automatic, interval, v3, transport, defaults, retry))
         });
         if let Some(certificates) = certificates.as_ref().filter(|c| c.automatic()) {
             certificates.start_schedule()?;
         }
-        let engine = Engine { defaults, v3, v2: V2::new(mchid, apiv2_key), transport, certificates, downloads };
+        let v2 = V2::new(mchid, apiv2_key);
+        let engine = Engine { defaults, v3, v2, transport, certificates, downloads, retry };
         Ok(Client { engine: Arc::new(engine) })
     }
+}
+
+/// WeChat Pay's primary API host and its backup domain (备用域名).
+const PRIMARY_HOST: &str = "https://api.mch.weixin.qq.com";
+const BACKUP_HOST: &str = "https://api2.mch.weixin.qq.com";
+
+/// The failover hosts of a client on `base`: those configured, or WeChat Pay's backup domain for its
+/// primary host.
+fn failover(base: &BaseUri, hosts: Option<Vec<String>>, hold: Option<Duration>) -> Result<Option<Failover>, Error> {
+    let hold = hold.unwrap_or(DEFAULT_FAILOVER_HOLD);
+    if hold > Duration::from_secs(86_400) {
+        return Err(Error::config("failover_hold", "must be at most one day"));
+    }
+    let base_text = base.as_string();
+    let primary = base_text.parse::<http::Uri>().ok().as_ref().and_then(Origin::of);
+    let Some(primary) = primary else { return Err(Error::config("base_uri", format!("`{base_text}` has no host"))) };
+    let hosts = match hosts {
+        Some(hosts) => hosts,
+        None if primary == Origin::parse(PRIMARY_HOST).map_err(|e| Error::config("base_uri", e))? => {
+            vec![BACKUP_HOST.to_owned()]
+        }
+        None => Vec::new(),
+    };
+    let mut backups = Vec::with_capacity(hosts.len());
+    for text in hosts {
+        BaseUri::parse(&text).map_err(|e| Error::config("failover_hosts", e))?;
+        backups.push(Origin::parse(&text).map_err(|e| Error::config("failover_hosts", e))?);
+    }
+    Ok(Failover::new(primary, backups, hold))
 }
 
 fn required_token(value: Option<String>, setting: &'static str, missing: &str) -> Result<String, Error> {

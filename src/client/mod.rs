@@ -121,25 +121,25 @@ impl Client {
     /// (what PHP's `CertificateDownloader` does; see `examples/download_certificates.rs`).
     pub fn download_certificates(&self) -> Result<Vec<DownloadedCertificate>, Error> {
         let certificates = self.certificates()?;
-        transport::block_on(async move { certificates.download().await })
+        transport::block_on(carried(async move { certificates.download().await }))
     }
 
     /// [`download_certificates`](Client::download_certificates), async.
     pub async fn download_certificates_async(&self) -> Result<Vec<DownloadedCertificate>, Error> {
         let certificates = self.certificates()?;
-        transport::joined(transport::spawn(async move { certificates.download().await })?.await)
+        transport::joined(transport::spawn(carried(async move { certificates.download().await }))?.await)
     }
 
     /// Downloads the platform certificates now and installs the valid ones into the key store
     /// (dropping expired ones), returning those installed. Joins a download already in flight.
     /// Needs an APIv3 key; works in any mode.
     pub fn refresh_certificates(&self) -> Result<Vec<DownloadedCertificate>, Error> {
-        transport::block_on(self.refreshable()?.refresh_now())
+        transport::block_on(carried(self.refreshable()?.refresh_now()))
     }
 
     /// [`refresh_certificates`](Client::refresh_certificates), async.
     pub async fn refresh_certificates_async(&self) -> Result<Vec<DownloadedCertificate>, Error> {
-        transport::joined(transport::spawn(self.refreshable()?.refresh_now())?.await)
+        transport::joined(transport::spawn(carried(self.refreshable()?.refresh_now()))?.await)
     }
 
     fn certificates(&self) -> Result<Arc<Certificates>, Error> {
@@ -171,4 +171,11 @@ impl Client {
     pub(crate) fn now(&self) -> i64 {
         self.engine.v3.clock().now()
     }
+}
+
+/// `job` with the caller's current span and subscriber, for the SDK runtime: its spans and events stay
+/// in the caller's context.
+fn carried<F: std::future::Future>(job: F) -> impl std::future::Future<Output = F::Output> {
+    use tracing::instrument::{Instrument, WithSubscriber};
+    job.instrument(tracing::Span::current()).with_current_subscriber()
 }

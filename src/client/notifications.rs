@@ -1,12 +1,19 @@
 //! Notifications (回调通知) through the client: APIv3 ones verified with the client's key store (a
 //! certificate download first when an unknown serial calls for one) and decrypted with the APIv3 key;
 //! APIv2 ones checked with the APIv2 key.
+//!
+//! Each APIv3 check runs in a `wechatpay.notification` span (its parent: the caller's current span)
+//! that records `wechatpay.notification_id`, `wechatpay.event_type` and `wechatpay.key_id` on success
+//! (a DEBUG event), or `error.type` and the failure: WARN for a signature that did not verify or a
+//! resource that did not decrypt, INFO for WeChat Pay's signature probe. The resource is never logged.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 use http::HeaderMap;
+use tracing::Span;
+use tracing::instrument::{Instrument, WithSubscriber};
 
 use super::Client;
 use crate::error::{Error, NotificationError, NotificationErrorKind, VerificationFailure};
@@ -40,6 +47,19 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn notification(&self, headers: &HeaderMap, body: &[u8]) -> Result<Notification, NotificationError> {
+        let span = notification_span();
+        let _entered = span.enter();
+        let result = self.notification_in(&span, headers, body);
+        traced(&span, &result);
+        result
+    }
+
+    fn notification_in(
+        &self,
+        span: &Span,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Notification, NotificationError> {
         // Verification and decryption run right here; only a certificate download goes to the runtime.
         let verified = notify::precheck(headers, body).map(|()| self.verifier().verify_signature(headers, body))?;
         if !wants_download(&self.engine, &verified) {
@@ -47,7 +67,9 @@ impl Client {
         }
         let (headers, body) = (headers.clone(), Bytes::copy_from_slice(body));
         let engine = Arc::clone(&self.engine);
-        match transport::block_on(async move { Ok(receive(engine, headers, body).await) }) {
+        match transport::block_on(
+            async move { Ok(receive(engine, headers, body).await) }.instrument(span.clone()).with_current_subscriber(),
+        ) {
             Ok(received) => received,
             Err(e) => Err(runtime_unavailable(e)),
         }
@@ -59,17 +81,27 @@ impl Client {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Notification, NotificationError> {
-        let verified = notify::precheck(headers, body).map(|()| self.verifier().verify_signature(headers, body))?;
-        if !wants_download(&self.engine, &verified) {
-            return open(&self.engine, verified, body);
+        let span = notification_span();
+        let result = async {
+            let verified = notify::precheck(headers, body).map(|()| self.verifier().verify_signature(headers, body))?;
+            if !wants_download(&self.engine, &verified) {
+                return open(&self.engine, verified, body);
+            }
+            let (headers, body) = (headers.clone(), Bytes::copy_from_slice(body));
+            let engine = Arc::clone(&self.engine);
+            let job = async move { Ok(receive(engine, headers, body).await) }
+                .instrument(Span::current())
+                .with_current_subscriber();
+            match transport::spawn(job) {
+                Ok(task) => transport::joined(task.await).unwrap_or_else(|e| Err(runtime_unavailable(e))),
+                Err(e) => Err(runtime_unavailable(e)),
+            }
         }
-        let (headers, body) = (headers.clone(), Bytes::copy_from_slice(body));
-        let engine = Arc::clone(&self.engine);
-        let task = transport::spawn(async move { Ok(receive(engine, headers, body).await) });
-        match task {
-            Ok(task) => transport::joined(task.await).unwrap_or_else(|e| Err(runtime_unavailable(e))),
-            Err(e) => Err(runtime_unavailable(e)),
-        }
+        .instrument(span.clone())
+        .await;
+        let _entered = span.enter();
+        traced(&span, &result);
+        result
     }
 
     /// Checks an APIv2 notification (支付结果通知 and the other signed APIv2 callbacks) from the raw
@@ -119,6 +151,48 @@ impl Client {
 fn v2_notification_error(e: crate::v2::NotifyError) -> NotificationError {
     let message = e.to_string();
     NotificationError::new(NotificationErrorKind::V2(e), message)
+}
+
+/// The span of one notification check (see the module documentation).
+fn notification_span() -> Span {
+    let span = tracing::info_span!(
+        "wechatpay.notification",
+        "wechatpay.notification_id" = tracing::field::Empty,
+        "wechatpay.event_type" = tracing::field::Empty,
+        "wechatpay.key_id" = tracing::field::Empty,
+        "error.type" = tracing::field::Empty,
+    );
+    if span.is_disabled() { Span::current() } else { span }
+}
+
+/// Records a notification check's outcome in its span, and the event that says it.
+fn traced(span: &Span, result: &Result<Notification, NotificationError>) {
+    match result {
+        Ok(n) => {
+            span.record("wechatpay.notification_id", n.id());
+            span.record("wechatpay.event_type", n.event_type());
+            span.record("wechatpay.key_id", n.signed_by());
+            tracing::debug!(
+                "wechatpay.notification_id" = n.id(),
+                "wechatpay.event_type" = n.event_type(),
+                "wechatpay.key_id" = n.signed_by(),
+                "wechatpay notification verified"
+            );
+        }
+        Err(e) => {
+            span.record("error.type", "notification");
+            let status = e.http_status().as_u16();
+            match e.kind() {
+                NotificationErrorKind::SignatureProbe => {
+                    tracing::info!(status, "wechatpay signature probe refused, as WeChat Pay expects")
+                }
+                NotificationErrorKind::Signature(failure) => {
+                    tracing::warn!(status, %failure, "wechatpay notification failed verification")
+                }
+                _ => tracing::warn!(status, error = %e, "wechatpay notification refused"),
+            }
+        }
+    }
 }
 
 /// The certificate download a notification needed could not run (the SDK's runtime is unavailable,

@@ -1,5 +1,6 @@
-//! Streaming downloads through the pipeline: the same authorization, then the answer's head is checked
-//! and the body handed to a [`Download`] unread.
+//! Streaming downloads through the pipeline: the same authorization and retry rules, then the answer's
+//! head is checked and the body handed to a [`Download`] unread. Only opening is retried: a stream once
+//! handed to the caller is never started again.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,31 +8,58 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 
-use super::Engine;
+use tracing::instrument::{Instrument, WithSubscriber};
+
+use super::{Call, Engine, authorize};
 use crate::auth;
 use crate::download::{DigestCheck, Download, HashType};
 use crate::error::{Error, InputErrorKind, VerificationError};
-use crate::protocol::Protocol;
 use crate::request::PreparedRequest;
 use crate::response::{Response, Verification};
 use crate::transport;
 
 impl Engine {
     /// Opens a download, blocking the calling thread until the answer's head has arrived.
-    pub(crate) fn download_blocking(self: &Arc<Self>, prepared: PreparedRequest) -> Result<Download, Error> {
+    pub(crate) fn download_blocking(
+        self: &Arc<Self>,
+        template: &str,
+        prepared: PreparedRequest,
+    ) -> Result<Download, Error> {
+        let call = Call::start(template, &prepared);
+        let span = call.span().clone();
+        let _entered = span.enter();
         let engine = Arc::clone(self);
-        transport::block_on(async move { engine.open_download(prepared).await })
+        transport::block_on(
+            async move { engine.open_traced(call, prepared).await }.instrument(span.clone()).with_current_subscriber(),
+        )
     }
 
     /// [`download_blocking`](Engine::download_blocking), async (on the SDK runtime).
-    pub(crate) async fn download_async(self: Arc<Self>, prepared: PreparedRequest) -> Result<Download, Error> {
-        transport::joined(transport::spawn(async move { self.open_download(prepared).await })?.await)
+    pub(crate) async fn download_async(
+        self: Arc<Self>,
+        template: &str,
+        prepared: PreparedRequest,
+    ) -> Result<Download, Error> {
+        let call = Call::start(template, &prepared);
+        let span = call.span().clone();
+        let job = async move { self.open_traced(call, prepared).await }.instrument(span).with_current_subscriber();
+        transport::joined(transport::spawn(job)?.await)
+    }
+
+    /// [`open_download`](Engine::open_download), its outcome recorded in the call's span.
+    async fn open_traced(&self, call: Call, prepared: PreparedRequest) -> Result<Download, Error> {
+        let result = self.open_download(&call, prepared).await;
+        match &result {
+            Ok(download) => call.succeeded(download.status(), download.headers()),
+            Err(e) => call.failed(e),
+        }
+        result
     }
 
     /// Opens a streaming download: sign, send, check the status and what vouches for the content
     /// (nothing for WeChat Pay's unsigned files; for overseas statements, the signature over the
     /// announced SHA-1, which the stream then checks).
-    async fn open_download(&self, prepared: PreparedRequest) -> Result<Download, Error> {
+    async fn open_download(&self, call: &Call, prepared: PreparedRequest) -> Result<Download, Error> {
         let started = Instant::now();
         // The call's timeout bounds the wait for the answer's head and, after it, each wait for more data;
         // the download's own total limit bounds everything.
@@ -56,8 +84,16 @@ impl Engine {
         if statement && let Some(certificates) = self.certificates_needed() {
             certificates.ensure_keys(budget.deadline, budget.total).await?;
         }
-        let request = self.v3.authorize(prepared)?;
-        let response = self.transport.open(request, budget.deadline, budget.total).await?;
+        let attempts = self.attempts(&prepared, budget);
+        let mut prepared = Some(prepared);
+        let transport = &self.transport;
+        let v3 = self.v3.as_ref();
+        let response = attempts
+            .run(|attempt| {
+                let request = authorize(v3, &mut prepared, transport, &attempt, call);
+                async move { transport.open(request?, attempt.deadline, attempt.budget).await }
+            })
+            .await?;
         if !response.status().is_success() {
             let (parts, body) = response.into_parts();
             let limited = Limited::new(body, 64 * 1024).collect();

@@ -4,14 +4,22 @@
 //!
 //! Where the work runs: a blocking call signs and checks on the caller's thread and hands only the I/O
 //! to the SDK runtime (one hand-off each way); an async call runs wholly on the SDK runtime, so the RSA
-//! work never lands on the caller's executor. Both paths run the same steps, in the same order.
+//! work never lands on the caller's executor. Both paths run the same steps, in the same order,
+//! attempt after attempt (see [`crate::retry`]): each attempt is signed where the call signs, and a
+//! blocking call waits out its backoff on its own thread.
+//!
+//! Each call has a span, `wechatpay.request` (`trace`), opened on the caller's side and carried into
+//! the runtime with the call's futures.
 
 mod download;
+mod trace;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::Method;
+use tracing::instrument::{Instrument, WithSubscriber};
 
 use crate::certificates::Certificates;
 use crate::download::DownloadDefaults;
@@ -21,7 +29,9 @@ use crate::protocol::v3::V3;
 use crate::protocol::{Exchange, Protocol};
 use crate::request::{self, Api, Defaults, Draft, Options, PreparedRequest};
 use crate::response::Response;
-use crate::transport::{self, ResponseFuture, Security, Transport};
+use crate::retry::{self, RetryPolicy};
+use crate::transport::{self, Attempt, Attempts, Next, ResponseFuture, Security, Transport};
+pub(crate) use trace::Call;
 
 /// What one client needs to prepare, send and check its calls.
 pub(crate) struct Engine {
@@ -33,6 +43,8 @@ pub(crate) struct Engine {
     pub(crate) certificates: Option<Arc<Certificates>>,
     /// The client's download limits.
     pub(crate) downloads: DownloadDefaults,
+    /// The client's retry policy (a request's `retry` option replaces it).
+    pub(crate) retry: RetryPolicy,
 }
 
 /// A call's time limit and when it ends.
@@ -68,6 +80,13 @@ impl Engine {
         Budget { deadline: Instant::now() + total, total }
     }
 
+    /// The attempts of `prepared` under its policy, within `budget`.
+    fn attempts(&self, prepared: &PreparedRequest, budget: Budget) -> Attempts<'_> {
+        let policy = prepared.retry.unwrap_or(self.retry);
+        let idempotent = retry::is_idempotent(&prepared.method, prepared.idempotent);
+        self.transport.attempts(&prepared.uri, policy, idempotent, budget.deadline, budget.total)
+    }
+
     /// The certificates, when a call must wait for a download before it may be sent.
     fn certificates_needed(&self) -> Option<&Arc<Certificates>> {
         self.certificates.as_ref().filter(|c| c.needs_keys())
@@ -82,8 +101,23 @@ impl Engine {
     }
 
     /// Sends and waits, blocking the calling thread: signs and checks here, does the I/O on the SDK
-    /// runtime.
-    pub(crate) fn send_blocking(self: &Arc<Self>, prepared: PreparedRequest) -> Result<Response, Error> {
+    /// runtime. `template` names the call in its span.
+    pub(crate) fn send_blocking(
+        self: &Arc<Self>,
+        template: &str,
+        prepared: PreparedRequest,
+    ) -> Result<Response, Error> {
+        let call = Call::start(template, &prepared);
+        let _entered = call.span().enter();
+        let result = self.run_blocking(&call, prepared);
+        match &result {
+            Ok(response) => call.succeeded(response.status(), response.headers()),
+            Err(e) => call.failed(e),
+        }
+        result
+    }
+
+    fn run_blocking(self: &Arc<Self>, call: &Call, prepared: PreparedRequest) -> Result<Response, Error> {
         transport::refuse_on_io_thread("a blocking call")?;
         Engine::refuse_download_options(&prepared)?;
         let budget = self.budget(&prepared);
@@ -91,10 +125,11 @@ impl Engine {
             Api::V3 => {
                 if let Some(certificates) = self.certificates_needed() {
                     let certificates = Arc::clone(certificates);
-                    transport::block_on(async move { certificates.ensure_keys(budget.deadline, budget.total).await })?;
+                    let ensured = async move { certificates.ensure_keys(budget.deadline, budget.total).await };
+                    block_on_in(call, ensured)?;
                 }
                 let exchange = Exchange::of(&prepared);
-                let result = self.exchange_blocking(self.v3.as_ref(), prepared, budget);
+                let result = self.exchange_blocking(call, self.v3.as_ref(), prepared, budget);
                 match self.certificates_wanted(&result) {
                     Some(certificates) => {
                         let certificates = Arc::clone(certificates);
@@ -102,41 +137,67 @@ impl Engine {
                             certificates.fetch_unknown_serial(budget.deadline).await;
                             Ok(())
                         };
-                        transport::block_on(fetched)?;
+                        block_on_in(call, fetched)?;
                         recheck(self.v3.as_ref(), &exchange, result)
                     }
                     None => result,
                 }
             }
-            Api::V2 { .. } => self.exchange_blocking(&self.v2, prepared, budget),
+            Api::V2 { .. } => self.exchange_blocking(call, &self.v2, prepared, budget),
         }
     }
 
     fn exchange_blocking<P: Protocol>(
         self: &Arc<Self>,
+        call: &Call,
         protocol: &P,
         prepared: PreparedRequest,
         budget: Budget,
     ) -> Result<Response, Error> {
         let exchange = Exchange::of(&prepared);
         let security = security(&prepared);
-        let request = protocol.authorize(prepared)?;
-        let engine = Arc::clone(self);
-        let received = transport::block_on(async move {
-            engine.transport.send_with(request, budget.deadline, budget.total, security).await
-        });
-        log_outcome(&exchange, &received);
-        protocol.check(&exchange, received?)
+        let mut attempts = self.attempts(&prepared, budget);
+        let mut prepared = Some(prepared);
+        let mut previous = None;
+        loop {
+            let attempt = attempts.begin();
+            let request = match authorize(protocol, &mut prepared, &self.transport, &attempt, call) {
+                Ok(request) => request,
+                // A later attempt that cannot be signed: the earlier outcome says what the request went through.
+                Err(e) => return protocol.check(&exchange, previous.unwrap_or(Err(e))?),
+            };
+            let engine = Arc::clone(self);
+            let (deadline, limit) = (attempt.deadline, attempt.budget);
+            let received =
+                block_on_in(call, async move { engine.transport.send_with(request, deadline, limit, security).await });
+            match attempts.after(&attempt, &received) {
+                Next::RetryAfter(delay) => {
+                    previous = Some(received);
+                    std::thread::sleep(delay);
+                }
+                Next::Done => return protocol.check(&exchange, received?),
+            }
+        }
     }
 
     /// The future of an async call: nothing runs until it is first polled, then the whole call runs on
-    /// the SDK runtime; dropping the future aborts it.
-    pub(crate) fn send_async(self: Arc<Self>, prepared: PreparedRequest) -> ResponseFuture {
-        ResponseFuture::lazy(Box::pin(self.execute(prepared)))
+    /// the SDK runtime; dropping the future aborts it. The span is opened here, on the caller's side.
+    pub(crate) fn send_async(self: Arc<Self>, template: &str, prepared: PreparedRequest) -> ResponseFuture {
+        let call = Call::start(template, &prepared);
+        let span = call.span().clone();
+        let job = async move {
+            let result = self.execute(&call, prepared).await;
+            match &result {
+                Ok(response) => call.succeeded(response.status(), response.headers()),
+                Err(e) => call.failed(e),
+            }
+            result
+        };
+        ResponseFuture::lazy(Box::pin(job.instrument(span).with_current_subscriber()))
     }
 
     /// Authorize → send → check, on the SDK runtime.
-    async fn execute(self: Arc<Self>, prepared: PreparedRequest) -> Result<Response, Error> {
+    async fn execute(&self, call: &Call, prepared: PreparedRequest) -> Result<Response, Error> {
         Engine::refuse_download_options(&prepared)?;
         let budget = self.budget(&prepared);
         match prepared.api() {
@@ -145,7 +206,7 @@ impl Engine {
                     certificates.ensure_keys(budget.deadline, budget.total).await?;
                 }
                 let exchange = Exchange::of(&prepared);
-                let result = self.exchange(self.v3.as_ref(), prepared, budget).await;
+                let result = self.exchange(call, self.v3.as_ref(), prepared, budget).await;
                 match self.certificates_wanted(&result) {
                     Some(certificates) => {
                         certificates.fetch_unknown_serial(budget.deadline).await;
@@ -154,23 +215,57 @@ impl Engine {
                     None => result,
                 }
             }
-            Api::V2 { .. } => self.exchange(&self.v2, prepared, budget).await,
+            Api::V2 { .. } => self.exchange(call, &self.v2, prepared, budget).await,
         }
     }
 
     async fn exchange<P: Protocol>(
         &self,
+        call: &Call,
         protocol: &P,
         prepared: PreparedRequest,
         budget: Budget,
     ) -> Result<Response, Error> {
         let exchange = Exchange::of(&prepared);
         let security = security(&prepared);
-        let request = protocol.authorize(prepared)?;
-        let received = self.transport.send_with(request, budget.deadline, budget.total, security).await;
-        log_outcome(&exchange, &received);
+        let attempts = self.attempts(&prepared, budget);
+        let mut prepared = Some(prepared);
+        let transport = &self.transport;
+        let received = attempts
+            .run(|attempt| {
+                let request = authorize(protocol, &mut prepared, transport, &attempt, call);
+                async move { transport.send_with(request?, attempt.deadline, attempt.budget, security).await }
+            })
+            .await;
         protocol.check(&exchange, received?)
     }
+}
+
+/// Signs one attempt (a fresh timestamp and nonce for APIv3) and points it at the attempt's host; the
+/// prepared request is kept for a later attempt only while one may follow.
+fn authorize<P: Protocol + ?Sized>(
+    protocol: &P,
+    prepared: &mut Option<PreparedRequest>,
+    transport: &Transport,
+    attempt: &Attempt,
+    call: &Call,
+) -> Result<http::Request<http_body_util::Full<bytes::Bytes>>, Error> {
+    let this = if attempt.keep { prepared.clone() } else { prepared.take() };
+    let this = this.ok_or_else(|| {
+        Error::input(crate::error::InputErrorKind::InvalidOption, "the request was already sent (internal)")
+    })?;
+    let mut request = protocol.authorize(this)?;
+    transport.aim(attempt, &mut request);
+    call.attempt(transport, attempt, request.uri());
+    Ok(request)
+}
+
+/// [`transport::block_on`] with the call's span carried into the runtime.
+fn block_on_in<T: Send + 'static>(
+    call: &Call,
+    job: impl Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
+    transport::block_on(job.instrument(call.span().clone()).with_current_subscriber())
 }
 
 /// Checks again an answer that failed on an unknown serial, now that a download may have supplied it.
@@ -186,16 +281,5 @@ fn security(prepared: &PreparedRequest) -> Security {
     match prepared.api() {
         Api::V2 { security: true } => Security::Required,
         _ => Security::Standard,
-    }
-}
-
-fn log_outcome(exchange: &Exchange, received: &Result<transport::Received, Error>) {
-    let (method, path) = (&exchange.method, exchange.path.as_str());
-    match received {
-        Ok(r) => {
-            let request_id = r.headers.get("request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::debug!(%method, path, status = r.status.as_u16(), request_id, "wechatpay call");
-        }
-        Err(e) => tracing::debug!(%method, path, error = %e, "wechatpay call failed"),
     }
 }

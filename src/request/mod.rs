@@ -18,6 +18,8 @@
 //! | `xml` | APIv2 only: the request fields (object), signed and sent as the XML body (or, for `GET`, the query) |
 //! | `nonceless` | APIv2 only: `true` leaves out the automatic `nonce_str` |
 //! | `security` | APIv2 only: `true` sends the request over mutual TLS with the merchant certificate |
+//! | `retry` | this request's [`RetryPolicy`](crate::retry::RetryPolicy): `false` (one attempt), `true` (the default policy), a number of attempts, or `{"max_attempts": 3, "initial_backoff": 0.1, "max_backoff": 2, "attempt_timeout": 5}` (seconds) |
+//! | `idempotent` | `true`: this request may be sent again after it may have reached WeChat Pay (a retried `POST` that is safe to repeat); see [`crate::retry`] |
 //!
 //! A path that starts with `v2/` after expansion (any case, a leading `/` ignored) is an APIv2 (XML)
 //! endpoint: the prefix is not sent, and the request goes through the APIv2 pipeline (see
@@ -194,6 +196,8 @@ pub(crate) fn prepare(
         timeout: options.timeout,
         download: options.download,
         api: Api::V3,
+        retry: options.retry,
+        idempotent: options.idempotent,
     }))
 }
 

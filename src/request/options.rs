@@ -11,9 +11,10 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, InputErrorKind};
 use crate::media::Media;
+use crate::retry::RetryPolicy;
 use crate::sensitive::SensitiveEncryptor;
 
-pub(super) const OPTION_KEYS: [&str; 11] = [
+pub(super) const OPTION_KEYS: [&str; 13] = [
     "query",
     "json",
     "body",
@@ -25,6 +26,8 @@ pub(super) const OPTION_KEYS: [&str; 11] = [
     "security",
     "download_timeout",
     "max_bytes",
+    "retry",
+    "idempotent",
 ];
 
 #[derive(Clone, Debug)]
@@ -74,6 +77,10 @@ pub struct Options {
     pub(super) nonceless: bool,
     /// APIv2: mutual TLS with the merchant certificate.
     pub(super) security: bool,
+    /// This request's retry policy instead of the client's.
+    pub(super) retry: Option<RetryPolicy>,
+    /// May be sent again after it may have reached WeChat Pay.
+    pub(super) idempotent: bool,
 }
 
 impl fmt::Debug for Options {
@@ -99,6 +106,8 @@ impl fmt::Debug for Options {
             .field("xml", &self.xml.as_ref().map(|m| format!("{} fields", m.len())))
             .field("nonceless", &self.nonceless)
             .field("security", &self.security)
+            .field("retry", &self.retry)
+            .field("idempotent", &self.idempotent)
             .finish()
     }
 }
@@ -307,6 +316,26 @@ impl Options {
         self
     }
 
+    /// Retries this request under `policy` instead of the client's
+    /// [`retry`](crate::ClientBuilder::retry) policy; [`RetryPolicy::none`] makes one attempt. An invalid
+    /// policy fails the request before sending ([`InputErrorKind::InvalidOption`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        match policy.check() {
+            Ok(()) => self.retry = Some(policy),
+            Err(message) => self.fail(InputErrorKind::InvalidOption, format!("`retry`: {message}")),
+        }
+        self
+    }
+
+    /// Declares this request safe to send twice (a `POST` that WeChat Pay deduplicates, such as a query
+    /// sent as `POST`, or a close that may be repeated): the retry policy may then send it again after
+    /// it may have reached WeChat Pay, as it does a `GET` (see [`crate::retry`]). Never use it for a
+    /// request that would move money twice.
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
     fn from_value(value: &Value) -> Options {
         let mut o = Options::new();
         let map = match value {
@@ -384,9 +413,14 @@ impl Options {
                         format!("`xml` must be an object of field → value, not {}", type_name(other)),
                     ),
                 },
-                "nonceless" | "security" => match v {
+                "retry" => match RetryPolicy::from_json(v) {
+                    Ok(policy) => o.retry = Some(policy),
+                    Err(message) => o.fail(InputErrorKind::InvalidOption, message),
+                },
+                "nonceless" | "security" | "idempotent" => match v {
                     Value::Null | Value::Bool(false) => {}
                     Value::Bool(true) if key == "nonceless" => o.nonceless = true,
+                    Value::Bool(true) if key == "idempotent" => o.idempotent = true,
                     Value::Bool(true) => o.security = true,
                     other => o.fail(
                         InputErrorKind::InvalidOption,

@@ -22,6 +22,10 @@ pub struct PreparedRequest {
     pub(crate) download: crate::download::DownloadOptions,
     /// Which pipeline signs and checks it.
     pub(crate) api: Api,
+    /// The `retry` option: this request's policy instead of the client's.
+    pub(crate) retry: Option<crate::retry::RetryPolicy>,
+    /// The `idempotent` option: it may be sent again after it may have reached WeChat Pay.
+    pub(crate) idempotent: bool,
 }
 
 /// The protocol a prepared request belongs to.
@@ -47,6 +51,8 @@ impl fmt::Debug for PreparedRequest {
             .field("body_len", &self.body.len())
             .field("signed_body_len", &self.signed_body.as_ref().map(Bytes::len))
             .field("api", &self.api)
+            .field("retry", &self.retry)
+            .field("idempotent", &self.idempotent)
             .finish()
     }
 }

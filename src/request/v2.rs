@@ -30,6 +30,8 @@ pub(crate) struct V2Draft {
     timeout: Option<Duration>,
     download: crate::download::DownloadOptions,
     security: bool,
+    retry: Option<crate::retry::RetryPolicy>,
+    idempotent: bool,
 }
 
 impl V2Draft {
@@ -55,6 +57,8 @@ impl V2Draft {
             timeout: self.timeout,
             download: self.download,
             api: Api::V2 { security: self.security },
+            retry: self.retry,
+            idempotent: self.idempotent,
         })
     }
 }
@@ -108,6 +112,8 @@ pub(super) fn draft(
         timeout: options.timeout,
         download: options.download,
         security: options.security,
+        retry: options.retry,
+        idempotent: options.idempotent,
     })
 }
 

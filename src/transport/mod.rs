@@ -8,13 +8,18 @@
 //!   (pooled connections never belong to a runtime that has shut down);
 //! - the ~1 ms of RSA signing per call never runs on the caller's executor.
 //!
-//! Each [`Client`](crate::Client) has its own connection pool. Redirects are not followed. Nothing is
-//! retried, with one safe exception inherited from hyper: when a pooled connection turns out to be
+//! Each [`Client`](crate::Client) has its own connection pool. Redirects are not followed. Retries are
+//! the callers' loop over [`Attempts`] (see [`crate::retry`]), which also picks the failover host
+//! ([`hosts`]); below it, hyper adds one safe retry of its own: when a pooled connection turns out to be
 //! closed *before* any byte of the request was written, the request goes out on a fresh connection.
 
+mod attempts;
 mod future;
+pub(crate) mod hosts;
 mod runtime;
 pub(crate) mod tls;
+
+use std::sync::Arc;
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +31,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::error::{Error, Sent, TimeoutError, TransportError};
+pub(crate) use attempts::{Attempt, Attempts, Next, error_type, sent_name};
 pub use future::ResponseFuture;
 pub(crate) use runtime::{block_on, joined, refuse_on_io_thread, spawn, spawn_detached};
 pub(crate) use tls::Security;
@@ -62,10 +68,18 @@ pub(crate) struct Transport {
     connect_timeout: Duration,
     timeout: Duration,
     max_body: usize,
+    /// The failover hosts, when there are backups.
+    failover: Option<Arc<hosts::Failover>>,
 }
 
 impl Transport {
-    pub(crate) fn new(connect_timeout: Duration, timeout: Duration, max_body: usize, tls: Connectors) -> Transport {
+    pub(crate) fn new(
+        connect_timeout: Duration,
+        timeout: Duration,
+        max_body: usize,
+        tls: Connectors,
+        failover: Option<hosts::Failover>,
+    ) -> Transport {
         let pool = |tls: tls::Connector| {
             let mut http = HttpConnector::new();
             http.enforce_http(false);
@@ -77,7 +91,14 @@ impl Transport {
                 .pool_idle_timeout(Duration::from_secs(60))
                 .build(https)
         };
-        Transport { client: pool(tls.standard), merchant: tls.merchant.map(pool), connect_timeout, timeout, max_body }
+        Transport {
+            client: pool(tls.standard),
+            merchant: tls.merchant.map(pool),
+            connect_timeout,
+            timeout,
+            max_body,
+            failover: failover.map(Arc::new),
+        }
     }
 
     /// Whether a merchant TLS identity is configured (so [`Security::Required`] requests can be sent).

@@ -26,6 +26,7 @@ mod chain;
 mod names;
 mod out;
 mod schema;
+mod tests_gen;
 mod typed;
 
 use std::collections::BTreeMap;
@@ -74,9 +75,10 @@ fn generate(root: &Path) -> Result<(BTreeMap<String, String>, String), String> {
     let catalog =
         catalog::load(&read(root, "macros/data/endpoints.json")?, &read(root, "macros/data/endpoints-v2.json")?)?;
     let schemas = schema::load(&read(root, "codegen/data/schemas.json")?)?;
-    let (typed, _gen) = typed::generate(&catalog, &schemas)?;
+    let (typed, g) = typed::generate(&catalog, &schemas)?;
     let chain = chain::generate(&catalog, &typed.links)?;
     let mut files = chain.files;
+    files.extend(tests_gen::generate(&g));
     for (path, text) in typed.files {
         if files.insert(path.clone(), text).is_some() {
             return Err(format!("{path} is generated twice"));

@@ -131,7 +131,10 @@ pub fn field_ident(wire: &str) -> String {
             out.push('_');
         }
     }
-    let trimmed = out.trim_end_matches('_');
+    while out.contains("__") {
+        out = out.replace("__", "_");
+    }
+    let trimmed = out.trim_matches('_');
     let mut out = if trimmed.is_empty() { "field".to_owned() } else { trimmed.to_owned() };
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');

@@ -1347,7 +1347,10 @@ impl Gen<'_> {
             out.blank();
             return;
         }
-        out.line("use crate::typed::__private as p;");
+        let uses_p = m.upload || s.fields.iter().any(|f| matches!(f.place, Place::Path | Place::Query | Place::Header));
+        if uses_p {
+            out.line("use crate::typed::__private as p;");
+        }
         out.line("let options = crate::Options::new();");
         for f in &s.fields {
             let wire = lit(&f.wire);

@@ -92,3 +92,36 @@ pub fn serialize<T: SensitiveField, S: Serializer>(field: &T, serializer: S) -> 
         )),
     }
 }
+
+/// `#[serde(with = "wechatpay_chain::typed::decrypt::each")]`: a list of values WeChat Pay encrypted for
+/// the merchant (`Vec<Sensitive>` or `Option<Vec<Sensitive>>`), each decrypted while the answer is parsed.
+pub mod each {
+    use serde::de::Error as _;
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::typed::SensitiveList;
+    use crate::typed::scope;
+
+    /// Deserializes a list of ciphertexts and decrypts each.
+    pub fn deserialize<'de, D: Deserializer<'de>, T: SensitiveList>(deserializer: D) -> Result<T, D::Error> {
+        let items = match Option::<Vec<String>>::deserialize(deserializer)? {
+            None => None,
+            Some(ciphertexts) => Some(
+                ciphertexts.iter().map(|c| scope::open(c)).collect::<Result<Vec<_>, _>>().map_err(D::Error::custom)?,
+            ),
+        };
+        T::from_items(items).ok_or_else(|| D::Error::custom("expected a list of encrypted values, found null"))
+    }
+
+    /// Refuses to serialize decrypted plain text (`None` serializes as `null`).
+    pub fn serialize<T: SensitiveList, S: Serializer>(field: &T, serializer: S) -> Result<S::Ok, S::Error> {
+        match field.items() {
+            None => serializer.serialize_none(),
+            Some(_) => Err(S::Error::custom(
+                "a decrypted field does not serialize (it would write personal data as plain text); use \
+                 Sensitive::expose where the plain text is really needed",
+            )),
+        }
+    }
+}

@@ -561,7 +561,6 @@ pub mod post_aggracct_bc_wb_channel_bank_channel_account_rename {
         type Response = PostAggracctBcWbChannelBankChannelAccountRenameResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -812,7 +811,6 @@ pub mod post_aggracct_bc_wb_channel_control_orders_info_update_result_notify {
         type Response = PostAggracctBcWbChannelControlOrdersInfoUpdateResultNotifyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -922,7 +920,6 @@ pub mod post_aggracct_bc_wb_channel_control_orders_punish {
         type Response = PostAggracctBcWbChannelControlOrdersPunishResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1032,7 +1029,6 @@ pub mod post_aggracct_bc_wb_channel_control_orders_recover {
         type Response = PostAggracctBcWbChannelControlOrdersRecoverResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1374,7 +1370,6 @@ pub mod post_aggracct_bc_wb_channel_special_reduction {
         type Response = PostAggracctBcWbChannelSpecialReductionResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

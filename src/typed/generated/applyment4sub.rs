@@ -143,7 +143,6 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         type Response = PostApplyment4subApplymentTrailingSlashResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

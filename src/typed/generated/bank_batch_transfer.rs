@@ -146,7 +146,6 @@ pub mod post_bank_batch_transfer_receipt_detail_receipts {
         type Response = PostBankBatchTransferReceiptDetailReceiptsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -300,7 +299,6 @@ pub mod post_bank_batch_transfer_receipt_summary_receipts {
         type Response = PostBankBatchTransferReceiptSummaryReceiptsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -108,7 +108,6 @@ pub mod post_bank_transfer_batches {
         type Response = PostBankTransferBatchesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

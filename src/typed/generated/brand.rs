@@ -77,7 +77,6 @@ pub mod post_brand_applyments {
         type Response = PostBrandApplymentsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -257,7 +257,6 @@ pub mod post_brand_applyments_cancel_applyment {
         type Response = PostBrandApplymentsCancelApplymentResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

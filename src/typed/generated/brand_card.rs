@@ -197,7 +197,6 @@ pub mod post_brand_card_card_configs {
         type Response = PostBrandCardCardConfigsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -336,7 +335,6 @@ pub mod post_brand_card_card_configs_cancel_applyment {
         type Response = PostBrandCardCardConfigsCancelApplymentResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -510,7 +508,6 @@ pub mod post_brand_card_card_configs_publish {
         type Response = PostBrandCardCardConfigsPublishResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -718,7 +715,6 @@ pub mod post_brand_card_card_links {
         type Response = PostBrandCardCardLinksResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -916,7 +912,6 @@ pub mod post_brand_card_card_links_cancel_applyment {
         type Response = PostBrandCardCardLinksCancelApplymentResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -986,7 +981,6 @@ pub mod post_brand_card_card_links_unbind_card_link {
         type Response = PostBrandCardCardLinksUnbindCardLinkResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -611,7 +611,6 @@ pub mod post_brand_partner_card_member_cards {
         type Response = PostBrandPartnerCardMemberCardsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2739,7 +2738,6 @@ pub mod post_brand_partner_card_member_membership_activities {
         type Response = PostBrandPartnerCardMemberMembershipActivitiesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3317,7 +3315,6 @@ pub mod post_brand_partner_card_member_pay_view_tokens {
         type Response = PostBrandPartnerCardMemberPayViewTokensResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3381,7 +3378,6 @@ pub mod post_brand_partner_card_member_pre_auth_tokens {
         type Response = PostBrandPartnerCardMemberPreAuthTokensResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3756,7 +3752,6 @@ pub mod post_brand_partner_card_member_user_cards_import_by_openid {
         type Response = PostBrandPartnerCardMemberUserCardsImportByOpenidResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4080,7 +4075,6 @@ pub mod post_brand_partner_card_member_user_cards_import_by_phone {
         type Response = PostBrandPartnerCardMemberUserCardsImportByPhoneResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -5606,7 +5600,6 @@ pub mod post_brand_partner_card_member_user_feeds {
         type Response = PostBrandPartnerCardMemberUserFeedsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -5716,7 +5709,6 @@ pub mod post_brand_partner_card_member_user_points_exchange_coupon_confirm {
         type Response = PostBrandPartnerCardMemberUserPointsExchangeCouponConfirmResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -5837,7 +5829,6 @@ pub mod post_brand_partner_card_member_user_points_sync {
         type Response = PostBrandPartnerCardMemberUserPointsSyncResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -6159,7 +6150,6 @@ pub mod post_brand_partner_store_brandstores {
         type Response = PostBrandPartnerStoreBrandstoresResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

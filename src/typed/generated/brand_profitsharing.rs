@@ -149,7 +149,6 @@ pub mod post_brand_profitsharing_finish_order {
         type Response = PostBrandProfitsharingFinishOrderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -420,7 +419,6 @@ pub mod post_brand_profitsharing_orders {
         type Response = PostBrandProfitsharingOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -681,7 +679,6 @@ pub mod post_brand_profitsharing_receivers_add {
         type Response = PostBrandProfitsharingReceiversAddResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -787,7 +784,6 @@ pub mod post_brand_profitsharing_receivers_delete {
         type Response = PostBrandProfitsharingReceiversDeleteResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1003,7 +999,6 @@ pub mod post_brand_profitsharing_returnorders {
         type Response = PostBrandProfitsharingReturnordersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -80,7 +80,6 @@ pub mod post_businesscircle_parkings {
         type Response = PostBusinesscircleParkingsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -152,7 +151,6 @@ pub mod post_businesscircle_points_notify {
         type Response = PostBusinesscirclePointsNotifyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -68,7 +68,6 @@ pub mod get_capital_capitallhh_areas_provinces {
         type Response = GetCapitalCapitallhhAreasProvincesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }

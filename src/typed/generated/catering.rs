@@ -123,7 +123,6 @@ pub mod post_catering_orders_sync_status {
         type Response = PostCateringOrdersSyncStatusResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

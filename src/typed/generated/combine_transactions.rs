@@ -125,7 +125,6 @@ pub mod post_combine_transactions_app {
         type Response = PostCombineTransactionsAppResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -452,7 +451,6 @@ pub mod post_combine_transactions_h5 {
         type Response = PostCombineTransactionsH5Response;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -875,7 +873,6 @@ pub mod post_combine_transactions_jsapi {
         type Response = PostCombineTransactionsJsapiResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1149,7 +1146,6 @@ pub mod post_combine_transactions_miniprogram {
         type Response = PostCombineTransactionsMiniprogramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1311,7 +1307,6 @@ pub mod post_combine_transactions_native {
         type Response = PostCombineTransactionsNativeResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

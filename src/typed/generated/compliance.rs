@@ -51,7 +51,6 @@ pub mod post_compliance_inactive_merchant_identity_verification_merchants {
         type Response = PostComplianceInactiveMerchantIdentityVerificationMerchantsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -116,7 +116,6 @@ pub mod post_credit_repayment_partner_contracts_app_presign {
         type Response = PostCreditRepaymentPartnerContractsAppPresignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -257,7 +256,6 @@ pub mod post_credit_repayment_partner_contracts_h5_presign {
         type Response = PostCreditRepaymentPartnerContractsH5PresignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -364,7 +362,6 @@ pub mod post_credit_repayment_partner_contracts_terminate {
         type Response = PostCreditRepaymentPartnerContractsTerminateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -672,7 +669,6 @@ pub mod post_credit_repayment_partner_deduct_orders {
         type Response = PostCreditRepaymentPartnerDeductOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -932,7 +928,6 @@ pub mod post_credit_repayment_partner_schedule_records_batch_create {
         type Response = PostCreditRepaymentPartnerScheduleRecordsBatchCreateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

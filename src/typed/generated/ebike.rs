@@ -86,7 +86,6 @@ pub mod post_ebike_charge_contracts_preopen {
         type Response = PostEbikeChargeContractsPreopenResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -367,7 +366,6 @@ pub mod post_ebike_charge_transactions {
         type Response = PostEbikeChargeTransactionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -133,7 +133,6 @@ pub mod post_ecommerce_applyments_trailing_slash {
         type Response = PostEcommerceApplymentsTrailingSlashResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

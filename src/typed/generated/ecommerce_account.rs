@@ -113,7 +113,6 @@ pub mod post_ecommerce_account_apply_cancel_withdraw {
         type Response = PostEcommerceAccountApplyCancelWithdrawResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -502,7 +501,6 @@ pub mod post_ecommerce_account_apply_cancel_withdraw_confirm {
         type Response = PostEcommerceAccountApplyCancelWithdrawConfirmResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -927,7 +925,6 @@ pub mod post_ecommerce_account_cancel_applications {
         type Response = PostEcommerceAccountCancelApplicationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -375,7 +375,6 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         type Response = PostEcommerceApplymentsSubmitAccountHostingApplymentResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -683,7 +682,6 @@ pub mod post_ecommerce_applyments_submit_sign_verify_info {
         type Response = PostEcommerceApplymentsSubmitSignVerifyInfoResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -287,7 +287,6 @@ pub mod post_ecommerce_combine_papay_contracts_pre_entrust_sign {
         type Response = PostEcommerceCombinePapayContractsPreEntrustSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -365,7 +364,6 @@ pub mod post_ecommerce_combine_papay_contracts_pre_entrust_sign_mini_program {
         type Response = PostEcommerceCombinePapayContractsPreEntrustSignMiniProgramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -447,7 +445,6 @@ pub mod post_ecommerce_combine_papay_transactions {
         type Response = PostEcommerceCombinePapayTransactionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

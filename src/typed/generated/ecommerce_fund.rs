@@ -254,7 +254,6 @@ pub mod post_ecommerce_fund_withdraw {
         type Response = PostEcommerceFundWithdrawResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -199,7 +199,6 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_iden
         type Response = PostEcommerceIndividualContractsPreEntrustSignWithRealNameIdentityAppResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -284,7 +283,6 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_iden
         type Response = PostEcommerceIndividualContractsPreEntrustSignWithRealNameIdentityMiniProgramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -350,7 +348,6 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_app {
         type Response = PostEcommerceIndividualContractsPreEntrustSignAppResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -411,7 +408,6 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_mini_program {
         type Response = PostEcommerceIndividualContractsPreEntrustSignMiniProgramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -82,7 +82,6 @@ pub mod post_ecommerce_mch_transfer_authorizations {
         type Response = PostEcommerceMchTransferAuthorizationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -254,7 +253,6 @@ pub mod post_ecommerce_mch_transfer_transfer_bills {
         type Response = PostEcommerceMchTransferTransferBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

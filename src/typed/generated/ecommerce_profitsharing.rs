@@ -204,7 +204,6 @@ pub mod post_ecommerce_profitsharing_after_sales_orders {
         type Response = PostEcommerceProfitsharingAfterSalesOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -296,7 +295,6 @@ pub mod post_ecommerce_profitsharing_finish_order {
         type Response = PostEcommerceProfitsharingFinishOrderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -558,7 +556,6 @@ pub mod post_ecommerce_profitsharing_orders {
         type Response = PostEcommerceProfitsharingOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -808,7 +805,6 @@ pub mod post_ecommerce_profitsharing_receivers_add {
         type Response = PostEcommerceProfitsharingReceiversAddResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -875,7 +871,6 @@ pub mod post_ecommerce_profitsharing_receivers_delete {
         type Response = PostEcommerceProfitsharingReceiversDeleteResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1053,7 +1048,6 @@ pub mod post_ecommerce_profitsharing_returnorders {
         type Response = PostEcommerceProfitsharingReturnordersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

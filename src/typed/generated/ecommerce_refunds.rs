@@ -124,7 +124,6 @@ pub mod post_ecommerce_refunds_apply {
         type Response = PostEcommerceRefundsApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

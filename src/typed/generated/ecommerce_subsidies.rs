@@ -59,7 +59,6 @@ pub mod post_ecommerce_subsidies_cancel {
         type Response = PostEcommerceSubsidiesCancelResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -141,7 +140,6 @@ pub mod post_ecommerce_subsidies_create {
         type Response = PostEcommerceSubsidiesCreateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -238,7 +236,6 @@ pub mod post_ecommerce_subsidies_return {
         type Response = PostEcommerceSubsidiesReturnResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

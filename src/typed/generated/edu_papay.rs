@@ -224,7 +224,6 @@ pub mod post_edu_papay_contracts_presign {
         type Response = PostEduPapayContractsPresignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -370,7 +369,6 @@ pub mod post_edu_papay_transactions {
         type Response = PostEduPapayTransactionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

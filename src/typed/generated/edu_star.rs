@@ -176,7 +176,6 @@ pub mod post_edu_star_orders {
         type Response = PostEduStarOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -106,7 +106,6 @@ pub mod post_eduschoolpay_contracts_presign {
         type Response = PostEduschoolpayContractsPresignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -391,7 +390,6 @@ pub mod post_eduschoolpay_transactions {
         type Response = PostEduschoolpayTransactionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -103,7 +103,6 @@ pub mod post_fund_app_brand_redpacket_brand_merchant_batches {
         type Response = PostFundAppBrandRedpacketBrandMerchantBatchesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

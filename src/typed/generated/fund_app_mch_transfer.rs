@@ -117,7 +117,6 @@ pub mod post_fund_app_mch_transfer_elecsign_out_bill_no {
         type Response = PostFundAppMchTransferElecsignOutBillNoResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -275,7 +274,6 @@ pub mod post_fund_app_mch_transfer_elecsign_transfer_bill_no {
         type Response = PostFundAppMchTransferElecsignTransferBillNoResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -674,7 +672,6 @@ pub mod post_fund_app_mch_transfer_partner_charity_budget {
         type Response = PostFundAppMchTransferPartnerCharityBudgetResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1024,7 +1021,6 @@ pub mod post_fund_app_mch_transfer_partner_charity_transfer_bills {
         type Response = PostFundAppMchTransferPartnerCharityTransferBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1242,7 +1238,6 @@ pub mod post_fund_app_mch_transfer_partner_electronic_receipts {
         type Response = PostFundAppMchTransferPartnerElectronicReceiptsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1438,7 +1433,6 @@ pub mod post_fund_app_mch_transfer_partner_sub_mch_authorizations {
         type Response = PostFundAppMchTransferPartnerSubMchAuthorizationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1677,7 +1671,6 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills {
         type Response = PostFundAppMchTransferPartnerTransferBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2091,7 +2084,6 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_pre_transfer_with_auth
         type Response = PostFundAppMchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2240,7 +2232,6 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_transfer {
         type Response = PostFundAppMchTransferPartnerTransferBillsTransferResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2412,7 +2403,6 @@ pub mod post_fund_app_mch_transfer_partner_user_confirm_authorizations {
         type Response = PostFundAppMchTransferPartnerUserConfirmAuthorizationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2873,7 +2863,6 @@ pub mod post_fund_app_mch_transfer_transfer_bills {
         type Response = PostFundAppMchTransferTransferBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3269,7 +3258,6 @@ pub mod post_fund_app_mch_transfer_transfer_bills_pre_transfer_with_authorizatio
         type Response = PostFundAppMchTransferTransferBillsPreTransferWithAuthorizationResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3448,7 +3436,6 @@ pub mod post_fund_app_mch_transfer_transfer_bills_transfer {
         type Response = PostFundAppMchTransferTransferBillsTransferResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3772,7 +3759,6 @@ pub mod post_fund_app_mch_transfer_transfer_to_qq_wallet_bills {
         type Response = PostFundAppMchTransferTransferToQqWalletBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4218,7 +4204,6 @@ pub mod post_fund_app_mch_transfer_user_confirm_authorization {
         type Response = PostFundAppMchTransferUserConfirmAuthorizationResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

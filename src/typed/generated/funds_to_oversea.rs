@@ -176,7 +176,6 @@ pub mod post_funds_to_oversea_orders {
         type Response = PostFundsToOverseaOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -463,7 +462,6 @@ pub mod post_funds_to_oversea_return_return_orders {
         type Response = PostFundsToOverseaReturnReturnOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -47,7 +47,6 @@ pub mod get_global_certificates {
         type Response = GetGlobalCertificatesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }

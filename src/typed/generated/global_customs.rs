@@ -329,7 +329,6 @@ pub mod patch_global_v3_customs_orders {
         type Response = PatchGlobalV3CustomsOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -508,7 +507,6 @@ pub mod post_global_v3_customs_orders {
         type Response = PostGlobalV3CustomsOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -670,7 +668,6 @@ pub mod post_global_v3_customs_redeclare {
         type Response = PostGlobalV3CustomsRedeclareResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -829,7 +826,6 @@ pub mod post_global_v3_customs_verify_certificate {
         type Response = PostGlobalV3CustomsVerifyCertificateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1198,7 +1194,6 @@ pub mod patch_global_customs_orders {
         type Response = PatchGlobalCustomsOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1377,7 +1372,6 @@ pub mod post_global_customs_orders {
         type Response = PostGlobalCustomsOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1539,7 +1533,6 @@ pub mod post_global_customs_redeclare {
         type Response = PostGlobalCustomsRedeclareResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1698,7 +1691,6 @@ pub mod post_global_customs_verify_certificate {
         type Response = PostGlobalCustomsVerifyCertificateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -112,7 +112,6 @@ pub mod post_global_merchant_h5_permission_applications {
         type Response = PostGlobalMerchantH5PermissionApplicationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -591,7 +590,6 @@ pub mod post_global_merchant_h5_permission_domain_applications {
         type Response = PostGlobalMerchantH5PermissionDomainApplicationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -87,7 +87,6 @@ pub mod delete_global_merchant_service_complaint_notifications {
         type Response = DeleteGlobalMerchantServiceComplaintNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }
@@ -131,7 +130,6 @@ pub mod get_global_merchant_service_complaint_notifications {
         type Response = GetGlobalMerchantServiceComplaintNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }
@@ -191,7 +189,6 @@ pub mod post_global_merchant_service_complaint_notifications {
         type Response = PostGlobalMerchantServiceComplaintNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -251,7 +248,6 @@ pub mod put_global_merchant_service_complaint_notifications {
         type Response = PutGlobalMerchantServiceComplaintNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

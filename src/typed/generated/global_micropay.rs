@@ -235,7 +235,6 @@ pub mod post_global_micropay_transactions_pay {
         type Response = PostGlobalMicropayTransactionsPayResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -425,7 +424,7 @@ pub mod post_global_micropay_transactions_pay {
         pub payer_total: Option<i64>,
         /// `payer _currency` (`None` when absent); e.g. `CNY`.
         #[serde(default, rename = "payer _currency", skip_serializing_if = "Option::is_none")]
-        pub payer__currency: Option<String>,
+        pub payer_currency: Option<String>,
         /// `exchange_rate` (`None` when absent); see [`ExchangeRate`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub exchange_rate: Option<ExchangeRate>,

@@ -131,7 +131,6 @@ pub mod post_global_papay_contracts_app_pre_entrust_sign {
         type Response = PostGlobalPapayContractsAppPreEntrustSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -227,7 +226,6 @@ pub mod post_global_papay_contracts_h5_pre_entrust_sign {
         type Response = PostGlobalPapayContractsH5PreEntrustSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -320,7 +318,6 @@ pub mod post_global_papay_contracts_jsapi_pre_entrust_sign {
         type Response = PostGlobalPapayContractsJsapiPreEntrustSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -413,7 +410,6 @@ pub mod post_global_papay_contracts_miniprogram_pre_entrust_sign {
         type Response = PostGlobalPapayContractsMiniprogramPreEntrustSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -646,7 +642,6 @@ pub mod post_global_papay_contracts_web_pre_entrust_sign {
         type Response = PostGlobalPapayContractsWebPreEntrustSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -960,7 +955,6 @@ pub mod post_global_papay_transactions {
         type Response = PostGlobalPapayTransactionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -182,7 +182,6 @@ pub mod post_global_profit_sharing_orders {
         type Response = PostGlobalProfitSharingOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -358,7 +357,6 @@ pub mod post_global_profit_sharing_orders_unfreeze {
         type Response = PostGlobalProfitSharingOrdersUnfreezeResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -652,7 +650,6 @@ pub mod delete_global_profit_sharing_receivers {
         type Response = DeleteGlobalProfitSharingReceiversResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -758,7 +755,6 @@ pub mod post_global_profit_sharing_receivers {
         type Response = PostGlobalProfitSharingReceiversResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1080,7 +1076,6 @@ pub mod get_global_profit_sharing_refunds_refundable_balance {
         type Response = GetGlobalProfitSharingRefundsRefundableBalanceResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }
@@ -1151,7 +1146,6 @@ pub mod post_global_profit_sharing_transactions_mark {
         type Response = PostGlobalProfitSharingTransactionsMarkResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -117,7 +117,6 @@ pub mod get_global_refund_recharge_balance {
         type Response = GetGlobalRefundRechargeBalanceResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }

@@ -392,7 +392,6 @@ pub mod post_global_refunds {
         type Response = PostGlobalRefundsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -134,7 +134,6 @@ pub mod post_global_transactions_app {
         type Response = PostGlobalTransactionsAppResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -690,7 +689,6 @@ pub mod post_global_transactions_jsapi {
         type Response = PostGlobalTransactionsJsapiResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -905,7 +903,6 @@ pub mod post_global_transactions_mweb {
         type Response = PostGlobalTransactionsMwebResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1110,7 +1107,6 @@ pub mod post_global_transactions_native {
         type Response = PostGlobalTransactionsNativeResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -71,7 +71,6 @@ pub mod post_goldplan_merchants_changecustompagestatus {
         type Response = PostGoldplanMerchantsChangecustompagestatusResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -139,7 +138,6 @@ pub mod post_goldplan_merchants_changegoldplanstatus {
         type Response = PostGoldplanMerchantsChangegoldplanstatusResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -208,7 +206,6 @@ pub mod post_goldplan_merchants_close_advertising_show {
         type Response = PostGoldplanMerchantsCloseAdvertisingShowResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -260,7 +257,6 @@ pub mod patch_goldplan_merchants_open_advertising_show {
         type Response = PatchGoldplanMerchantsOpenAdvertisingShowResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -311,7 +307,6 @@ pub mod post_goldplan_merchants_set_advertising_industry_filter {
         type Response = PostGoldplanMerchantsSetAdvertisingIndustryFilterResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

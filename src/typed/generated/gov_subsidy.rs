@@ -169,7 +169,6 @@ pub mod post_gov_subsidy_audit_cup_invalid {
         type Response = PostGovSubsidyAuditCupInvalidResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -239,7 +238,6 @@ pub mod post_gov_subsidy_audit_cup_query {
         type Response = PostGovSubsidyAuditCupQueryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -342,7 +340,6 @@ pub mod post_gov_subsidy_audit_cup_refund_sync {
         type Response = PostGovSubsidyAuditCupRefundSyncResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -552,7 +549,6 @@ pub mod post_gov_subsidy_audit_cup_update {
         type Response = PostGovSubsidyAuditCupUpdateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -841,7 +837,6 @@ pub mod post_gov_subsidy_audit_cup_upload {
         type Response = PostGovSubsidyAuditCupUploadResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -987,7 +982,6 @@ pub mod post_gov_subsidy_companies_query {
         type Response = PostGovSubsidyCompaniesQueryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1098,7 +1092,6 @@ pub mod post_gov_subsidy_goods_upload {
         type Response = PostGovSubsidyGoodsUploadResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1338,7 +1331,6 @@ pub mod post_gov_subsidy_n_qualifications_sync {
         type Response = PostGovSubsidyNQualificationsSyncResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1680,7 +1672,6 @@ pub mod post_gov_subsidy_qualifications_passthrough_cancel {
         type Response = PostGovSubsidyQualificationsPassthroughCancelResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1819,7 +1810,6 @@ pub mod post_gov_subsidy_qualifications_passthrough_claim {
         type Response = PostGovSubsidyQualificationsPassthroughClaimResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1948,7 +1938,6 @@ pub mod post_gov_subsidy_qualifications_passthrough_query {
         type Response = PostGovSubsidyQualificationsPassthroughQueryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2137,7 +2126,6 @@ pub mod post_gov_subsidy_qualifications_query {
         type Response = PostGovSubsidyQualificationsQueryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2422,7 +2410,6 @@ pub mod post_gov_subsidy_qualifications_sync {
         type Response = PostGovSubsidyQualificationsSyncResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2622,7 +2609,6 @@ pub mod post_gov_subsidy_sncode_lock {
         type Response = PostGovSubsidySncodeLockResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2733,7 +2719,6 @@ pub mod post_gov_subsidy_sncode_query {
         type Response = PostGovSubsidySncodeQueryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2843,7 +2828,6 @@ pub mod post_gov_subsidy_sncode_unlock {
         type Response = PostGovSubsidySncodeUnlockResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2954,7 +2938,6 @@ pub mod post_gov_subsidy_transactions_query {
         type Response = PostGovSubsidyTransactionsQueryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3069,7 +3052,6 @@ pub mod post_gov_subsidy_transactions_summary_query_day {
         type Response = PostGovSubsidyTransactionsSummaryQueryDayResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3276,7 +3258,6 @@ pub mod post_gov_subsidy_transactions_sync {
         type Response = PostGovSubsidyTransactionsSyncResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3433,7 +3414,6 @@ pub mod post_gov_subsidy_zhejiang_authcode_cancel {
         type Response = PostGovSubsidyZhejiangAuthcodeCancelResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3552,7 +3532,6 @@ pub mod post_gov_subsidy_zhejiang_authcode_commit {
         type Response = PostGovSubsidyZhejiangAuthcodeCommitResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3653,7 +3632,6 @@ pub mod post_gov_subsidy_zhejiang_authcode_issue {
         type Response = PostGovSubsidyZhejiangAuthcodeIssueResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3782,7 +3760,6 @@ pub mod post_gov_subsidy_zhejiang_authcode_refund {
         type Response = PostGovSubsidyZhejiangAuthcodeRefundResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3865,7 +3842,6 @@ pub mod post_gov_subsidy_zhejiang_authcode_try {
         type Response = PostGovSubsidyZhejiangAuthcodeTryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3975,7 +3951,6 @@ pub mod post_gov_subsidy_zhejiang_goods_query {
         type Response = PostGovSubsidyZhejiangGoodsQueryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4174,7 +4149,6 @@ pub mod post_gov_subsidy_zhejiang_n_qualifications_confirm {
         type Response = PostGovSubsidyZhejiangNQualificationsConfirmResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4304,7 +4278,6 @@ pub mod post_gov_subsidy_zhejiang_qualifications_alter {
         type Response = PostGovSubsidyZhejiangQualificationsAlterResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4388,7 +4361,6 @@ pub mod post_gov_subsidy_zhejiang_qualifications_claim {
         type Response = PostGovSubsidyZhejiangQualificationsClaimResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4474,7 +4446,6 @@ pub mod post_gov_subsidy_zhejiang_qualifications_query {
         type Response = PostGovSubsidyZhejiangQualificationsQueryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4578,7 +4549,6 @@ pub mod post_gov_subsidy_zhejiang_qualifications_sync {
         type Response = PostGovSubsidyZhejiangQualificationsSyncResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4824,7 +4794,6 @@ pub mod post_gov_subsidy_zhejiang_sncode_lock {
         type Response = PostGovSubsidyZhejiangSncodeLockResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4916,7 +4885,6 @@ pub mod post_gov_subsidy_zhejiang_sncode_query {
         type Response = PostGovSubsidyZhejiangSncodeQueryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -5067,7 +5035,6 @@ pub mod post_gov_subsidy_zhejiang_sncode_unlock {
         type Response = PostGovSubsidyZhejiangSncodeUnlockResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

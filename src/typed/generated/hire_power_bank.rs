@@ -69,7 +69,6 @@ pub mod post_hire_power_bank_insurance_orders {
         type Response = PostHirePowerBankInsuranceOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -45,7 +45,6 @@ pub mod get_hk_v3_certificates {
         type Response = GetHkV3CertificatesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }

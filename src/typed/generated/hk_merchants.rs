@@ -355,7 +355,6 @@ pub mod put_hk_v3_merchants {
         type Response = PutHkV3MerchantsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

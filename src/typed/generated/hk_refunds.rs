@@ -387,7 +387,6 @@ pub mod post_hk_v3_refunds {
         type Response = PostHkV3RefundsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -142,7 +142,6 @@ pub mod post_hk_v3_transactions_app {
         type Response = PostHkV3TransactionsAppResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -780,7 +779,6 @@ pub mod post_hk_v3_transactions_jsapi {
         type Response = PostHkV3TransactionsJsapiResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -976,7 +974,6 @@ pub mod post_hk_v3_transactions_micropay {
         type Response = PostHkV3TransactionsMicropayResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1202,7 +1199,7 @@ pub mod post_hk_v3_transactions_micropay {
         pub payer_total: Option<i64>,
         /// `payer _currency` (`None` when absent); e.g. `CNY`.
         #[serde(default, rename = "payer _currency", skip_serializing_if = "Option::is_none")]
-        pub payer__currency: Option<String>,
+        pub payer_currency: Option<String>,
         /// `exchange_rate` (`None` when absent); see [`ExchangeRate`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub exchange_rate: Option<ExchangeRate>,
@@ -1425,7 +1422,6 @@ pub mod post_hk_v3_transactions_mweb {
         type Response = PostHkV3TransactionsMwebResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1628,7 +1624,6 @@ pub mod post_hk_v3_transactions_native {
         type Response = PostHkV3TransactionsNativeResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -55,7 +55,6 @@ pub mod post_industry_coupon_tokens {
         type Response = PostIndustryCouponTokensResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

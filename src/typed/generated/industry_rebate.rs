@@ -69,7 +69,6 @@ pub mod post_industry_rebate_retail_industry_transactions {
         type Response = PostIndustryRebateRetailIndustryTransactionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -84,7 +84,6 @@ pub mod post_inspolicymgr_deduct_authorizations {
         type Response = PostInspolicymgrDeductAuthorizationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -374,7 +373,6 @@ pub mod post_inspolicymgr_deduct_policies {
         type Response = PostInspolicymgrDeductPoliciesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

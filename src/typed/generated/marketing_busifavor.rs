@@ -219,7 +219,6 @@ pub mod post_marketing_busifavor_callbacks {
         type Response = PostMarketingBusifavorCallbacksResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -291,7 +290,6 @@ pub mod post_marketing_busifavor_coupons_associate {
         type Response = PostMarketingBusifavorCouponsAssociateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -358,7 +356,6 @@ pub mod post_marketing_busifavor_coupons_deactivate {
         type Response = PostMarketingBusifavorCouponsDeactivateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -424,7 +421,6 @@ pub mod post_marketing_busifavor_coupons_disassociate {
         type Response = PostMarketingBusifavorCouponsDisassociateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -487,7 +483,6 @@ pub mod post_marketing_busifavor_coupons_return {
         type Response = PostMarketingBusifavorCouponsReturnResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -557,7 +552,6 @@ pub mod post_marketing_busifavor_coupons_send {
         type Response = PostMarketingBusifavorCouponsSendResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -645,7 +639,6 @@ pub mod post_marketing_busifavor_coupons_use {
         type Response = PostMarketingBusifavorCouponsUseResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -801,7 +794,6 @@ pub mod post_marketing_busifavor_product_coupons_pre_send {
         type Response = PostMarketingBusifavorProductCouponsPreSendResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -876,7 +868,6 @@ pub mod post_marketing_busifavor_product_coupons_send {
         type Response = PostMarketingBusifavorProductCouponsSendResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1006,7 +997,6 @@ pub mod post_marketing_busifavor_stocks {
         type Response = PostMarketingBusifavorStocksResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3092,7 +3082,6 @@ pub mod post_marketing_busifavor_subsidy_pay_receipts {
         type Response = PostMarketingBusifavorSubsidyPayReceiptsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3303,7 +3292,6 @@ pub mod post_marketing_busifavor_subsidy_return_receipts {
         type Response = PostMarketingBusifavorSubsidyReturnReceiptsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

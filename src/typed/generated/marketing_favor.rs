@@ -185,7 +185,6 @@ pub mod post_marketing_favor_callbacks {
         type Response = PostMarketingFavorCallbacksResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -291,7 +290,6 @@ pub mod post_marketing_favor_coupon_stocks {
         type Response = PostMarketingFavorCouponStocksResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -462,7 +462,6 @@ pub mod post_marketing_goods_subsidy_activity_qualification_lock {
         type Response = PostMarketingGoodsSubsidyActivityQualificationLockResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -550,7 +549,6 @@ pub mod post_marketing_goods_subsidy_activity_qualification_unlock {
         type Response = PostMarketingGoodsSubsidyActivityQualificationUnlockResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

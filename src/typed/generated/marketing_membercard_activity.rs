@@ -473,7 +473,6 @@ pub mod post_marketing_membercard_activity_activities {
         type Response = PostMarketingMembercardActivityActivitiesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -287,7 +287,6 @@ pub mod get_marketing_membercard_open_callback {
         type Response = GetMarketingMembercardOpenCallbackResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }
@@ -347,7 +346,6 @@ pub mod patch_marketing_membercard_open_callback {
         type Response = PatchMarketingMembercardOpenCallbackResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -549,7 +547,6 @@ pub mod post_marketing_membercard_open_cards {
         type Response = PostMarketingMembercardOpenCardsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2519,7 +2516,6 @@ pub mod post_marketing_membercard_open_phonenumber_member_import {
         type Response = PostMarketingMembercardOpenPhonenumberMemberImportResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

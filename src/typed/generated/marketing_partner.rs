@@ -165,7 +165,6 @@ pub mod post_marketing_partner_delivery_plan_delivery_plans {
         type Response = PostMarketingPartnerDeliveryPlanDeliveryPlansResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -723,7 +722,6 @@ pub mod post_marketing_partner_product_coupon_image_generation_tasks {
         type Response = PostMarketingPartnerProductCouponImageGenerationTasksResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1062,7 +1060,6 @@ pub mod get_marketing_partner_product_coupon_notify_configs {
         type Response = GetMarketingPartnerProductCouponNotifyConfigsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }
@@ -1120,7 +1117,6 @@ pub mod post_marketing_partner_product_coupon_notify_configs {
         type Response = PostMarketingPartnerProductCouponNotifyConfigsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1238,7 +1234,6 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         type Response = PostMarketingPartnerProductCouponProductCouponsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

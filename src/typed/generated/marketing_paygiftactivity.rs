@@ -1016,7 +1016,6 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
         type Response = PostMarketingPaygiftactivityUniqueThresholdActivityResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

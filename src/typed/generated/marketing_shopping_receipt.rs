@@ -95,7 +95,6 @@ pub mod post_marketing_shopping_receipt_customentrances {
         type Response = PostMarketingShoppingReceiptCustomentrancesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -520,7 +519,6 @@ pub mod post_marketing_shopping_receipt_merchantshoppingreceiptjumpinfos {
         type Response = PostMarketingShoppingReceiptMerchantshoppingreceiptjumpinfosResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -97,7 +97,6 @@ pub mod post_mch_operate_risk_withdrawl_apply {
         type Response = PostMchOperateRiskWithdrawlApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

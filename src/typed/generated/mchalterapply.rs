@@ -107,7 +107,6 @@ pub mod post_mchalterapply_mchcontactalterapplyment {
         type Response = PostMchalterapplyMchcontactalterapplymentResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -542,7 +541,6 @@ pub mod post_mchalterapply_mchsubjectalterapplyment {
         type Response = PostMchalterapplyMchsubjectalterapplymentResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1129,7 +1127,6 @@ pub mod post_mchalterapply_merchantnamealterapplyment {
         type Response = PostMchalterapplyMerchantnamealterapplymentResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

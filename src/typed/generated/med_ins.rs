@@ -184,7 +184,6 @@ pub mod post_med_ins_orders {
         type Response = PostMedInsOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1363,9 +1362,9 @@ pub mod post_med_ins_refunds_notify {
     ///     mix_trade_no: "1217752501201407033233368318".into(),
     ///     sub_mchid: "1900000109".into(),
     ///     med_refund_total_fee: 45000,
-    ///     med_refund__gov_fee: 45000,
-    ///     med_refund__self_fee: 45000,
-    ///     med_refund__other_fee: 45000,
+    ///     med_refund_gov_fee: 45000,
+    ///     med_refund_self_fee: 45000,
+    ///     med_refund_other_fee: 45000,
     ///     refund_time: "2018-06-08T10:34:56+08:00".into(),
     ///     out_refund_no: "R202204022005169952975171534816".into(),
     /// };
@@ -1381,11 +1380,14 @@ pub mod post_med_ins_refunds_notify {
         /// `med_refund_total_fee`, required; e.g. `45000`.
         pub med_refund_total_fee: i64,
         /// `med_refund__gov_fee`, required; e.g. `45000`.
-        pub med_refund__gov_fee: i64,
+        #[serde(rename = "med_refund__gov_fee")]
+        pub med_refund_gov_fee: i64,
         /// `med_refund__self_fee`, required; e.g. `45000`.
-        pub med_refund__self_fee: i64,
+        #[serde(rename = "med_refund__self_fee")]
+        pub med_refund_self_fee: i64,
         /// `med_refund__other_fee`, required; e.g. `45000`.
-        pub med_refund__other_fee: i64,
+        #[serde(rename = "med_refund__other_fee")]
+        pub med_refund_other_fee: i64,
         /// `refund_time`, required; an RFC 3339 time; e.g. `2018-06-08T10:34:56+08:00`.
         pub refund_time: String,
         /// `out_refund_no`, required; e.g. `R202204022005169952975171534816`.

@@ -240,7 +240,6 @@ pub mod post_merchant_fund_withdraw {
         type Response = PostMerchantFundWithdrawResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

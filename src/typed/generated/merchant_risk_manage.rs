@@ -100,7 +100,6 @@ pub mod post_merchant_risk_manage_ec_trade_risk_query_risk_trades {
         type Response = PostMerchantRiskManageEcTradeRiskQueryRiskTradesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -236,7 +235,6 @@ pub mod post_merchant_risk_manage_ec_trade_risk_recv_dispose_result {
         type Response = PostMerchantRiskManageEcTradeRiskRecvDisposeResultResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -469,7 +467,6 @@ pub mod post_merchant_risk_manage_report_trade_union_information {
         type Response = PostMerchantRiskManageReportTradeUnionInformationResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -880,7 +877,6 @@ pub mod post_merchant_risk_manage_trade_risk_result {
         type Response = PostMerchantRiskManageTradeRiskResultResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -998,7 +994,6 @@ pub mod delete_merchant_risk_manage_violation_notifications {
         type Response = DeleteMerchantRiskManageViolationNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }
@@ -1042,7 +1037,6 @@ pub mod get_merchant_risk_manage_violation_notifications {
         type Response = GetMerchantRiskManageViolationNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }
@@ -1100,7 +1094,6 @@ pub mod post_merchant_risk_manage_violation_notifications {
         type Response = PostMerchantRiskManageViolationNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1158,7 +1151,6 @@ pub mod put_merchant_risk_manage_violation_notifications {
         type Response = PutMerchantRiskManageViolationNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -108,7 +108,6 @@ pub mod delete_merchant_service_complaint_notifications {
         type Response = DeleteMerchantServiceComplaintNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }
@@ -152,7 +151,6 @@ pub mod get_merchant_service_complaint_notifications {
         type Response = GetMerchantServiceComplaintNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }
@@ -212,7 +210,6 @@ pub mod post_merchant_service_complaint_notifications {
         type Response = PostMerchantServiceComplaintNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -272,7 +269,6 @@ pub mod put_merchant_service_complaint_notifications {
         type Response = PutMerchantServiceComplaintNotificationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2359,7 +2355,6 @@ pub mod post_merchant_service_feedbacks {
         type Response = PostMerchantServiceFeedbacksResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

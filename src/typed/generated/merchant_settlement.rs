@@ -65,7 +65,6 @@ pub mod post_merchant_settlement_merchant_settle_rule_applications {
         type Response = PostMerchantSettlementMerchantSettleRuleApplicationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -78,7 +78,6 @@ pub mod post_merchant_store_stores {
         type Response = PostMerchantStoreStoresResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

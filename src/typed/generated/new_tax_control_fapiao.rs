@@ -151,7 +151,6 @@ pub mod post_new_tax_control_fapiao_card_template {
         type Response = PostNewTaxControlFapiaoCardTemplateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -272,7 +271,6 @@ pub mod post_new_tax_control_fapiao_fapiao_applications {
         type Response = PostNewTaxControlFapiaoFapiaoApplicationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -445,7 +443,6 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
         type Response = PostNewTaxControlFapiaoFapiaoApplicationsIssueGeneralResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -762,7 +759,6 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
         type Response = PostNewTaxControlFapiaoFapiaoApplicationsIssuePassengerTransportResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1167,7 +1163,6 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
         type Response = PostNewTaxControlFapiaoFapiaoApplicationsIssueRefinedOilResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1508,7 +1503,6 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
         type Response = PostNewTaxControlFapiaoFapiaoApplicationsRealEstateLeasingResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3169,7 +3163,6 @@ pub mod get_new_tax_control_fapiao_merchant_development_config {
         type Response = GetNewTaxControlFapiaoMerchantDevelopmentConfigResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options)
         }
@@ -3240,7 +3233,6 @@ pub mod patch_new_tax_control_fapiao_merchant_development_config {
         type Response = PatchNewTaxControlFapiaoMerchantDevelopmentConfigResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -89,7 +89,6 @@ pub mod post_offlineface_authinfo {
         type Response = PostOfflinefaceAuthinfoResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -161,7 +160,6 @@ pub mod post_offlineface_contracts_presign {
         type Response = PostOfflinefaceContractsPresignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -622,7 +620,6 @@ pub mod post_offlineface_repayment_url {
         type Response = PostOfflinefaceRepaymentUrlResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -719,7 +716,6 @@ pub mod post_offlineface_transactions {
         type Response = PostOfflinefaceTransactionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -450,7 +450,6 @@ pub mod post_offlinefacemch_tokens {
         type Response = PostOfflinefacemchTokensResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

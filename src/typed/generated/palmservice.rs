@@ -153,7 +153,6 @@ pub mod post_palmservice_authorization_preauthorize {
         type Response = PostPalmserviceAuthorizationPreauthorizeResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

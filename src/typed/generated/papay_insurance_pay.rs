@@ -326,7 +326,6 @@ pub mod post_papay_insurance_pay_transactions_apply {
         type Response = PostPapayInsurancePayTransactionsApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

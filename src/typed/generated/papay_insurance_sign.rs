@@ -566,7 +566,6 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_app {
         type Response = PostPapayInsuranceSignContractsPreEntrustSignAppResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -746,7 +745,6 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_h5 {
         type Response = PostPapayInsuranceSignContractsPreEntrustSignH5Response;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -956,7 +954,6 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi {
         type Response = PostPapayInsuranceSignContractsPreEntrustSignJsapiResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1158,7 +1155,6 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program {
         type Response = PostPapayInsuranceSignContractsPreEntrustSignMiniProgramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -105,7 +105,6 @@ pub mod post_papay_pay_harmony_transactions_apply {
         type Response = PostPapayPayHarmonyTransactionsApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -458,7 +457,6 @@ pub mod post_papay_pay_partner_transactions_apply {
         type Response = PostPapayPayPartnerTransactionsApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -794,7 +792,6 @@ pub mod post_papay_pay_transactions_apply {
         type Response = PostPapayPayTransactionsApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

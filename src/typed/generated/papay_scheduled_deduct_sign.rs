@@ -109,7 +109,6 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_app {
         type Response = PostPapayScheduledDeductSignContractsPreEntrustSignAppResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -218,7 +217,6 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_h5 {
         type Response = PostPapayScheduledDeductSignContractsPreEntrustSignH5Response;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -326,7 +324,6 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_jsapi {
         type Response = PostPapayScheduledDeductSignContractsPreEntrustSignJsapiResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -426,7 +423,6 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_mini_program
         type Response = PostPapayScheduledDeductSignContractsPreEntrustSignMiniProgramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -541,7 +537,6 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_app 
         type Response = PostPapayScheduledDeductSignPartnerContractsPreEntrustSignAppResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -659,7 +654,6 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_h5 {
         type Response = PostPapayScheduledDeductSignPartnerContractsPreEntrustSignH5Response;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -776,7 +770,6 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_jsap
         type Response = PostPapayScheduledDeductSignPartnerContractsPreEntrustSignJsapiResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -885,7 +878,6 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_mini
         type Response = PostPapayScheduledDeductSignPartnerContractsPreEntrustSignMiniProgramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

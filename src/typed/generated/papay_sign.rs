@@ -704,7 +704,6 @@ pub mod post_papay_sign_contracts_pre_entrust_sign {
         type Response = PostPapaySignContractsPreEntrustSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

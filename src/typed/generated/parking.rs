@@ -94,7 +94,6 @@ pub mod post_parking_reminders_application {
         type Response = PostParkingRemindersApplicationResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1128,7 +1127,6 @@ pub mod post_parking_reminders_application_withdraw {
         type Response = PostParkingRemindersApplicationWithdrawResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1776,7 +1774,6 @@ pub mod post_parking_reminders_entry {
         type Response = PostParkingRemindersEntryResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1940,7 +1937,6 @@ pub mod post_parking_reminders_exit {
         type Response = PostParkingRemindersExitResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2067,7 +2063,6 @@ pub mod post_parking_reminders_ext_payment {
         type Response = PostParkingRemindersExtPaymentResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2143,7 +2138,6 @@ pub mod post_parking_reminders_parking_fee {
         type Response = PostParkingRemindersParkingFeeResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2395,7 +2389,6 @@ pub mod post_parking_reminders_payment {
         type Response = PostParkingRemindersPaymentResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -112,7 +112,6 @@ pub mod post_partner_transfer_batches {
         type Response = PostPartnerTransferBatchesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

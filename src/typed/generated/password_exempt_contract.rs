@@ -82,7 +82,6 @@ pub mod post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_mini_
         type Response = PostPasswordExemptContractContractsEcommercePreEntrustSignMiniProgramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -172,7 +171,6 @@ pub mod post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_pay_r
         type Response = PostPasswordExemptContractContractsEcommercePreEntrustSignPayRedirectSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -250,7 +248,6 @@ pub mod post_password_exempt_contract_contracts_normal_pre_entrust_sign_mini_pro
         type Response = PostPasswordExemptContractContractsNormalPreEntrustSignMiniProgramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -340,7 +337,6 @@ pub mod post_password_exempt_contract_contracts_normal_pre_entrust_sign_pay_redi
         type Response = PostPasswordExemptContractContractsNormalPreEntrustSignPayRedirectSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -428,7 +424,6 @@ pub mod post_password_exempt_contract_contracts_qs_pre_entrust_sign_mini_program
         type Response = PostPasswordExemptContractContractsQsPreEntrustSignMiniProgramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -528,7 +523,6 @@ pub mod post_password_exempt_contract_contracts_qs_pre_entrust_sign_pay_redirect
         type Response = PostPasswordExemptContractContractsQsPreEntrustSignPayRedirectSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -831,7 +825,6 @@ pub mod post_password_exempt_contract_contracts_service_provider_pre_entrust_sig
         type Response = PostPasswordExemptContractContractsServiceProviderPreEntrustSignMiniProgramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -935,7 +928,6 @@ pub mod post_password_exempt_contract_contracts_service_provider_pre_entrust_sig
         type Response = PostPasswordExemptContractContractsServiceProviderPreEntrustSignPayRedirectSignResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

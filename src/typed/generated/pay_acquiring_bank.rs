@@ -70,7 +70,6 @@ pub mod post_pay_acquiring_bank_transactions_exposure {
         type Response = PostPayAcquiringBankTransactionsExposureResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -63,7 +63,6 @@ pub mod post_pay_instal_exposure {
         type Response = PostPayInstalExposureResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -147,7 +146,6 @@ pub mod post_pay_instal_partner_exposure {
         type Response = PostPayInstalPartnerExposureResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -160,7 +160,6 @@ pub mod post_pay_partner_transactions_app {
         type Response = PostPayPartnerTransactionsAppResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -371,7 +370,6 @@ pub mod post_pay_partner_transactions_app_with_contract {
         type Response = PostPayPartnerTransactionsAppWithContractResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -576,7 +574,6 @@ pub mod post_pay_partner_transactions_codepay {
         type Response = PostPayPartnerTransactionsCodepayResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -882,7 +879,6 @@ pub mod post_pay_partner_transactions_exposure {
         type Response = PostPayPartnerTransactionsExposureResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1012,7 +1008,6 @@ pub mod post_pay_partner_transactions_h5 {
         type Response = PostPayPartnerTransactionsH5Response;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1308,7 +1303,6 @@ pub mod post_pay_partner_transactions_jsapi {
         type Response = PostPayPartnerTransactionsJsapiResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1523,7 +1517,6 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
         type Response = PostPayPartnerTransactionsJsapiWithContractResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1750,7 +1743,6 @@ pub mod post_pay_partner_transactions_miniprogram {
         type Response = PostPayPartnerTransactionsMiniprogramResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1946,7 +1938,6 @@ pub mod post_pay_partner_transactions_native {
         type Response = PostPayPartnerTransactionsNativeResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2386,7 +2377,6 @@ pub mod post_pay_partner_transactions_scannedpos {
         type Response = PostPayPartnerTransactionsScannedposResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

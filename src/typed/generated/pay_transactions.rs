@@ -134,7 +134,6 @@ pub mod post_pay_transactions_app {
         type Response = PostPayTransactionsAppResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -347,7 +346,6 @@ pub mod post_pay_transactions_app_with_contract {
         type Response = PostPayTransactionsAppWithContractResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -546,7 +544,6 @@ pub mod post_pay_transactions_codepay {
         type Response = PostPayTransactionsCodepayResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -836,7 +833,6 @@ pub mod post_pay_transactions_exposure {
         type Response = PostPayTransactionsExposureResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -957,7 +953,6 @@ pub mod post_pay_transactions_h5 {
         type Response = PostPayTransactionsH5Response;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1239,7 +1234,6 @@ pub mod post_pay_transactions_jsapi {
         type Response = PostPayTransactionsJsapiResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1453,7 +1447,6 @@ pub mod post_pay_transactions_jsapi_with_contract {
         type Response = PostPayTransactionsJsapiWithContractResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1675,7 +1668,6 @@ pub mod post_pay_transactions_native {
         type Response = PostPayTransactionsNativeResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

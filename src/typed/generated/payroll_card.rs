@@ -275,7 +275,6 @@ pub mod post_payroll_card_authentications_pre_order {
         type Response = PostPayrollCardAuthenticationsPreOrderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -411,7 +410,6 @@ pub mod post_payroll_card_authentications_pre_order_with_auth {
         type Response = PostPayrollCardAuthenticationsPreOrderWithAuthResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -780,7 +778,6 @@ pub mod post_payroll_card_tokens {
         type Response = PostPayrollCardTokensResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -915,7 +912,6 @@ pub mod post_payroll_card_transfer_batches {
         type Response = PostPayrollCardTransferBatchesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1018,7 +1014,6 @@ pub mod post_payroll_card_wesure_insurance {
         type Response = PostPayrollCardWesureInsuranceResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1088,7 +1083,6 @@ pub mod post_payroll_card_wesure_token_validations {
         type Response = PostPayrollCardWesureTokenValidationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

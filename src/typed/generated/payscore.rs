@@ -446,7 +446,6 @@ pub mod post_payscore_payafter_orders {
         type Response = PostPayscorePayafterOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -568,7 +567,6 @@ pub mod post_payscore_permissions {
         type Response = PostPayscorePermissionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1118,7 +1116,6 @@ pub mod post_payscore_serviceorder {
         type Response = PostPayscoreServiceorderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1505,7 +1502,6 @@ pub mod post_payscore_servicepayondeliveryorder {
         type Response = PostPayscoreServicepayondeliveryorderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2151,7 +2147,6 @@ pub mod post_payscore_smartretail_orders {
         type Response = PostPayscoreSmartretailOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -121,7 +121,6 @@ pub mod post_payscore_acquiringbank_permissions {
         type Response = PostPayscoreAcquiringbankPermissionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -803,7 +802,6 @@ pub mod post_payscore_acquiringbank_serviceorder {
         type Response = PostPayscoreAcquiringbankServiceorderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1667,7 +1665,6 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
         type Response = PostPayscoreAcquiringbankServicepayondeliveryorderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -582,7 +582,6 @@ pub mod post_payscore_oversea_partner_serviceorder {
         type Response = PostPayscoreOverseaPartnerServiceorderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -152,7 +152,6 @@ pub mod post_payscore_partner_permissions {
         type Response = PostPayscorePartnerPermissionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -231,7 +230,6 @@ pub mod post_payscore_partner_permissions_apply_for_scene {
         type Response = PostPayscorePartnerPermissionsApplyForSceneResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -815,7 +813,6 @@ pub mod post_payscore_partner_permissions_terminate {
         type Response = PostPayscorePartnerPermissionsTerminateResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -879,7 +876,6 @@ pub mod post_payscore_partner_service_account_applications {
         type Response = PostPayscorePartnerServiceAccountApplicationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1545,7 +1541,6 @@ pub mod post_payscore_partner_serviceorder {
         type Response = PostPayscorePartnerServiceorderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1922,7 +1917,6 @@ pub mod post_payscore_partner_serviceorder_direct_complete {
         type Response = PostPayscorePartnerServiceorderDirectCompleteResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2779,7 +2773,6 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
         type Response = PostPayscorePartnerServicepayondeliveryorderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -82,7 +82,6 @@ pub mod post_payscore_permissions_assess_user_risk_level {
         type Response = PostPayscorePermissionsAssessUserRiskLevelResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -106,7 +106,6 @@ pub mod post_payscore_plan_partner_payscore_plans {
         type Response = PostPayscorePlanPartnerPayscorePlansResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -533,7 +532,6 @@ pub mod post_payscore_plan_payscore_plans {
         type Response = PostPayscorePlanPayscorePlansResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -123,7 +123,6 @@ pub mod post_payscore_serviceorder_direct_complete {
         type Response = PostPayscoreServiceorderDirectCompleteResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

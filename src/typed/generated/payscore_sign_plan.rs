@@ -126,7 +126,6 @@ pub mod post_payscore_sign_plan_partner_serviceorder {
         type Response = PostPayscoreSignPlanPartnerServiceorderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -370,7 +369,6 @@ pub mod post_payscore_sign_plan_partner_user_sign_plans {
         type Response = PostPayscoreSignPlanPartnerUserSignPlansResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1040,7 +1038,6 @@ pub mod post_payscore_sign_plan_serviceorder {
         type Response = PostPayscoreSignPlanServiceorderResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1268,7 +1265,6 @@ pub mod post_payscore_sign_plan_user_sign_plans {
         type Response = PostPayscoreSignPlanUserSignPlansResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -132,7 +132,6 @@ pub mod post_platsolution_ecommerce_bank_transfer_recharges_apply {
         type Response = PostPlatsolutionEcommerceBankTransferRechargesApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -416,7 +415,6 @@ pub mod post_platsolution_ecommerce_insurance_compensation_contracts {
         type Response = PostPlatsolutionEcommerceInsuranceCompensationContractsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -578,7 +576,6 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills {
         type Response = PostPlatsolutionEcommerceMchTransferCompensateBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1246,7 +1243,6 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills_pre_transfer {
         type Response = PostPlatsolutionEcommerceMchTransferCompensateBillsPreTransferResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1378,7 +1374,6 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensatio
         type Response = PostPlatsolutionEcommerceMchTransferDepositAfterSalesCompensationBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1998,7 +1993,6 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_insurance_premiums_comp
         type Response = PostPlatsolutionEcommerceMchTransferDepositInsurancePremiumsCompensationBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2423,7 +2417,6 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_shipping_cost_compensat
         type Response = PostPlatsolutionEcommerceMchTransferDepositShippingCostCompensationBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -2853,7 +2846,6 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills {
         type Response = PostPlatsolutionEcommerceMchTransferInsuranceClaimBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3544,7 +3536,6 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_pre_trans
         type Response = PostPlatsolutionEcommerceMchTransferInsuranceClaimBillsPreTransferResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -3670,7 +3661,6 @@ pub mod post_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills {
         type Response = PostPlatsolutionEcommerceMchTransferSubMchCompensationBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4020,7 +4010,6 @@ pub mod post_platsolution_ecommerce_mch_transfer_transfer_bills {
         type Response = PostPlatsolutionEcommerceMchTransferTransferBillsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4610,7 +4599,6 @@ pub mod post_platsolution_ecommerce_recharge_employees {
         type Response = PostPlatsolutionEcommerceRechargeEmployeesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -4933,7 +4921,6 @@ pub mod post_platsolution_ecommerce_recharges_apply {
         type Response = PostPlatsolutionEcommerceRechargesApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -5646,7 +5633,6 @@ pub mod post_platsolution_ecommerce_settle_prepay_settle_orders {
         type Response = PostPlatsolutionEcommerceSettlePrepaySettleOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -6050,7 +6036,6 @@ pub mod post_platsolution_ecommerce_withdraw_day_end_balance_withdraw {
         type Response = PostPlatsolutionEcommerceWithdrawDayEndBalanceWithdrawResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -108,7 +108,6 @@ pub mod post_platsolution_insurance_mch_transfer_batches_apply {
         type Response = PostPlatsolutionInsuranceMchTransferBatchesApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1543,7 +1542,6 @@ pub mod post_platsolution_insurance_mch_transfer_reservation_apply {
         type Response = PostPlatsolutionInsuranceMchTransferReservationApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -110,7 +110,6 @@ pub mod post_platsolution_mch_transfer_batches_apply {
         type Response = PostPlatsolutionMchTransferBatchesApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1193,7 +1192,6 @@ pub mod post_platsolution_mch_transfer_reservation_apply {
         type Response = PostPlatsolutionMchTransferReservationApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

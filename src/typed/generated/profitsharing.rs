@@ -245,7 +245,6 @@ pub mod post_profitsharing_orders {
         type Response = PostProfitsharingOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -433,7 +432,6 @@ pub mod post_profitsharing_orders_unfreeze {
         type Response = PostProfitsharingOrdersUnfreezeResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -773,7 +771,6 @@ pub mod post_profitsharing_receivers_add {
         type Response = PostProfitsharingReceiversAddResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -897,7 +894,6 @@ pub mod post_profitsharing_receivers_delete {
         type Response = PostProfitsharingReceiversDeleteResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -989,7 +985,6 @@ pub mod post_profitsharing_return_orders {
         type Response = PostProfitsharingReturnOrdersResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -100,7 +100,6 @@ pub mod post_qrcode_transactions {
         type Response = PostQrcodeTransactionsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

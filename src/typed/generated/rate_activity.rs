@@ -73,7 +73,6 @@ pub mod post_rate_activity_applications {
         type Response = PostRateActivityApplicationsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -67,7 +67,6 @@ pub mod post_recharge_bank_transfer_recharges_apply {
         type Response = PostRechargeBankTransferRechargesApplyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

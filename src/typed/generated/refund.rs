@@ -88,7 +88,6 @@ pub mod post_refund_domestic_refunds {
         type Response = PostRefundDomesticRefundsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

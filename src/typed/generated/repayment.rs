@@ -337,7 +337,6 @@ pub mod post_repayment_combine_transactions_partner_prepay {
         type Response = PostRepaymentCombineTransactionsPartnerPrepayResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

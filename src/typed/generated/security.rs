@@ -58,7 +58,6 @@ pub mod post_security_echo {
         type Response = PostSecurityEchoResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

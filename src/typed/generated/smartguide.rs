@@ -207,7 +207,6 @@ pub mod post_smartguide_guides {
         type Response = PostSmartguideGuidesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -98,7 +98,6 @@ pub mod post_taxi_invoice_attendance_punch {
         type Response = PostTaxiInvoiceAttendancePunchResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -197,7 +196,6 @@ pub mod post_taxi_invoice_cards {
         type Response = PostTaxiInvoiceCardsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -499,7 +497,6 @@ pub mod post_taxi_invoice_driver_update_driver {
         type Response = PostTaxiInvoiceDriverUpdateDriverResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -887,7 +884,6 @@ pub mod post_taxi_invoice_taxi_company_create_taxi_company {
         type Response = PostTaxiInvoiceTaxiCompanyCreateTaxiCompanyResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -969,7 +965,6 @@ pub mod post_taxi_invoice_taxi_update_taxi {
         type Response = PostTaxiInvoiceTaxiUpdateTaxiResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

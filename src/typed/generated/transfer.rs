@@ -106,7 +106,6 @@ pub mod post_transfer_batches {
         type Response = PostTransferBatchesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -770,7 +769,6 @@ pub mod post_transfer_bill_receipt {
         type Response = PostTransferBillReceiptResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

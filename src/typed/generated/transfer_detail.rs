@@ -161,7 +161,6 @@ pub mod post_transfer_detail_electronic_receipts {
         type Response = PostTransferDetailElectronicReceiptsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

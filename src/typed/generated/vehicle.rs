@@ -219,7 +219,6 @@ pub mod post_vehicle_etc_preopen {
         type Response = PostVehicleEtcPreopenResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -329,7 +328,6 @@ pub mod post_vehicle_etc_transactions_highway {
         type Response = PostVehicleEtcTransactionsHighwayResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1117,7 +1115,6 @@ pub mod post_vehicle_parking_parkings {
         type Response = PostVehicleParkingParkingsResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1622,7 +1619,6 @@ pub mod post_vehicle_transactions_parking {
         type Response = PostVehicleTransactionsParkingResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

@@ -198,7 +198,6 @@ pub mod post_webizpay_avail_mch_ranges {
         type Response = PostWebizpayAvailMchRangesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -487,7 +486,6 @@ pub mod post_webizpay_bill_proof {
         type Response = PostWebizpayBillProofResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -581,7 +579,6 @@ pub mod post_webizpay_bill_trade_bill {
         type Response = PostWebizpayBillTradeBillResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }
@@ -1360,7 +1357,6 @@ pub mod post_webizpay_stores_entity_matches {
         type Response = PostWebizpayStoresEntityMatchesResponse;
 
         fn to_options(&self) -> Result<crate::Options, crate::Error> {
-            use crate::typed::__private as p;
             let options = crate::Options::new();
             Ok(options.json(self))
         }

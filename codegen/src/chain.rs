@@ -13,6 +13,8 @@ pub struct TypedLink {
     /// `crate::typed::facemch::GetFacemchUsersByFaceSid`.
     pub rust_path: String,
     pub name: String,
+    /// `Client::call` or `Client::call_download`.
+    pub call: &'static str,
 }
 
 const WHAT: &str = "chain nodes from macros/data/endpoints*.json";
@@ -81,8 +83,8 @@ fn node_doc(catalog: &Catalog, node: &Node, typed: &BTreeMap<usize, TypedLink>, 
             out.cfg_doc(
                 &link.feature,
                 &format!(
-                    "- `{method} {path}` as a typed request: [`{}`]({}) (`Client::call`)",
-                    link.name, link.rust_path
+                    "- `{method} {path}` as a typed request: [`{}`]({}) (`{}`)",
+                    link.name, link.rust_path, link.call
                 ),
             );
         }

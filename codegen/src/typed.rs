@@ -79,7 +79,6 @@ const REDACTED: &[&str] = &["openid", "sub_openid", "sp_openid", "union_id", "un
 pub enum Side {
     Request,
     Response,
-    Shared,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
@@ -130,6 +129,9 @@ pub struct StructDef {
     pub module: Module,
     pub side: Side,
     pub fields: Vec<Field>,
+    /// Has a flattened `extra` map: fields the schema does not describe (answers: kept as sent; request
+    /// bodies: sent as given).
+    pub extra: bool,
     pub aead: bool,
     pub key: String,
     pub doc: String,
@@ -400,7 +402,7 @@ impl<'a> Gen<'a> {
         module: Module,
     ) -> Result<(Ty, bool), String> {
         if let Some(name) = ref_name(schema) {
-            let id = self.shared_def(name)?;
+            let id = self.shared_def(name, side)?;
             return Ok((Ty::Def(id), false));
         }
         let encrypted = matches!(str_of(schema, "x-encrypted"), Some("request" | "response" | "both"));
@@ -411,9 +413,6 @@ impl<'a> Gen<'a> {
             return Ok((Ty::Vec(Box::new(inner)), enc));
         }
         if encrypted {
-            if side == Side::Shared {
-                return Err(format!("an encrypted field `{hint}` inside a shared definition is not supported"));
-            }
             return Ok((Ty::Sensitive, true));
         }
         if let Some(values) = schema.get("enum").and_then(Value::as_array).filter(|v| !v.is_empty()) {
@@ -453,7 +452,9 @@ impl<'a> Gen<'a> {
         self.note_shared_child(id, module);
         let fields = self.fields(schema, &name, side, module, Place::Body, BTreeSet::new())?;
         let aead = str_of(schema, "x-encrypted") == Some("aead");
-        self.defs[id] = Def::Struct(StructDef { name, module, side, fields, aead, key, doc: format!("`{hint}`") });
+        let extra = true;
+        self.defs[id] =
+            Def::Struct(StructDef { name, module, side, fields, aead, key, extra, doc: format!("`{hint}`") });
         Ok(id)
     }
 
@@ -567,8 +568,12 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn shared_def(&mut self, key: &str) -> Result<usize, String> {
-        let id = match self.shared.get(key) {
+    /// A shared definition as a type: one enum for both sides; for an object, `Name` as requests send it
+    /// (required fields plain) and `NameAnswer` as answers bring it (every field optional).
+    fn shared_def(&mut self, key: &str, side: Side) -> Result<usize, String> {
+        let answer = side != Side::Request;
+        let slot = if answer { format!("{key}#answer") } else { format!("{key}#request") };
+        let id = match self.shared.get(key).or_else(|| self.shared.get(&slot)) {
             Some(&id) => id,
             None => {
                 let schema = self
@@ -586,24 +591,25 @@ impl<'a> Gen<'a> {
                     self.shared.insert(key.to_owned(), id);
                     id
                 } else if properties(&schema).is_some() {
-                    let name = camel(key);
-                    let (id, name) = match self.place(Module::Shared, &name, "", &format!("def:{key}"))? {
+                    let name = if answer { format!("{}Answer", camel(key)) } else { camel(key) };
+                    let side = if answer { Side::Response } else { Side::Request };
+                    let (id, name) = match self.place(Module::Shared, &name, "", &format!("def:{slot}"))? {
                         Placed::New(id, name) => (id, name),
                         Placed::Existing(id) => return Ok(id),
                     };
-                    self.shared.insert(key.to_owned(), id);
+                    self.shared.insert(slot.clone(), id);
                     self.in_shared.push(id);
-                    let fields =
-                        self.fields(&schema, &name, Side::Shared, Module::Shared, Place::Body, BTreeSet::new());
+                    let fields = self.fields(&schema, &name, side, Module::Shared, Place::Body, BTreeSet::new());
                     self.in_shared.pop();
                     let aead = str_of(&schema, "x-encrypted") == Some("aead");
                     self.defs[id] = Def::Struct(StructDef {
                         name,
                         module: Module::Shared,
-                        side: Side::Shared,
+                        side,
                         fields: fields?,
+                        extra: true,
                         aead,
-                        key: format!("def:{key}"),
+                        key: format!("def:{slot}"),
                         doc: format!("`#/definitions/{key}`"),
                     });
                     id
@@ -886,10 +892,17 @@ impl<'a> Gen<'a> {
                 fields.extend(self.fields(body, "Request", Side::Request, module, Place::Body, idents.clone())?);
             }
         }
+        if fields.iter().any(|f| unraw(&f.ident) == "extra") {
+            return Err(format!(
+                "{} {}: a field named `extra` clashes with the map of undescribed fields",
+                e.method, e.path
+            ));
+        }
         self.defs[request] = Def::Struct(StructDef {
             name: request_name.clone(),
             module,
             side: Side::Request,
+            extra: has_body,
             fields,
             aead: false,
             key: format!("request:{}", e.path),
@@ -920,6 +933,7 @@ impl<'a> Gen<'a> {
                         module,
                         side: Side::Response,
                         fields,
+                        extra: true,
                         aead: str_of(&s, "x-encrypted") == Some("aead"),
                         key: format!("response:{}", e.path),
                         doc: String::new(),
@@ -1039,7 +1053,7 @@ impl Gen<'_> {
         let body = top_request && self.modules.iter().any(|m| m.request == id && m.has_body);
         let serialize = !top_request || body;
         let has_media = s.fields.iter().any(|f| f.ty == Ty::Media);
-        let extra = !request;
+        let extra = s.extra;
         let redacted = self.has_redacted(s);
         let mut derives = vec!["Clone"];
         if !redacted {
@@ -1098,7 +1112,14 @@ impl Gen<'_> {
         if extra {
             uses.map = true;
             uses.value = true;
-            out.doc("Fields this version does not know, kept as sent (so the answer serializes back unchanged).");
+            if request {
+                out.doc(
+                    "Fields the schema does not describe, sent after the described ones as given (empty: nothing is\n\
+                     added). For fields WeChat Pay takes that the schema lacks.",
+                );
+            } else {
+                out.doc("Fields this version does not know, kept as sent (so the answer serializes back unchanged).");
+            }
             out.line("#[serde(flatten)]");
             out.line("pub extra: Map<String, Value>,");
         }
@@ -1440,7 +1461,7 @@ impl Gen<'_> {
                         let value = if f.optional { format!("Some({value})") } else { value };
                         text.push_str(&format!("{pad}{}: {value},\n", f.ident));
                     }
-                    let extra = s.side != Side::Request;
+                    let extra = s.extra;
                     if omitted || extra {
                         if self.default_ok(ty) {
                             text.push_str(&format!("{pad}..Default::default()\n"));
@@ -1539,6 +1560,11 @@ pub fn generate<'a>(catalog: &Catalog, schemas: &'a Schemas) -> Result<(TypedOut
                 feature: m.feature.clone(),
                 rust_path: format!("crate::typed::{}::{}", m.group_module, m.request_name),
                 name: m.request_name.clone(),
+                call: if matches!(m.response, ResponseKind::Download) {
+                    "Client::call_download"
+                } else {
+                    "Client::call"
+                },
             },
         );
     }
@@ -1602,9 +1628,16 @@ pub fn generate<'a>(catalog: &Catalog, schemas: &'a Schemas) -> Result<(TypedOut
         all_shared_features.extend(features.iter().cloned());
         let cfg = g.cfg_for(&features);
         let doc = match &g.defs[id] {
-            Def::Struct(s) if s.doc.starts_with("`#/") => {
-                format!("The shared definition {}, used by every endpoint that refers to it.", s.doc)
-            }
+            Def::Struct(s) if s.doc.starts_with("`#/") && s.side == Side::Request => format!(
+                "The shared definition {} as requests send it (required fields plain), used by every request that \
+                 refers to it.",
+                s.doc
+            ),
+            Def::Struct(s) if s.doc.starts_with("`#/") => format!(
+                "The shared definition {} as answers bring it (every field optional, unknown fields kept), used by \
+                 every answer that refers to it.",
+                s.doc
+            ),
             Def::Struct(s) => format!("{} of a shared definition.", s.doc),
             Def::Enum(e) => format!("The shared enumeration {}, used by every endpoint that refers to it.", e.doc),
             Def::Pending => String::new(),

@@ -306,7 +306,7 @@ node_impls!(HkV3SettleSettlements);
 ///
 #[cfg_attr(
     feature = "typed-hk-statements",
-    doc = "- `GET hk/v3/statements` as a typed request: [`GetHkV3Statements`](crate::typed::hk_statements::GetHkV3Statements) (`Client::call`)"
+    doc = "- `GET hk/v3/statements` as a typed request: [`GetHkV3Statements`](crate::typed::hk_statements::GetHkV3Statements) (`Client::call_download`)"
 )]
 #[derive(Clone, Debug)]
 #[must_use = "a chain node does nothing until a verb such as `.get(…)` is called"]

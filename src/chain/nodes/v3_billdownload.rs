@@ -30,7 +30,7 @@ node_impls!(V3Billdownload);
 ///
 #[cfg_attr(
     feature = "typed-billdownload",
-    doc = "- `GET v3/billdownload/file` as a typed request: [`GetBilldownloadFile`](crate::typed::billdownload::GetBilldownloadFile) (`Client::call`)"
+    doc = "- `GET v3/billdownload/file` as a typed request: [`GetBilldownloadFile`](crate::typed::billdownload::GetBilldownloadFile) (`Client::call_download`)"
 )]
 #[derive(Clone, Debug)]
 #[must_use = "a chain node does nothing until a verb such as `.get(…)` is called"]

@@ -495,7 +495,7 @@ node_impls!(V3GlobalMerchantServiceImagesUpload);
 ///
 #[cfg_attr(
     feature = "typed-global-merchant-service",
-    doc = "- `GET v3/global/merchant-service/images/{media_id}` as a typed request: [`GetGlobalMerchantServiceImagesByMediaId`](crate::typed::global_merchant_service::GetGlobalMerchantServiceImagesByMediaId) (`Client::call`)"
+    doc = "- `GET v3/global/merchant-service/images/{media_id}` as a typed request: [`GetGlobalMerchantServiceImagesByMediaId`](crate::typed::global_merchant_service::GetGlobalMerchantServiceImagesByMediaId) (`Client::call_download`)"
 )]
 #[derive(Clone, Debug)]
 #[must_use = "a chain node does nothing until a verb such as `.get(…)` is called"]
@@ -2203,7 +2203,7 @@ node_impls!(V3GlobalSettleSettlements);
 ///
 #[cfg_attr(
     feature = "typed-global-statements",
-    doc = "- `GET v3/global/statements` as a typed request: [`GetGlobalStatements`](crate::typed::global_statements::GetGlobalStatements) (`Client::call`)"
+    doc = "- `GET v3/global/statements` as a typed request: [`GetGlobalStatements`](crate::typed::global_statements::GetGlobalStatements) (`Client::call_download`)"
 )]
 #[derive(Clone, Debug)]
 #[must_use = "a chain node does nothing until a verb such as `.get(…)` is called"]

@@ -446,7 +446,7 @@ node_impls!(V3MerchantServiceImagesUpload);
 ///
 #[cfg_attr(
     feature = "typed-merchant-service",
-    doc = "- `GET v3/merchant-service/images/{media_id}` as a typed request: [`GetMerchantServiceImagesByMediaId`](crate::typed::merchant_service::GetMerchantServiceImagesByMediaId) (`Client::call`)"
+    doc = "- `GET v3/merchant-service/images/{media_id}` as a typed request: [`GetMerchantServiceImagesByMediaId`](crate::typed::merchant_service::GetMerchantServiceImagesByMediaId) (`Client::call_download`)"
 )]
 #[derive(Clone, Debug)]
 #[must_use = "a chain node does nothing until a verb such as `.get(…)` is called"]

@@ -35,7 +35,7 @@ node_impls!(V3Transferdownload);
 ///
 #[cfg_attr(
     feature = "typed-transferdownload",
-    doc = "- `GET v3/transferdownload/elecvoucherfile` as a typed request: [`GetTransferdownloadElecvoucherfile`](crate::typed::transferdownload::GetTransferdownloadElecvoucherfile) (`Client::call`)"
+    doc = "- `GET v3/transferdownload/elecvoucherfile` as a typed request: [`GetTransferdownloadElecvoucherfile`](crate::typed::transferdownload::GetTransferdownloadElecvoucherfile) (`Client::call_download`)"
 )]
 #[derive(Clone, Debug)]
 #[must_use = "a chain node does nothing until a verb such as `.get(…)` is called"]
@@ -60,7 +60,7 @@ node_impls!(V3TransferdownloadElecvoucherfile);
 ///
 #[cfg_attr(
     feature = "typed-transferdownload",
-    doc = "- `GET v3/transferdownload/signfile` as a typed request: [`GetTransferdownloadSignfile`](crate::typed::transferdownload::GetTransferdownloadSignfile) (`Client::call`)"
+    doc = "- `GET v3/transferdownload/signfile` as a typed request: [`GetTransferdownloadSignfile`](crate::typed::transferdownload::GetTransferdownloadSignfile) (`Client::call_download`)"
 )]
 #[derive(Clone, Debug)]
 #[must_use = "a chain node does nothing until a verb such as `.get(…)` is called"]

@@ -223,6 +223,7 @@ pub mod post_abnormal_fund_processing_receipts_by_receipt_id_transfer_instructio
     ///     transfer_mode: TransferMode::TransferToOriginalReceiveUser,
     ///     receiver: None,
     ///     notify_url: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -241,6 +242,10 @@ pub mod post_abnormal_fund_processing_receipts_by_receipt_id_transfer_instructio
         /// `notify_url`, optional (left out when `None`); e.g. `https://weixin.qq.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostAbnormalFundProcessingReceiptsByReceiptIdTransferInstructions {
@@ -310,6 +315,10 @@ pub mod post_abnormal_fund_processing_receipts_by_receipt_id_transfer_instructio
         /// `mchid`, optional (left out when `None`); e.g. `1900001108`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

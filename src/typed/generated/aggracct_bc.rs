@@ -536,6 +536,7 @@ pub mod post_aggracct_bc_wb_channel_bank_channel_account_rename {
     ///     bal_account_no: "8609cb22e1774a50a930e414cc71eca06121bc".into(),
     ///     change_scene: ChangeScene::SubjectInfoRename,
     ///     req_scene: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -553,6 +554,10 @@ pub mod post_aggracct_bc_wb_channel_bank_channel_account_rename {
         /// `req_scene`, optional (left out when `None`); see [`ReqScene`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub req_scene: Option<ReqScene>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostAggracctBcWbChannelBankChannelAccountRename {
@@ -803,6 +808,10 @@ pub mod post_aggracct_bc_wb_channel_control_orders_info_update_result_notify {
         /// `scene`, optional (left out when `None`); see [`Scene`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub scene: Option<Scene>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostAggracctBcWbChannelControlOrdersInfoUpdateResultNotify {
@@ -912,6 +921,10 @@ pub mod post_aggracct_bc_wb_channel_control_orders_punish {
         /// `fund_repatriation_strategy`, optional (left out when `None`); see [`FundRepatriationStrategy`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub fund_repatriation_strategy: Option<FundRepatriationStrategy>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostAggracctBcWbChannelControlOrdersPunish {
@@ -1021,6 +1034,10 @@ pub mod post_aggracct_bc_wb_channel_control_orders_recover {
         /// `req_scene`, optional (left out when `None`); see [`ReqScene`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub req_scene: Option<ReqScene>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostAggracctBcWbChannelControlOrdersRecover {
@@ -1334,6 +1351,7 @@ pub mod post_aggracct_bc_wb_channel_special_reduction {
     ///     card_no: None,
     ///     sgn_no: None,
     ///     req_scene: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1362,6 +1380,10 @@ pub mod post_aggracct_bc_wb_channel_special_reduction {
         /// `req_scene`, optional (left out when `None`); see [`ReqScene`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub req_scene: Option<ReqScene>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostAggracctBcWbChannelSpecialReduction {

@@ -179,6 +179,7 @@ pub mod post_apply4sub_sub_merchants_by_sub_mchid_modify_settlement {
     ///     bank_name: None,
     ///     bank_branch_id: None,
     ///     account_name: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -208,6 +209,10 @@ pub mod post_apply4sub_sub_merchants_by_sub_mchid_modify_settlement {
         /// `account_name`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub account_name: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostApply4subSubMerchantsBySubMchidModifySettlement {

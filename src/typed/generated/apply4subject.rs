@@ -135,6 +135,7 @@ pub mod post_apply4subject_applyment {
     ///             legal_person: "example".into(),
     ///             company_address: "example".into(),
     ///             licence_valid_date: "[\"1970-01-01\",\"forever\"]".into(),
+    ///             ..Default::default()
     ///         },
     ///         is_finance_institution: None,
     ///         certificate_info: None,
@@ -142,6 +143,7 @@ pub mod post_apply4subject_applyment {
     ///         assist_prove_info: None,
     ///         special_operation_info: None,
     ///         finance_institution_info: None,
+    ///         extra: Default::default(),
     ///     },
     ///     identification_info: IdentificationInfo {
     ///         identification_type: shared::IdType::IdentificationTypeIdcard,
@@ -154,10 +156,12 @@ pub mod post_apply4subject_applyment {
     ///         identification_address: None,
     ///         identification_back_copy: None,
     ///         owner: None,
+    ///         extra: Default::default(),
     ///     },
     ///     channel_id: None,
     ///     ubo_info_list: None,
     ///     addition_info: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -180,6 +184,10 @@ pub mod post_apply4subject_applyment {
         /// `addition_info`, optional (left out when `None`); see [`AdditionInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub addition_info: Option<AdditionInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostApply4subjectApplyment {
@@ -240,6 +248,10 @@ pub mod post_apply4subject_applyment {
         /// `mobile`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub mobile: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subject_info` of the request [`PostApply4subjectApplyment`].
@@ -267,6 +279,10 @@ pub mod post_apply4subject_applyment {
         /// `finance_institution_info`, optional (left out when `None`); see [`FinanceInstitutionInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub finance_institution_info: Option<FinanceInstitutionInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `business_license_info` of the request [`PostApply4subjectApplyment`].
@@ -284,6 +300,10 @@ pub mod post_apply4subject_applyment {
         pub company_address: String,
         /// `licence_valid_date`, required; JSON text; e.g. `["1970-01-01","forever"]`.
         pub licence_valid_date: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `certificate_info` of the request [`PostApply4subjectApplyment`].
@@ -303,6 +323,10 @@ pub mod post_apply4subject_applyment {
         pub company_address: String,
         /// `cert_valid_date`, required; JSON text; e.g. `["1970-01-01","forever"]`.
         pub cert_valid_date: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `assist_prove_info` of the request [`PostApply4subjectApplyment`].
@@ -321,6 +345,10 @@ pub mod post_apply4subject_applyment {
         pub store_header_copy: String,
         /// `store_indoor_copy`, required; format `MediaId`.
         pub store_indoor_copy: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `special_operation_info` of the request [`PostApply4subjectApplyment`].
@@ -331,6 +359,10 @@ pub mod post_apply4subject_applyment {
         /// `store_indoor_copy`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_indoor_copy: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `finance_institution_info` of the request [`PostApply4subjectApplyment`].
@@ -342,6 +374,10 @@ pub mod post_apply4subject_applyment {
         /// `finance_license_pics`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub finance_license_pics: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identification_info` of the request [`PostApply4subjectApplyment`].
@@ -374,6 +410,10 @@ pub mod post_apply4subject_applyment {
         /// `owner`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub owner: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `ubo_info_list` of the request [`PostApply4subjectApplyment`].
@@ -398,6 +438,10 @@ pub mod post_apply4subject_applyment {
         pub ubo_period_begin: String,
         /// `ubo_period_end`, required.
         pub ubo_period_end: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `addition_info` of the request [`PostApply4subjectApplyment`].
@@ -406,6 +450,10 @@ pub mod post_apply4subject_applyment {
         /// `confirm_mchid_list`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub confirm_mchid_list: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

@@ -59,6 +59,7 @@ pub mod post_applyment4sub_applyment_trailing_slash {
     ///         contact_period_end: None,
     ///         business_authorization_letter: None,
     ///         openid: None,
+    ///         extra: Default::default(),
     ///     },
     ///     subject_info: SubjectInfo {
     ///         subject_type: shared::SubjectType::SubjectTypeIndividual,
@@ -78,6 +79,7 @@ pub mod post_applyment4sub_applyment_trailing_slash {
     ///             legal_person: "example".into(),
     ///             period_begin: "2018-06-08".into(),
     ///             period_end: "example".into(),
+    ///             extra: Default::default(),
     ///         },
     ///         identity_info: IdentityInfo {
     ///             id_doc_type: shared::IdType::IdentificationTypeIdcard,
@@ -86,6 +88,7 @@ pub mod post_applyment4sub_applyment_trailing_slash {
     ///             id_card_info: None,
     ///             id_doc_info: None,
     ///             owner: None,
+    ///             extra: Default::default(),
     ///         },
     ///         finance_institution: None,
     ///         micro_biz_info: None,
@@ -93,6 +96,7 @@ pub mod post_applyment4sub_applyment_trailing_slash {
     ///         certificate_letter_copy: None,
     ///         finance_institution_info: None,
     ///         ubo_info_list: None,
+    ///         extra: Default::default(),
     ///     },
     ///     business_info: BusinessInfo {
     ///         merchant_shortname: "example".into(),
@@ -101,6 +105,7 @@ pub mod post_applyment4sub_applyment_trailing_slash {
     ///             sales_scenes_type: vec![shared::SalesScenesType::SalesScenesStore],
     ///             ..Default::default()
     ///         },
+    ///         ..Default::default()
     ///     },
     ///     settlement_info: SettlementInfo {
     ///         ..Default::default()
@@ -113,8 +118,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
     ///         bank_name: None,
     ///         bank_branch_id: None,
     ///         account_number: None,
+    ///         extra: Default::default(),
     ///     },
     ///     addition_info: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -135,6 +142,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `addition_info`, optional (left out when `None`); see [`AdditionInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub addition_info: Option<AdditionInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostApplyment4subApplymentTrailingSlash {
@@ -198,6 +209,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `contact_email`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub contact_email: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subject_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -229,6 +244,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `ubo_info_list`, optional (left out when `None`); see [`UboInfoList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub ubo_info_list: Option<Vec<UboInfoList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `micro_biz_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -245,6 +264,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `micro_online_info`, optional (left out when `None`); see [`MicroOnlineInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub micro_online_info: Option<MicroOnlineInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -278,6 +301,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `store_latitude`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_latitude: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `micro_mobile_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -291,6 +318,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         pub micro_mobile_address: String,
         /// `micro_mobile_pics`, required; format `MediaId`.
         pub micro_mobile_pics: Vec<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `micro_online_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -306,6 +337,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `micro_link`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub micro_link: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `business_license_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -328,6 +363,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `period_end`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub period_end: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `certificate_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -349,6 +388,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         pub period_begin: String,
         /// `period_end`, required.
         pub period_end: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `organization_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -362,6 +405,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         pub org_period_begin: String,
         /// `org_period_end`, required.
         pub org_period_end: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `finance_institution_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -373,6 +420,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `finance_license_pics`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub finance_license_pics: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -395,6 +446,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `owner`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub owner: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `id_card_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -417,6 +472,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         pub card_period_begin: String,
         /// `card_period_end`, required.
         pub card_period_end: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `id_doc_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -440,6 +499,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         pub doc_period_begin: String,
         /// `doc_period_end`, required.
         pub doc_period_end: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `ubo_info_list` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -464,6 +527,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         pub ubo_period_begin: String,
         /// `ubo_period_end`, required.
         pub ubo_period_end: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `business_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -475,6 +542,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         pub service_phone: String,
         /// `sales_info`, required; see [`SalesInfo`].
         pub sales_info: SalesInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sales_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -500,6 +571,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `wework_info`, optional (left out when `None`); see [`WeworkInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub wework_info: Option<WeworkInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `biz_store_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -518,6 +593,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `biz_sub_appid`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub biz_sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `mp_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -532,6 +611,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `mp_pics`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mp_pics: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `mini_program_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -546,6 +629,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `mini_program_pics`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_pics: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `app_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -560,6 +647,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `app_pics`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub app_pics: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `web_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -574,6 +665,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `web_appid`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub web_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `wework_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -585,6 +680,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `wework_pics`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub wework_pics: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settlement_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -614,6 +713,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `activities_additions`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub activities_additions: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `bank_account_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -637,6 +740,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `account_number`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub account_number: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `addition_info` of the request [`PostApplyment4subApplymentTrailingSlash`].
@@ -654,6 +761,10 @@ pub mod post_applyment4sub_applyment_trailing_slash {
         /// `business_addition_msg`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub business_addition_msg: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -702,7 +813,7 @@ pub mod get_applyment4sub_applyment_applyment_id_by_applyment_id {
     }
 
     /// The answer to [`GetApplyment4subApplymentApplymentIdByApplymentId`] (`GET v3/applyment4sub/applyment/applyment_id/{applyment_id}`): a shared type.
-    pub type GetApplyment4subApplymentApplymentIdByApplymentIdResponse = crate::typed::shared::Base;
+    pub type GetApplyment4subApplymentApplymentIdByApplymentIdResponse = crate::typed::shared::BaseAnswer;
 }
 
 /// `GET v3/applyment4sub/applyment/business_code/{business_code}`: 通过业务申请编号查询申请状态.
@@ -750,5 +861,5 @@ pub mod get_applyment4sub_applyment_business_code_by_business_code {
     }
 
     /// The answer to [`GetApplyment4subApplymentBusinessCodeByBusinessCode`] (`GET v3/applyment4sub/applyment/business_code/{business_code}`): a shared type.
-    pub type GetApplyment4subApplymentBusinessCodeByBusinessCodeResponse = crate::typed::shared::Base;
+    pub type GetApplyment4subApplymentBusinessCodeByBusinessCodeResponse = crate::typed::shared::BaseAnswer;
 }

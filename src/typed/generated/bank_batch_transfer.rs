@@ -129,6 +129,7 @@ pub mod post_bank_batch_transfer_receipt_detail_receipts {
     /// let request = PostBankBatchTransferReceiptDetailReceipts {
     ///     out_batch_no: "GD2021011610162610BBdkkIwcu3".into(),
     ///     out_detail_no: "mx0911231610162610v4CNkO4HAf".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -138,6 +139,10 @@ pub mod post_bank_batch_transfer_receipt_detail_receipts {
         pub out_batch_no: String,
         /// `out_detail_no`, required; e.g. `mx0911231610162610v4CNkO4HAf`.
         pub out_detail_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBankBatchTransferReceiptDetailReceipts {
@@ -284,6 +289,7 @@ pub mod post_bank_batch_transfer_receipt_summary_receipts {
     ///
     /// let request = PostBankBatchTransferReceiptSummaryReceipts {
     ///     out_batch_no: "GD2021011610162610BBdkkIwcu3".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -291,6 +297,10 @@ pub mod post_bank_batch_transfer_receipt_summary_receipts {
     pub struct PostBankBatchTransferReceiptSummaryReceipts {
         /// `out_batch_no`, required; e.g. `GD2021011610162610BBdkkIwcu3`.
         pub out_batch_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBankBatchTransferReceiptSummaryReceipts {

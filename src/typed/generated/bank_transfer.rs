@@ -100,6 +100,10 @@ pub mod post_bank_transfer_batches {
         /// `transfer_detail_list`, optional (left out when `None`); see [`TransferDetailList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transfer_detail_list: Option<Vec<TransferDetailList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBankTransferBatches {
@@ -148,6 +152,10 @@ pub mod post_bank_transfer_batches {
         /// `user_id_card`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub user_id_card: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

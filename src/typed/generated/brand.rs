@@ -37,15 +37,18 @@ pub mod post_brand_applyments {
     ///         admin_name: "U2FsdGVkX1+3vZQv5+9JhTq3Xy6LdKjP0o9iYx5W7vRtNqY".into(),
     ///         id_doc_type: IdDocType::IdentificationTypeMainlandIdCard,
     ///         id_card_number: "AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45".into(),
+    ///         extra: Default::default(),
     ///     },
     ///     subject_info: SubjectInfo {
     ///         subject_type: SubjectType::SubjectTypeEnterprise,
     ///         subject_name: "xx有限公司".into(),
     ///         unified_social_credit_code: "91310101MA1FPX1234".into(),
+    ///         extra: Default::default(),
     ///     },
     ///     brand_basic_info: BrandBasicInfo {
     ///         brand_name: "爱马哥".into(),
     ///         brand_logo: "U2FsdGVkX1+8n2qLk9jP4vRtY6Wx".into(),
+    ///         ..Default::default()
     ///     },
     ///     trademark: Trademark {
     ///         trademark_exists: TrademarkExists::TrademarkNone,
@@ -53,7 +56,9 @@ pub mod post_brand_applyments {
     ///         logo_trademark_registration_certificate: None,
     ///         no_trademark_addition_prove: None,
     ///         no_trademark_addition_prove_list: None,
+    ///         extra: Default::default(),
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -69,6 +74,10 @@ pub mod post_brand_applyments {
         pub brand_basic_info: BrandBasicInfo,
         /// `trademark`, required; see [`Trademark`].
         pub trademark: Trademark,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandApplyments {
@@ -108,6 +117,10 @@ pub mod post_brand_applyments {
         /// `id_card_number`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub id_card_number: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -137,6 +150,10 @@ pub mod post_brand_applyments {
         pub subject_name: String,
         /// `unified_social_credit_code`, required; e.g. `91310101MA1FPX1234`.
         pub unified_social_credit_code: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -156,6 +173,10 @@ pub mod post_brand_applyments {
         pub brand_name: String,
         /// `brand_logo`, required; format `MediaId`; e.g. `U2FsdGVkX1+8n2qLk9jP4vRtY6Wx`.
         pub brand_logo: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `trademark` of the request [`PostBrandApplyments`].
@@ -175,6 +196,10 @@ pub mod post_brand_applyments {
         /// `no_trademark_addition_prove_list`, optional (left out when `None`); format `MediaId`; e.g. `jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub no_trademark_addition_prove_list: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -220,6 +245,10 @@ pub mod post_brand_applyments {
         /// `license_list`, optional (left out when `None`); format `MediaId`; e.g. `jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub license_list: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `logo_trademark_registration_certificate` of the request [`PostBrandApplyments`].
@@ -255,5 +284,9 @@ pub mod post_brand_applyments {
         /// `license_list`, optional (left out when `None`); format `MediaId`; e.g. `jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub license_list: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

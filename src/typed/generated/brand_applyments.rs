@@ -249,6 +249,10 @@ pub mod post_brand_applyments_cancel_applyment {
         /// `business_code`, optional (left out when `None`); e.g. `190001351110000`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub business_code: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandApplymentsCancelApplyment {

@@ -169,9 +169,11 @@ pub mod post_brand_card_card_configs {
     ///         customer_service_phone: None,
     ///         customer_service_path: None,
     ///         appid: None,
+    ///         extra: Default::default(),
     ///     },
     ///     brand_mini_program_info: None,
     ///     service_list: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -189,6 +191,10 @@ pub mod post_brand_card_card_configs {
         /// `service_list`, optional (left out when `None`); see [`ServiceList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub service_list: Option<Vec<ServiceList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandCardCardConfigs {
@@ -231,6 +237,10 @@ pub mod post_brand_card_card_configs {
         /// `default_jump_path`, optional (left out when `None`); e.g. `pages/shop/index`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub default_jump_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `brand_customer_service` of the request [`PostBrandCardCardConfigs`].
@@ -247,6 +257,10 @@ pub mod post_brand_card_card_configs {
         /// `appid`, optional (left out when `None`); e.g. `wx1234567890abcdef`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -279,6 +293,10 @@ pub mod post_brand_card_card_configs {
         /// `appid`, optional (left out when `None`); e.g. `wx1234567890abcdef`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -327,6 +345,10 @@ pub mod post_brand_card_card_configs_cancel_applyment {
         pub applyment_id: Option<String>,
         /// `brand_id`, required; e.g. `1004`.
         pub brand_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandCardCardConfigsCancelApplyment {
@@ -482,6 +504,7 @@ pub mod post_brand_card_card_configs_publish {
     ///     business_code: None,
     ///     applyment_id: None,
     ///     scheduled_publish_time: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -500,6 +523,10 @@ pub mod post_brand_card_card_configs_publish {
         /// `scheduled_publish_time`, optional (left out when `None`); an RFC 3339 time; e.g. `2025-05-20T13:29:35+08:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub scheduled_publish_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandCardCardConfigsPublish {
@@ -687,6 +714,7 @@ pub mod post_brand_card_card_links {
     ///     appid: None,
     ///     card_link_mchid: None,
     ///     service_id: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -707,6 +735,10 @@ pub mod post_brand_card_card_links {
         /// `service_id`, optional (left out when `None`); e.g. `00005000000000548218251086296300`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandCardCardLinks {
@@ -895,6 +927,7 @@ pub mod post_brand_card_card_links_cancel_applyment {
     /// let request = PostBrandCardCardLinksCancelApplyment {
     ///     business_code: "190001351110000".into(),
     ///     brand_id: "1004".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -904,6 +937,10 @@ pub mod post_brand_card_card_links_cancel_applyment {
         pub business_code: String,
         /// `brand_id`, required; e.g. `1004`.
         pub brand_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandCardCardLinksCancelApplyment {
@@ -955,6 +992,7 @@ pub mod post_brand_card_card_links_unbind_card_link {
     ///     appid: None,
     ///     card_link_mchid: None,
     ///     service_id: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -973,6 +1011,10 @@ pub mod post_brand_card_card_links_unbind_card_link {
         /// `service_id`, optional (left out when `None`); e.g. `00005000000000548218251086296300`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandCardCardLinksUnbindCardLink {

@@ -535,6 +535,7 @@ pub mod post_brand_partner_card_member_cards {
     ///         available_begin_time: None,
     ///         available_end_time: None,
     ///         available_day_after_receive: None,
+    ///         extra: Default::default(),
     ///     },
     ///     code_jump_information: None,
     ///     need_pinned: None,
@@ -546,6 +547,7 @@ pub mod post_brand_partner_card_member_cards {
     ///     balance_information: None,
     ///     purchase_information: None,
     ///     user_information: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -603,6 +605,10 @@ pub mod post_brand_partner_card_member_cards {
         /// `user_information`, optional (left out when `None`); see [`UserInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_information: Option<UserInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberCards {
@@ -738,6 +744,10 @@ pub mod post_brand_partner_card_member_cards {
         /// `jump_path`, optional (left out when `None`); e.g. `/pages/code/code`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `valid_date_information` of the request [`PostBrandPartnerCardMemberCards`].
@@ -754,6 +764,10 @@ pub mod post_brand_partner_card_member_cards {
         /// `available_day_after_receive`, optional (left out when `None`); e.g. `200`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_day_after_receive: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -777,6 +791,10 @@ pub mod post_brand_partner_card_member_cards {
         /// `jump_path`, optional (left out when `None`); e.g. `/pages/points/points`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `balance_information` of the request [`PostBrandPartnerCardMemberCards`].
@@ -788,6 +806,10 @@ pub mod post_brand_partner_card_member_cards {
         /// `jump_path`, optional (left out when `None`); e.g. `/pages/balance/balance`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `purchase_information` of the request [`PostBrandPartnerCardMemberCards`].
@@ -802,6 +824,10 @@ pub mod post_brand_partner_card_member_cards {
         /// `jump_path`, optional (left out when `None`); e.g. `/pages/purchase/purchase`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `user_information` of the request [`PostBrandPartnerCardMemberCards`].
@@ -813,6 +839,10 @@ pub mod post_brand_partner_card_member_cards {
         /// `custom_field_list`, optional (left out when `None`); see [`CustomFieldList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_field_list: Option<Vec<CustomFieldList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -845,6 +875,10 @@ pub mod post_brand_partner_card_member_cards {
         /// `values`, optional (left out when `None`); e.g. `篮球`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1740,6 +1774,10 @@ pub mod patch_brand_partner_card_member_cards_by_card_id {
         /// `user_information`, optional (left out when `None`); see [`UserInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_information: Option<UserInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchBrandPartnerCardMemberCardsByCardId {
@@ -1848,6 +1886,10 @@ pub mod patch_brand_partner_card_member_cards_by_card_id {
         /// `jump_path`, optional (left out when `None`); e.g. `/pages/code/code`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `valid_date_information` of the request [`PatchBrandPartnerCardMemberCardsByCardId`].
@@ -1864,6 +1906,10 @@ pub mod patch_brand_partner_card_member_cards_by_card_id {
         /// `available_day_after_receive`, optional (left out when `None`); e.g. `200`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_day_after_receive: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1887,6 +1933,10 @@ pub mod patch_brand_partner_card_member_cards_by_card_id {
         /// `jump_path`, optional (left out when `None`); e.g. `/pages/points/points`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `balance_information` of the request [`PatchBrandPartnerCardMemberCardsByCardId`].
@@ -1898,6 +1948,10 @@ pub mod patch_brand_partner_card_member_cards_by_card_id {
         /// `jump_path`, optional (left out when `None`); e.g. `/pages/balance/balance`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `purchase_information` of the request [`PatchBrandPartnerCardMemberCardsByCardId`].
@@ -1912,6 +1966,10 @@ pub mod patch_brand_partner_card_member_cards_by_card_id {
         /// `jump_path`, optional (left out when `None`); e.g. `/pages/purchase/purchase`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `user_information` of the request [`PatchBrandPartnerCardMemberCardsByCardId`].
@@ -1923,6 +1981,10 @@ pub mod patch_brand_partner_card_member_cards_by_card_id {
         /// `custom_field_list`, optional (left out when `None`); see [`CustomFieldList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_field_list: Option<Vec<CustomFieldList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1955,6 +2017,10 @@ pub mod patch_brand_partner_card_member_cards_by_card_id {
         /// `values`, optional (left out when `None`); e.g. `篮球`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2165,6 +2231,7 @@ pub mod post_brand_partner_card_member_cards_by_card_id_invalidate {
     /// let request = PostBrandPartnerCardMemberCardsByCardIdInvalidate {
     ///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
     ///     brand_id: "1004".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2175,6 +2242,10 @@ pub mod post_brand_partner_card_member_cards_by_card_id_invalidate {
         pub card_id: String,
         /// `brand_id`, required; e.g. `1004`.
         pub brand_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberCardsByCardIdInvalidate {
@@ -2704,7 +2775,9 @@ pub mod post_brand_partner_card_member_membership_activities {
     ///     product_coupon_stock_list: vec![ProductCouponStockList {
     ///         product_coupon_id: "701138812971763025610907319729".into(),
     ///         stock_id: "98065001".into(),
+    ///         ..Default::default()
     ///     }],
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2730,6 +2803,10 @@ pub mod post_brand_partner_card_member_membership_activities {
         pub apply_total: i64,
         /// `product_coupon_stock_list`, required; see [`ProductCouponStockList`].
         pub product_coupon_stock_list: Vec<ProductCouponStockList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberMembershipActivities {
@@ -2812,6 +2889,10 @@ pub mod post_brand_partner_card_member_membership_activities {
         pub product_coupon_id: String,
         /// `stock_id`, required; e.g. `98065001`.
         pub stock_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `product_coupon_stock_list` of the answer to [`PostBrandPartnerCardMemberMembershipActivities`].
@@ -3009,6 +3090,7 @@ pub mod patch_brand_partner_card_member_membership_activities_by_activity_id {
     ///     sub_title: "5张满减券".into(),
     ///     begin_time: "2020-01-20T13:29:35.120+08:00".into(),
     ///     end_time: "2020-01-29T13:29:35.120+08:00".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3027,6 +3109,10 @@ pub mod patch_brand_partner_card_member_membership_activities_by_activity_id {
         pub begin_time: String,
         /// `end_time`, required; an RFC 3339 time; e.g. `2020-01-29T13:29:35.120+08:00`.
         pub end_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchBrandPartnerCardMemberMembershipActivitiesByActivityId {
@@ -3156,6 +3242,7 @@ pub mod post_brand_partner_card_member_membership_activities_by_activity_id_term
     /// let request = PostBrandPartnerCardMemberMembershipActivitiesByActivityIdTerminate {
     ///     activity_id: "371067".into(),
     ///     brand_id: "1004".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3166,6 +3253,10 @@ pub mod post_brand_partner_card_member_membership_activities_by_activity_id_term
         pub activity_id: String,
         /// `brand_id`, required; e.g. `1004`.
         pub brand_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberMembershipActivitiesByActivityIdTerminate {
@@ -3296,6 +3387,7 @@ pub mod post_brand_partner_card_member_pay_view_tokens {
     ///     brand_id: "1004".into(),
     ///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
     ///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3307,6 +3399,10 @@ pub mod post_brand_partner_card_member_pay_view_tokens {
         pub card_id: String,
         /// `openid`, required; e.g. `obLatjnx9gnqzS4myYGmLZ7LgLBA`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberPayViewTokens {
@@ -3359,6 +3455,7 @@ pub mod post_brand_partner_card_member_pre_auth_tokens {
     ///     brand_id: "1004".into(),
     ///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
     ///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3370,6 +3467,10 @@ pub mod post_brand_partner_card_member_pre_auth_tokens {
         pub card_id: String,
         /// `openid`, required; e.g. `obLatjnx9gnqzS4myYGmLZ7LgLBA`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberPreAuthTokens {
@@ -3717,10 +3818,12 @@ pub mod post_brand_partner_card_member_user_cards_import_by_openid {
     ///         available_begin_time: None,
     ///         available_end_time: None,
     ///         available_day_after_receive: None,
+    ///         extra: Default::default(),
     ///     },
     ///     pickup_time: "2020-05-20T13:29:35.120+08:00".into(),
     ///     phone_number: None,
     ///     user_information: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3744,6 +3847,10 @@ pub mod post_brand_partner_card_member_user_cards_import_by_openid {
         pub date_information: DateInformation,
         /// `pickup_time`, required; an RFC 3339 time; e.g. `2020-05-20T13:29:35.120+08:00`.
         pub pickup_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberUserCardsImportByOpenid {
@@ -3847,6 +3954,10 @@ pub mod post_brand_partner_card_member_user_cards_import_by_openid {
         /// `custom_field_list`, optional (left out when `None`); see [`CustomFieldList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_field_list: Option<Vec<CustomFieldList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `common_field_list` of the request [`PostBrandPartnerCardMemberUserCardsImportByOpenid`].
@@ -3858,6 +3969,10 @@ pub mod post_brand_partner_card_member_user_cards_import_by_openid {
         /// `value`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub value: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3887,6 +4002,10 @@ pub mod post_brand_partner_card_member_user_cards_import_by_openid {
         /// `user_chosen_values`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt::each", skip_serializing_if = "Option::is_none")]
         pub user_chosen_values: Option<Vec<Sensitive>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `date_information` of the request [`PostBrandPartnerCardMemberUserCardsImportByOpenid`].
@@ -3903,6 +4022,10 @@ pub mod post_brand_partner_card_member_user_cards_import_by_openid {
         /// `available_day_after_receive`, optional (left out when `None`); e.g. `200`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_day_after_receive: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4043,9 +4166,11 @@ pub mod post_brand_partner_card_member_user_cards_import_by_phone {
     ///         available_begin_time: None,
     ///         available_end_time: None,
     ///         available_day_after_receive: None,
+    ///         extra: Default::default(),
     ///     },
     ///     pickup_time: "2020-05-20T13:29:35.120+08:00".into(),
     ///     user_information: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -4067,6 +4192,10 @@ pub mod post_brand_partner_card_member_user_cards_import_by_phone {
         pub date_information: DateInformation,
         /// `pickup_time`, required; an RFC 3339 time; e.g. `2020-05-20T13:29:35.120+08:00`.
         pub pickup_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberUserCardsImportByPhone {
@@ -4170,6 +4299,10 @@ pub mod post_brand_partner_card_member_user_cards_import_by_phone {
         /// `custom_field_list`, optional (left out when `None`); see [`CustomFieldList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_field_list: Option<Vec<CustomFieldList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `common_field_list` of the request [`PostBrandPartnerCardMemberUserCardsImportByPhone`].
@@ -4181,6 +4314,10 @@ pub mod post_brand_partner_card_member_user_cards_import_by_phone {
         /// `value`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub value: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4210,6 +4347,10 @@ pub mod post_brand_partner_card_member_user_cards_import_by_phone {
         /// `user_chosen_values`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt::each", skip_serializing_if = "Option::is_none")]
         pub user_chosen_values: Option<Vec<Sensitive>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `date_information` of the request [`PostBrandPartnerCardMemberUserCardsImportByPhone`].
@@ -4226,6 +4367,10 @@ pub mod post_brand_partner_card_member_user_cards_import_by_phone {
         /// `available_day_after_receive`, optional (left out when `None`); e.g. `200`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_day_after_receive: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4661,6 +4806,10 @@ pub mod patch_brand_partner_card_member_user_cards_by_user_card_code {
         /// `attach`, optional (left out when `None`); e.g. `自定义数据说明`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchBrandPartnerCardMemberUserCardsByUserCardCode {
@@ -4772,6 +4921,10 @@ pub mod patch_brand_partner_card_member_user_cards_by_user_card_code {
         /// `available_day_after_receive`, optional (left out when `None`); e.g. `200`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_day_after_receive: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4795,6 +4948,10 @@ pub mod patch_brand_partner_card_member_user_cards_by_user_card_code {
         /// `custom_field_list`, optional (left out when `None`); see [`CustomFieldList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_field_list: Option<Vec<CustomFieldList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `common_field_list` of the request [`PatchBrandPartnerCardMemberUserCardsByUserCardCode`].
@@ -4806,6 +4963,10 @@ pub mod patch_brand_partner_card_member_user_cards_by_user_card_code {
         /// `value`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub value: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4835,6 +4996,10 @@ pub mod patch_brand_partner_card_member_user_cards_by_user_card_code {
         /// `user_chosen_values`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt::each", skip_serializing_if = "Option::is_none")]
         pub user_chosen_values: Option<Vec<Sensitive>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4966,6 +5131,7 @@ pub mod post_brand_partner_card_member_user_cards_by_user_card_code_confirm {
     ///     valid_date_information: None,
     ///     user_information: None,
     ///     attach: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -5004,6 +5170,10 @@ pub mod post_brand_partner_card_member_user_cards_by_user_card_code_confirm {
         pub attach: Option<String>,
         /// `user_card_confirm_state`, required; see [`UserCardConfirmState`].
         pub user_card_confirm_state: UserCardConfirmState,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberUserCardsByUserCardCodeConfirm {
@@ -5115,6 +5285,10 @@ pub mod post_brand_partner_card_member_user_cards_by_user_card_code_confirm {
         /// `available_day_after_receive`, optional (left out when `None`); e.g. `200`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_day_after_receive: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -5138,6 +5312,10 @@ pub mod post_brand_partner_card_member_user_cards_by_user_card_code_confirm {
         /// `custom_field_list`, optional (left out when `None`); see [`CustomFieldList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_field_list: Option<Vec<CustomFieldList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `common_field_list` of the request [`PostBrandPartnerCardMemberUserCardsByUserCardCodeConfirm`].
@@ -5149,6 +5327,10 @@ pub mod post_brand_partner_card_member_user_cards_by_user_card_code_confirm {
         /// `value`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub value: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -5178,6 +5360,10 @@ pub mod post_brand_partner_card_member_user_cards_by_user_card_code_confirm {
         /// `user_chosen_values`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt::each", skip_serializing_if = "Option::is_none")]
         pub user_chosen_values: Option<Vec<Sensitive>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -5328,6 +5514,10 @@ pub mod post_brand_partner_card_member_user_cards_by_user_card_code_invalidate {
         /// `invalid_reason`, optional (left out when `None`); e.g. `传入的自定义作废原因`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub invalid_reason: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberUserCardsByUserCardCodeInvalidate {
@@ -5575,6 +5765,7 @@ pub mod post_brand_partner_card_member_user_feeds {
     ///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
     ///     out_request_no: "100002322019090134234sfdf".into(),
     ///     cell_message: "15_1200_1".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -5592,6 +5783,10 @@ pub mod post_brand_partner_card_member_user_feeds {
         pub out_request_no: String,
         /// `cell_message`, required; e.g. `15_1200_1`.
         pub cell_message: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberUserFeeds {
@@ -5676,6 +5871,7 @@ pub mod post_brand_partner_card_member_user_points_exchange_coupon_confirm {
     ///     state: State::PointExchangeCouponSuccess,
     ///     coupon_code: None,
     ///     fail_reason: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -5701,6 +5897,10 @@ pub mod post_brand_partner_card_member_user_points_exchange_coupon_confirm {
         /// `fail_reason`, optional (left out when `None`); e.g. `积分不足`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberUserPointsExchangeCouponConfirm {
@@ -5804,6 +6004,7 @@ pub mod post_brand_partner_card_member_user_points_sync {
     ///     openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
     ///     user_card_code: "478515832665".into(),
     ///     point_balance: 1000,
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -5821,6 +6022,10 @@ pub mod post_brand_partner_card_member_user_points_sync {
         pub user_card_code: String,
         /// `point_balance`, required; e.g. `1000`.
         pub point_balance: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerCardMemberUserPointsSync {
@@ -6142,6 +6347,10 @@ pub mod post_brand_partner_store_brandstores {
         /// `store_business`, optional (left out when `None`); see [`StoreBusiness`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_business: Option<StoreBusiness>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerStoreBrandstores {
@@ -6200,6 +6409,10 @@ pub mod post_brand_partner_store_brandstores {
         /// `branch_name`, optional (left out when `None`); e.g. `海岸城店`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub branch_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_address` of the request [`PostBrandPartnerStoreBrandstores`].
@@ -6218,6 +6431,10 @@ pub mod post_brand_partner_store_brandstores {
         /// `latitude`, optional (left out when `None`); e.g. `37.75464`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub latitude: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_business` of the request [`PostBrandPartnerStoreBrandstores`].
@@ -6229,6 +6446,10 @@ pub mod post_brand_partner_store_brandstores {
         /// `business_hours`, optional (left out when `None`); e.g. `周一至周五 09:00-20:00|周六至周日 10:00-22:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub business_hours: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -6344,6 +6565,7 @@ pub mod post_brand_partner_store_brandstores {
 
 /// `DELETE v3/brand/partner/store/brandstores/{store_id}`: 删除品牌门店.
 pub mod delete_brand_partner_store_brandstores_by_store_id {
+    use serde_json::{Map, Value};
 
     /// 删除品牌门店
     ///
@@ -6363,6 +6585,7 @@ pub mod delete_brand_partner_store_brandstores_by_store_id {
     /// let request = DeleteBrandPartnerStoreBrandstoresByStoreId {
     ///     store_id: "20488000".into(),
     ///     brand_id: "123456789".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -6373,6 +6596,10 @@ pub mod delete_brand_partner_store_brandstores_by_store_id {
         pub store_id: String,
         /// `brand_id`, required; e.g. `123456789`.
         pub brand_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for DeleteBrandPartnerStoreBrandstoresByStoreId {
@@ -6628,6 +6855,10 @@ pub mod patch_brand_partner_store_brandstores_by_store_id {
         /// `store_business`, optional (left out when `None`); see [`StoreBusiness`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_business: Option<StoreBusiness>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchBrandPartnerStoreBrandstoresByStoreId {
@@ -6688,6 +6919,10 @@ pub mod patch_brand_partner_store_brandstores_by_store_id {
         /// `branch_name`, optional (left out when `None`); e.g. `海岸城店`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub branch_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_address` of the request [`PatchBrandPartnerStoreBrandstoresByStoreId`].
@@ -6706,6 +6941,10 @@ pub mod patch_brand_partner_store_brandstores_by_store_id {
         /// `latitude`, optional (left out when `None`); e.g. `37.75464`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub latitude: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_business` of the request [`PatchBrandPartnerStoreBrandstoresByStoreId`].
@@ -6717,6 +6956,10 @@ pub mod patch_brand_partner_store_brandstores_by_store_id {
         /// `business_hours`, optional (left out when `None`); e.g. `周一至周五 09:00-20:00|周六至周日 10:00-22:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub business_hours: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -6854,6 +7097,7 @@ pub mod post_brand_partner_store_brandstores_by_store_id_bindrecipient {
     ///     brand_id: "123456789".into(),
     ///     mchid: "1230000109".into(),
     ///     company_name: "腾讯科技（深圳）有限公司".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -6868,6 +7112,10 @@ pub mod post_brand_partner_store_brandstores_by_store_id_bindrecipient {
         pub mchid: String,
         /// `company_name`, required; e.g. `腾讯科技（深圳）有限公司`.
         pub company_name: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerStoreBrandstoresByStoreIdBindrecipient {
@@ -6944,6 +7192,7 @@ pub mod post_brand_partner_store_brandstores_by_store_id_close {
     /// let request = PostBrandPartnerStoreBrandstoresByStoreIdClose {
     ///     store_id: "20488000".into(),
     ///     brand_id: "123456789".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -6954,6 +7203,10 @@ pub mod post_brand_partner_store_brandstores_by_store_id_close {
         pub store_id: String,
         /// `brand_id`, required; e.g. `123456789`.
         pub brand_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerStoreBrandstoresByStoreIdClose {
@@ -7022,6 +7275,7 @@ pub mod post_brand_partner_store_brandstores_by_store_id_resume {
     /// let request = PostBrandPartnerStoreBrandstoresByStoreIdResume {
     ///     store_id: "20488000".into(),
     ///     brand_id: "123456789".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -7032,6 +7286,10 @@ pub mod post_brand_partner_store_brandstores_by_store_id_resume {
         pub store_id: String,
         /// `brand_id`, required; e.g. `123456789`.
         pub brand_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerStoreBrandstoresByStoreIdResume {
@@ -7101,6 +7359,7 @@ pub mod post_brand_partner_store_brandstores_by_store_id_unbindrecipient {
     ///     store_id: "20488000".into(),
     ///     brand_id: "123456789".into(),
     ///     mchid: "1230000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -7113,6 +7372,10 @@ pub mod post_brand_partner_store_brandstores_by_store_id_unbindrecipient {
         pub brand_id: String,
         /// `mchid`, required; e.g. `1230000109`.
         pub mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandPartnerStoreBrandstoresByStoreIdUnbindrecipient {

@@ -128,6 +128,7 @@ pub mod post_brand_profitsharing_finish_order {
     ///     transaction_id: "4208450740201411110007820472".into(),
     ///     out_order_no: "P20150806125346".into(),
     ///     description: "分账完结".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -141,6 +142,10 @@ pub mod post_brand_profitsharing_finish_order {
         pub out_order_no: String,
         /// `description`, required; e.g. `分账完结`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandProfitsharingFinishOrder {
@@ -386,6 +391,7 @@ pub mod post_brand_profitsharing_orders {
     ///         amount: 190,
     ///         description: "1900000109分给商户1900000110".into(),
     ///         name: None,
+    ///         extra: Default::default(),
     ///     }],
     ///     finish: true,
     ///     ..Default::default()
@@ -411,6 +417,10 @@ pub mod post_brand_profitsharing_orders {
         pub receivers: Vec<Receivers>,
         /// `finish`, required.
         pub finish: bool,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandProfitsharingOrders {
@@ -468,6 +478,10 @@ pub mod post_brand_profitsharing_orders {
         /// `name`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub name: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -650,6 +664,7 @@ pub mod post_brand_profitsharing_receivers_add {
     ///     relation_type: RelationType::Supplier,
     ///     sub_appid: None,
     ///     name: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -671,6 +686,10 @@ pub mod post_brand_profitsharing_receivers_add {
         pub name: Option<String>,
         /// `relation_type`, required; see [`RelationType`].
         pub relation_type: RelationType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandProfitsharingReceiversAdd {
@@ -760,6 +779,7 @@ pub mod post_brand_profitsharing_receivers_delete {
     ///     r#type: Type::MerchantId,
     ///     account: "1900000109".into(),
     ///     sub_appid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -776,6 +796,10 @@ pub mod post_brand_profitsharing_receivers_delete {
         pub r#type: Type,
         /// `account`, required; e.g. `1900000109`.
         pub account: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandProfitsharingReceiversDelete {
@@ -991,6 +1015,10 @@ pub mod post_brand_profitsharing_returnorders {
         pub amount: i64,
         /// `description`, required; e.g. `分账回退`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBrandProfitsharingReturnorders {

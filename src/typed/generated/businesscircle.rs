@@ -25,7 +25,7 @@ pub use self::post_businesscircle_points_notify::{
 
 /// `POST v3/businesscircle/parkings`: 商圈会员停车状态同步.
 pub mod post_businesscircle_parkings {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 商圈会员停车状态同步
     ///
@@ -72,6 +72,10 @@ pub mod post_businesscircle_parkings {
         pub state: String,
         /// `time`, required; e.g. `2022-06-01T10:43:39+08:00`.
         pub time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBusinesscircleParkings {
@@ -91,6 +95,7 @@ pub mod post_businesscircle_parkings {
 
 /// `POST v3/businesscircle/points/notify`: 商圈会员积分同步.
 pub mod post_businesscircle_points_notify {
+    use serde_json::{Map, Value};
 
     /// 商圈会员积分同步
     ///
@@ -143,6 +148,10 @@ pub mod post_businesscircle_points_notify {
         /// `total_points`, optional (left out when `None`); e.g. `888888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub total_points: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostBusinesscirclePointsNotify {

@@ -13,6 +13,7 @@ pub use self::post_catering_orders_sync_status::{PostCateringOrdersSyncStatus, P
 
 /// `POST v3/catering/orders/sync-status`: 点餐订单信息同步（渠道商/服务商）.
 pub mod post_catering_orders_sync_status {
+    use serde_json::{Map, Value};
 
     /// 点餐订单信息同步（渠道商/服务商）
     ///
@@ -53,6 +54,7 @@ pub mod post_catering_orders_sync_status {
     ///         r#type: None,
     ///         priority: None,
     ///         properties: None,
+    ///         extra: Default::default(),
     ///     }],
     ///     sp_mchid: None,
     ///     sp_appid: None,
@@ -61,6 +63,7 @@ pub mod post_catering_orders_sync_status {
     ///     out_trade_no: None,
     ///     out_table_no: None,
     ///     people_count: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -115,6 +118,10 @@ pub mod post_catering_orders_sync_status {
         pub people_count: Option<i64>,
         /// `dish_list`, required; see [`DishList`].
         pub dish_list: Vec<DishList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCateringOrdersSyncStatus {
@@ -166,6 +173,10 @@ pub mod post_catering_orders_sync_status {
         /// `properties`, optional (left out when `None`); see [`Properties`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub properties: Option<Properties>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -192,5 +203,9 @@ pub mod post_catering_orders_sync_status {
         /// `others`, optional (left out when `None`); at most 128 characters; e.g. `有机 | 农家`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub others: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

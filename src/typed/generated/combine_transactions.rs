@@ -68,6 +68,7 @@ pub mod post_combine_transactions_app {
     ///         amount: Amount {
     ///             total_amount: 100,
     ///             currency: "CNY".into(),
+    ///             ..Default::default()
     ///         },
     ///         out_trade_no: "20150806125346".into(),
     ///         description: "腾讯充值中心-QQ会员充值".into(),
@@ -117,6 +118,10 @@ pub mod post_combine_transactions_app {
         /// `subsidy_info`, optional (left out when `None`); see [`SubsidyInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_info: Option<SubsidyInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCombineTransactionsApp {
@@ -153,6 +158,10 @@ pub mod post_combine_transactions_app {
         pub device_id: Option<String>,
         /// `payer_client_ip`, required; e.g. `14.17.22.32`.
         pub payer_client_ip: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sub_orders` of the request [`PostCombineTransactionsApp`].
@@ -192,6 +201,10 @@ pub mod post_combine_transactions_app {
         /// `profit_sharing`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostCombineTransactionsApp`].
@@ -201,6 +214,10 @@ pub mod post_combine_transactions_app {
         pub total_amount: i64,
         /// `currency`, required; e.g. `CNY`.
         pub currency: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostCombineTransactionsApp`].
@@ -212,6 +229,10 @@ pub mod post_combine_transactions_app {
         /// `subsidy_amount`, optional (left out when `None`); e.g. `10`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `combine_payer_info` of the request [`PostCombineTransactionsApp`].
@@ -220,6 +241,10 @@ pub mod post_combine_transactions_app {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostCombineTransactionsApp`].
@@ -233,6 +258,10 @@ pub mod post_combine_transactions_app {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -290,6 +319,10 @@ pub mod post_combine_transactions_app {
         pub contract_display_account: String,
         /// `notify_url`, required; e.g. `https://yourapp.com/notify`.
         pub notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subsidy_info` of the request [`PostCombineTransactionsApp`].
@@ -298,6 +331,10 @@ pub mod post_combine_transactions_app {
         /// `subsidy_detail`, optional (left out when `None`); see [`SubsidyDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_detail: Option<Vec<SubsidyDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subsidy_detail` of the request [`PostCombineTransactionsApp`].
@@ -307,6 +344,10 @@ pub mod post_combine_transactions_app {
         pub subsidy_period_type: SubsidyPeriodType,
         /// `subsidy_plan`, required; see [`SubsidyPlan`].
         pub subsidy_plan: Vec<SubsidyPlan>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -326,6 +367,10 @@ pub mod post_combine_transactions_app {
         pub subsidy_installment_num: SubsidyInstallmentNum,
         /// `subsidy_percent`, required; see [`SubsidyPercent`].
         pub subsidy_percent: SubsidyPercent,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -399,6 +444,7 @@ pub mod post_combine_transactions_h5 {
     ///             r#type: "iOS".into(),
     ///             ..Default::default()
     ///         },
+    ///         ..Default::default()
     ///     },
     ///     sub_orders: vec![SubOrders {
     ///         mchid: "1900000109".into(),
@@ -406,6 +452,7 @@ pub mod post_combine_transactions_h5 {
     ///         amount: Amount {
     ///             total_amount: 100,
     ///             currency: "CNY".into(),
+    ///             ..Default::default()
     ///         },
     ///         out_trade_no: "20150806125346".into(),
     ///         sub_mchid: "1900000109".into(),
@@ -443,6 +490,10 @@ pub mod post_combine_transactions_h5 {
         /// `combine_payer_info`, optional (left out when `None`); see [`CombinePayerInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_payer_info: Option<CombinePayerInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCombineTransactionsH5 {
@@ -477,6 +528,10 @@ pub mod post_combine_transactions_h5 {
         pub payer_client_ip: String,
         /// `h5_info`, required; see [`H5Info`].
         pub h5_info: H5Info,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `h5_info` of the request [`PostCombineTransactionsH5`].
@@ -496,6 +551,10 @@ pub mod post_combine_transactions_h5 {
         /// `package_name`, optional (left out when `None`); e.g. `com.tencent.tmgp.sgame`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub package_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sub_orders` of the request [`PostCombineTransactionsH5`].
@@ -522,6 +581,10 @@ pub mod post_combine_transactions_h5 {
         /// `sub_appid`, optional (left out when `None`); e.g. `wxd678efh567hg6999`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostCombineTransactionsH5`].
@@ -531,6 +594,10 @@ pub mod post_combine_transactions_h5 {
         pub total_amount: i64,
         /// `currency`, required; e.g. `CNY`.
         pub currency: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostCombineTransactionsH5`].
@@ -542,6 +609,10 @@ pub mod post_combine_transactions_h5 {
         /// `subsidy_amount`, optional (left out when `None`); e.g. `10`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -568,6 +639,10 @@ pub mod post_combine_transactions_h5 {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostCombineTransactionsH5`].
@@ -581,6 +656,10 @@ pub mod post_combine_transactions_h5 {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -822,6 +901,7 @@ pub mod post_combine_transactions_jsapi {
     ///         amount: Amount {
     ///             total_amount: 100,
     ///             currency: "CNY".into(),
+    ///             ..Default::default()
     ///         },
     ///         out_trade_no: "20150806125346".into(),
     ///         sub_mchid: "1900000109".into(),
@@ -865,6 +945,10 @@ pub mod post_combine_transactions_jsapi {
         /// `subsidy_info`, optional (left out when `None`); see [`SubsidyInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_info: Option<SubsidyInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCombineTransactionsJsapi {
@@ -898,6 +982,10 @@ pub mod post_combine_transactions_jsapi {
         pub device_id: Option<String>,
         /// `payer_client_ip`, required; e.g. `14.17.22.32`.
         pub payer_client_ip: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sub_orders` of the request [`PostCombineTransactionsJsapi`].
@@ -930,6 +1018,10 @@ pub mod post_combine_transactions_jsapi {
         /// `profit_sharing`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostCombineTransactionsJsapi`].
@@ -939,6 +1031,10 @@ pub mod post_combine_transactions_jsapi {
         pub total_amount: i64,
         /// `currency`, required; e.g. `CNY`.
         pub currency: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostCombineTransactionsJsapi`].
@@ -950,6 +1046,10 @@ pub mod post_combine_transactions_jsapi {
         /// `subsidy_amount`, optional (left out when `None`); e.g. `10`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `combine_payer_info` of the request [`PostCombineTransactionsJsapi`].
@@ -964,6 +1064,10 @@ pub mod post_combine_transactions_jsapi {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostCombineTransactionsJsapi`].
@@ -977,6 +1081,10 @@ pub mod post_combine_transactions_jsapi {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1017,6 +1125,10 @@ pub mod post_combine_transactions_jsapi {
         /// `subsidy_detail`, optional (left out when `None`); see [`SubsidyDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_detail: Option<Vec<SubsidyDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subsidy_detail` of the request [`PostCombineTransactionsJsapi`].
@@ -1026,6 +1138,10 @@ pub mod post_combine_transactions_jsapi {
         pub subsidy_period_type: SubsidyPeriodType,
         /// `subsidy_plan`, required; see [`SubsidyPlan`].
         pub subsidy_plan: Vec<SubsidyPlan>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1045,6 +1161,10 @@ pub mod post_combine_transactions_jsapi {
         pub subsidy_installment_num: SubsidyInstallmentNum,
         /// `subsidy_percent`, required; see [`SubsidyPercent`].
         pub subsidy_percent: SubsidyPercent,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -1097,6 +1217,7 @@ pub mod post_combine_transactions_miniprogram {
     ///     combine_out_trade_no: "P20150806125346".into(),
     ///     combine_payer_info: CombinePayerInfo {
     ///         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+    ///         ..Default::default()
     ///     },
     ///     sub_orders: vec![SubOrders {
     ///         mchid: "1230000109".into(),
@@ -1105,6 +1226,7 @@ pub mod post_combine_transactions_miniprogram {
     ///         amount: Amount {
     ///             total_amount: 10,
     ///             currency: "CNY".into(),
+    ///             ..Default::default()
     ///         },
     ///         attach: "深圳分店".into(),
     ///         description: "Image形象店-深圳腾大-QQ公仔".into(),
@@ -1138,6 +1260,10 @@ pub mod post_combine_transactions_miniprogram {
         /// `trade_scenario`, optional (left out when `None`); see [`TradeScenario`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_scenario: Option<TradeScenario>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCombineTransactionsMiniprogram {
@@ -1168,6 +1294,10 @@ pub mod post_combine_transactions_miniprogram {
     pub struct CombinePayerInfo {
         /// `openid`, required; e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostCombineTransactionsMiniprogram`].
@@ -1178,6 +1308,10 @@ pub mod post_combine_transactions_miniprogram {
         pub device_id: Option<String>,
         /// `payer_client_ip`, required; e.g. `127.0.0.1`.
         pub payer_client_ip: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sub_orders` of the request [`PostCombineTransactionsMiniprogram`].
@@ -1201,6 +1335,10 @@ pub mod post_combine_transactions_miniprogram {
         pub attach: String,
         /// `description`, required; e.g. `Image形象店-深圳腾大-QQ公仔`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1218,6 +1356,10 @@ pub mod post_combine_transactions_miniprogram {
         pub total_amount: i64,
         /// `currency`, required; e.g. `CNY`.
         pub currency: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1261,6 +1403,7 @@ pub mod post_combine_transactions_native {
     ///         amount: Amount {
     ///             total_amount: 100,
     ///             currency: "CNY".into(),
+    ///             ..Default::default()
     ///         },
     ///         out_trade_no: "20150806125346".into(),
     ///         sub_mchid: "1900000109".into(),
@@ -1299,6 +1442,10 @@ pub mod post_combine_transactions_native {
         /// `combine_payer_info`, optional (left out when `None`); see [`CombinePayerInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_payer_info: Option<CombinePayerInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCombineTransactionsNative {
@@ -1332,6 +1479,10 @@ pub mod post_combine_transactions_native {
         pub device_id: Option<String>,
         /// `payer_client_ip`, required; e.g. `14.17.22.32`.
         pub payer_client_ip: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sub_orders` of the request [`PostCombineTransactionsNative`].
@@ -1358,6 +1509,10 @@ pub mod post_combine_transactions_native {
         /// `sub_appid`, optional (left out when `None`); e.g. `wxd678efh567hg6999`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostCombineTransactionsNative`].
@@ -1367,6 +1522,10 @@ pub mod post_combine_transactions_native {
         pub total_amount: i64,
         /// `currency`, required; e.g. `CNY`.
         pub currency: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostCombineTransactionsNative`].
@@ -1378,6 +1537,10 @@ pub mod post_combine_transactions_native {
         /// `subsidy_amount`, optional (left out when `None`); e.g. `10`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1404,6 +1567,10 @@ pub mod post_combine_transactions_native {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostCombineTransactionsNative`].
@@ -1417,6 +1584,10 @@ pub mod post_combine_transactions_native {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1797,6 +1968,7 @@ pub mod get_combine_transactions_out_trade_no_by_combine_out_trade_no {
 
 /// `POST v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`: 合单关闭订单.
 pub mod post_combine_transactions_out_trade_no_by_combine_out_trade_no_close {
+    use serde_json::{Map, Value};
 
     /// 合单关闭订单
     ///
@@ -1821,6 +1993,7 @@ pub mod post_combine_transactions_out_trade_no_by_combine_out_trade_no_close {
     ///         out_trade_no: "20150806125346".into(),
     ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1833,6 +2006,10 @@ pub mod post_combine_transactions_out_trade_no_by_combine_out_trade_no_close {
         pub combine_appid: String,
         /// `sub_orders`, required; see [`SubOrders`].
         pub sub_orders: Vec<SubOrders>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCombineTransactionsOutTradeNoByCombineOutTradeNoClose {
@@ -1867,5 +2044,9 @@ pub mod post_combine_transactions_out_trade_no_by_combine_out_trade_no_close {
         /// `sub_appid`, optional (left out when `None`); e.g. `wxd678efh567hg6999`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

@@ -36,6 +36,7 @@ pub mod post_compliance_inactive_merchant_identity_verification_merchants {
     ///
     /// let request = PostComplianceInactiveMerchantIdentityVerificationMerchants {
     ///     sub_mchid: "1900009231".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -43,6 +44,10 @@ pub mod post_compliance_inactive_merchant_identity_verification_merchants {
     pub struct PostComplianceInactiveMerchantIdentityVerificationMerchants {
         /// `sub_mchid`, required; e.g. `1900009231`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostComplianceInactiveMerchantIdentityVerificationMerchants {

@@ -74,10 +74,12 @@ pub mod post_credit_repayment_partner_contracts_app_presign {
     ///         identity_type: IdentityType::RealIdentityTypeInvalid,
     ///         identity_id: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==".into(),
     ///         real_name: "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==".into(),
+    ///         extra: Default::default(),
     ///     },
     ///     sub_mchid: None,
     ///     sub_appid: None,
     ///     trade_info: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -108,6 +110,10 @@ pub mod post_credit_repayment_partner_contracts_app_presign {
         /// `trade_info`, optional (left out when `None`); see [`TradeInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub trade_info: Option<TradeInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCreditRepaymentPartnerContractsAppPresign {
@@ -147,6 +153,10 @@ pub mod post_credit_repayment_partner_contracts_app_presign {
         /// `real_name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub real_name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -175,6 +185,10 @@ pub mod post_credit_repayment_partner_contracts_app_presign {
         /// `notify_url`, optional (left out when `None`); e.g. `https://www.test.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -210,11 +224,13 @@ pub mod post_credit_repayment_partner_contracts_h5_presign {
     ///         identity_type: IdentityType::RealIdentityTypeInvalid,
     ///         identity_id: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==".into(),
     ///         real_name: "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==".into(),
+    ///         extra: Default::default(),
     ///     },
     ///     sub_mchid: None,
     ///     sub_appid: None,
     ///     trade_info: None,
     ///     jump_info: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -248,6 +264,10 @@ pub mod post_credit_repayment_partner_contracts_h5_presign {
         /// `jump_info`, optional (left out when `None`); see [`JumpInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_info: Option<JumpInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCreditRepaymentPartnerContractsH5Presign {
@@ -284,6 +304,10 @@ pub mod post_credit_repayment_partner_contracts_h5_presign {
         /// `real_name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub real_name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -312,6 +336,10 @@ pub mod post_credit_repayment_partner_contracts_h5_presign {
         /// `notify_url`, optional (left out when `None`); e.g. `https://www.test.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_info` of the request [`PostCreditRepaymentPartnerContractsH5Presign`].
@@ -320,6 +348,10 @@ pub mod post_credit_repayment_partner_contracts_h5_presign {
         /// `jump_appid`, optional (left out when `None`); e.g. `example_jump_appid`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -345,6 +377,7 @@ pub mod post_credit_repayment_partner_contracts_terminate {
     /// let request = PostCreditRepaymentPartnerContractsTerminate {
     ///     out_contract_code: "100001256".into(),
     ///     contract_termination_remark: "example_contract_termination_remark".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -354,6 +387,10 @@ pub mod post_credit_repayment_partner_contracts_terminate {
         pub out_contract_code: String,
         /// `contract_termination_remark`, required; e.g. `example_contract_termination_remark`.
         pub contract_termination_remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCreditRepaymentPartnerContractsTerminate {
@@ -661,6 +698,10 @@ pub mod post_credit_repayment_partner_deduct_orders {
         /// `attach`, optional (left out when `None`); e.g. `备注`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCreditRepaymentPartnerDeductOrders {
@@ -907,6 +948,7 @@ pub mod post_credit_repayment_partner_schedule_records_batch_create {
     ///         repayment_date: "2025-11-18".into(),
     ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -920,6 +962,10 @@ pub mod post_credit_repayment_partner_schedule_records_batch_create {
         pub openid: String,
         /// `schedule_items`, required; see [`ScheduleItems`].
         pub schedule_items: Vec<ScheduleItems>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostCreditRepaymentPartnerScheduleRecordsBatchCreate {
@@ -962,6 +1008,10 @@ pub mod post_credit_repayment_partner_schedule_records_batch_create {
         pub min_repayment_amount: Option<String>,
         /// `repayment_date`, required; e.g. `2025-11-18`.
         pub repayment_date: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `schedule_records` of the answer to [`PostCreditRepaymentPartnerScheduleRecordsBatchCreate`].

@@ -57,6 +57,7 @@ pub mod post_discount_card_cards {
     ///     card_template_id: "87789b2f25177433bcbf407e8e471f95".into(),
     ///     appid: "wxd678efh567hg6787".into(),
     ///     notify_url: "https://api.test.com".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -70,6 +71,10 @@ pub mod post_discount_card_cards {
         pub appid: String,
         /// `notify_url`, required; e.g. `https://api.test.com`.
         pub notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostDiscountCardCards {
@@ -380,6 +385,7 @@ pub mod get_discount_card_cards_by_out_card_code {
 
 /// `POST v3/discount-card/cards/{out_card_code}/add-user-records`: 增加用户记录.
 pub mod post_discount_card_cards_by_out_card_code_add_user_records {
+    use serde_json::{Map, Value};
 
     /// 增加用户记录
     ///
@@ -418,6 +424,10 @@ pub mod post_discount_card_cards_by_out_card_code_add_user_records {
         /// `reward_usage_records`, optional (left out when `None`); see [`RewardUsageRecords`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub reward_usage_records: Option<Vec<RewardUsageRecords>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostDiscountCardCardsByOutCardCodeAddUserRecords {
@@ -454,6 +464,10 @@ pub mod post_discount_card_cards_by_out_card_code_add_user_records {
         /// `remark`, optional (left out when `None`); e.g. `特价商品`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `reward_usage_records` of the request [`PostDiscountCardCardsByOutCardCodeAddUserRecords`].
@@ -476,6 +490,10 @@ pub mod post_discount_card_cards_by_out_card_code_add_user_records {
         /// `remark`, optional (left out when `None`); e.g. `特价商品`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -985,6 +1003,10 @@ pub mod patch_discount_card_orders_by_out_order_no {
         /// `rewards`, optional (left out when `None`); see [`Rewards`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub rewards: Option<Vec<Rewards>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchDiscountCardOrdersByOutOrderNo {
@@ -1033,6 +1055,10 @@ pub mod patch_discount_card_orders_by_out_order_no {
         /// `remark`, optional (left out when `None`); e.g. `特价商品`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `rewards` of the request [`PatchDiscountCardOrdersByOutOrderNo`].
@@ -1055,5 +1081,9 @@ pub mod patch_discount_card_orders_by_out_order_no {
         /// `remark`, optional (left out when `None`); e.g. `特价商品`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

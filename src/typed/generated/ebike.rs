@@ -78,6 +78,10 @@ pub mod post_ebike_charge_contracts_preopen {
         pub trade_scene: String,
         /// `openid`, required; e.g. `ot35_4gNgXsUuh2sQY0lT9N08AU0`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEbikeChargeContractsPreopen {
@@ -220,6 +224,7 @@ pub mod post_ebike_charge_contracts_by_contract_id_confirm {
     ///         charging_station_name: "xxx充电站".into(),
     ///         charging_gun_number: "6555".into(),
     ///         device_id: "12343232".into(),
+    ///         ..Default::default()
     ///     },
     ///     ..Default::default()
     /// };
@@ -240,6 +245,10 @@ pub mod post_ebike_charge_contracts_by_contract_id_confirm {
         pub sub_appid: Option<String>,
         /// `charge_info`, required; see [`ChargeInfo`].
         pub charge_info: ChargeInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEbikeChargeContractsByContractIdConfirm {
@@ -278,6 +287,10 @@ pub mod post_ebike_charge_contracts_by_contract_id_confirm {
         pub charging_gun_number: String,
         /// `device_id`, required; e.g. `12343232`.
         pub device_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -323,6 +336,7 @@ pub mod post_ebike_charge_transactions {
     ///     device_info: DeviceInfo {
     ///         device_id: "12343232".into(),
     ///         device_ip: "123.12.12.123".into(),
+    ///         ..Default::default()
     ///     },
     ///     ..Default::default()
     /// };
@@ -358,6 +372,10 @@ pub mod post_ebike_charge_transactions {
         pub charge_info: ChargeInfo,
         /// `device_info`, required; see [`DeviceInfo`].
         pub device_info: DeviceInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEbikeChargeTransactions {
@@ -394,6 +412,10 @@ pub mod post_ebike_charge_transactions {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `charge_info` of the request [`PostEbikeChargeTransactions`].
@@ -415,6 +437,10 @@ pub mod post_ebike_charge_transactions {
         /// `park_fee`, optional (left out when `None`); e.g. `100`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub park_fee: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `device_info` of the request [`PostEbikeChargeTransactions`].
@@ -424,6 +450,10 @@ pub mod post_ebike_charge_transactions {
         pub device_id: String,
         /// `device_ip`, required; e.g. `123.12.12.123`.
         pub device_ip: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

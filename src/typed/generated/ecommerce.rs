@@ -66,6 +66,7 @@ pub mod post_ecommerce_applyments_trailing_slash {
     ///     qualifications: None,
     ///     business_addition_pics: None,
     ///     business_addition_desc: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -125,6 +126,10 @@ pub mod post_ecommerce_applyments_trailing_slash {
         /// `business_addition_desc`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub business_addition_desc: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceApplymentsTrailingSlash {
@@ -197,6 +202,10 @@ pub mod post_ecommerce_applyments_trailing_slash {
         /// `business_time`, optional (left out when `None`); JSON text; e.g. `["2014-01-01","长期"]`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub business_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `finance_institution_info` of the request [`PostEcommerceApplymentsTrailingSlash`].
@@ -208,6 +217,10 @@ pub mod post_ecommerce_applyments_trailing_slash {
         /// `finance_license_pics`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub finance_license_pics: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `id_card_info` of the request [`PostEcommerceApplymentsTrailingSlash`].
@@ -231,6 +244,10 @@ pub mod post_ecommerce_applyments_trailing_slash {
         /// `id_card_valid_time`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id_card_valid_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `id_doc_info` of the request [`PostEcommerceApplymentsTrailingSlash`].
@@ -254,6 +271,10 @@ pub mod post_ecommerce_applyments_trailing_slash {
         /// `doc_period_end`, optional (left out when `None`); e.g. `2020-01-02`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub doc_period_end: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `ubo_info_list` of the request [`PostEcommerceApplymentsTrailingSlash`].
@@ -278,6 +299,10 @@ pub mod post_ecommerce_applyments_trailing_slash {
         pub ubo_period_begin: String,
         /// `ubo_period_end`, required.
         pub ubo_period_end: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `account_info` of the request [`PostEcommerceApplymentsTrailingSlash`].
@@ -304,6 +329,10 @@ pub mod post_ecommerce_applyments_trailing_slash {
         /// `account_number`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub account_number: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -349,6 +378,10 @@ pub mod post_ecommerce_applyments_trailing_slash {
         /// `mobile_phone`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub mobile_phone: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -376,6 +409,10 @@ pub mod post_ecommerce_applyments_trailing_slash {
         /// `mini_program_sub_appid`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settlement_info` of the request [`PostEcommerceApplymentsTrailingSlash`].
@@ -387,6 +424,10 @@ pub mod post_ecommerce_applyments_trailing_slash {
         /// `qualification_type`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub qualification_type: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

@@ -77,11 +77,13 @@ pub mod post_ecommerce_account_apply_cancel_withdraw {
     ///             ..Default::default()
     ///         },
     ///         identity_info: None,
+    ///         extra: Default::default(),
     ///     },
     ///     withdraw: None,
     ///     proof_medias: None,
     ///     additional_materials: None,
     ///     remark: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -105,6 +107,10 @@ pub mod post_ecommerce_account_apply_cancel_withdraw {
         /// `remark`, optional (left out when `None`); e.g. `特殊理由`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceAccountApplyCancelWithdraw {
@@ -153,6 +159,10 @@ pub mod post_ecommerce_account_apply_cancel_withdraw {
         /// `identity_info`, optional (left out when `None`); see [`IdentityInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity_info: Option<IdentityInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -185,6 +195,10 @@ pub mod post_ecommerce_account_apply_cancel_withdraw {
         /// `account_number`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub account_number: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity_info` of the request [`PostEcommerceAccountApplyCancelWithdraw`].
@@ -199,6 +213,10 @@ pub mod post_ecommerce_account_apply_cancel_withdraw {
         /// `identification_no`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub identification_no: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -230,6 +248,10 @@ pub mod post_ecommerce_account_apply_cancel_withdraw {
         pub proof_media_type: ProofMediaType,
         /// `proof_media`, required; format `MediaId`; e.g. `jTpGmxUX3FBWVQ5NJTZvlKXQ`.
         pub proof_media: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -493,6 +515,10 @@ pub mod post_ecommerce_account_apply_cancel_withdraw_confirm {
         pub confirm_time: String,
         /// `cancel_contract_version`, required; e.g. `V20241213`.
         pub cancel_contract_version: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceAccountApplyCancelWithdrawConfirm {
@@ -906,6 +932,7 @@ pub mod post_ecommerce_account_cancel_applications {
     ///     application_info: vec![ApplicationInfo {
     ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -917,6 +944,10 @@ pub mod post_ecommerce_account_cancel_applications {
         pub out_apply_no: String,
         /// `application_info`, required; see [`ApplicationInfo`].
         pub application_info: Vec<ApplicationInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceAccountCancelApplications {
@@ -963,6 +994,10 @@ pub mod post_ecommerce_account_cancel_applications {
         /// `application_media_id`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub application_media_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1062,6 +1097,10 @@ pub mod post_ecommerce_account_cancel_applications_media {
         /// `file_name`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub file_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

@@ -271,6 +271,7 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
     ///         account_number: "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==".into(),
     ///         bank_branch_id: None,
     ///         bank_name: None,
+    ///         extra: Default::default(),
     ///     },
     ///     contact_info: ContactInfo {
     ///         contact_type: ContactType::V65,
@@ -285,6 +286,7 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
     ///         contact_id_doc_period_begin: None,
     ///         contact_id_doc_period_end: None,
     ///         mobile_phone: None,
+    ///         extra: Default::default(),
     ///     },
     ///     sales_scene_info: SalesSceneInfo {
     ///         ..Default::default()
@@ -305,6 +307,7 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
     ///     business_addition_desc: None,
     ///     proxy_sign_verify_mode: None,
     ///     id_card_complete_statement: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -367,6 +370,10 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         /// `id_card_complete_statement`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub id_card_complete_statement: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceApplymentsSubmitAccountHostingApplyment {
@@ -439,6 +446,10 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         /// `business_time`, optional (left out when `None`); JSON text; e.g. `["2014-01-01","长期"]`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub business_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `finance_institution_info` of the request [`PostEcommerceApplymentsSubmitAccountHostingApplyment`].
@@ -450,6 +461,10 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         /// `finance_license_pics`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub finance_license_pics: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `id_card_info` of the request [`PostEcommerceApplymentsSubmitAccountHostingApplyment`].
@@ -469,6 +484,10 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         pub id_card_valid_time_begin: String,
         /// `id_card_valid_time`, required.
         pub id_card_valid_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `id_doc_info` of the request [`PostEcommerceApplymentsSubmitAccountHostingApplyment`].
@@ -489,6 +508,10 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         pub doc_period_begin: String,
         /// `doc_period_end`, required; e.g. `2020-01-02`.
         pub doc_period_end: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `ubo_info_list` of the request [`PostEcommerceApplymentsSubmitAccountHostingApplyment`].
@@ -524,6 +547,10 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         /// `ubo_id_doc_period_end`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub ubo_id_doc_period_end: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `account_info` of the request [`PostEcommerceApplymentsSubmitAccountHostingApplyment`].
@@ -545,6 +572,10 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         /// `account_number`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub account_number: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -595,6 +626,10 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         /// `mobile_phone`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub mobile_phone: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -622,6 +657,10 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         /// `mini_program_sub_appid`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settlement_info` of the request [`PostEcommerceApplymentsSubmitAccountHostingApplyment`].
@@ -633,6 +672,10 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
         /// `qualification_type`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub qualification_type: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -674,6 +717,10 @@ pub mod post_ecommerce_applyments_submit_sign_verify_info {
         /// `proxy_verify_identity_info`, optional (left out when `None`); see [`ProxyVerifyIdentityInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub proxy_verify_identity_info: Option<ProxyVerifyIdentityInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceApplymentsSubmitSignVerifyInfo {
@@ -706,6 +753,10 @@ pub mod post_ecommerce_applyments_submit_sign_verify_info {
         pub verify_identity_type: VerifyIdentityType,
         /// `verify_identity_result`, required.
         pub verify_identity_result: bool,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

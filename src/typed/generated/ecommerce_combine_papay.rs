@@ -178,6 +178,7 @@ pub mod post_ecommerce_combine_papay_contracts_plan_id_by_plan_id_out_contract_c
     ///     plan_id: 12535,
     ///     out_contract_code: "wxwtdk20200910100000".into(),
     ///     contract_termination_remark: "用户解约".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -191,6 +192,10 @@ pub mod post_ecommerce_combine_papay_contracts_plan_id_by_plan_id_out_contract_c
         pub out_contract_code: String,
         /// `contract_termination_remark`, required; e.g. `用户解约`.
         pub contract_termination_remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -279,6 +284,10 @@ pub mod post_ecommerce_combine_papay_contracts_pre_entrust_sign {
         /// `attach`, optional (left out when `None`); e.g. `example_attach`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceCombinePapayContractsPreEntrustSign {
@@ -341,6 +350,7 @@ pub mod post_ecommerce_combine_papay_contracts_pre_entrust_sign_mini_program {
     ///     out_contract_code: "wxwtdk20200910100000".into(),
     ///     contract_display_account: "微信代扣用户A".into(),
     ///     notify_url: "https://yourapp.com/notify".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -356,6 +366,10 @@ pub mod post_ecommerce_combine_papay_contracts_pre_entrust_sign_mini_program {
         pub contract_display_account: String,
         /// `notify_url`, required; e.g. `https://yourapp.com/notify`.
         pub notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceCombinePapayContractsPreEntrustSignMiniProgram {
@@ -437,6 +451,10 @@ pub mod post_ecommerce_combine_papay_transactions {
         /// `risk_info`, optional (left out when `None`); e.g. `ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;dev…`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub risk_info: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceCombinePapayTransactions {
@@ -499,6 +517,10 @@ pub mod post_ecommerce_combine_papay_transactions {
         /// `sub_risk_info`, optional (left out when `None`); e.g. `ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;dev…`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_risk_info: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostEcommerceCombinePapayTransactions`].
@@ -508,6 +530,10 @@ pub mod post_ecommerce_combine_papay_transactions {
         pub total_amount: i64,
         /// `currency`, required; e.g. `CNY`.
         pub currency: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostEcommerceCombinePapayTransactions`].
@@ -519,6 +545,10 @@ pub mod post_ecommerce_combine_papay_transactions {
         /// `subsidy_amount`, optional (left out when `None`); e.g. `10`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sub_orders` of the answer to [`PostEcommerceCombinePapayTransactions`].
@@ -762,7 +792,7 @@ pub mod get_ecommerce_combine_papay_transactions_by_combine_out_trade_no {
 
 /// `POST v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`: 电商合单委托代扣撤销订单.
 pub mod post_ecommerce_combine_papay_transactions_by_combine_out_trade_no_reverse {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 电商合单委托代扣撤销订单
     ///
@@ -798,6 +828,10 @@ pub mod post_ecommerce_combine_papay_transactions_by_combine_out_trade_no_revers
         /// `sub_orders`, optional (left out when `None`); see [`SubOrders`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_orders: Option<Vec<SubOrders>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceCombinePapayTransactionsByCombineOutTradeNoReverse {
@@ -828,5 +862,9 @@ pub mod post_ecommerce_combine_papay_transactions_by_combine_out_trade_no_revers
         /// `sub_appid`, optional (left out when `None`); e.g. `wxd678efh567hg6787`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

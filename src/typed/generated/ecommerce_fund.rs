@@ -246,6 +246,10 @@ pub mod post_ecommerce_fund_withdraw {
         /// `notify_url`, optional (left out when `None`); e.g. `https://weixin.qq.com/a-fake-notify-url`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceFundWithdraw {

@@ -174,6 +174,7 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_iden
     ///     real_name: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP".into(),
     ///     cred_type: CredType::IdCard,
     ///     cred_id: "MZnwEx6zotwIz6ctW2/iQL5z9".into(),
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -191,6 +192,10 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_iden
         /// `cred_id`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub cred_id: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceIndividualContractsPreEntrustSignWithRealNameIdentityApp {
@@ -255,6 +260,7 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_iden
     ///     real_name: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP".into(),
     ///     cred_type: CredType::IdCard,
     ///     cred_id: "MZnwEx6zotwIz6ctW2/iQL5z9".into(),
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -274,6 +280,10 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_iden
         /// `cred_id`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub cred_id: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceIndividualContractsPreEntrustSignWithRealNameIdentityMiniProgram {
@@ -331,6 +341,7 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_app {
     /// let request = PostEcommerceIndividualContractsPreEntrustSignApp {
     ///     appid: "wxd678efh567h23787".into(),
     ///     out_contract_code: "APPLYMENT_00000000001".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -340,6 +351,10 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_app {
         pub appid: String,
         /// `out_contract_code`, required; e.g. `APPLYMENT_00000000001`.
         pub out_contract_code: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceIndividualContractsPreEntrustSignApp {
@@ -389,6 +404,7 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_mini_program {
     ///     appid: "wxd678efh567h23787".into(),
     ///     out_contract_code: "APPLYMENT_00000000001".into(),
     ///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -400,6 +416,10 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_mini_program {
         pub out_contract_code: String,
         /// `openid`, required; e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceIndividualContractsPreEntrustSignMiniProgram {

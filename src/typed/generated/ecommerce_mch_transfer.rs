@@ -64,7 +64,9 @@ pub mod post_ecommerce_mch_transfer_authorizations {
     ///         agreement_version: "20230101".into(),
     ///         sign_organization: "示例有限责任公司".into(),
     ///         sign_time: "2015-05-20T13:29:35.120+08:00".into(),
+    ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -74,6 +76,10 @@ pub mod post_ecommerce_mch_transfer_authorizations {
         pub sub_mchid: String,
         /// `agreement_list`, required; see [`AgreementList`].
         pub agreement_list: Vec<AgreementList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceMchTransferAuthorizations {
@@ -119,6 +125,10 @@ pub mod post_ecommerce_mch_transfer_authorizations {
         pub sign_organization: String,
         /// `sign_time`, required; e.g. `2015-05-20T13:29:35.120+08:00`.
         pub sign_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -245,6 +255,10 @@ pub mod post_ecommerce_mch_transfer_transfer_bills {
         /// `notify_url`, optional (left out when `None`); e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceMchTransferTransferBills {
@@ -436,6 +450,7 @@ pub mod post_ecommerce_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no_ca
     /// let request = PostEcommerceMchTransferTransferBillsOutBillNoByOutBillNoCancel {
     ///     out_bill_no: "plfk2020042013".into(),
     ///     sub_mchid: "1900001109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -446,6 +461,10 @@ pub mod post_ecommerce_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no_ca
         pub out_bill_no: String,
         /// `sub_mchid`, required; e.g. `1900001109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceMchTransferTransferBillsOutBillNoByOutBillNoCancel {

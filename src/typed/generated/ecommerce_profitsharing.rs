@@ -179,6 +179,7 @@ pub mod post_ecommerce_profitsharing_after_sales_orders {
     ///     r#type: Type::ServiceFeeIncome,
     ///     scene: Scene::RefundTicket,
     ///     refund_id: "example".into(),
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -196,6 +197,10 @@ pub mod post_ecommerce_profitsharing_after_sales_orders {
         pub scene: Scene,
         /// `refund_id`, required.
         pub refund_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceProfitsharingAfterSalesOrders {
@@ -274,6 +279,7 @@ pub mod post_ecommerce_profitsharing_finish_order {
     ///     transaction_id: "4208450740201411110007820472".into(),
     ///     out_order_no: "P20150806125346".into(),
     ///     description: "分账完结".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -287,6 +293,10 @@ pub mod post_ecommerce_profitsharing_finish_order {
         pub out_order_no: String,
         /// `description`, required; e.g. `分账完结`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceProfitsharingFinishOrder {
@@ -527,6 +537,7 @@ pub mod post_ecommerce_profitsharing_orders {
     ///         amount: 190,
     ///         description: "分给商户1900000109".into(),
     ///         receiver_name: None,
+    ///         extra: Default::default(),
     ///     }],
     ///     finish: true,
     ///     ..Default::default()
@@ -548,6 +559,10 @@ pub mod post_ecommerce_profitsharing_orders {
         pub receivers: Vec<Receivers>,
         /// `finish`, required.
         pub finish: bool,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceProfitsharingOrders {
@@ -602,6 +617,10 @@ pub mod post_ecommerce_profitsharing_orders {
         /// `receiver_name`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub receiver_name: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `receivers` of the answer to [`PostEcommerceProfitsharingOrders`].
@@ -778,6 +797,7 @@ pub mod post_ecommerce_profitsharing_receivers_add {
     ///     relation_type: shared::ProfitSharingReceiverType::MerchantId,
     ///     name: None,
     ///     encrypted_name: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -797,6 +817,10 @@ pub mod post_ecommerce_profitsharing_receivers_add {
         pub encrypted_name: Option<Sensitive>,
         /// `relation_type`, required; see [`ProfitSharingReceiverType`](crate::typed::shared::ProfitSharingReceiverType).
         pub relation_type: crate::typed::shared::ProfitSharingReceiverType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceProfitsharingReceiversAdd {
@@ -852,6 +876,7 @@ pub mod post_ecommerce_profitsharing_receivers_delete {
     ///     appid: "wx8888888888888888".into(),
     ///     r#type: shared::ProfitSharingReceiverType::MerchantId,
     ///     account: "190001001".into(),
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -863,6 +888,10 @@ pub mod post_ecommerce_profitsharing_receivers_delete {
         pub r#type: crate::typed::shared::ProfitSharingReceiverType,
         /// `account`, required; e.g. `190001001`.
         pub account: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceProfitsharingReceiversDelete {
@@ -1040,6 +1069,10 @@ pub mod post_ecommerce_profitsharing_returnorders {
         /// `transaction_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceProfitsharingReturnorders {

@@ -72,6 +72,7 @@ pub mod post_ecommerce_refunds_apply {
     ///     reason: None,
     ///     notify_url: None,
     ///     refund_account: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -116,6 +117,10 @@ pub mod post_ecommerce_refunds_apply {
         pub refund_account: Option<RefundAccount>,
         /// `funds_account`, required; see [`FundsAccount`].
         pub funds_account: FundsAccount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceRefundsApply {
@@ -169,6 +174,10 @@ pub mod post_ecommerce_refunds_apply {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `from` of the request [`PostEcommerceRefundsApply`].
@@ -178,6 +187,10 @@ pub mod post_ecommerce_refunds_apply {
         pub account: Account,
         /// `amount`, required; e.g. `444`.
         pub amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -719,6 +732,7 @@ pub mod post_ecommerce_refunds_by_refund_id_apply_abnormal_refund {
     ///     bank_type: None,
     ///     bank_account: None,
     ///     real_name: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -746,6 +760,10 @@ pub mod post_ecommerce_refunds_by_refund_id_apply_abnormal_refund {
         /// `real_name`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub real_name: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceRefundsByRefundIdApplyAbnormalRefund {
@@ -1082,6 +1100,7 @@ pub mod post_ecommerce_refunds_by_refund_id_return_advance {
     /// let request = PostEcommerceRefundsByRefundIdReturnAdvance {
     ///     refund_id: "50000000382019052709732678859".into(),
     ///     sub_mchid: "1900000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1092,6 +1111,10 @@ pub mod post_ecommerce_refunds_by_refund_id_return_advance {
         pub refund_id: String,
         /// `sub_mchid`, required; e.g. `1900000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceRefundsByRefundIdReturnAdvance {

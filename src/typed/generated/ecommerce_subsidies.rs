@@ -40,6 +40,7 @@ pub mod post_ecommerce_subsidies_cancel {
     ///     sub_mchid: "1900000109".into(),
     ///     transaction_id: "4208450740201411110007820472".into(),
     ///     description: "订单退款".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -51,6 +52,10 @@ pub mod post_ecommerce_subsidies_cancel {
         pub transaction_id: String,
         /// `description`, required; e.g. `订单退款`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceSubsidiesCancel {
@@ -132,6 +137,10 @@ pub mod post_ecommerce_subsidies_create {
         /// `out_subsidy_no`, optional (left out when `None`); e.g. `P20150806125347`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub out_subsidy_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceSubsidiesCreate {
@@ -228,6 +237,10 @@ pub mod post_ecommerce_subsidies_return {
         /// `from`, optional (left out when `None`); see [`RequestFrom`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub from: Option<Vec<RequestFrom>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEcommerceSubsidiesReturn {
@@ -286,6 +299,10 @@ pub mod post_ecommerce_subsidies_return {
         /// `amount`, optional (left out when `None`); e.g. `10`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

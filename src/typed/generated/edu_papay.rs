@@ -216,6 +216,10 @@ pub mod post_edu_papay_contracts_presign {
         pub period_start_date: String,
         /// `trade_scene`, required; e.g. `EDUCATION_PERIOD`.
         pub trade_scene: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEduPapayContractsPresign {
@@ -293,7 +297,7 @@ pub mod delete_edu_papay_contracts_by_contract_id {
 
 /// `POST v3/edu-papay/transactions`: 教育通扣款受理.
 pub mod post_edu_papay_transactions {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 教育通扣款受理
     ///
@@ -361,6 +365,10 @@ pub mod post_edu_papay_transactions {
         pub amount: Amount,
         /// `device_information`, required; see [`DeviceInformation`].
         pub device_information: DeviceInformation,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEduPapayTransactions {
@@ -385,6 +393,10 @@ pub mod post_edu_papay_transactions {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `device_information` of the request [`PostEduPapayTransactions`].
@@ -395,6 +407,10 @@ pub mod post_edu_papay_transactions {
         pub device_id: Option<String>,
         /// `device_ip`, required; e.g. `123.12.12.123`.
         pub device_ip: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -802,7 +818,7 @@ pub mod get_edu_papay_transactions_out_trade_no_by_out_trade_no {
 
 /// `POST v3/edu-papay/user-notifications/{contract_id}/send`: 发送扣款预通知.
 pub mod post_edu_papay_user_notifications_by_contract_id_send {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 发送扣款预通知
     ///
@@ -841,6 +857,10 @@ pub mod post_edu_papay_user_notifications_by_contract_id_send {
         /// `sub_appid`, optional (left out when `None`); e.g. `wx8888888888888888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEduPapayUserNotificationsByContractIdSend {

@@ -168,6 +168,10 @@ pub mod post_edu_star_orders {
         pub right_id: String,
         /// `create_time`, required; e.g. `2018-05-23T12:13:50+08:00`.
         pub create_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEduStarOrders {

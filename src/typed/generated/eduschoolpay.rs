@@ -98,6 +98,10 @@ pub mod post_eduschoolpay_contracts_presign {
         /// `bank_card`, optional (left out when `None`); see [`BankCard`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_card: Option<BankCard>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEduschoolpayContractsPresign {
@@ -135,6 +139,10 @@ pub mod post_eduschoolpay_contracts_presign {
         /// `id_card_number`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub id_card_number: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `bank_card` of the request [`PostEduschoolpayContractsPresign`].
@@ -152,6 +160,10 @@ pub mod post_eduschoolpay_contracts_presign {
         /// `bank_type`, optional (left out when `None`); e.g. `CMC`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -330,11 +342,13 @@ pub mod post_eduschoolpay_transactions {
     ///     amount: Amount {
     ///         total: 888,
     ///         currency: "CNY".into(),
+    ///         ..Default::default()
     ///     },
     ///     scene_info: SceneInfo {
     ///         start_time: "2017-08-26T09:43:39+08:00".into(),
     ///         school_id: "18260256813396".into(),
     ///         scene_type: "CANTEEN".into(),
+    ///         ..Default::default()
     ///     },
     ///     device_info: DeviceInfo {
     ///         device_ip: "123.12.12.123".into(),
@@ -382,6 +396,10 @@ pub mod post_eduschoolpay_transactions {
         /// `payment_mode`, optional (left out when `None`); e.g. `SYNC`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_mode: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostEduschoolpayTransactions {
@@ -459,6 +477,10 @@ pub mod post_eduschoolpay_transactions {
         pub total: i64,
         /// `currency`, required; e.g. `CNY`.
         pub currency: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostEduschoolpayTransactions`].
@@ -470,6 +492,10 @@ pub mod post_eduschoolpay_transactions {
         pub school_id: String,
         /// `scene_type`, required; e.g. `CANTEEN`.
         pub scene_type: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `device_info` of the request [`PostEduschoolpayTransactions`].
@@ -480,6 +506,10 @@ pub mod post_eduschoolpay_transactions {
         pub device_id: Option<String>,
         /// `device_ip`, required; e.g. `123.12.12.123`.
         pub device_ip: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostEduschoolpayTransactions`].
@@ -488,6 +518,10 @@ pub mod post_eduschoolpay_transactions {
         /// `profit_sharing`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the answer to [`PostEduschoolpayTransactions`].

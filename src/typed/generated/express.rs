@@ -37,6 +37,7 @@ pub mod post_express_users_by_openid_transform {
     /// let request = PostExpressUsersByOpenidTransform {
     ///     openid: "xsd3434454567676".into(),
     ///     appid: "wxaaaa1a123b456c7d".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -47,6 +48,10 @@ pub mod post_express_users_by_openid_transform {
         pub openid: String,
         /// `appid`, required; e.g. `wxaaaa1a123b456c7d`.
         pub appid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostExpressUsersByOpenidTransform {

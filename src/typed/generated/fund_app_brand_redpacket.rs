@@ -70,6 +70,7 @@ pub mod post_fund_app_brand_redpacket_brand_merchant_batches {
     ///         remark: "来自XX的红包".into(),
     ///         ..Default::default()
     ///     }],
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -95,6 +96,10 @@ pub mod post_fund_app_brand_redpacket_brand_merchant_batches {
         pub total_num: i64,
         /// `detail_list`, required; see [`DetailList`].
         pub detail_list: Vec<DetailList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppBrandRedpacketBrandMerchantBatches {
@@ -151,6 +156,10 @@ pub mod post_fund_app_brand_redpacket_brand_merchant_batches {
         pub user_name: Option<Sensitive>,
         /// `remark`, required; e.g. `来自XX的红包`.
         pub remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

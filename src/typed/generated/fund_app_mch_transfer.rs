@@ -102,6 +102,7 @@ pub mod post_fund_app_mch_transfer_elecsign_out_bill_no {
     ///
     /// let request = PostFundAppMchTransferElecsignOutBillNo {
     ///     out_bill_no: "plfk2020042013".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -109,6 +110,10 @@ pub mod post_fund_app_mch_transfer_elecsign_out_bill_no {
     pub struct PostFundAppMchTransferElecsignOutBillNo {
         /// `out_bill_no`, required; e.g. `plfk2020042013`.
         pub out_bill_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferElecsignOutBillNo {
@@ -259,6 +264,7 @@ pub mod post_fund_app_mch_transfer_elecsign_transfer_bill_no {
     ///
     /// let request = PostFundAppMchTransferElecsignTransferBillNo {
     ///     transfer_bill_no: "1330000071100999991182020050700019480001".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -266,6 +272,10 @@ pub mod post_fund_app_mch_transfer_elecsign_transfer_bill_no {
     pub struct PostFundAppMchTransferElecsignTransferBillNo {
         /// `transfer_bill_no`, required; e.g. `1330000071100999991182020050700019480001`.
         pub transfer_bill_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferElecsignTransferBillNo {
@@ -542,6 +552,10 @@ pub mod post_fund_app_mch_transfer_partner_budget_by_out_budget_no_electronic_re
         /// `receiver_mchid`, optional (left out when `None`); e.g. `1900102209`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub receiver_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerBudgetByOutBudgetNoElectronicReceipts {
@@ -664,6 +678,10 @@ pub mod post_fund_app_mch_transfer_partner_charity_budget {
         /// `notify_url`, optional (left out when `None`); e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerCharityBudget {
@@ -885,6 +903,7 @@ pub mod post_fund_app_mch_transfer_partner_charity_budget_by_out_budget_no_unloc
     ///     out_budget_no: "budget202506300102".into(),
     ///     sponsor_mchid: "1900001109".into(),
     ///     activity_remark: "公益活动结束，解锁资金".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -897,6 +916,10 @@ pub mod post_fund_app_mch_transfer_partner_charity_budget_by_out_budget_no_unloc
         pub sponsor_mchid: String,
         /// `activity_remark`, required; e.g. `公益活动结束，解锁资金`.
         pub activity_remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerCharityBudgetByOutBudgetNoUnlock {
@@ -1013,6 +1036,10 @@ pub mod post_fund_app_mch_transfer_partner_charity_transfer_bills {
         pub amount: i64,
         /// `transfer_remark`, required; e.g. `帮助受助群体爱心捐款`.
         pub transfer_remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerCharityTransferBills {
@@ -1072,6 +1099,10 @@ pub mod post_fund_app_mch_transfer_partner_charity_transfer_bills {
         pub transaction_type: TransactionType,
         /// `transaction_id`, required; e.g. `4217752501201407033233368018`.
         pub transaction_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1221,6 +1252,7 @@ pub mod post_fund_app_mch_transfer_partner_electronic_receipts {
     /// let request = PostFundAppMchTransferPartnerElectronicReceipts {
     ///     sub_mchid: "1900001121".into(),
     ///     out_bill_no: "plfk2020042013".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1230,6 +1262,10 @@ pub mod post_fund_app_mch_transfer_partner_electronic_receipts {
         pub sub_mchid: String,
         /// `out_bill_no`, required; e.g. `plfk2020042013`.
         pub out_bill_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerElectronicReceipts {
@@ -1416,6 +1452,7 @@ pub mod post_fund_app_mch_transfer_partner_sub_mch_authorizations {
     /// let request = PostFundAppMchTransferPartnerSubMchAuthorizations {
     ///     sub_mchid: "1900001121".into(),
     ///     out_apply_no: "apply2020042013".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1425,6 +1462,10 @@ pub mod post_fund_app_mch_transfer_partner_sub_mch_authorizations {
         pub sub_mchid: String,
         /// `out_apply_no`, required; e.g. `apply2020042013`.
         pub out_apply_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerSubMchAuthorizations {
@@ -1629,10 +1670,12 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills {
     ///     transfer_scene_report_infos: vec![TransferSceneReportInfos {
     ///         info_type: "活动名称".into(),
     ///         info_content: "注册会员有礼".into(),
+    ///         ..Default::default()
     ///     }],
     ///     user_name: None,
     ///     notify_url: None,
     ///     user_recv_perception: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1663,6 +1706,10 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills {
         pub transfer_scene_id: TransferSceneId,
         /// `transfer_scene_report_infos`, required; see [`TransferSceneReportInfos`].
         pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerTransferBills {
@@ -1729,6 +1776,10 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills {
         pub info_type: String,
         /// `info_content`, required; e.g. `注册会员有礼`.
         pub info_content: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1895,6 +1946,7 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_out_bill_no_by_out_bil
     /// let request = PostFundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNoCancel {
     ///     out_bill_no: "plfk2020042013".into(),
     ///     sub_mchid: "1900001121".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1905,6 +1957,10 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_out_bill_no_by_out_bil
         pub out_bill_no: String,
         /// `sub_mchid`, required; e.g. `1900001121`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNoCancel {
@@ -2038,11 +2094,13 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_pre_transfer_with_auth
     ///     transfer_scene_report_infos: vec![TransferSceneReportInfos {
     ///         info_type: "活动名称".into(),
     ///         info_content: "注册会员有礼".into(),
+    ///         ..Default::default()
     ///     }],
     ///     user_name: None,
     ///     notify_url: None,
     ///     user_recv_perception: None,
     ///     authorization_info: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2076,6 +2134,10 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_pre_transfer_with_auth
         /// `authorization_info`, optional (left out when `None`); see [`AuthorizationInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub authorization_info: Option<AuthorizationInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerTransferBillsPreTransferWithAuthorization {
@@ -2142,6 +2204,10 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_pre_transfer_with_auth
         pub info_type: String,
         /// `info_content`, required; e.g. `注册会员有礼`.
         pub info_content: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `authorization_info` of the request [`PostFundAppMchTransferPartnerTransferBillsPreTransferWithAuthorization`].
@@ -2153,6 +2219,10 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_pre_transfer_with_auth
         pub out_authorization_no: String,
         /// `authorization_notify_url`, required; e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         pub authorization_notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -2189,11 +2259,13 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_transfer {
     ///     transfer_scene_report_infos: vec![TransferSceneReportInfos {
     ///         info_type: "活动名称".into(),
     ///         info_content: "注册会员有礼".into(),
+    ///         ..Default::default()
     ///     }],
     ///     authorization_id: "201202504101000123456789012".into(),
     ///     user_name: None,
     ///     notify_url: None,
     ///     user_recv_perception: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2224,6 +2296,10 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_transfer {
         pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
         /// `authorization_id`, required; e.g. `201202504101000123456789012`.
         pub authorization_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerTransferBillsTransfer {
@@ -2335,6 +2411,10 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_transfer {
         pub info_type: String,
         /// `info_content`, required; e.g. `注册会员有礼`.
         pub info_content: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2375,6 +2455,7 @@ pub mod post_fund_app_mch_transfer_partner_user_confirm_authorizations {
     ///     user_display_name: "wx_123456".into(),
     ///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
     ///     user_recv_perception: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2395,6 +2476,10 @@ pub mod post_fund_app_mch_transfer_partner_user_confirm_authorizations {
         pub user_recv_perception: Option<String>,
         /// `notify_url`, required; e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         pub notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferPartnerUserConfirmAuthorizations {
@@ -2819,11 +2904,13 @@ pub mod post_fund_app_mch_transfer_transfer_bills {
     ///     transfer_scene_report_infos: vec![TransferSceneReportInfos {
     ///         info_type: "活动名称".into(),
     ///         info_content: "注册会员有礼".into(),
+    ///         ..Default::default()
     ///     }],
     ///     user_name: None,
     ///     notify_url: None,
     ///     user_recv_perception: None,
     ///     user_recv_style: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2855,6 +2942,10 @@ pub mod post_fund_app_mch_transfer_transfer_bills {
         /// `user_recv_style`, optional (left out when `None`); see [`UserRecvStyle`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_recv_style: Option<UserRecvStyle>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferTransferBills {
@@ -2924,6 +3015,10 @@ pub mod post_fund_app_mch_transfer_transfer_bills {
         pub info_type: String,
         /// `info_content`, required; e.g. `注册会员有礼`.
         pub info_content: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `user_recv_style` of the request [`PostFundAppMchTransferTransferBills`].
@@ -2931,6 +3026,10 @@ pub mod post_fund_app_mch_transfer_transfer_bills {
     pub struct UserRecvStyle {
         /// `type`, required; see [`Type`].
         pub r#type: Type,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3210,12 +3309,14 @@ pub mod post_fund_app_mch_transfer_transfer_bills_pre_transfer_with_authorizatio
     ///     transfer_scene_report_infos: vec![TransferSceneReportInfos {
     ///         info_type: "活动名称".into(),
     ///         info_content: "注册会员有礼".into(),
+    ///         ..Default::default()
     ///     }],
     ///     user_name: None,
     ///     notify_url: None,
     ///     user_recv_perception: None,
     ///     authorization_info: None,
     ///     sponsor_mchid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3250,6 +3351,10 @@ pub mod post_fund_app_mch_transfer_transfer_bills_pre_transfer_with_authorizatio
         /// `sponsor_mchid`, optional (left out when `None`); e.g. `1900001109`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferTransferBillsPreTransferWithAuthorization {
@@ -3322,6 +3427,10 @@ pub mod post_fund_app_mch_transfer_transfer_bills_pre_transfer_with_authorizatio
         pub info_type: String,
         /// `info_content`, required; e.g. `注册会员有礼`.
         pub info_content: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `authorization_info` of the request [`PostFundAppMchTransferTransferBillsPreTransferWithAuthorization`].
@@ -3333,6 +3442,10 @@ pub mod post_fund_app_mch_transfer_transfer_bills_pre_transfer_with_authorizatio
         pub out_authorization_no: String,
         /// `authorization_notify_url`, required; e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         pub authorization_notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3386,6 +3499,7 @@ pub mod post_fund_app_mch_transfer_transfer_bills_transfer {
     ///     transfer_scene_report_infos: vec![TransferSceneReportInfos {
     ///         info_type: "活动名称".into(),
     ///         info_content: "注册会员有礼".into(),
+    ///         ..Default::default()
     ///     }],
     ///     user_name: None,
     ///     notify_url: None,
@@ -3393,6 +3507,7 @@ pub mod post_fund_app_mch_transfer_transfer_bills_transfer {
     ///     authorization_id: None,
     ///     sponsor_mchid: None,
     ///     out_authorization_no: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3428,6 +3543,10 @@ pub mod post_fund_app_mch_transfer_transfer_bills_transfer {
         /// `out_authorization_no`, optional (left out when `None`); e.g. `plfk2020042013`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub out_authorization_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferTransferBillsTransfer {
@@ -3535,6 +3654,10 @@ pub mod post_fund_app_mch_transfer_transfer_bills_transfer {
         pub info_type: String,
         /// `info_content`, required; e.g. `注册会员有礼`.
         pub info_content: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3719,10 +3842,12 @@ pub mod post_fund_app_mch_transfer_transfer_to_qq_wallet_bills {
     ///     transfer_scene_report_infos: vec![TransferSceneReportInfos {
     ///         info_type: "活动名称".into(),
     ///         info_content: "注册会员有礼".into(),
+    ///         ..Default::default()
     ///     }],
     ///     user_qq: None,
     ///     user_name: None,
     ///     notify_url: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3751,6 +3876,10 @@ pub mod post_fund_app_mch_transfer_transfer_to_qq_wallet_bills {
         pub transfer_scene_id: TransferSceneId,
         /// `transfer_scene_report_infos`, required; see [`TransferSceneReportInfos`].
         pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferTransferToQqWalletBills {
@@ -3848,6 +3977,10 @@ pub mod post_fund_app_mch_transfer_transfer_to_qq_wallet_bills {
         pub info_type: String,
         /// `info_content`, required; e.g. `注册会员有礼`.
         pub info_content: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4173,6 +4306,7 @@ pub mod post_fund_app_mch_transfer_user_confirm_authorization {
     ///     authorization_notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
     ///     user_recv_perception: None,
     ///     scene_info: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -4196,6 +4330,10 @@ pub mod post_fund_app_mch_transfer_user_confirm_authorization {
         /// `scene_info`, optional (left out when `None`); see [`SceneInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub scene_info: Option<SceneInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundAppMchTransferUserConfirmAuthorization {
@@ -4264,6 +4402,10 @@ pub mod post_fund_app_mch_transfer_user_confirm_authorization {
         /// `device_type`, optional (left out when `None`); see [`DeviceType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub device_type: Option<DeviceType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

@@ -132,13 +132,16 @@ pub mod post_funds_to_oversea_orders {
     ///         oversea_business_name: "香港xxxx公司".into(),
     ///         oversea_shop_name: "香港xxx公司xxx店铺".into(),
     ///         seller_id: "id2123123123".into(),
+    ///         ..Default::default()
     ///     },
     ///     express_info: ExpressInfo {
     ///         courier_number: "curier_number_1231".into(),
     ///         express_company_name: "国际xxx物流".into(),
+    ///         ..Default::default()
     ///     },
     ///     payee_info: PayeeInfo {
     ///         payee_id: "ID123112312".into(),
+    ///         ..Default::default()
     ///     },
     ///     ..Default::default()
     /// };
@@ -168,6 +171,10 @@ pub mod post_funds_to_oversea_orders {
         /// `presale_info`, optional (left out when `None`); see [`PresaleInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub presale_info: Option<PresaleInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundsToOverseaOrders {
@@ -246,6 +253,10 @@ pub mod post_funds_to_oversea_orders {
         pub goods_unit_price: i64,
         /// `goods_quantity`, required; e.g. `1`.
         pub goods_quantity: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `seller_info` of the request [`PostFundsToOverseaOrders`].
@@ -257,6 +268,10 @@ pub mod post_funds_to_oversea_orders {
         pub oversea_shop_name: String,
         /// `seller_id`, required; e.g. `id2123123123`.
         pub seller_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `express_info` of the request [`PostFundsToOverseaOrders`].
@@ -266,6 +281,10 @@ pub mod post_funds_to_oversea_orders {
         pub courier_number: String,
         /// `express_company_name`, required; e.g. `国际xxx物流`.
         pub express_company_name: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payee_info` of the request [`PostFundsToOverseaOrders`].
@@ -273,6 +292,10 @@ pub mod post_funds_to_oversea_orders {
     pub struct PayeeInfo {
         /// `payee_id`, required; e.g. `ID123112312`.
         pub payee_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `presale_info` of the request [`PostFundsToOverseaOrders`].
@@ -288,6 +311,10 @@ pub mod post_funds_to_oversea_orders {
         /// `balance_transaction_id`, optional (left out when `None`); e.g. `4208450740201411110007820472`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub balance_transaction_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -437,6 +464,7 @@ pub mod post_funds_to_oversea_return_return_orders {
     ///     transaction_id: "420000000000000010".into(),
     ///     supplement_info: "5017752501201407033233368018".into(),
     ///     amount: 100,
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -454,6 +482,10 @@ pub mod post_funds_to_oversea_return_return_orders {
         pub supplement_info: String,
         /// `amount`, required; e.g. `100`.
         pub amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostFundsToOverseaReturnReturnOrders {

@@ -289,6 +289,7 @@ pub mod patch_global_v3_customs_orders {
     ///     order_fee: None,
     ///     transport_fee: None,
     ///     product_fee: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -321,6 +322,10 @@ pub mod patch_global_v3_customs_orders {
         /// `product_fee`, optional (left out when `None`); e.g. `888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub product_fee: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchGlobalV3CustomsOrders {
@@ -464,6 +469,7 @@ pub mod post_global_v3_customs_orders {
     ///     order_fee: None,
     ///     transport_fee: None,
     ///     product_fee: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -499,6 +505,10 @@ pub mod post_global_v3_customs_orders {
         /// `product_fee`, optional (left out when `None`); e.g. `888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub product_fee: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalV3CustomsOrders {
@@ -635,6 +645,7 @@ pub mod post_global_v3_customs_redeclare {
     ///     transaction_id: None,
     ///     sub_order_no: None,
     ///     sub_order_id: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -660,6 +671,10 @@ pub mod post_global_v3_customs_redeclare {
         pub customs: Customs,
         /// `merchant_customs_no`, required; e.g. `123456`.
         pub merchant_customs_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalV3CustomsRedeclare {
@@ -790,6 +805,7 @@ pub mod post_global_v3_customs_verify_certificate {
     ///     certificate_id: "330821198809085211".into(),
     ///     certificate_name: "张三".into(),
     ///     sub_order_no: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -818,6 +834,10 @@ pub mod post_global_v3_customs_verify_certificate {
         /// `certificate_name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub certificate_name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalV3CustomsVerifyCertificate {
@@ -1154,6 +1174,7 @@ pub mod patch_global_customs_orders {
     ///     order_fee: None,
     ///     transport_fee: None,
     ///     product_fee: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1186,6 +1207,10 @@ pub mod patch_global_customs_orders {
         /// `product_fee`, optional (left out when `None`); e.g. `888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub product_fee: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchGlobalCustomsOrders {
@@ -1329,6 +1354,7 @@ pub mod post_global_customs_orders {
     ///     order_fee: None,
     ///     transport_fee: None,
     ///     product_fee: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1364,6 +1390,10 @@ pub mod post_global_customs_orders {
         /// `product_fee`, optional (left out when `None`); e.g. `888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub product_fee: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalCustomsOrders {
@@ -1500,6 +1530,7 @@ pub mod post_global_customs_redeclare {
     ///     transaction_id: None,
     ///     sub_order_no: None,
     ///     sub_order_id: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1525,6 +1556,10 @@ pub mod post_global_customs_redeclare {
         pub customs: Customs,
         /// `merchant_customs_no`, required; e.g. `123456`.
         pub merchant_customs_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalCustomsRedeclare {
@@ -1655,6 +1690,7 @@ pub mod post_global_customs_verify_certificate {
     ///     certificate_id: "330821198809085211".into(),
     ///     certificate_name: "张三".into(),
     ///     sub_order_no: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1683,6 +1719,10 @@ pub mod post_global_customs_verify_certificate {
         /// `certificate_name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub certificate_name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalCustomsVerifyCertificate {

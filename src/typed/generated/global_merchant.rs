@@ -104,6 +104,10 @@ pub mod post_global_merchant_h5_permission_applications {
         /// `applyment_type`, optional (left out when `None`); see [`ApplymentType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub applyment_type: Option<ApplymentType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalMerchantH5PermissionApplications {
@@ -415,6 +419,10 @@ pub mod patch_global_merchant_h5_permission_applications_by_applyment_id {
         /// `website_url`, optional (left out when `None`); e.g. `https://qq.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub website_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchGlobalMerchantH5PermissionApplicationsByApplymentId {
@@ -582,6 +590,10 @@ pub mod post_global_merchant_h5_permission_domain_applications {
         pub notify_url: Option<String>,
         /// `out_applyment_id`, required; e.g. `123456`.
         pub out_applyment_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalMerchantH5PermissionDomainApplications {
@@ -825,6 +837,10 @@ pub mod patch_global_merchant_h5_permission_domain_applications_by_applyment_id 
         /// `website_homepage_pics`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub website_homepage_pics: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchGlobalMerchantH5PermissionDomainApplicationsByApplymentId {

@@ -174,6 +174,7 @@ pub mod post_global_merchant_service_complaint_notifications {
     ///
     /// let request = PostGlobalMerchantServiceComplaintNotifications {
     ///     url: "https://www.xxx.com/notify".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -181,6 +182,10 @@ pub mod post_global_merchant_service_complaint_notifications {
     pub struct PostGlobalMerchantServiceComplaintNotifications {
         /// `url`, required; format `url`; e.g. `https://www.xxx.com/notify`.
         pub url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalMerchantServiceComplaintNotifications {
@@ -233,6 +238,7 @@ pub mod put_global_merchant_service_complaint_notifications {
     ///
     /// let request = PutGlobalMerchantServiceComplaintNotifications {
     ///     url: "https://www.xxx.com/notify".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -240,6 +246,10 @@ pub mod put_global_merchant_service_complaint_notifications {
     pub struct PutGlobalMerchantServiceComplaintNotifications {
         /// `url`, required; format `url`; e.g. `https://www.xxx.com/notify`.
         pub url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PutGlobalMerchantServiceComplaintNotifications {
@@ -817,7 +827,7 @@ pub mod get_global_merchant_service_complaints_by_complaint_id {
 
 /// `POST v3/global/merchant-service/complaints/{complaint_id}/complete`: 反馈处理完成.
 pub mod post_global_merchant_service_complaints_by_complaint_id_complete {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 反馈处理完成
     ///
@@ -839,6 +849,7 @@ pub mod post_global_merchant_service_complaints_by_complaint_id_complete {
     /// let request = PostGlobalMerchantServiceComplaintsByComplaintIdComplete {
     ///     complaint_id: "200201820200101080076610000".into(),
     ///     complainted_mchid: "1900012181".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -849,6 +860,10 @@ pub mod post_global_merchant_service_complaints_by_complaint_id_complete {
         pub complaint_id: String,
         /// `complainted_mchid`, required; e.g. `1900012181`.
         pub complainted_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalMerchantServiceComplaintsByComplaintIdComplete {
@@ -1084,7 +1099,7 @@ pub mod get_global_merchant_service_complaints_by_complaint_id_negotiation_histo
 
 /// `POST v3/global/merchant-service/complaints/{complaint_id}/response`: 提交回复.
 pub mod post_global_merchant_service_complaints_by_complaint_id_response {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 提交回复
     ///
@@ -1129,6 +1144,10 @@ pub mod post_global_merchant_service_complaints_by_complaint_id_response {
         /// `jump_url_text`, optional (left out when `None`); e.g. `查看订单详情`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_url_text: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalMerchantServiceComplaintsByComplaintIdResponse {

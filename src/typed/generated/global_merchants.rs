@@ -49,6 +49,7 @@ pub mod post_global_merchants {
     ///         name: "李先生".into(),
     ///         phone: "075586010000".into(),
     ///         email: "test@test.com".into(),
+    ///         ..Default::default()
     ///     },
     ///     business_category: 644,
     ///     merchant_country_code: "344".into(),
@@ -62,6 +63,7 @@ pub mod post_global_merchants {
     ///         store_address: None,
     ///         store_photos: None,
     ///         mcc: None,
+    ///         extra: Default::default(),
     ///     },
     ///     idempotency_key: None,
     ///     channel_id: None,
@@ -74,6 +76,7 @@ pub mod post_global_merchants {
     ///     apply_h5_payment: None,
     ///     h5_payment_apply_info: None,
     ///     attach: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -132,6 +135,10 @@ pub mod post_global_merchants {
         /// `attach`, optional (left out when `None`); e.g. `555588889999`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalMerchants {
@@ -180,6 +187,10 @@ pub mod post_global_merchants {
         /// `email`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub email: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -218,6 +229,10 @@ pub mod post_global_merchants {
         /// `mcc`, optional (left out when `None`); e.g. `4214`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mcc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -241,6 +256,10 @@ pub mod post_global_merchants {
         /// `number`, optional (left out when `None`); e.g. `5555-8888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `principal` of the request [`PostGlobalMerchants`].
@@ -252,6 +271,10 @@ pub mod post_global_merchants {
         /// `number`, optional (left out when `None`); e.g. `5555-8888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `h5_payment_apply_info` of the request [`PostGlobalMerchants`].
@@ -262,6 +285,10 @@ pub mod post_global_merchants {
         pub h5_website_url: Option<String>,
         /// `domains`, required; at most 5 characters; e.g. `www.qq.com`.
         pub domains: Vec<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -636,6 +663,7 @@ pub mod patch_global_merchants_by_sub_mchid {
     ///         name: "李先生".into(),
     ///         phone: "075586010000".into(),
     ///         email: "test@test.com".into(),
+    ///         ..Default::default()
     ///     },
     ///     business_category: 644,
     ///     merchant_country_code: "344".into(),
@@ -651,6 +679,7 @@ pub mod patch_global_merchants_by_sub_mchid {
     ///         store_address: None,
     ///         store_photos: None,
     ///         mcc: None,
+    ///         extra: Default::default(),
     ///     },
     ///     channel_id: None,
     ///     registration_certificate_copy: None,
@@ -659,6 +688,7 @@ pub mod patch_global_merchants_by_sub_mchid {
     ///     principal: None,
     ///     apply_h5_payment: None,
     ///     h5_payment_apply_info: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -715,6 +745,10 @@ pub mod patch_global_merchants_by_sub_mchid {
         /// `h5_payment_apply_info`, optional (left out when `None`); see [`H5PaymentApplyInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub h5_payment_apply_info: Option<H5PaymentApplyInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchGlobalMerchantsBySubMchid {
@@ -757,6 +791,10 @@ pub mod patch_global_merchants_by_sub_mchid {
         /// `email`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub email: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -795,6 +833,10 @@ pub mod patch_global_merchants_by_sub_mchid {
         /// `mcc`, optional (left out when `None`); e.g. `4214`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mcc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -818,6 +860,10 @@ pub mod patch_global_merchants_by_sub_mchid {
         /// `number`, optional (left out when `None`); e.g. `5555-8888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `principal` of the request [`PatchGlobalMerchantsBySubMchid`].
@@ -829,6 +875,10 @@ pub mod patch_global_merchants_by_sub_mchid {
         /// `number`, optional (left out when `None`); e.g. `5555-8888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `h5_payment_apply_info` of the request [`PatchGlobalMerchantsBySubMchid`].
@@ -840,6 +890,10 @@ pub mod patch_global_merchants_by_sub_mchid {
         /// `domains`, optional (left out when `None`); e.g. `www.qq.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub domains: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

@@ -25,6 +25,7 @@ pub use self::post_global_micropay_transactions_pay::{
 
 /// `POST v3/global/micropay/transactions/id/{transaction_id}/reverse`: 撤销订单(微信支付订单号).
 pub mod post_global_micropay_transactions_id_by_transaction_id_reverse {
+    use serde_json::{Map, Value};
 
     /// 撤销订单(微信支付订单号)
     ///
@@ -50,6 +51,7 @@ pub mod post_global_micropay_transactions_id_by_transaction_id_reverse {
     ///     mchid: "1900000109".into(),
     ///     sp_mchid: "1900000100".into(),
     ///     sub_mchid: "1900000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -64,6 +66,10 @@ pub mod post_global_micropay_transactions_id_by_transaction_id_reverse {
         pub sp_mchid: String,
         /// `sub_mchid`, required; e.g. `1900000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalMicropayTransactionsIdByTransactionIdReverse {
@@ -85,6 +91,7 @@ pub mod post_global_micropay_transactions_id_by_transaction_id_reverse {
 
 /// `POST v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse`: 撤销订单(商户订单号).
 pub mod post_global_micropay_transactions_out_trade_no_by_out_trade_no_reverse {
+    use serde_json::{Map, Value};
 
     /// 撤销订单(商户订单号)
     ///
@@ -110,6 +117,7 @@ pub mod post_global_micropay_transactions_out_trade_no_by_out_trade_no_reverse {
     ///     mchid: "1900000109".into(),
     ///     sp_mchid: "1900000100".into(),
     ///     sub_mchid: "1900000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -124,6 +132,10 @@ pub mod post_global_micropay_transactions_out_trade_no_by_out_trade_no_reverse {
         pub sp_mchid: String,
         /// `sub_mchid`, required; e.g. `1900000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalMicropayTransactionsOutTradeNoByOutTradeNoReverse {
@@ -227,6 +239,10 @@ pub mod post_global_micropay_transactions_pay {
         /// `detail`, optional (left out when `None`); see [`Detail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub detail: Option<Vec<Detail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalMicropayTransactionsPay {
@@ -305,6 +321,10 @@ pub mod post_global_micropay_transactions_pay {
     pub struct Payer {
         /// `auth_code`, required; e.g. `120061098828009406`.
         pub auth_code: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostGlobalMicropayTransactionsPay`].
@@ -315,6 +335,10 @@ pub mod post_global_micropay_transactions_pay {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostGlobalMicropayTransactionsPay`].
@@ -335,6 +359,10 @@ pub mod post_global_micropay_transactions_pay {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostGlobalMicropayTransactionsPay`].
@@ -347,6 +375,10 @@ pub mod post_global_micropay_transactions_pay {
         pub name: String,
         /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
         pub address: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostGlobalMicropayTransactionsPay`].
@@ -361,6 +393,10 @@ pub mod post_global_micropay_transactions_pay {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostGlobalMicropayTransactionsPay`].
@@ -378,6 +414,10 @@ pub mod post_global_micropay_transactions_pay {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the answer to [`PostGlobalMicropayTransactionsPay`].

@@ -123,6 +123,10 @@ pub mod post_global_papay_contracts_app_pre_entrust_sign {
         /// `expired_time`, optional (left out when `None`); an RFC 3339 time; e.g. `2021-11-20T13:29:35+08:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub expired_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalPapayContractsAppPreEntrustSign {
@@ -218,6 +222,10 @@ pub mod post_global_papay_contracts_h5_pre_entrust_sign {
         /// `return_url`, optional (left out when `None`); e.g. `https://pay.weixin.qq.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub return_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalPapayContractsH5PreEntrustSign {
@@ -310,6 +318,10 @@ pub mod post_global_papay_contracts_jsapi_pre_entrust_sign {
         /// `expired_time`, optional (left out when `None`); an RFC 3339 time; e.g. `2021-11-20T13:29:35+08:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub expired_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalPapayContractsJsapiPreEntrustSign {
@@ -402,6 +414,10 @@ pub mod post_global_papay_contracts_miniprogram_pre_entrust_sign {
         /// `expired_time`, optional (left out when `None`); an RFC 3339 time; e.g. `2021-11-20T13:29:35+08:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub expired_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalPapayContractsMiniprogramPreEntrustSign {
@@ -634,6 +650,10 @@ pub mod post_global_papay_contracts_web_pre_entrust_sign {
         /// `return_url`, optional (left out when `None`); e.g. `https://pay.weixin.qq.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub return_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalPapayContractsWebPreEntrustSign {
@@ -810,6 +830,7 @@ pub mod get_global_papay_contracts_by_contract_id {
 
 /// `POST v3/global/papay/contracts/{contract_id}/terminate`: 申请解约.
 pub mod post_global_papay_contracts_by_contract_id_terminate {
+    use serde_json::{Map, Value};
 
     /// 申请解约
     ///
@@ -856,6 +877,10 @@ pub mod post_global_papay_contracts_by_contract_id_terminate {
         /// `termination_note`, optional (left out when `None`); e.g. `解约原因`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub termination_note: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalPapayContractsByContractIdTerminate {
@@ -947,6 +972,10 @@ pub mod post_global_papay_transactions {
         /// `scene_info`, optional (left out when `None`); see [`SceneInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub scene_info: Option<SceneInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalPapayTransactions {
@@ -1028,6 +1057,10 @@ pub mod post_global_papay_transactions {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostGlobalPapayTransactions`].
@@ -1039,6 +1072,10 @@ pub mod post_global_papay_transactions {
         /// `device_ip`, optional (left out when `None`); e.g. `128.0.0.1`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub device_ip: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

@@ -174,6 +174,10 @@ pub mod post_global_profit_sharing_orders {
         pub receivers: Option<Vec<Receivers>>,
         /// `unfreeze_unsplit`, required.
         pub unfreeze_unsplit: bool,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalProfitSharingOrders {
@@ -233,6 +237,10 @@ pub mod post_global_profit_sharing_orders {
         pub amount: i64,
         /// `description`, required; e.g. `分给商户A`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -349,6 +357,10 @@ pub mod post_global_profit_sharing_orders_unfreeze {
         pub out_order_no: String,
         /// `description`, required; e.g. `解冻全部剩余资金`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalProfitSharingOrdersUnfreeze {
@@ -600,6 +612,7 @@ pub mod get_global_profit_sharing_orders_by_out_order_no {
 
 /// `DELETE v3/global/profit-sharing/receivers`: 删除分账接收方.
 pub mod delete_global_profit_sharing_receivers {
+    use serde_json::{Map, Value};
 
     /// 删除分账接收方
     ///
@@ -642,6 +655,10 @@ pub mod delete_global_profit_sharing_receivers {
         /// `account`, optional (left out when `None`); e.g. `86693852`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub account: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for DeleteGlobalProfitSharingReceivers {
@@ -747,6 +764,10 @@ pub mod post_global_profit_sharing_receivers {
         /// `partnership_file_id`, optional (left out when `None`); e.g. `de851a06-5a38-9d31-a102-275a17c477de`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub partnership_file_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalProfitSharingReceivers {
@@ -1102,6 +1123,7 @@ pub mod get_global_profit_sharing_refunds_refundable_balance {
 
 /// `POST v3/global/profit-sharing/transactions/mark`: 分账标记.
 pub mod post_global_profit_sharing_transactions_mark {
+    use serde_json::{Map, Value};
 
     /// 分账标记
     ///
@@ -1138,6 +1160,10 @@ pub mod post_global_profit_sharing_transactions_mark {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalProfitSharingTransactionsMark {

@@ -126,6 +126,10 @@ pub mod post_global_transactions_app {
         /// `detail`, optional (left out when `None`); see [`Detail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub detail: Option<Vec<Detail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalTransactionsApp {
@@ -163,6 +167,10 @@ pub mod post_global_transactions_app {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostGlobalTransactionsApp`].
@@ -173,6 +181,10 @@ pub mod post_global_transactions_app {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostGlobalTransactionsApp`].
@@ -193,6 +205,10 @@ pub mod post_global_transactions_app {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostGlobalTransactionsApp`].
@@ -205,6 +221,10 @@ pub mod post_global_transactions_app {
         pub name: String,
         /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
         pub address: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostGlobalTransactionsApp`].
@@ -219,6 +239,10 @@ pub mod post_global_transactions_app {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostGlobalTransactionsApp`].
@@ -236,6 +260,10 @@ pub mod post_global_transactions_app {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -529,6 +557,7 @@ pub mod get_global_transactions_id_by_transaction_id {
 
 /// `POST v3/global/transactions/id/{transaction_id}/close`: 关闭订单(微信支付订单号).
 pub mod post_global_transactions_id_by_transaction_id_close {
+    use serde_json::{Map, Value};
 
     /// 关闭订单(微信支付订单号)
     ///
@@ -569,6 +598,10 @@ pub mod post_global_transactions_id_by_transaction_id_close {
         /// `sp_mchid`, optional (left out when `None`); e.g. `1230000109`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalTransactionsIdByTransactionIdClose {
@@ -681,6 +714,10 @@ pub mod post_global_transactions_jsapi {
         /// `detail`, optional (left out when `None`); see [`Detail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub detail: Option<Vec<Detail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalTransactionsJsapi {
@@ -718,6 +755,10 @@ pub mod post_global_transactions_jsapi {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostGlobalTransactionsJsapi`].
@@ -728,6 +769,10 @@ pub mod post_global_transactions_jsapi {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostGlobalTransactionsJsapi`].
@@ -748,6 +793,10 @@ pub mod post_global_transactions_jsapi {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostGlobalTransactionsJsapi`].
@@ -760,6 +809,10 @@ pub mod post_global_transactions_jsapi {
         pub name: String,
         /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
         pub address: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostGlobalTransactionsJsapi`].
@@ -774,6 +827,10 @@ pub mod post_global_transactions_jsapi {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostGlobalTransactionsJsapi`].
@@ -791,6 +848,10 @@ pub mod post_global_transactions_jsapi {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -895,6 +956,10 @@ pub mod post_global_transactions_mweb {
         /// `detail`, optional (left out when `None`); see [`Detail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub detail: Option<Vec<Detail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalTransactionsMweb {
@@ -932,6 +997,10 @@ pub mod post_global_transactions_mweb {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostGlobalTransactionsMweb`].
@@ -942,6 +1011,10 @@ pub mod post_global_transactions_mweb {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostGlobalTransactionsMweb`].
@@ -960,6 +1033,10 @@ pub mod post_global_transactions_mweb {
         pub operator_id: Option<String>,
         /// `store_info`, required; see [`StoreInfo`].
         pub store_info: StoreInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostGlobalTransactionsMweb`].
@@ -972,6 +1049,10 @@ pub mod post_global_transactions_mweb {
         pub name: String,
         /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
         pub address: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostGlobalTransactionsMweb`].
@@ -986,6 +1067,10 @@ pub mod post_global_transactions_mweb {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostGlobalTransactionsMweb`].
@@ -1003,6 +1088,10 @@ pub mod post_global_transactions_mweb {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1099,6 +1188,10 @@ pub mod post_global_transactions_native {
         /// `detail`, optional (left out when `None`); see [`Detail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub detail: Option<Vec<Detail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalTransactionsNative {
@@ -1136,6 +1229,10 @@ pub mod post_global_transactions_native {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostGlobalTransactionsNative`].
@@ -1146,6 +1243,10 @@ pub mod post_global_transactions_native {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostGlobalTransactionsNative`].
@@ -1166,6 +1267,10 @@ pub mod post_global_transactions_native {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostGlobalTransactionsNative`].
@@ -1178,6 +1283,10 @@ pub mod post_global_transactions_native {
         pub name: String,
         /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
         pub address: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostGlobalTransactionsNative`].
@@ -1192,6 +1301,10 @@ pub mod post_global_transactions_native {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostGlobalTransactionsNative`].
@@ -1209,6 +1322,10 @@ pub mod post_global_transactions_native {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1502,6 +1619,7 @@ pub mod get_global_transactions_out_trade_no_by_out_trade_no {
 
 /// `POST v3/global/transactions/out-trade-no/{out_trade_no}/close`: 关闭订单(商户订单号).
 pub mod post_global_transactions_out_trade_no_by_out_trade_no_close {
+    use serde_json::{Map, Value};
 
     /// 关闭订单(商户订单号)
     ///
@@ -1542,6 +1660,10 @@ pub mod post_global_transactions_out_trade_no_by_out_trade_no_close {
         /// `sp_mchid`, optional (left out when `None`); e.g. `1230000109`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGlobalTransactionsOutTradeNoByOutTradeNoClose {

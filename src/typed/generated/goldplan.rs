@@ -54,6 +54,7 @@ pub mod post_goldplan_merchants_changecustompagestatus {
     /// let request = PostGoldplanMerchantsChangecustompagestatus {
     ///     sub_mchid: "1234567890".into(),
     ///     operation_type: shared::OperationType::Open,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -63,6 +64,10 @@ pub mod post_goldplan_merchants_changecustompagestatus {
         pub sub_mchid: String,
         /// `operation_type`, required; see [`OperationType`](crate::typed::shared::OperationType).
         pub operation_type: crate::typed::shared::OperationType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGoldplanMerchantsChangecustompagestatus {
@@ -118,6 +123,7 @@ pub mod post_goldplan_merchants_changegoldplanstatus {
     ///     sub_mchid: "1234567890".into(),
     ///     operation_type: shared::OperationType::Open,
     ///     operation_pay_scene: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -130,6 +136,10 @@ pub mod post_goldplan_merchants_changegoldplanstatus {
         /// `operation_pay_scene`, optional (left out when `None`); see [`OperationPayScene`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub operation_pay_scene: Option<OperationPayScene>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGoldplanMerchantsChangegoldplanstatus {
@@ -170,7 +180,7 @@ pub mod post_goldplan_merchants_changegoldplanstatus {
 
 /// `POST v3/goldplan/merchants/close-advertising-show`: 关闭广告展示.
 pub mod post_goldplan_merchants_close_advertising_show {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 关闭广告展示
     ///
@@ -191,6 +201,7 @@ pub mod post_goldplan_merchants_close_advertising_show {
     ///
     /// let request = PostGoldplanMerchantsCloseAdvertisingShow {
     ///     sub_mchid: "1900000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -198,6 +209,10 @@ pub mod post_goldplan_merchants_close_advertising_show {
     pub struct PostGoldplanMerchantsCloseAdvertisingShow {
         /// `sub_mchid`, required; e.g. `1900000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGoldplanMerchantsCloseAdvertisingShow {
@@ -217,7 +232,7 @@ pub mod post_goldplan_merchants_close_advertising_show {
 
 /// `PATCH v3/goldplan/merchants/open-advertising-show`: 开通广告展示.
 pub mod patch_goldplan_merchants_open_advertising_show {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 开通广告展示
     ///
@@ -249,6 +264,10 @@ pub mod patch_goldplan_merchants_open_advertising_show {
         /// `advertising_industry_filters`, optional (left out when `None`); see [`GoldPlanAdvertisingIndustry`](crate::typed::shared::GoldPlanAdvertisingIndustry).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub advertising_industry_filters: Option<Vec<crate::typed::shared::GoldPlanAdvertisingIndustry>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchGoldplanMerchantsOpenAdvertisingShow {
@@ -268,6 +287,7 @@ pub mod patch_goldplan_merchants_open_advertising_show {
 
 /// `POST v3/goldplan/merchants/set-advertising-industry-filter`: 同业过滤标签管理.
 pub mod post_goldplan_merchants_set_advertising_industry_filter {
+    use serde_json::{Map, Value};
 
     /// 同业过滤标签管理
     ///
@@ -299,6 +319,10 @@ pub mod post_goldplan_merchants_set_advertising_industry_filter {
         /// `advertising_industry_filters`, optional (left out when `None`); see [`GoldPlanAdvertisingIndustry`](crate::typed::shared::GoldPlanAdvertisingIndustry).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub advertising_industry_filters: Option<Vec<crate::typed::shared::GoldPlanAdvertisingIndustry>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGoldplanMerchantsSetAdvertisingIndustryFilter {

@@ -150,6 +150,7 @@ pub mod post_gov_subsidy_audit_cup_invalid {
     ///     org_no: "example".into(),
     ///     mchnt_order_id: "example".into(),
     ///     upload_time: "example".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -161,6 +162,10 @@ pub mod post_gov_subsidy_audit_cup_invalid {
         pub mchnt_order_id: String,
         /// `upload_time`, required.
         pub upload_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyAuditCupInvalid {
@@ -219,6 +224,7 @@ pub mod post_gov_subsidy_audit_cup_query {
     ///     org_no: "example".into(),
     ///     mchnt_order_id: "example".into(),
     ///     upload_time: "example".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -230,6 +236,10 @@ pub mod post_gov_subsidy_audit_cup_query {
         pub mchnt_order_id: String,
         /// `upload_time`, required.
         pub upload_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyAuditCupQuery {
@@ -317,6 +327,7 @@ pub mod post_gov_subsidy_audit_cup_refund_sync {
     ///     upload_time: "example".into(),
     ///     refund_at: "example".into(),
     ///     refund_dt: "example".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -332,6 +343,10 @@ pub mod post_gov_subsidy_audit_cup_refund_sync {
         pub refund_at: String,
         /// `refund_dt`, required.
         pub refund_dt: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyAuditCupRefundSync {
@@ -541,6 +556,10 @@ pub mod post_gov_subsidy_audit_cup_update {
         pub invoice_info: InvoiceInfo,
         /// `track_info`, required; see [`TrackInfo`].
         pub track_info: TrackInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyAuditCupUpdate {
@@ -617,6 +636,10 @@ pub mod post_gov_subsidy_audit_cup_update {
         /// `service_nm`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub service_nm: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `track_info` of the request [`PostGovSubsidyAuditCupUpdate`].
@@ -652,6 +675,10 @@ pub mod post_gov_subsidy_audit_cup_update {
         /// `delivery_time`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub delivery_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -829,6 +856,10 @@ pub mod post_gov_subsidy_audit_cup_upload {
         pub invoice_info: InvoiceInfo,
         /// `track_info`, required; see [`TrackInfo`].
         pub track_info: TrackInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyAuditCupUpload {
@@ -905,6 +936,10 @@ pub mod post_gov_subsidy_audit_cup_upload {
         /// `service_nm`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub service_nm: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `track_info` of the request [`PostGovSubsidyAuditCupUpload`].
@@ -940,6 +975,10 @@ pub mod post_gov_subsidy_audit_cup_upload {
         /// `delivery_time`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub delivery_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -965,6 +1004,7 @@ pub mod post_gov_subsidy_companies_query {
     /// let request = PostGovSubsidyCompaniesQuery {
     ///     qualification_region_code: 310100,
     ///     license_number: "91110108397173806M".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -974,6 +1014,10 @@ pub mod post_gov_subsidy_companies_query {
         pub qualification_region_code: i64,
         /// `license_number`, required; e.g. `91110108397173806M`.
         pub license_number: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyCompaniesQuery {
@@ -1053,6 +1097,7 @@ pub mod post_gov_subsidy_goods_upload {
     ///     bar_code: "6901010101098".into(),
     ///     energy_grade: None,
     ///     product_model: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1084,6 +1129,10 @@ pub mod post_gov_subsidy_goods_upload {
         pub product_model: Option<String>,
         /// `bar_code`, required; e.g. `6901010101098`.
         pub bar_code: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyGoodsUpload {
@@ -1234,6 +1283,7 @@ pub mod post_gov_subsidy_n_qualifications_sync {
     ///     coupon_code: None,
     ///     invoice_code: None,
     ///     refund_id: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1323,6 +1373,10 @@ pub mod post_gov_subsidy_n_qualifications_sync {
         /// `refund_id`, optional (left out when `None`); e.g. `123456789`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyNQualificationsSync {
@@ -1641,6 +1695,7 @@ pub mod post_gov_subsidy_qualifications_passthrough_cancel {
     ///     qualification_region_code: 310100,
     ///     identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
     ///     out_request_no: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1664,6 +1719,10 @@ pub mod post_gov_subsidy_qualifications_passthrough_cancel {
         pub out_request_no: Option<String>,
         /// `identity_document_type`, required; see [`IdentityDocumentType`].
         pub identity_document_type: IdentityDocumentType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyQualificationsPassthroughCancel {
@@ -1777,6 +1836,7 @@ pub mod post_gov_subsidy_qualifications_passthrough_claim {
     ///     longitude: "example".into(),
     ///     latitude: "example".into(),
     ///     appliance_id: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1802,6 +1862,10 @@ pub mod post_gov_subsidy_qualifications_passthrough_claim {
         pub longitude: String,
         /// `latitude`, required.
         pub latitude: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyQualificationsPassthroughClaim {
@@ -1912,6 +1976,7 @@ pub mod post_gov_subsidy_qualifications_passthrough_query {
     ///     phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
     ///     qualification_region_code: 310100,
     ///     identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1930,6 +1995,10 @@ pub mod post_gov_subsidy_qualifications_passthrough_query {
         pub qualification_region_code: i64,
         /// `identity_document_type`, required; see [`IdentityDocumentType`].
         pub identity_document_type: IdentityDocumentType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyQualificationsPassthroughQuery {
@@ -2100,6 +2169,7 @@ pub mod post_gov_subsidy_qualifications_query {
     ///     phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
     ///     qualification_region_code: 310100,
     ///     identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2118,6 +2188,10 @@ pub mod post_gov_subsidy_qualifications_query {
         pub qualification_region_code: i64,
         /// `identity_document_type`, required; see [`IdentityDocumentType`].
         pub identity_document_type: IdentityDocumentType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyQualificationsQuery {
@@ -2308,6 +2382,7 @@ pub mod post_gov_subsidy_qualifications_sync {
     ///     imei2: None,
     ///     refund_id: None,
     ///     invoice_code: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2402,6 +2477,10 @@ pub mod post_gov_subsidy_qualifications_sync {
         pub cate_state: CateState,
         /// `mch_name`, required; e.g. `江苏京东信息技术有限公司`.
         pub mch_name: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyQualificationsSync {
@@ -2569,6 +2648,7 @@ pub mod post_gov_subsidy_sncode_lock {
     ///     sale_time: None,
     ///     imei1: None,
     ///     imei2: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2601,6 +2681,10 @@ pub mod post_gov_subsidy_sncode_lock {
         /// `imei2`, optional (left out when `None`); e.g. `358882046176540`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub imei2: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidySncodeLock {
@@ -2702,6 +2786,7 @@ pub mod post_gov_subsidy_sncode_query {
     /// let request = PostGovSubsidySncodeQuery {
     ///     sn_code_list: vec!["9CC0AC186027".into()],
     ///     qualification_region_code: 310100,
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2711,6 +2796,10 @@ pub mod post_gov_subsidy_sncode_query {
         pub sn_code_list: Vec<String>,
         /// `qualification_region_code`, required; format `integer`; e.g. `310100`.
         pub qualification_region_code: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidySncodeQuery {
@@ -2803,6 +2892,7 @@ pub mod post_gov_subsidy_sncode_unlock {
     ///     sn_code: "fallervuh".into(),
     ///     barcode: "6901010101098".into(),
     ///     product_type: ProductType::CommonProduct,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2820,6 +2910,10 @@ pub mod post_gov_subsidy_sncode_unlock {
         pub barcode: String,
         /// `product_type`, required; see [`ProductType`].
         pub product_type: ProductType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidySncodeUnlock {
@@ -2921,6 +3015,7 @@ pub mod post_gov_subsidy_transactions_query {
     /// let request = PostGovSubsidyTransactionsQuery {
     ///     qualification_region_code: 310100,
     ///     order_number_list: vec!["vmall_250120131959_993_4494".into()],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2930,6 +3025,10 @@ pub mod post_gov_subsidy_transactions_query {
         pub qualification_region_code: i64,
         /// `order_number_list`, required; e.g. `vmall_250120131959_993_4494`.
         pub order_number_list: Vec<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyTransactionsQuery {
@@ -3027,6 +3126,7 @@ pub mod post_gov_subsidy_transactions_summary_query_day {
     ///     query_type: QueryType::OrderTypeTransaction,
     ///     appliance_id: None,
     ///     cate_state: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3044,6 +3144,10 @@ pub mod post_gov_subsidy_transactions_summary_query_day {
         /// `cate_state`, optional (left out when `None`); see [`CateState`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub cate_state: Option<CateState>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyTransactionsSummaryQueryDay {
@@ -3192,6 +3296,7 @@ pub mod post_gov_subsidy_transactions_sync {
     ///     refund_id: None,
     ///     sale_model: None,
     ///     sub_mchid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3250,6 +3355,10 @@ pub mod post_gov_subsidy_transactions_sync {
         /// `sub_mchid`, optional (left out when `None`); e.g. `123456`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyTransactionsSync {
@@ -3389,6 +3498,7 @@ pub mod post_gov_subsidy_zhejiang_authcode_cancel {
     ///     trans_time: "example".into(),
     ///     auth_code: "example".into(),
     ///     req_ssn: "123".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3406,6 +3516,10 @@ pub mod post_gov_subsidy_zhejiang_authcode_cancel {
         pub auth_code: String,
         /// `req_ssn`, required; e.g. `123`.
         pub req_ssn: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangAuthcodeCancel {
@@ -3524,6 +3638,10 @@ pub mod post_gov_subsidy_zhejiang_authcode_commit {
         /// `amount`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangAuthcodeCommit {
@@ -3596,6 +3714,7 @@ pub mod post_gov_subsidy_zhejiang_authcode_issue {
     ///     req_ssn: "123".into(),
     ///     openid: None,
     ///     custom_info: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3624,6 +3743,10 @@ pub mod post_gov_subsidy_zhejiang_authcode_issue {
         pub cert_no: Sensitive,
         /// `req_ssn`, required; e.g. `123`.
         pub req_ssn: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangAuthcodeIssue {
@@ -3752,6 +3875,10 @@ pub mod post_gov_subsidy_zhejiang_authcode_refund {
         /// `brand`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub brand: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangAuthcodeRefund {
@@ -3817,6 +3944,7 @@ pub mod post_gov_subsidy_zhejiang_authcode_try {
     ///     auth_code: "example".into(),
     ///     category: "A01".into(),
     ///     county_code: "330000".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3834,6 +3962,10 @@ pub mod post_gov_subsidy_zhejiang_authcode_try {
         pub category: String,
         /// `county_code`, required; e.g. `330000`.
         pub county_code: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangAuthcodeTry {
@@ -3943,6 +4075,10 @@ pub mod post_gov_subsidy_zhejiang_goods_query {
         /// `req_time`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub req_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangGoodsQuery {
@@ -4141,6 +4277,10 @@ pub mod post_gov_subsidy_zhejiang_n_qualifications_confirm {
         /// `req_time`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub req_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangNQualificationsConfirm {
@@ -4220,6 +4360,10 @@ pub mod post_gov_subsidy_zhejiang_n_qualifications_confirm {
         pub corp_name: String,
         /// `serial_num`, required.
         pub serial_num: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -4252,6 +4396,7 @@ pub mod post_gov_subsidy_zhejiang_qualifications_alter {
     ///     name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
     ///     tel: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
     ///     req_ssn: "123".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -4270,6 +4415,10 @@ pub mod post_gov_subsidy_zhejiang_qualifications_alter {
         pub tel: Sensitive,
         /// `req_ssn`, required; e.g. `123`.
         pub req_ssn: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangQualificationsAlter {
@@ -4353,6 +4502,10 @@ pub mod post_gov_subsidy_zhejiang_qualifications_claim {
         pub cert_type: Option<CertType>,
         /// `req_ssn`, required; e.g. `123`.
         pub req_ssn: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangQualificationsClaim {
@@ -4438,6 +4591,10 @@ pub mod post_gov_subsidy_zhejiang_qualifications_query {
         pub cate_code: Option<String>,
         /// `req_ssn`, required; e.g. `123`.
         pub req_ssn: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangQualificationsQuery {
@@ -4541,6 +4698,10 @@ pub mod post_gov_subsidy_zhejiang_qualifications_sync {
         /// `data`, optional (left out when `None`); see [`Data`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub data: Option<Vec<Data>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangQualificationsSync {
@@ -4658,6 +4819,10 @@ pub mod post_gov_subsidy_zhejiang_qualifications_sync {
         /// `ccc_sn_order_no`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub ccc_sn_order_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4786,6 +4951,10 @@ pub mod post_gov_subsidy_zhejiang_sncode_lock {
         pub req_ssn: String,
         /// `req_time`, required.
         pub req_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangSncodeLock {
@@ -4877,6 +5046,10 @@ pub mod post_gov_subsidy_zhejiang_sncode_query {
         pub req_ssn: String,
         /// `req_time`, required.
         pub req_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangSncodeQuery {
@@ -5027,6 +5200,10 @@ pub mod post_gov_subsidy_zhejiang_sncode_unlock {
         /// `sales_models`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sales_models: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostGovSubsidyZhejiangSncodeUnlock {

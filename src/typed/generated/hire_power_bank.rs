@@ -61,6 +61,10 @@ pub mod post_hire_power_bank_insurance_orders {
         /// `service_id`, optional (left out when `None`); e.g. `实例值`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHirePowerBankInsuranceOrders {

@@ -47,6 +47,7 @@ pub mod post_hk_v3_merchants {
     ///         name: "李先生".into(),
     ///         phone: "075586010000".into(),
     ///         email: "test@test.com".into(),
+    ///         ..Default::default()
     ///     },
     ///     business_category: 644,
     ///     merchant_country_code: "344".into(),
@@ -60,6 +61,7 @@ pub mod post_hk_v3_merchants {
     ///         store_address: None,
     ///         store_photos: None,
     ///         mcc: None,
+    ///         extra: Default::default(),
     ///     },
     ///     idempotency_key: None,
     ///     channel_id: None,
@@ -69,6 +71,7 @@ pub mod post_hk_v3_merchants {
     ///     settlement_bank_number: None,
     ///     director: None,
     ///     principal: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -118,6 +121,10 @@ pub mod post_hk_v3_merchants {
         /// `principal`, optional (left out when `None`); see [`Principal`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub principal: Option<Principal>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3Merchants {
@@ -163,6 +170,10 @@ pub mod post_hk_v3_merchants {
         /// `email`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub email: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -201,6 +212,10 @@ pub mod post_hk_v3_merchants {
         /// `mcc`, optional (left out when `None`); e.g. `4214`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mcc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -224,6 +239,10 @@ pub mod post_hk_v3_merchants {
         /// `number`, optional (left out when `None`); e.g. `5555-8888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `principal` of the request [`PostHkV3Merchants`].
@@ -235,6 +254,10 @@ pub mod post_hk_v3_merchants {
         /// `number`, optional (left out when `None`); e.g. `5555-8888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -289,6 +312,7 @@ pub mod put_hk_v3_merchants {
     ///         store_address: None,
     ///         store_photos: None,
     ///         mcc: None,
+    ///         extra: Default::default(),
     ///     },
     ///     contact: None,
     ///     channel_id: None,
@@ -298,6 +322,7 @@ pub mod put_hk_v3_merchants {
     ///     settlement_bank_number: None,
     ///     director: None,
     ///     principal: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -347,6 +372,10 @@ pub mod put_hk_v3_merchants {
         /// `principal`, optional (left out when `None`); see [`Principal`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub principal: Option<Principal>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PutHkV3Merchants {
@@ -384,6 +413,10 @@ pub mod put_hk_v3_merchants {
         /// `email`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub email: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -422,6 +455,10 @@ pub mod put_hk_v3_merchants {
         /// `mcc`, optional (left out when `None`); e.g. `4214`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mcc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -445,6 +482,10 @@ pub mod put_hk_v3_merchants {
         /// `number`, optional (left out when `None`); e.g. `5555-8888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `principal` of the request [`PutHkV3Merchants`].
@@ -456,6 +497,10 @@ pub mod put_hk_v3_merchants {
         /// `number`, optional (left out when `None`); e.g. `5555-8888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

@@ -343,6 +343,7 @@ pub mod post_hk_v3_refunds {
     ///         refund: 888,
     ///         total: 888,
     ///         currency: "CNY".into(),
+    ///         ..Default::default()
     ///     },
     ///     ..Default::default()
     /// };
@@ -379,6 +380,10 @@ pub mod post_hk_v3_refunds {
         /// `notify_url`, optional (left out when `None`); e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3Refunds {
@@ -425,6 +430,10 @@ pub mod post_hk_v3_refunds {
         pub total: i64,
         /// `currency`, required; e.g. `CNY`.
         pub currency: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the answer to [`PostHkV3Refunds`].

@@ -134,6 +134,10 @@ pub mod post_hk_v3_transactions_app {
         /// `detail`, optional (left out when `None`); see [`Detail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub detail: Option<Vec<Detail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3TransactionsApp {
@@ -171,6 +175,10 @@ pub mod post_hk_v3_transactions_app {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostHkV3TransactionsApp`].
@@ -181,6 +189,10 @@ pub mod post_hk_v3_transactions_app {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostHkV3TransactionsApp`].
@@ -201,6 +213,10 @@ pub mod post_hk_v3_transactions_app {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostHkV3TransactionsApp`].
@@ -213,6 +229,10 @@ pub mod post_hk_v3_transactions_app {
         pub name: String,
         /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
         pub address: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostHkV3TransactionsApp`].
@@ -227,6 +247,10 @@ pub mod post_hk_v3_transactions_app {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostHkV3TransactionsApp`].
@@ -244,6 +268,10 @@ pub mod post_hk_v3_transactions_app {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -565,6 +593,7 @@ pub mod get_hk_v3_transactions_id_by_transaction_id {
 
 /// `POST hk/v3/transactions/id/{transaction_id}/close`: 关闭订单(微信支付订单号).
 pub mod post_hk_v3_transactions_id_by_transaction_id_close {
+    use serde_json::{Map, Value};
 
     /// 关闭订单(微信支付订单号)
     ///
@@ -603,6 +632,10 @@ pub mod post_hk_v3_transactions_id_by_transaction_id_close {
         /// `sp_mchid`, optional (left out when `None`); e.g. `1230000109`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3TransactionsIdByTransactionIdClose {
@@ -624,6 +657,7 @@ pub mod post_hk_v3_transactions_id_by_transaction_id_close {
 
 /// `POST hk/v3/transactions/id/{transaction_id}/reverse`: 撤销订单(微信支付订单号).
 pub mod post_hk_v3_transactions_id_by_transaction_id_reverse {
+    use serde_json::{Map, Value};
 
     /// 撤销订单(微信支付订单号)
     ///
@@ -647,6 +681,7 @@ pub mod post_hk_v3_transactions_id_by_transaction_id_reverse {
     ///     mchid: "1900000109".into(),
     ///     sp_mchid: "1900000100".into(),
     ///     sub_mchid: "1900000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -661,6 +696,10 @@ pub mod post_hk_v3_transactions_id_by_transaction_id_reverse {
         pub sp_mchid: String,
         /// `sub_mchid`, required; e.g. `1900000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3TransactionsIdByTransactionIdReverse {
@@ -771,6 +810,10 @@ pub mod post_hk_v3_transactions_jsapi {
         /// `detail`, optional (left out when `None`); see [`Detail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub detail: Option<Vec<Detail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3TransactionsJsapi {
@@ -808,6 +851,10 @@ pub mod post_hk_v3_transactions_jsapi {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostHkV3TransactionsJsapi`].
@@ -818,6 +865,10 @@ pub mod post_hk_v3_transactions_jsapi {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostHkV3TransactionsJsapi`].
@@ -838,6 +889,10 @@ pub mod post_hk_v3_transactions_jsapi {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostHkV3TransactionsJsapi`].
@@ -850,6 +905,10 @@ pub mod post_hk_v3_transactions_jsapi {
         pub name: String,
         /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
         pub address: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostHkV3TransactionsJsapi`].
@@ -864,6 +923,10 @@ pub mod post_hk_v3_transactions_jsapi {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostHkV3TransactionsJsapi`].
@@ -881,6 +944,10 @@ pub mod post_hk_v3_transactions_jsapi {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -966,6 +1033,10 @@ pub mod post_hk_v3_transactions_micropay {
         /// `detail`, optional (left out when `None`); see [`Detail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub detail: Option<Vec<Detail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3TransactionsMicropay {
@@ -1044,6 +1115,10 @@ pub mod post_hk_v3_transactions_micropay {
     pub struct Payer {
         /// `auth_code`, required; e.g. `120061098828009406`.
         pub auth_code: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostHkV3TransactionsMicropay`].
@@ -1054,6 +1129,10 @@ pub mod post_hk_v3_transactions_micropay {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostHkV3TransactionsMicropay`].
@@ -1074,6 +1153,10 @@ pub mod post_hk_v3_transactions_micropay {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostHkV3TransactionsMicropay`].
@@ -1086,6 +1169,10 @@ pub mod post_hk_v3_transactions_micropay {
         pub name: String,
         /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
         pub address: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostHkV3TransactionsMicropay`].
@@ -1100,6 +1187,10 @@ pub mod post_hk_v3_transactions_micropay {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostHkV3TransactionsMicropay`].
@@ -1117,6 +1208,10 @@ pub mod post_hk_v3_transactions_micropay {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1414,6 +1509,10 @@ pub mod post_hk_v3_transactions_mweb {
         /// `detail`, optional (left out when `None`); see [`Detail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub detail: Option<Vec<Detail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3TransactionsMweb {
@@ -1451,6 +1550,10 @@ pub mod post_hk_v3_transactions_mweb {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostHkV3TransactionsMweb`].
@@ -1461,6 +1564,10 @@ pub mod post_hk_v3_transactions_mweb {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostHkV3TransactionsMweb`].
@@ -1479,6 +1586,10 @@ pub mod post_hk_v3_transactions_mweb {
         pub operator_id: Option<String>,
         /// `store_info`, required; see [`StoreInfo`].
         pub store_info: StoreInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostHkV3TransactionsMweb`].
@@ -1491,6 +1602,10 @@ pub mod post_hk_v3_transactions_mweb {
         pub name: String,
         /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
         pub address: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostHkV3TransactionsMweb`].
@@ -1505,6 +1620,10 @@ pub mod post_hk_v3_transactions_mweb {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostHkV3TransactionsMweb`].
@@ -1522,6 +1641,10 @@ pub mod post_hk_v3_transactions_mweb {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1616,6 +1739,10 @@ pub mod post_hk_v3_transactions_native {
         /// `detail`, optional (left out when `None`); see [`Detail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub detail: Option<Vec<Detail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3TransactionsNative {
@@ -1653,6 +1780,10 @@ pub mod post_hk_v3_transactions_native {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostHkV3TransactionsNative`].
@@ -1663,6 +1794,10 @@ pub mod post_hk_v3_transactions_native {
         /// `currency`, optional (left out when `None`); e.g. `HKD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostHkV3TransactionsNative`].
@@ -1683,6 +1818,10 @@ pub mod post_hk_v3_transactions_native {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostHkV3TransactionsNative`].
@@ -1695,6 +1834,10 @@ pub mod post_hk_v3_transactions_native {
         pub name: String,
         /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
         pub address: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostHkV3TransactionsNative`].
@@ -1709,6 +1852,10 @@ pub mod post_hk_v3_transactions_native {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostHkV3TransactionsNative`].
@@ -1726,6 +1873,10 @@ pub mod post_hk_v3_transactions_native {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -2047,6 +2198,7 @@ pub mod get_hk_v3_transactions_out_trade_no_by_out_trade_no {
 
 /// `POST hk/v3/transactions/out-trade-no/{out_trade_no}/close`: 关闭订单(商户订单号).
 pub mod post_hk_v3_transactions_out_trade_no_by_out_trade_no_close {
+    use serde_json::{Map, Value};
 
     /// 关闭订单(商户订单号)
     ///
@@ -2085,6 +2237,10 @@ pub mod post_hk_v3_transactions_out_trade_no_by_out_trade_no_close {
         /// `sp_mchid`, optional (left out when `None`); e.g. `1230000109`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3TransactionsOutTradeNoByOutTradeNoClose {
@@ -2106,6 +2262,7 @@ pub mod post_hk_v3_transactions_out_trade_no_by_out_trade_no_close {
 
 /// `POST hk/v3/transactions/out-trade-no/{out_trade_no}/reverse`: 撤销订单(商户订单号).
 pub mod post_hk_v3_transactions_out_trade_no_by_out_trade_no_reverse {
+    use serde_json::{Map, Value};
 
     /// 撤销订单(商户订单号)
     ///
@@ -2129,6 +2286,7 @@ pub mod post_hk_v3_transactions_out_trade_no_by_out_trade_no_reverse {
     ///     mchid: "1900000109".into(),
     ///     sp_mchid: "1900000100".into(),
     ///     sub_mchid: "1900000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2143,6 +2301,10 @@ pub mod post_hk_v3_transactions_out_trade_no_by_out_trade_no_reverse {
         pub sp_mchid: String,
         /// `sub_mchid`, required; e.g. `1900000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostHkV3TransactionsOutTradeNoByOutTradeNoReverse {

@@ -37,7 +37,9 @@ pub mod post_industry_coupon_tokens {
     ///     coupon_list: vec![CouponList {
     ///         stock_id: 16474341,
     ///         coupon_id: "11004999626".into(),
+    ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -47,6 +49,10 @@ pub mod post_industry_coupon_tokens {
         pub open_id: String,
         /// `coupon_list`, required; see [`CouponList`].
         pub coupon_list: Vec<CouponList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostIndustryCouponTokens {
@@ -82,5 +88,9 @@ pub mod post_industry_coupon_tokens {
         pub stock_id: i64,
         /// `coupon_id`, required; e.g. `11004999626`.
         pub coupon_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

@@ -19,7 +19,7 @@ pub use self::post_industry_rebate_transactions_by_transaction_id::{
 
 /// `POST v3/industry-rebate/retail-industry/transactions`: 回传SN和商品编码.
 pub mod post_industry_rebate_retail_industry_transactions {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 回传SN和商品编码
     ///
@@ -61,6 +61,10 @@ pub mod post_industry_rebate_retail_industry_transactions {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostIndustryRebateRetailIndustryTransactions {
@@ -91,12 +95,16 @@ pub mod post_industry_rebate_retail_industry_transactions {
         pub quantity: i64,
         /// `price`, required; e.g. `528800`.
         pub price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/industry-rebate/transactions/{transaction_id}`: 支付码牌/点餐码牌交易回传.
 pub mod post_industry_rebate_transactions_by_transaction_id {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 支付码牌/点餐码牌交易回传
     ///
@@ -118,6 +126,7 @@ pub mod post_industry_rebate_transactions_by_transaction_id {
     ///     sub_mchid: "1900000001".into(),
     ///     code_url: "URl:weixin://wxpay/s/An4baqw".into(),
     ///     out_trade_no: "example_out_trade_no".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -132,6 +141,10 @@ pub mod post_industry_rebate_transactions_by_transaction_id {
         pub code_url: String,
         /// `out_trade_no`, required; e.g. `example_out_trade_no`.
         pub out_trade_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostIndustryRebateTransactionsByTransactionId {

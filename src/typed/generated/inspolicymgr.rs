@@ -76,6 +76,10 @@ pub mod post_inspolicymgr_deduct_authorizations {
         /// `payee_appid`, optional (left out when `None`); e.g. `wx7f3f0032b6e6f0cc`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payee_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostInspolicymgrDeductAuthorizations {
@@ -281,6 +285,7 @@ pub mod post_inspolicymgr_deduct_policies {
     ///     payee_mchid: None,
     ///     payee_appid: None,
     ///     payee_openid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -365,6 +370,10 @@ pub mod post_inspolicymgr_deduct_policies {
         /// `payee_openid`, optional (left out when `None`); e.g. `oYobu0MVnQfWpSMOYJz2AHPG_gQw`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payee_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostInspolicymgrDeductPolicies {
@@ -897,6 +906,10 @@ pub mod patch_inspolicymgr_deduct_policies_by_out_insurance_no {
         /// `coverage_term_type`, optional (left out when `None`); see [`CoverageTermType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub coverage_term_type: Option<CoverageTermType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchInspolicymgrDeductPoliciesByOutInsuranceNo {

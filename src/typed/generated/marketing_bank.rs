@@ -176,6 +176,7 @@ pub mod post_marketing_bank_packages_by_package_id_tasks {
     ///     media: Media::from_path("photo.jpg")?,
     ///     meta: Meta {
     ///         bank_type: "ICBC_DEBIT".into(),
+    ///         ..Default::default()
     ///     },
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
@@ -247,5 +248,9 @@ pub mod post_marketing_bank_packages_by_package_id_tasks {
     pub struct Meta {
         /// `bank_type`, required; e.g. `ICBC_DEBIT`.
         pub bank_type: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

@@ -43,6 +43,7 @@ pub mod post_marketing_bank_favor_users_by_openid_bank_multi_activity {
     ///     out_request_no: "1002600620019090123143254435".into(),
     ///     appid: "wx1234567889999".into(),
     ///     stock_creator_mchid: "9800064".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -61,6 +62,10 @@ pub mod post_marketing_bank_favor_users_by_openid_bank_multi_activity {
         pub appid: String,
         /// `stock_creator_mchid`, required; e.g. `9800064`.
         pub stock_creator_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBankFavorUsersByOpenidBankMultiActivity {

@@ -211,6 +211,10 @@ pub mod post_marketing_busifavor_callbacks {
         pub mchid: Option<String>,
         /// `notify_url`, required; e.g. `https://pay.weixin.qq.com`.
         pub notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorCallbacks {
@@ -269,6 +273,7 @@ pub mod post_marketing_busifavor_coupons_associate {
     ///     coupon_code: "example".into(),
     ///     out_trade_no: "example".into(),
     ///     out_request_no: "example".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -282,6 +287,10 @@ pub mod post_marketing_busifavor_coupons_associate {
         pub out_trade_no: String,
         /// `out_request_no`, required.
         pub out_request_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorCouponsAssociate {
@@ -348,6 +357,10 @@ pub mod post_marketing_busifavor_coupons_deactivate {
         /// `deactivate_reason`, optional (left out when `None`); e.g. `此券使用时间设置错误`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub deactivate_reason: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorCouponsDeactivate {
@@ -400,6 +413,7 @@ pub mod post_marketing_busifavor_coupons_disassociate {
     ///     coupon_code: "example".into(),
     ///     out_trade_no: "example".into(),
     ///     out_request_no: "example".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -413,6 +427,10 @@ pub mod post_marketing_busifavor_coupons_disassociate {
         pub out_trade_no: String,
         /// `out_request_no`, required.
         pub out_request_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorCouponsDisassociate {
@@ -464,6 +482,7 @@ pub mod post_marketing_busifavor_coupons_return {
     ///     coupon_code: "sxxe34343434".into(),
     ///     stock_id: "1234567891".into(),
     ///     return_request_no: "1002600620019090123143254436".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -475,6 +494,10 @@ pub mod post_marketing_busifavor_coupons_return {
         pub stock_id: String,
         /// `return_request_no`, required; e.g. `1002600620019090123143254436`.
         pub return_request_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorCouponsReturn {
@@ -544,6 +567,10 @@ pub mod post_marketing_busifavor_coupons_send {
         /// `coupon_code`, optional (left out when `None`); e.g. `sxxe34343434`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorCouponsSend {
@@ -631,6 +658,10 @@ pub mod post_marketing_busifavor_coupons_use {
         /// `transaction_id`, optional (left out when `None`); e.g. `4200000001856498491`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorCouponsUse {
@@ -701,6 +732,7 @@ pub mod post_marketing_busifavor_coupons_by_card_id_send {
     ///     openid: "example".into(),
     ///     out_request_no: "example".into(),
     ///     send_time: "2018-06-08T10:34:56+08:00".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -717,6 +749,10 @@ pub mod post_marketing_busifavor_coupons_by_card_id_send {
         pub out_request_no: String,
         /// `send_time`, required; an RFC 3339 time.
         pub send_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorCouponsByCardIdSend {
@@ -786,6 +822,10 @@ pub mod post_marketing_busifavor_product_coupons_pre_send {
         pub openid: Option<String>,
         /// `send_request_no`, required; e.g. `34657_20250101_123456`.
         pub send_request_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorProductCouponsPreSend {
@@ -839,6 +879,7 @@ pub mod post_marketing_busifavor_product_coupons_send {
     ///     coupon_type: CouponType::Normal,
     ///     coupon_code: None,
     ///     member_card_id: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -860,6 +901,10 @@ pub mod post_marketing_busifavor_product_coupons_send {
         /// `member_card_id`, optional (left out when `None`); e.g. `pbLatjvWOibDc5-TBnbUk1pD12o0`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub member_card_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorProductCouponsSend {
@@ -940,6 +985,7 @@ pub mod post_marketing_busifavor_stocks {
     ///         exchange_coupon: None,
     ///         mini_programs_appid: None,
     ///         mini_programs_path: None,
+    ///         extra: Default::default(),
     ///     },
     ///     stock_send_rule: StockSendRule {
     ///         max_coupons: 100,
@@ -953,6 +999,7 @@ pub mod post_marketing_busifavor_stocks {
     ///     display_pattern_info: None,
     ///     notify_config: None,
     ///     subsidy: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -989,6 +1036,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `subsidy`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorStocks {
@@ -1051,6 +1102,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `mini_programs_path`, optional (left out when `None`); e.g. `/path/index/index`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_programs_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `coupon_available_time` of the request [`PostMarketingBusifavorStocks`].
@@ -1075,6 +1130,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `available_second_after_receive`, optional (left out when `None`); e.g. `3600`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_second_after_receive: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `available_week` of the request [`PostMarketingBusifavorStocks`].
@@ -1086,6 +1145,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `available_day_time`, optional (left out when `None`); see [`AvailableDayTime`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_day_time: Option<Vec<AvailableDayTime>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `available_day_time` of the request [`PostMarketingBusifavorStocks`].
@@ -1097,6 +1160,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `end_time`, optional (left out when `None`); e.g. `86399`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `irregulary_avaliable_time` of the request [`PostMarketingBusifavorStocks`].
@@ -1108,6 +1175,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `end_time`, optional (left out when `None`); e.g. `2015-05-20T13:29:35+08:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `fixed_normal_coupon` of the request [`PostMarketingBusifavorStocks`].
@@ -1117,6 +1188,10 @@ pub mod post_marketing_busifavor_stocks {
         pub discount_amount: i64,
         /// `transaction_minimum`, required; e.g. `100`.
         pub transaction_minimum: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `discount_coupon` of the request [`PostMarketingBusifavorStocks`].
@@ -1126,6 +1201,10 @@ pub mod post_marketing_busifavor_stocks {
         pub discount_percent: i64,
         /// `transaction_minimum`, required; e.g. `100`.
         pub transaction_minimum: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `exchange_coupon` of the request [`PostMarketingBusifavorStocks`].
@@ -1135,6 +1214,10 @@ pub mod post_marketing_busifavor_stocks {
         pub exchange_price: i64,
         /// `transaction_minimum`, required; e.g. `100`.
         pub transaction_minimum: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1179,6 +1262,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `shareable`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub shareable: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `custom_entrance` of the request [`PostMarketingBusifavorStocks`].
@@ -1199,6 +1286,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `code_display_mode`, optional (left out when `None`); see [`CodeDisplayMode`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub code_display_mode: Option<CodeDisplayMode>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `mini_programs_info` of the request [`PostMarketingBusifavorStocks`].
@@ -1213,6 +1304,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `guiding_words`, optional (left out when `None`); e.g. `获取更多优惠`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub guiding_words: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1248,6 +1343,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `finder_info`, optional (left out when `None`); see [`FinderInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub finder_info: Option<FinderInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1285,6 +1384,10 @@ pub mod post_marketing_busifavor_stocks {
         pub finder_video_id: String,
         /// `finder_video_cover_image_url`, required; format `MediaUrl`; e.g. `https://wxpaylogo.qpic.cn/xxx`.
         pub finder_video_cover_image_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1305,6 +1408,10 @@ pub mod post_marketing_busifavor_stocks {
         /// `notify_appid`, optional (left out when `None`); e.g. `wx23232232323`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1824,7 +1931,7 @@ pub mod get_marketing_busifavor_stocks_by_stock_id {
 
 /// `PATCH v3/marketing/busifavor/stocks/{stock_id}`: 修改商家券基本信息.
 pub mod patch_marketing_busifavor_stocks_by_stock_id {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 修改商家券基本信息
     ///
@@ -1884,6 +1991,10 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id {
         /// `subsidy`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingBusifavorStocksByStockId {
@@ -1917,6 +2028,10 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id {
         /// `code_display_mode`, optional (left out when `None`); see [`CodeDisplayMode`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub code_display_mode: Option<CodeDisplayMode>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `mini_programs_info` of the request [`PatchMarketingBusifavorStocksByStockId`].
@@ -1931,6 +2046,10 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id {
         /// `guiding_words`, optional (left out when `None`); e.g. `获取更多优惠`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub guiding_words: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1966,6 +2085,10 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id {
         /// `finder_info`, optional (left out when `None`); see [`FinderInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub finder_info: Option<FinderInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2003,6 +2126,10 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id {
         pub finder_video_id: String,
         /// `finder_video_cover_image_url`, required; format `MediaUrl`; e.g. `https://wxpaylogo.qpic.cn/xxx`.
         pub finder_video_cover_image_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `coupon_use_rule` of the request [`PatchMarketingBusifavorStocksByStockId`].
@@ -2017,6 +2144,10 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id {
         /// `mini_programs_path`, optional (left out when `None`); e.g. `/path/index/index`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_programs_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2042,6 +2173,10 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id {
         /// `prevent_api_abuse`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub prevent_api_abuse: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `notify_config` of the request [`PatchMarketingBusifavorStocksByStockId`].
@@ -2050,6 +2185,10 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id {
         /// `notify_appid`, optional (left out when `None`); e.g. `wx23232232323`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -2100,6 +2239,10 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id_budget {
         pub current_max_coupons_by_day: Option<i64>,
         /// `modify_budget_request_no`, required; e.g. `1002600620019090123143254436`.
         pub modify_budget_request_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingBusifavorStocksByStockIdBudget {
@@ -2313,6 +2456,10 @@ pub mod post_marketing_busifavor_stocks_by_stock_id_couponcodes {
         pub coupon_code_list: Option<Vec<String>>,
         /// `upload_request_no`, required; e.g. `100002322019090134234sfdf`.
         pub upload_request_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorStocksByStockIdCouponcodes {
@@ -3053,6 +3200,7 @@ pub mod post_marketing_busifavor_subsidy_pay_receipts {
     ///     amount: 100,
     ///     description: "20210115DESCRIPTION".into(),
     ///     out_subsidy_no: "subsidy-abcd-12345678".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3074,6 +3222,10 @@ pub mod post_marketing_busifavor_subsidy_pay_receipts {
         pub description: String,
         /// `out_subsidy_no`, required; e.g. `subsidy-abcd-12345678`.
         pub out_subsidy_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorSubsidyPayReceipts {
@@ -3261,6 +3413,7 @@ pub mod post_marketing_busifavor_subsidy_return_receipts {
     ///     amount: 100,
     ///     description: "20210115DESCRIPTION".into(),
     ///     out_subsidy_return_no: "subsidy-abcd-12345678".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3284,6 +3437,10 @@ pub mod post_marketing_busifavor_subsidy_return_receipts {
         pub description: String,
         /// `out_subsidy_return_no`, required; e.g. `subsidy-abcd-12345678`.
         pub out_subsidy_return_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingBusifavorSubsidyReturnReceipts {

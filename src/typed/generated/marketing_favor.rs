@@ -177,6 +177,10 @@ pub mod post_marketing_favor_callbacks {
         /// `switch`, optional (left out when `None`); e.g. `true`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub switch: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingFavorCallbacks {
@@ -250,6 +254,7 @@ pub mod post_marketing_favor_coupon_stocks {
     ///     comment: None,
     ///     pattern_info: None,
     ///     ext_info: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -282,6 +287,10 @@ pub mod post_marketing_favor_coupon_stocks {
         /// `ext_info`, optional (left out when `None`); e.g. `{"exinfo1":"1234","exinfo2":"3456"}`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub ext_info: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingFavorCouponStocks {
@@ -322,6 +331,10 @@ pub mod post_marketing_favor_coupon_stocks {
         /// `mini_program_path`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -342,6 +355,10 @@ pub mod post_marketing_favor_coupon_stocks {
         /// `combine_use`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub combine_use: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -519,9 +536,9 @@ pub mod get_marketing_favor_stocks {
         /// `available_end_time` (`None` when absent); an RFC 3339 time; e.g. `2015-05-20T13:29:35.120+08:00`; documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_end_time: Option<String>,
-        /// `stock_use_rule` (`None` when absent); see [`StockUseRule`](crate::typed::shared::StockUseRule); documented as always present.
+        /// `stock_use_rule` (`None` when absent); see [`StockUseRuleAnswer`](crate::typed::shared::StockUseRuleAnswer); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub stock_use_rule: Option<crate::typed::shared::StockUseRule>,
+        pub stock_use_rule: Option<crate::typed::shared::StockUseRuleAnswer>,
         /// `no_cash` (`None` when absent); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub no_cash: Option<bool>,
@@ -552,9 +569,9 @@ pub mod get_marketing_favor_stocks {
         /// `singleitem` (`None` when absent).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub singleitem: Option<bool>,
-        /// `cut_to_message` (`None` when absent); see [`CutToMessage`](crate::typed::shared::CutToMessage).
+        /// `cut_to_message` (`None` when absent); see [`CutToMessageAnswer`](crate::typed::shared::CutToMessageAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cut_to_message: Option<crate::typed::shared::CutToMessage>,
+        pub cut_to_message: Option<crate::typed::shared::CutToMessageAnswer>,
         /// `distributed_coupons` (`None` when absent).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub distributed_coupons: Option<i64>,
@@ -667,9 +684,9 @@ pub mod get_marketing_favor_stocks_by_stock_id {
         /// `available_end_time` (`None` when absent); an RFC 3339 time; e.g. `2015-05-20T13:29:35.120+08:00`; documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_end_time: Option<String>,
-        /// `stock_use_rule` (`None` when absent); see [`StockUseRule`](crate::typed::shared::StockUseRule); documented as always present.
+        /// `stock_use_rule` (`None` when absent); see [`StockUseRuleAnswer`](crate::typed::shared::StockUseRuleAnswer); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub stock_use_rule: Option<crate::typed::shared::StockUseRule>,
+        pub stock_use_rule: Option<crate::typed::shared::StockUseRuleAnswer>,
         /// `no_cash` (`None` when absent); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub no_cash: Option<bool>,
@@ -700,9 +717,9 @@ pub mod get_marketing_favor_stocks_by_stock_id {
         /// `singleitem` (`None` when absent).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub singleitem: Option<bool>,
-        /// `cut_to_message` (`None` when absent); see [`CutToMessage`](crate::typed::shared::CutToMessage).
+        /// `cut_to_message` (`None` when absent); see [`CutToMessageAnswer`](crate::typed::shared::CutToMessageAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cut_to_message: Option<crate::typed::shared::CutToMessage>,
+        pub cut_to_message: Option<crate::typed::shared::CutToMessageAnswer>,
         /// `distributed_coupons` (`None` when absent).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub distributed_coupons: Option<i64>,
@@ -956,6 +973,10 @@ pub mod post_marketing_favor_stocks_by_stock_id_modify_goods_id {
         /// `delete_goods_id_list`, optional (left out when `None`); e.g. `8956000`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub delete_goods_id_list: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingFavorStocksByStockIdModifyGoodsId {
@@ -1011,6 +1032,7 @@ pub mod post_marketing_favor_stocks_by_stock_id_pause {
     /// let request = PostMarketingFavorStocksByStockIdPause {
     ///     stock_id: "example".into(),
     ///     stock_creator_mchid: "8956000".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1021,6 +1043,10 @@ pub mod post_marketing_favor_stocks_by_stock_id_pause {
         pub stock_id: String,
         /// `stock_creator_mchid`, required; e.g. `8956000`.
         pub stock_creator_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingFavorStocksByStockIdPause {
@@ -1206,6 +1232,7 @@ pub mod post_marketing_favor_stocks_by_stock_id_restart {
     /// let request = PostMarketingFavorStocksByStockIdRestart {
     ///     stock_id: "example".into(),
     ///     stock_creator_mchid: "8956000".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1216,6 +1243,10 @@ pub mod post_marketing_favor_stocks_by_stock_id_restart {
         pub stock_id: String,
         /// `stock_creator_mchid`, required; e.g. `8956000`.
         pub stock_creator_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingFavorStocksByStockIdRestart {
@@ -1271,6 +1302,7 @@ pub mod post_marketing_favor_stocks_by_stock_id_start {
     /// let request = PostMarketingFavorStocksByStockIdStart {
     ///     stock_id: "example".into(),
     ///     stock_creator_mchid: "8956000".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1281,6 +1313,10 @@ pub mod post_marketing_favor_stocks_by_stock_id_start {
         pub stock_id: String,
         /// `stock_creator_mchid`, required; e.g. `8956000`.
         pub stock_creator_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingFavorStocksByStockIdStart {
@@ -1592,21 +1628,21 @@ pub mod get_marketing_favor_users_by_openid_coupons {
         /// `singleitem` (`None` when absent).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub singleitem: Option<bool>,
-        /// `cut_to_message` (`None` when absent); see [`CutToMessage`](crate::typed::shared::CutToMessage).
+        /// `cut_to_message` (`None` when absent); see [`CutToMessageAnswer`](crate::typed::shared::CutToMessageAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cut_to_message: Option<crate::typed::shared::CutToMessage>,
+        pub cut_to_message: Option<crate::typed::shared::CutToMessageAnswer>,
         /// `available_begin_time` (`None` when absent); an RFC 3339 time; e.g. `2015-05-20T13:29:35.120+08:00`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_begin_time: Option<String>,
         /// `available_end_time` (`None` when absent); an RFC 3339 time; e.g. `2015-05-20T13:29:35.120+08:00`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_end_time: Option<String>,
-        /// `normal_coupon_information` (`None` when absent); see [`FixedNormalCoupon`](crate::typed::shared::FixedNormalCoupon).
+        /// `normal_coupon_information` (`None` when absent); see [`FixedNormalCouponAnswer`](crate::typed::shared::FixedNormalCouponAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub normal_coupon_information: Option<crate::typed::shared::FixedNormalCoupon>,
-        /// `consume_information` (`None` when absent); see [`CouponConsumeInfo`](crate::typed::shared::CouponConsumeInfo).
+        pub normal_coupon_information: Option<crate::typed::shared::FixedNormalCouponAnswer>,
+        /// `consume_information` (`None` when absent); see [`CouponConsumeInfoAnswer`](crate::typed::shared::CouponConsumeInfoAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub consume_information: Option<crate::typed::shared::CouponConsumeInfo>,
+        pub consume_information: Option<crate::typed::shared::CouponConsumeInfoAnswer>,
         /// `available_balance` (`None` when absent); e.g. `10000`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_balance: Option<i64>,
@@ -1669,6 +1705,10 @@ pub mod post_marketing_favor_users_by_openid_coupons {
         /// `coupon_minimum`, optional (left out when `None`); e.g. `100`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_minimum: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingFavorUsersByOpenidCoupons {
@@ -1787,21 +1827,21 @@ pub mod get_marketing_favor_users_by_openid_coupons_by_coupon_id {
         /// `singleitem` (`None` when absent).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub singleitem: Option<bool>,
-        /// `cut_to_message` (`None` when absent); see [`CutToMessage`](crate::typed::shared::CutToMessage).
+        /// `cut_to_message` (`None` when absent); see [`CutToMessageAnswer`](crate::typed::shared::CutToMessageAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cut_to_message: Option<crate::typed::shared::CutToMessage>,
+        pub cut_to_message: Option<crate::typed::shared::CutToMessageAnswer>,
         /// `available_begin_time` (`None` when absent); an RFC 3339 time; e.g. `2015-05-20T13:29:35.120+08:00`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_begin_time: Option<String>,
         /// `available_end_time` (`None` when absent); an RFC 3339 time; e.g. `2015-05-20T13:29:35.120+08:00`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_end_time: Option<String>,
-        /// `normal_coupon_information` (`None` when absent); see [`FixedNormalCoupon`](crate::typed::shared::FixedNormalCoupon).
+        /// `normal_coupon_information` (`None` when absent); see [`FixedNormalCouponAnswer`](crate::typed::shared::FixedNormalCouponAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub normal_coupon_information: Option<crate::typed::shared::FixedNormalCoupon>,
-        /// `consume_information` (`None` when absent); see [`CouponConsumeInfo`](crate::typed::shared::CouponConsumeInfo).
+        pub normal_coupon_information: Option<crate::typed::shared::FixedNormalCouponAnswer>,
+        /// `consume_information` (`None` when absent); see [`CouponConsumeInfoAnswer`](crate::typed::shared::CouponConsumeInfoAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub consume_information: Option<crate::typed::shared::CouponConsumeInfo>,
+        pub consume_information: Option<crate::typed::shared::CouponConsumeInfoAnswer>,
         /// `available_balance` (`None` when absent); e.g. `10000`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_balance: Option<i64>,

@@ -282,6 +282,7 @@ pub mod post_marketing_goods_subsidy_activity_activity_by_activity_id_apply {
     ///     apply_infos: vec![ApplyInfos {
     ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -294,6 +295,10 @@ pub mod post_marketing_goods_subsidy_activity_activity_by_activity_id_apply {
         pub caller_merchant_id: String,
         /// `apply_infos`, required; see [`ApplyInfos`].
         pub apply_infos: Vec<ApplyInfos>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingGoodsSubsidyActivityActivityByActivityIdApply {
@@ -336,6 +341,10 @@ pub mod post_marketing_goods_subsidy_activity_activity_by_activity_id_apply {
         /// `goods_original_price`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_original_price: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostMarketingGoodsSubsidyActivityActivityByActivityIdApply`].
@@ -350,6 +359,10 @@ pub mod post_marketing_goods_subsidy_activity_activity_by_activity_id_apply {
         /// `merchant_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub merchant_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `failed_apply_infos` of the answer to [`PostMarketingGoodsSubsidyActivityActivityByActivityIdApply`].
@@ -445,6 +458,7 @@ pub mod post_marketing_goods_subsidy_activity_qualification_lock {
     ///         ..Default::default()
     ///     },
     ///     qualification_ids: vec!["example".into()],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -454,6 +468,10 @@ pub mod post_marketing_goods_subsidy_activity_qualification_lock {
         pub order_information: OrderInformation,
         /// `qualification_ids`, required.
         pub qualification_ids: Vec<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingGoodsSubsidyActivityQualificationLock {
@@ -503,6 +521,10 @@ pub mod post_marketing_goods_subsidy_activity_qualification_lock {
         /// `store_merchant_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_merchant_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -532,6 +554,7 @@ pub mod post_marketing_goods_subsidy_activity_qualification_unlock {
     ///         ..Default::default()
     ///     },
     ///     qualification_ids: vec!["example".into()],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -541,6 +564,10 @@ pub mod post_marketing_goods_subsidy_activity_qualification_unlock {
         pub order_information: OrderInformation,
         /// `qualification_ids`, required.
         pub qualification_ids: Vec<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingGoodsSubsidyActivityQualificationUnlock {
@@ -590,6 +617,10 @@ pub mod post_marketing_goods_subsidy_activity_qualification_unlock {
         /// `store_merchant_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_merchant_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -618,9 +649,11 @@ pub mod delete_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_
     ///     activity_id: "3118550000000004".into(),
     ///     representative_info_list: vec![RepresentativeInfoList {
     ///         openid: "oK7fFt8zzEZ909XH-LE2#".into(),
+    ///         ..Default::default()
     ///     }],
     ///     out_request_no: "1002600620019090123143254436".into(),
     ///     delete_time: "2015-05-20T13:29:35.120+08:00".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -635,6 +668,10 @@ pub mod delete_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_
         pub out_request_no: String,
         /// `delete_time`, required; e.g. `2015-05-20T13:29:35.120+08:00`.
         pub delete_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for DeleteMarketingGoodsSubsidyActivityRetailStoreActByActivityIdRepresentative {
@@ -673,6 +710,10 @@ pub mod delete_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_
     pub struct RepresentativeInfoList {
         /// `openid`, required; e.g. `oK7fFt8zzEZ909XH-LE2#`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `failed_representative_info_list` of the answer to [`DeleteMarketingGoodsSubsidyActivityRetailStoreActByActivityIdRepresentative`].
@@ -722,6 +763,7 @@ pub mod put_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_rep
     ///     activity_id: "3118550000000004".into(),
     ///     representative_info_list: vec![RepresentativeInfoList {
     ///         openid: "oK7fFt8zzEZ909XH-LE2#".into(),
+    ///         ..Default::default()
     ///     }],
     ///     out_request_no: "1002600620019090123143254436".into(),
     ///     ..Default::default()
@@ -740,6 +782,10 @@ pub mod put_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_rep
         /// `add_time`, optional (left out when `None`); e.g. `2015-05-20T13:29:35+08:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub add_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PutMarketingGoodsSubsidyActivityRetailStoreActByActivityIdRepresentative {
@@ -778,6 +824,10 @@ pub mod put_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_rep
     pub struct RepresentativeInfoList {
         /// `openid`, required; e.g. `oK7fFt8zzEZ909XH-LE2#`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `failed_representative_info_list` of the answer to [`PutMarketingGoodsSubsidyActivityRetailStoreActByActivityIdRepresentative`].
@@ -923,6 +973,7 @@ pub mod post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_mater
     ///     brand_id: "1001".into(),
     ///     out_request_no: "1002600620019090123143254436".into(),
     ///     material_num: 100,
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -935,6 +986,10 @@ pub mod post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_mater
         pub out_request_no: String,
         /// `material_num`, required; e.g. `100`.
         pub material_num: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingGoodsSubsidyActivityRetailStoreActByBrandIdMaterials {
@@ -1006,6 +1061,7 @@ pub mod delete_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_sto
     ///     stores: vec![Stores {
     ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1020,6 +1076,10 @@ pub mod delete_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_sto
         pub delete_time: String,
         /// `stores`, required; see [`Stores`].
         pub stores: Vec<Stores>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for DeleteMarketingGoodsSubsidyActivityRetailStoreActByBrandIdStores {
@@ -1059,6 +1119,10 @@ pub mod delete_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_sto
         /// `store_name`, optional (left out when `None`); e.g. `幸福小店`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `failed_stores` of the answer to [`DeleteMarketingGoodsSubsidyActivityRetailStoreActByBrandIdStores`].
@@ -1195,6 +1259,7 @@ pub mod post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_store
     ///     stores: vec![Stores {
     ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1209,6 +1274,10 @@ pub mod post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_store
         pub add_time: String,
         /// `stores`, required; see [`Stores`].
         pub stores: Vec<Stores>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingGoodsSubsidyActivityRetailStoreActByBrandIdStores {
@@ -1248,6 +1317,10 @@ pub mod post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_store
         /// `store_name`, optional (left out when `None`); e.g. `幸福小店`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `failed_stores` of the answer to [`PostMarketingGoodsSubsidyActivityRetailStoreActByBrandIdStores`].

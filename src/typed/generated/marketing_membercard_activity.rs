@@ -436,6 +436,7 @@ pub mod post_marketing_membercard_activity_activities {
     ///     stock_list: None,
     ///     pay_activity_setting: None,
     ///     miniprogram_activity_setting: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -465,6 +466,10 @@ pub mod post_marketing_membercard_activity_activities {
         /// `miniprogram_activity_setting`, optional (left out when `None`); see [`MiniprogramActivitySetting`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardActivityActivities {
@@ -552,6 +557,10 @@ pub mod post_marketing_membercard_activity_activities {
         /// `award_send_day_time`, optional (left out when `None`); see [`AwardSendDayTime`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub award_send_day_time: Option<Vec<AwardSendDayTime>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `award_send_time` of the request [`PostMarketingMembercardActivityActivities`].
@@ -561,6 +570,10 @@ pub mod post_marketing_membercard_activity_activities {
         pub begin_time: String,
         /// `end_time`, required; e.g. `2020-01-27T00:00:00.000+08:00`.
         pub end_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `award_send_day_time` of the request [`PostMarketingMembercardActivityActivities`].
@@ -570,6 +583,10 @@ pub mod post_marketing_membercard_activity_activities {
         pub begin_day_time: BeginDayTime,
         /// `end_day_time`, required; see [`EndDayTime`].
         pub end_day_time: EndDayTime,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `begin_day_time` of the request [`PostMarketingMembercardActivityActivities`].
@@ -581,6 +598,10 @@ pub mod post_marketing_membercard_activity_activities {
         pub minutes: i64,
         /// `seconds`, required; e.g. `6`.
         pub seconds: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `end_day_time` of the request [`PostMarketingMembercardActivityActivities`].
@@ -592,6 +613,10 @@ pub mod post_marketing_membercard_activity_activities {
         pub minutes: i64,
         /// `seconds`, required; e.g. `6`.
         pub seconds: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `stock_list` of the request [`PostMarketingMembercardActivityActivities`].
@@ -601,6 +626,10 @@ pub mod post_marketing_membercard_activity_activities {
         pub stock_creator_mchid: String,
         /// `stock_id`, required; e.g. `98065001`.
         pub stock_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `pay_activity_setting` of the request [`PostMarketingMembercardActivityActivities`].
@@ -619,6 +648,10 @@ pub mod post_marketing_membercard_activity_activities {
         /// `payment_setting`, optional (left out when `None`); see [`PaymentSetting`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_setting: Option<PaymentSetting>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `activate_setting` of the request [`PostMarketingMembercardActivityActivities`].
@@ -632,6 +665,10 @@ pub mod post_marketing_membercard_activity_activities {
         /// `activate_miniprogram`, optional (left out when `None`); see [`ActivateMiniprogram`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub activate_miniprogram: Option<ActivateMiniprogram>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `activate_miniprogram` of the request [`PostMarketingMembercardActivityActivities`].
@@ -641,6 +678,10 @@ pub mod post_marketing_membercard_activity_activities {
         pub activate_appid: String,
         /// `activate_path`, required; e.g. `pages/activate/activate`.
         pub activate_path: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payment_setting` of the request [`PostMarketingMembercardActivityActivities`].
@@ -655,6 +696,10 @@ pub mod post_marketing_membercard_activity_activities {
         /// `goods_tags`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_tags: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payment_mode` of the request [`PostMarketingMembercardActivityActivities`].
@@ -663,6 +708,10 @@ pub mod post_marketing_membercard_activity_activities {
         /// `payment_scene_list`, optional (left out when `None`); e.g. `APP`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_scene_list: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `miniprogram_activity_setting` of the request [`PostMarketingMembercardActivityActivities`].
@@ -674,6 +723,10 @@ pub mod post_marketing_membercard_activity_activities {
         /// `award_jump_deploy`, optional (left out when `None`); see [`AwardJumpDeploy`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub award_jump_deploy: Option<AwardJumpDeploy>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `award_jump_deploy` of the request [`PostMarketingMembercardActivityActivities`].
@@ -688,6 +741,10 @@ pub mod post_marketing_membercard_activity_activities {
         /// `button_text`, optional (left out when `None`); e.g. `点击`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub button_text: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `award_send_period` of the answer to [`PostMarketingMembercardActivityActivities`].

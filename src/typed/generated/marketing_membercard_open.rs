@@ -331,6 +331,7 @@ pub mod patch_marketing_membercard_open_callback {
     ///
     /// let request = PatchMarketingMembercardOpenCallback {
     ///     notify_url: "https://pay.weixin.qq.com".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -338,6 +339,10 @@ pub mod patch_marketing_membercard_open_callback {
     pub struct PatchMarketingMembercardOpenCallback {
         /// `notify_url`, required; e.g. `https://pay.weixin.qq.com`.
         pub notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingMembercardOpenCallback {
@@ -434,9 +439,9 @@ pub mod get_marketing_membercard_open_cards {
         /// `offset` (`None` when absent); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<i64>,
-        /// `data` (`None` when absent); see [`Record`](crate::typed::shared::Record).
+        /// `data` (`None` when absent); see [`RecordAnswer`](crate::typed::shared::RecordAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::typed::shared::Record>>,
+        pub data: Option<Vec<crate::typed::shared::RecordAnswer>>,
         /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
         #[serde(flatten)]
         pub extra: Map<String, Value>,
@@ -445,6 +450,7 @@ pub mod get_marketing_membercard_open_cards {
 
 /// `POST v3/marketing/membercard-open/cards`: 创建会员卡模板.
 pub mod post_marketing_membercard_open_cards {
+    use serde_json::{Map, Value};
 
     /// 创建会员卡模板
     ///
@@ -468,6 +474,7 @@ pub mod post_marketing_membercard_open_cards {
     ///     brand: Brand {
     ///         brand_id: "1004".into(),
     ///         display_name: "微信支付".into(),
+    ///         ..Default::default()
     ///     },
     ///     title: "微信支付测试卡".into(),
     ///     background_picture_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0".into(),
@@ -479,6 +486,7 @@ pub mod post_marketing_membercard_open_cards {
     ///         available_end_time: None,
     ///         available_day_after_receive: None,
     ///         wait_days_after_receive: None,
+    ///         extra: Default::default(),
     ///     },
     ///     code_mode: shared::MemberCardCodeMode::SystemAllocate,
     ///     out_request_no: "100002322019090134234sfdf".into(),
@@ -490,6 +498,7 @@ pub mod post_marketing_membercard_open_cards {
     ///     user_information_form: None,
     ///     additional_statement: None,
     ///     need_dynamic_code: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -539,6 +548,10 @@ pub mod post_marketing_membercard_open_cards {
         /// `need_dynamic_code`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub need_dynamic_code: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCards {
@@ -553,7 +566,7 @@ pub mod post_marketing_membercard_open_cards {
     }
 
     /// The answer to [`PostMarketingMembercardOpenCards`] (`POST v3/marketing/membercard-open/cards`): a shared type.
-    pub type PostMarketingMembercardOpenCardsResponse = crate::typed::shared::Record;
+    pub type PostMarketingMembercardOpenCardsResponse = crate::typed::shared::RecordAnswer;
 
     /// `brand` of the request [`PostMarketingMembercardOpenCards`].
     #[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
@@ -562,6 +575,10 @@ pub mod post_marketing_membercard_open_cards {
         pub brand_id: String,
         /// `display_name`, required; e.g. `微信支付`.
         pub display_name: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `date_information` of the request [`PostMarketingMembercardOpenCards`].
@@ -581,6 +598,10 @@ pub mod post_marketing_membercard_open_cards {
         /// `wait_days_after_receive`, optional (left out when `None`); e.g. `1`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub wait_days_after_receive: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `balance_information` of the request [`PostMarketingMembercardOpenCards`].
@@ -598,6 +619,10 @@ pub mod post_marketing_membercard_open_cards {
         /// `balance_url`, optional (left out when `None`); e.g. `https://xxx.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub balance_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `user_information_form` of the request [`PostMarketingMembercardOpenCards`].
@@ -609,6 +634,10 @@ pub mod post_marketing_membercard_open_cards {
         /// `custom_field_list`, optional (left out when `None`); see [`CustomFieldList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_field_list: Option<Vec<CustomFieldList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `custom_field_list` of the request [`PostMarketingMembercardOpenCards`].
@@ -623,6 +652,10 @@ pub mod post_marketing_membercard_open_cards {
         /// `values`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `additional_statement` of the request [`PostMarketingMembercardOpenCards`].
@@ -640,6 +673,10 @@ pub mod post_marketing_membercard_open_cards {
         /// `path`, optional (left out when `None`); e.g. `pages/statement/statement`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -732,11 +769,12 @@ pub mod get_marketing_membercard_open_cards_by_card_id {
     }
 
     /// The answer to [`GetMarketingMembercardOpenCardsByCardId`] (`GET v3/marketing/membercard-open/cards/{card_id}`): a shared type.
-    pub type GetMarketingMembercardOpenCardsByCardIdResponse = crate::typed::shared::Record;
+    pub type GetMarketingMembercardOpenCardsByCardIdResponse = crate::typed::shared::RecordAnswer;
 }
 
 /// `PATCH v3/marketing/membercard-open/cards/{card_id}`: 修改会员卡模板信息.
 pub mod patch_marketing_membercard_open_cards_by_card_id {
+    use serde_json::{Map, Value};
 
     /// 修改会员卡模板信息
     ///
@@ -812,6 +850,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id {
         /// `need_dynamic_code`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub need_dynamic_code: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingMembercardOpenCardsByCardId {
@@ -847,6 +889,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id {
         /// `available_begin_time`, optional (left out when `None`); e.g. `2020-05-20T13:29:35.120+08:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_begin_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `balance_information` of the request [`PatchMarketingMembercardOpenCardsByCardId`].
@@ -864,6 +910,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id {
         /// `balance_url`, optional (left out when `None`); e.g. `https://xxx.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub balance_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `user_information_form` of the request [`PatchMarketingMembercardOpenCardsByCardId`].
@@ -878,6 +928,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id {
         /// `custom_field_list`, optional (left out when `None`); see [`CustomFieldList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_field_list: Option<Vec<CustomFieldList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `custom_field_list` of the request [`PatchMarketingMembercardOpenCardsByCardId`].
@@ -892,6 +946,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id {
         /// `values`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `additional_statement` of the request [`PatchMarketingMembercardOpenCardsByCardId`].
@@ -909,6 +967,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id {
         /// `path`, optional (left out when `None`); e.g. `pages/statement/statement`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -973,6 +1035,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_deposit {
         /// `code`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub code: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdCodesDeposit {
@@ -1063,11 +1129,12 @@ pub mod get_marketing_membercard_open_cards_by_card_id_codes_by_code {
     }
 
     /// The answer to [`GetMarketingMembercardOpenCardsByCardIdCodesByCode`] (`GET v3/marketing/membercard-open/cards/{card_id}/codes/{code}`): a shared type.
-    pub type GetMarketingMembercardOpenCardsByCardIdCodesByCodeResponse = crate::typed::shared::CodeRecord;
+    pub type GetMarketingMembercardOpenCardsByCardIdCodesByCodeResponse = crate::typed::shared::CodeRecordAnswer;
 }
 
 /// `PATCH v3/marketing/membercard-open/cards/{card_id}/codes/{code}`: 修改用户会员卡信息.
 pub mod patch_marketing_membercard_open_cards_by_card_id_codes_by_code {
+    use serde_json::{Map, Value};
 
     /// 修改用户会员卡信息
     ///
@@ -1120,6 +1187,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_codes_by_code {
         /// `need_inform_level`, optional (left out when `None`); e.g. `true`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub need_inform_level: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingMembercardOpenCardsByCardIdCodesByCode {
@@ -1151,11 +1222,16 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_codes_by_code {
         /// `balance_remark`, optional (left out when `None`); e.g. `购买一杯珍珠奶茶，消耗30元`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub balance_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`: 激活会员卡（跳转型激活）.
 pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_activate {
+    use serde_json::{Map, Value};
 
     /// 激活会员卡（跳转型激活）
     ///
@@ -1192,6 +1268,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_activate {
         /// `membership_number`, optional (left out when `None`); e.g. `316510891298`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub membership_number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdCodesByCodeActivate {
@@ -1214,7 +1294,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_activate {
 
 /// `POST v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit`: 设置支付后展示的积分到账.
 pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_commit {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 设置支付后展示的积分到账
     ///
@@ -1240,6 +1320,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_comm
     ///     mchid: "1230000109".into(),
     ///     sub_mchid: "1900000109".into(),
     ///     bonus_value: 30,
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1259,6 +1340,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_comm
         pub sub_mchid: String,
         /// `bonus_value`, required; e.g. `30`.
         pub bonus_value: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdCodesByCodeBonusCommit {
@@ -1281,7 +1366,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_comm
 
 /// `POST v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`: 支付结果页展示会员积分.
 pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_prepare {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 支付结果页展示会员积分
     ///
@@ -1307,6 +1392,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_prep
     ///     mchid: "1230000109".into(),
     ///     sub_mchid: "1900000109".into(),
     ///     bonus_value: 30,
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1326,6 +1412,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_prep
         pub sub_mchid: String,
         /// `bonus_value`, required; e.g. `30`.
         pub bonus_value: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdCodesByCodeBonusPrepare {
@@ -1348,6 +1438,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_prep
 
 /// `PATCH v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`: 设置会员权益.
 pub mod patch_marketing_membercard_open_cards_by_card_id_codes_by_code_rights {
+    use serde_json::{Map, Value};
 
     /// 设置会员权益
     ///
@@ -1403,6 +1494,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_codes_by_code_rights {
         /// `guide`, optional (left out when `None`); see [`Guide`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub guide: Option<Guide>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingMembercardOpenCardsByCardIdCodesByCodeRights {
@@ -1440,11 +1535,16 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_codes_by_code_rights {
         /// `phone_number`, optional (left out when `None`); e.g. `0755-12345677`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub phone_number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`: 设置会员服务项用户信息.
 pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_service_module_data {
+    use serde_json::{Map, Value};
 
     /// 设置会员服务项用户信息
     ///
@@ -1473,6 +1573,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_servic
     ///         },
     ///         ..Default::default()
     ///     },
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1490,6 +1591,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_servic
         pub service_module_id: String,
         /// `state_setting`, required; see [`StateSetting`].
         pub state_setting: StateSetting,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdCodesByCodeSetServiceModuleData {
@@ -1519,6 +1624,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_servic
         /// `message_template_setting`, optional (left out when `None`); see [`MessageTemplateSetting`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub message_template_setting: Option<MessageTemplateSetting>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `content_template_data` of the request [`PostMarketingMembercardOpenCardsByCardIdCodesByCodeSetServiceModuleData`].
@@ -1530,6 +1639,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_servic
         /// `action_setting`, optional (left out when `None`); see [`ActionSetting`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub action_setting: Option<ActionSetting>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `field_list` of the request [`PostMarketingMembercardOpenCardsByCardIdCodesByCodeSetServiceModuleData`].
@@ -1539,6 +1652,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_servic
         pub field_id: String,
         /// `field_value`, required; e.g. `深圳市南山区滨海路700号`.
         pub field_value: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `action_setting` of the request [`PostMarketingMembercardOpenCardsByCardIdCodesByCodeSetServiceModuleData`].
@@ -1548,6 +1665,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_servic
         pub action_name: String,
         /// `jump_miniprogram`, required; see [`JumpMiniprogram`].
         pub jump_miniprogram: JumpMiniprogram,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_miniprogram` of the request [`PostMarketingMembercardOpenCardsByCardIdCodesByCodeSetServiceModuleData`].
@@ -1557,6 +1678,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_servic
         pub appid: String,
         /// `path`, required; e.g. `pages/index/index`.
         pub path: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `message_template_setting` of the request [`PostMarketingMembercardOpenCardsByCardIdCodesByCodeSetServiceModuleData`].
@@ -1566,11 +1691,16 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_servic
         pub message_template_id: String,
         /// `field_list`, required; see [`FieldList`].
         pub field_list: Vec<FieldList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`: 作废用户会员卡.
 pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_unavailable {
+    use serde_json::{Map, Value};
 
     /// 作废用户会员卡
     ///
@@ -1607,6 +1737,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_unavailabl
         /// `reason`, optional (left out when `None`); e.g. `用户违反会员条例`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdCodesByCodeUnavailable {
@@ -1739,6 +1873,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_permission_tokens {
         /// `outer_str`, optional (left out when `None`); e.g. `szwxtd`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub outer_str: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdPermissionTokens {
@@ -1811,6 +1949,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_phone_membercard_import 
         pub code: Option<String>,
         /// `out_request_no`, required; e.g. `100002322019090134234sfdf`.
         pub out_request_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdPhoneMembercardImport {
@@ -1868,6 +2010,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_qrcode {
     ///     activate_appid: None,
     ///     activate_path: None,
     ///     outer_str: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1890,6 +2033,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_qrcode {
         /// `outer_str`, optional (left out when `None`); e.g. `szwxtd`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub outer_str: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdQrcode {
@@ -1920,6 +2067,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_qrcode {
 
 /// `PATCH v3/marketing/membercard-open/cards/{card_id}/rights`: 设置会员卡模板权益项.
 pub mod patch_marketing_membercard_open_cards_by_card_id_rights {
+    use serde_json::{Map, Value};
 
     /// 设置会员卡模板权益项
     ///
@@ -1971,6 +2119,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_rights {
         /// `guide`, optional (left out when `None`); see [`Guide`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub guide: Option<Guide>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingMembercardOpenCardsByCardIdRights {
@@ -2016,6 +2168,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_rights {
         /// `bonus_support_path`, optional (left out when `None`); e.g. `pages/selfbonus/selfbonus`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub bonus_support_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `favor` of the request [`PatchMarketingMembercardOpenCardsByCardIdRights`].
@@ -2038,6 +2194,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_rights {
         /// `favor_module_title`, optional (left out when `None`); see [`FavorModuleTitle`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub favor_module_title: Option<FavorModuleTitle>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2072,6 +2232,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_rights {
         /// `fapiao_jump_path`, optional (left out when `None`); e.g. `pages/fapiao/fapiao`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub fapiao_jump_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `guide` of the request [`PatchMarketingMembercardOpenCardsByCardIdRights`].
@@ -2092,6 +2256,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_rights {
         /// `phone_number`, optional (left out when `None`); e.g. `0755-12345677`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub phone_number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -2120,7 +2288,9 @@ pub mod post_marketing_membercard_open_cards_by_card_id_service_modules {
     ///     jump_miniprogram: JumpMiniprogram {
     ///         appid: "wx37178d097a6851d8".into(),
     ///         path: "pages/index/index".into(),
+    ///         ..Default::default()
     ///     },
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2133,6 +2303,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_service_modules {
         pub service_module_id: String,
         /// `jump_miniprogram`, required; see [`JumpMiniprogram`].
         pub jump_miniprogram: JumpMiniprogram,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdServiceModules {
@@ -2173,6 +2347,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_service_modules {
         pub appid: String,
         /// `path`, required; e.g. `pages/index/index`.
         pub path: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_miniprogram` of the answer to [`PostMarketingMembercardOpenCardsByCardIdServiceModules`].
@@ -2266,7 +2444,9 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_service_modules_by_serv
     ///     jump_miniprogram: JumpMiniprogram {
     ///         appid: "wx37178d097a6851d8".into(),
     ///         path: "pages/index/index".into(),
+    ///         ..Default::default()
     ///     },
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2280,6 +2460,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_service_modules_by_serv
         pub service_module_id: String,
         /// `jump_miniprogram`, required; see [`JumpMiniprogram`].
         pub jump_miniprogram: JumpMiniprogram,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingMembercardOpenCardsByCardIdServiceModulesByServiceModuleId {
@@ -2321,6 +2505,10 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_service_modules_by_serv
         pub appid: String,
         /// `path`, required; e.g. `pages/index/index`.
         pub path: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_miniprogram` of the answer to [`PatchMarketingMembercardOpenCardsByCardIdServiceModulesByServiceModuleId`].
@@ -2341,6 +2529,7 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_service_modules_by_serv
 
 /// `POST v3/marketing/membercard-open/cards/{card_id}/upgrade`: 老会员卡模板升级.
 pub mod post_marketing_membercard_open_cards_by_card_id_upgrade {
+    use serde_json::{Map, Value};
 
     /// 老会员卡模板升级
     ///
@@ -2363,6 +2552,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_upgrade {
     ///     card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
     ///     brand_id: "1001622624".into(),
     ///     appid: "wxea9c30890f48d5ae".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2375,6 +2565,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_upgrade {
         pub brand_id: String,
         /// `appid`, required; e.g. `wxea9c30890f48d5ae`.
         pub appid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdUpgrade {
@@ -2435,6 +2629,10 @@ pub mod post_marketing_membercard_open_cards_by_card_id_users_import {
         pub code: Option<String>,
         /// `out_request_no`, required; e.g. `100002322019090134234sfdf`.
         pub out_request_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenCardsByCardIdUsersImport {
@@ -2466,6 +2664,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_users_import {
 /// `POST v3/marketing/membercard-open/phonenumber-member/import`: 导入加密手机号提醒会员领卡.
 pub mod post_marketing_membercard_open_phonenumber_member_import {
     use crate::sensitive::Sensitive;
+    use serde_json::{Map, Value};
 
     /// 导入加密手机号提醒会员领卡
     ///
@@ -2508,6 +2707,10 @@ pub mod post_marketing_membercard_open_phonenumber_member_import {
         /// `outer_str`, optional (left out when `None`); e.g. `my_card_CARD`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub outer_str: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingMembercardOpenPhonenumberMemberImport {
@@ -2537,6 +2740,10 @@ pub mod post_marketing_membercard_open_phonenumber_member_import {
         pub membership_number: Option<String>,
         /// `registration_time`, required; an RFC 3339 time; e.g. `2015-05-20T13:29:35.120+08:00`.
         pub registration_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

@@ -157,6 +157,10 @@ pub mod post_marketing_partner_delivery_plan_delivery_plans {
         /// `stock_bundle_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub stock_bundle_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerDeliveryPlanDeliveryPlans {
@@ -450,6 +454,10 @@ pub mod patch_marketing_partner_delivery_plan_delivery_plans_by_plan_id {
         /// `out_request_no`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub out_request_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingPartnerDeliveryPlanDeliveryPlansByPlanId {
@@ -498,6 +506,10 @@ pub mod patch_marketing_partner_delivery_plan_delivery_plans_by_plan_id {
         /// `recommend_word`, optional (left out when `None`); e.g. `天天有惊喜`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub recommend_word: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `plan` of the answer to [`PatchMarketingPartnerDeliveryPlanDeliveryPlansByPlanId`].
@@ -634,6 +646,7 @@ pub mod post_marketing_partner_delivery_plan_by_sp_mchid_notify_url {
     /// let request = PostMarketingPartnerDeliveryPlanBySpMchidNotifyUrl {
     ///     sp_mchid: "298689900".into(),
     ///     notify_url: "https://pay.weixin.qq.com".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -644,6 +657,10 @@ pub mod post_marketing_partner_delivery_plan_by_sp_mchid_notify_url {
         pub sp_mchid: String,
         /// `notify_url`, required; e.g. `https://pay.weixin.qq.com`.
         pub notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerDeliveryPlanBySpMchidNotifyUrl {
@@ -697,6 +714,7 @@ pub mod post_marketing_partner_product_coupon_image_generation_tasks {
     ///     image_generation_type: ImageGenerationType::CombineImage,
     ///     combine_image: None,
     ///     cut_out: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -714,6 +732,10 @@ pub mod post_marketing_partner_product_coupon_image_generation_tasks {
         /// `cut_out`, optional (left out when `None`); see [`CutOut`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub cut_out: Option<CutOut>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponImageGenerationTasks {
@@ -773,6 +795,10 @@ pub mod post_marketing_partner_product_coupon_image_generation_tasks {
         /// `background_color`, optional (left out when `None`); e.g. `#ff5733`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub background_color: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -816,6 +842,10 @@ pub mod post_marketing_partner_product_coupon_image_generation_tasks {
         pub threshold: i64,
         /// `discount_amount`, required; e.g. `1`.
         pub discount_amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `discount_coupon` of the request [`PostMarketingPartnerProductCouponImageGenerationTasks`].
@@ -825,6 +855,10 @@ pub mod post_marketing_partner_product_coupon_image_generation_tasks {
         pub threshold: i64,
         /// `percent_off`, required; e.g. `20`.
         pub percent_off: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `exchange_coupon` of the request [`PostMarketingPartnerProductCouponImageGenerationTasks`].
@@ -834,6 +868,10 @@ pub mod post_marketing_partner_product_coupon_image_generation_tasks {
         pub threshold: i64,
         /// `exchange_price`, required; e.g. `20`.
         pub exchange_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `cut_out` of the request [`PostMarketingPartnerProductCouponImageGenerationTasks`].
@@ -841,6 +879,10 @@ pub mod post_marketing_partner_product_coupon_image_generation_tasks {
     pub struct CutOut {
         /// `image_url`, required; e.g. `https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg`.
         pub image_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1102,6 +1144,7 @@ pub mod post_marketing_partner_product_coupon_notify_configs {
     ///
     /// let request = PostMarketingPartnerProductCouponNotifyConfigs {
     ///     notify_url: "https://pay.weixin.qq.com".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1109,6 +1152,10 @@ pub mod post_marketing_partner_product_coupon_notify_configs {
     pub struct PostMarketingPartnerProductCouponNotifyConfigs {
         /// `notify_url`, required; e.g. `https://pay.weixin.qq.com`.
         pub notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponNotifyConfigs {
@@ -1186,6 +1233,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
     ///             entrance_mini_program: None,
     ///             entrance_official_account: None,
     ///             entrance_finder: None,
+    ///             extra: Default::default(),
     ///         },
     ///         notify_config: NotifyConfig {
     ///             ..Default::default()
@@ -1194,10 +1242,12 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
     ///         remark: None,
     ///         single_usage_rule: None,
     ///         sequential_usage_rule: None,
+    ///         extra: Default::default(),
     ///     },
     ///     single_usage_info: None,
     ///     sequential_usage_info: None,
     ///     out_product_no: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1226,6 +1276,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub out_product_no: Option<String>,
         /// `stock`, required; see [`Stock`].
         pub stock: Stock,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponProductCoupons {
@@ -1324,6 +1378,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `discount_coupon`, optional (left out when `None`); see [`DiscountCoupon`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub discount_coupon: Option<DiscountCoupon>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `normal_coupon` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1333,6 +1391,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub threshold: i64,
         /// `discount_amount`, required; e.g. `1`.
         pub discount_amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `discount_coupon` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1342,6 +1404,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub threshold: i64,
         /// `percent_off`, required; e.g. `20`.
         pub percent_off: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sequential_usage_info` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1356,6 +1422,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `interval_days`, optional (left out when `None`); e.g. `0`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub interval_days: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1386,6 +1456,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `combo_package_list`, optional (left out when `None`); see [`ComboPackageList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub combo_package_list: Option<Vec<ComboPackageList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `combo_package_list` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1397,6 +1471,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub pick_count: i64,
         /// `choice_list`, required; see [`ChoiceList`].
         pub choice_list: Vec<ChoiceList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `choice_list` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1417,6 +1495,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `mini_program_path`, optional (left out when `None`); e.g. `/pages/index/index`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `stock` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1443,6 +1525,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub notify_config: NotifyConfig,
         /// `store_scope`, required; see [`StoreScope`].
         pub store_scope: StoreScope,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1468,6 +1554,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `max_count_per_user`, optional (left out when `None`); e.g. `5`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub max_count_per_user: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `single_usage_rule` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1484,6 +1574,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `exchange_coupon`, optional (left out when `None`); see [`ExchangeCoupon`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub exchange_coupon: Option<ExchangeCoupon>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `coupon_available_period` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1508,6 +1602,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `available_seconds`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_seconds: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `weekly_available_period` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1519,6 +1617,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `day_period_list`, optional (left out when `None`); see [`DayPeriodList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub day_period_list: Option<Vec<DayPeriodList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1548,6 +1650,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub begin_time: i64,
         /// `end_time`, required; e.g. `86399`.
         pub end_time: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `irregular_available_period_list` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1557,6 +1663,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub begin_time: String,
         /// `end_time`, required; an RFC 3339 time; e.g. `2025-08-31T23:59:59+08:00`.
         pub end_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `exchange_coupon` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1566,6 +1676,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub threshold: i64,
         /// `exchange_price`, required; e.g. `20`.
         pub exchange_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sequential_usage_rule` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1585,6 +1699,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `special_first`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub special_first: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `coupon_available_period` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1603,6 +1721,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `irregular_available_period_list`, optional (left out when `None`); see [`IrregularAvailablePeriodList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub irregular_available_period_list: Option<Vec<IrregularAvailablePeriodList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `normal_coupon_list` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1612,6 +1734,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub threshold: i64,
         /// `discount_amount`, required; e.g. `1`.
         pub discount_amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `discount_coupon_list` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1621,6 +1747,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub threshold: i64,
         /// `percent_off`, required; e.g. `20`.
         pub percent_off: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `exchange_coupon_list` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1630,6 +1760,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub threshold: i64,
         /// `exchange_price`, required; e.g. `20`.
         pub exchange_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `usage_rule_display_info` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1657,6 +1791,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `passcode_link`, optional (left out when `None`); e.g. `passcode_link.example`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub passcode_link: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1684,6 +1822,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `mini_program_path`, optional (left out when `None`); e.g. `/pages/index/product`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1715,6 +1857,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `entrance_finder`, optional (left out when `None`); see [`EntranceFinder`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub entrance_finder: Option<EntranceFinder>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1767,6 +1913,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `guidance_wording`, optional (left out when `None`); e.g. `获取更多优惠`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub guidance_wording: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `entrance_official_account` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1774,6 +1924,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
     pub struct EntranceOfficialAccount {
         /// `appid`, required; e.g. `wx1234567890`.
         pub appid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `entrance_finder` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1785,6 +1939,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         pub finder_video_id: String,
         /// `finder_video_cover_image_url`, required; e.g. `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`.
         pub finder_video_cover_image_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `notify_config` of the request [`PostMarketingPartnerProductCouponProductCoupons`].
@@ -1793,6 +1951,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
         /// `notify_appid`, optional (left out when `None`); e.g. `wx23232232323`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2814,6 +2976,7 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
     ///         background_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx".into(),
     ///         ..Default::default()
     ///     },
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2828,6 +2991,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         pub out_request_no: String,
         /// `display_info`, required; see [`DisplayInfo`].
         pub display_info: DisplayInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingPartnerProductCouponProductCouponsByProductCouponId {
@@ -2909,6 +3076,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `combo_package_list`, optional (left out when `None`); see [`ComboPackageList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub combo_package_list: Option<Vec<ComboPackageList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `combo_package_list` of the request [`PatchMarketingPartnerProductCouponProductCouponsByProductCouponId`].
@@ -2920,6 +3091,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         pub pick_count: i64,
         /// `choice_list`, required; see [`ChoiceList`].
         pub choice_list: Vec<ChoiceList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `choice_list` of the request [`PatchMarketingPartnerProductCouponProductCouponsByProductCouponId`].
@@ -2940,6 +3115,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `mini_program_path`, optional (left out when `None`); e.g. `/pages/index/index`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3161,6 +3340,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///     brand_id: "120344".into(),
     ///     out_request_no: "34657_20250101_123456".into(),
     ///     deactivate_reason: "批次信息有误，重新创建".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3175,6 +3355,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub out_request_no: String,
         /// `deactivate_reason`, required; e.g. `批次信息有误，重新创建`.
         pub deactivate_reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponProductCouponsByProductCouponIdDeactivate {
@@ -3477,7 +3661,9 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///         store_scope: StoreScope::None,
     ///         remark: None,
     ///         progressive_bundle_usage_rule: None,
+    ///         extra: Default::default(),
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3492,6 +3678,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub out_request_no: String,
         /// `stock_bundle`, required; see [`StockBundle`].
         pub stock_bundle: StockBundle,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles {
@@ -3544,6 +3734,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub notify_config: NotifyConfig,
         /// `store_scope`, required; see [`StoreScope`].
         pub store_scope: StoreScope,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3566,6 +3760,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub max_count_per_day: Option<i64>,
         /// `max_count_per_user`, required; e.g. `5`.
         pub max_count_per_user: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `progressive_bundle_usage_rule` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3582,6 +3780,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `exchange_coupon_list`, optional (left out when `None`); see [`ExchangeCouponList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub exchange_coupon_list: Option<Vec<ExchangeCouponList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `coupon_available_period` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3606,6 +3808,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `available_seconds`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_seconds: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `weekly_available_period` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3617,6 +3823,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `day_period_list`, optional (left out when `None`); see [`DayPeriodList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub day_period_list: Option<Vec<DayPeriodList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3646,6 +3856,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub begin_time: i64,
         /// `end_time`, required; e.g. `86399`.
         pub end_time: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `irregular_available_period_list` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3655,6 +3869,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub begin_time: String,
         /// `end_time`, required; an RFC 3339 time; e.g. `2025-08-31T23:59:59+08:00`.
         pub end_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `normal_coupon_list` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3664,6 +3882,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub threshold: i64,
         /// `discount_amount`, required; e.g. `1`.
         pub discount_amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `discount_coupon_list` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3673,6 +3895,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub threshold: i64,
         /// `percent_off`, required; e.g. `20`.
         pub percent_off: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `exchange_coupon_list` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3682,6 +3908,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub threshold: i64,
         /// `exchange_price`, required; e.g. `20`.
         pub exchange_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `usage_rule_display_info` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3709,6 +3939,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `passcode_link`, optional (left out when `None`); e.g. `passcode_link.example`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub passcode_link: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3736,6 +3970,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `mini_program_path`, optional (left out when `None`); e.g. `/pages/index/product`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3768,6 +4006,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `entrance_finder`, optional (left out when `None`); see [`EntranceFinder`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub entrance_finder: Option<EntranceFinder>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3819,6 +4061,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub entrance_wording: String,
         /// `guidance_wording`, required; e.g. `获取更多优惠`.
         pub guidance_wording: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `entrance_official_account` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3826,6 +4072,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     pub struct EntranceOfficialAccount {
         /// `appid`, required; e.g. `wx1234567890`.
         pub appid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `entrance_finder` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3837,6 +4087,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub finder_video_id: String,
         /// `finder_video_cover_image_url`, required; e.g. `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`.
         pub finder_video_cover_image_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `notify_config` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundles`].
@@ -3845,6 +4099,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `notify_appid`, optional (left out when `None`); e.g. `wx23232232323`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4336,6 +4594,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         pub store_scope: Option<StoreScope>,
         /// `brand_id`, required; e.g. `120344`.
         pub brand_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -4396,6 +4658,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `passcode_link`, optional (left out when `None`); e.g. `passcode_link.example`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub passcode_link: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4423,6 +4689,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `mini_program_path`, optional (left out when `None`); e.g. `/pages/index/product`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4455,6 +4725,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `entrance_finder`, optional (left out when `None`); see [`EntranceFinder`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub entrance_finder: Option<EntranceFinder>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4506,6 +4780,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         pub entrance_wording: String,
         /// `guidance_wording`, required; e.g. `获取更多优惠`.
         pub guidance_wording: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `entrance_official_account` of the request [`PatchMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundlesByStockBundleId`].
@@ -4513,6 +4791,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
     pub struct EntranceOfficialAccount {
         /// `appid`, required; e.g. `wx1234567890`.
         pub appid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `entrance_finder` of the request [`PatchMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundlesByStockBundleId`].
@@ -4524,6 +4806,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         pub finder_video_id: String,
         /// `finder_video_cover_image_url`, required; e.g. `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`.
         pub finder_video_cover_image_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `notify_config` of the request [`PatchMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundlesByStockBundleId`].
@@ -4532,6 +4818,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `notify_appid`, optional (left out when `None`); e.g. `wx23232232323`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -5020,7 +5310,9 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///     brand_id: "120344".into(),
     ///     store_list: vec![StoreList {
     ///         store_id: "100000001".into(),
+    ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -5036,6 +5328,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub brand_id: String,
         /// `store_list`, required; see [`StoreList`].
         pub store_list: Vec<StoreList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -5078,6 +5374,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     pub struct StoreList {
         /// `store_id`, required; e.g. `100000001`.
         pub store_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `success_store_list` of the answer to [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundlesByStockBundleIdAssociateStores`].
@@ -5136,7 +5436,9 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///     brand_id: "120344".into(),
     ///     store_list: vec![StoreList {
     ///         store_id: "100000001".into(),
+    ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -5153,6 +5455,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub brand_id: String,
         /// `store_list`, required; see [`StoreList`].
         pub store_list: Vec<StoreList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundlesByStockBundleIdDisassociateStores {
@@ -5193,6 +5499,10 @@ Ok(options.json(self))
     pub struct StoreList {
         /// `store_id`, required; e.g. `100000001`.
         pub store_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `success_store_list` of the answer to [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStockBundlesByStockBundleIdDisassociateStores`].
@@ -5255,6 +5565,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///     target_max_count: None,
     ///     current_max_count_per_day: None,
     ///     target_max_count_per_day: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -5284,6 +5595,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub target_max_count_per_day: Option<i64>,
         /// `brand_id`, required; e.g. `120344`.
         pub brand_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -6577,7 +6892,9 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///         remark: None,
     ///         single_usage_rule: None,
     ///         sequential_usage_rule: None,
+    ///         extra: Default::default(),
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -6592,6 +6909,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub out_request_no: String,
         /// `stock`, required; see [`Stock`].
         pub stock: Stock,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks {
@@ -6694,6 +7015,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub notify_config: NotifyConfig,
         /// `store_scope`, required; see [`StoreScope`].
         pub store_scope: StoreScope,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -6719,6 +7044,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `max_count_per_user`, optional (left out when `None`); e.g. `5`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub max_count_per_user: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `single_usage_rule` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6735,6 +7064,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `exchange_coupon`, optional (left out when `None`); see [`ExchangeCoupon`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub exchange_coupon: Option<ExchangeCoupon>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `coupon_available_period` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6759,6 +7092,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `available_seconds`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub available_seconds: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `weekly_available_period` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6770,6 +7107,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `day_period_list`, optional (left out when `None`); see [`DayPeriodList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub day_period_list: Option<Vec<DayPeriodList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -6799,6 +7140,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub begin_time: i64,
         /// `end_time`, required; e.g. `86399`.
         pub end_time: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `irregular_available_period_list` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6808,6 +7153,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub begin_time: String,
         /// `end_time`, required; an RFC 3339 time; e.g. `2025-08-31T23:59:59+08:00`.
         pub end_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `normal_coupon` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6817,6 +7166,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub threshold: i64,
         /// `discount_amount`, required; e.g. `1`.
         pub discount_amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `discount_coupon` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6826,6 +7179,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub threshold: i64,
         /// `percent_off`, required; e.g. `20`.
         pub percent_off: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `exchange_coupon` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6835,6 +7192,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub threshold: i64,
         /// `exchange_price`, required; e.g. `20`.
         pub exchange_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sequential_usage_rule` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6854,6 +7215,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `special_first`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub special_first: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `coupon_available_period` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6872,6 +7237,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `irregular_available_period_list`, optional (left out when `None`); see [`IrregularAvailablePeriodList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub irregular_available_period_list: Option<Vec<IrregularAvailablePeriodList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `normal_coupon_list` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6881,6 +7250,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub threshold: i64,
         /// `discount_amount`, required; e.g. `1`.
         pub discount_amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `discount_coupon_list` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6890,6 +7263,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub threshold: i64,
         /// `percent_off`, required; e.g. `20`.
         pub percent_off: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `exchange_coupon_list` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6899,6 +7276,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub threshold: i64,
         /// `exchange_price`, required; e.g. `20`.
         pub exchange_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `usage_rule_display_info` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -6926,6 +7307,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `passcode_link`, optional (left out when `None`); e.g. `passcode_link.example`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub passcode_link: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -6953,6 +7338,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `mini_program_path`, optional (left out when `None`); e.g. `/pages/index/product`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -6985,6 +7374,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `entrance_finder`, optional (left out when `None`); see [`EntranceFinder`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub entrance_finder: Option<EntranceFinder>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -7036,6 +7429,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub entrance_wording: String,
         /// `guidance_wording`, required; e.g. `获取更多优惠`.
         pub guidance_wording: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `entrance_official_account` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -7043,6 +7440,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     pub struct EntranceOfficialAccount {
         /// `appid`, required; e.g. `wx1234567890`.
         pub appid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `entrance_finder` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -7054,6 +7455,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub finder_video_id: String,
         /// `finder_video_cover_image_url`, required; e.g. `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`.
         pub finder_video_cover_image_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `notify_config` of the request [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocks`].
@@ -7062,6 +7467,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `notify_appid`, optional (left out when `None`); e.g. `wx23232232323`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -8265,6 +8674,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `store_scope`, optional (left out when `None`); see [`StoreScope`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_scope: Option<StoreScope>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingPartnerProductCouponProductCouponsByProductCouponIdStocksByStockId {
@@ -8370,6 +8783,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `passcode_link`, optional (left out when `None`); e.g. `passcode_link.example`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub passcode_link: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -8397,6 +8814,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `mini_program_path`, optional (left out when `None`); e.g. `/pages/index/product`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -8429,6 +8850,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `entrance_finder`, optional (left out when `None`); see [`EntranceFinder`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub entrance_finder: Option<EntranceFinder>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -8480,6 +8905,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         pub entrance_wording: String,
         /// `guidance_wording`, required; e.g. `获取更多优惠`.
         pub guidance_wording: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `entrance_official_account` of the request [`PatchMarketingPartnerProductCouponProductCouponsByProductCouponIdStocksByStockId`].
@@ -8487,6 +8916,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
     pub struct EntranceOfficialAccount {
         /// `appid`, required; e.g. `wx1234567890`.
         pub appid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `entrance_finder` of the request [`PatchMarketingPartnerProductCouponProductCouponsByProductCouponIdStocksByStockId`].
@@ -8498,6 +8931,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         pub finder_video_id: String,
         /// `finder_video_cover_image_url`, required; e.g. `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`.
         pub finder_video_cover_image_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `notify_config` of the request [`PatchMarketingPartnerProductCouponProductCouponsByProductCouponIdStocksByStockId`].
@@ -8506,6 +8943,10 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
         /// `notify_appid`, optional (left out when `None`); e.g. `wx23232232323`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -9011,7 +9452,9 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///     brand_id: "120344".into(),
     ///     store_list: vec![StoreList {
     ///         store_id: "100000001".into(),
+    ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -9027,6 +9470,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub brand_id: String,
         /// `store_list`, required; see [`StoreList`].
         pub store_list: Vec<StoreList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -9069,6 +9516,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     pub struct StoreList {
         /// `store_id`, required; e.g. `100000001`.
         pub store_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `success_store_list` of the answer to [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocksByStockIdAssociateStores`].
@@ -9219,6 +9670,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///     brand_id: "120344".into(),
     ///     out_request_no: "34657_20250101_123456".into(),
     ///     deactivate_reason: "批次信息有误，重新创建".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -9236,6 +9688,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub out_request_no: String,
         /// `deactivate_reason`, required; e.g. `批次信息有误，重新创建`.
         pub deactivate_reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -9886,7 +10342,9 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///     brand_id: "120344".into(),
     ///     store_list: vec![StoreList {
     ///         store_id: "100000001".into(),
+    ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -9902,6 +10360,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub brand_id: String,
         /// `store_list`, required; see [`StoreList`].
         pub store_list: Vec<StoreList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -9944,6 +10406,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     pub struct StoreList {
         /// `store_id`, required; e.g. `100000001`.
         pub store_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `success_store_list` of the answer to [`PostMarketingPartnerProductCouponProductCouponsByProductCouponIdStocksByStockIdDisassociateStores`].
@@ -10006,6 +10472,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///     target_max_count: None,
     ///     current_max_count_per_day: None,
     ///     target_max_count_per_day: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -10035,6 +10502,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         /// `target_max_count_per_day`, optional (left out when `None`); e.g. `1`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub target_max_count_per_day: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -10695,6 +11166,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     ///     brand_id: "120344".into(),
     ///     out_request_no: "34657_20250101_123456".into(),
     ///     code_list: vec!["vCode_1234567890".into()],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -10712,6 +11184,10 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
         pub out_request_no: String,
         /// `code_list`, required; e.g. `vCode_1234567890`.
         pub code_list: Vec<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -10807,6 +11283,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupon_bundles {
         /// `coupon_tag_info`, optional (left out when `None`); see [`CouponTagInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_tag_info: Option<CouponTagInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponUsersByOpenidCouponBundles {
@@ -10846,6 +11326,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupon_bundles {
         /// `member_tag_info`, optional (left out when `None`); see [`MemberTagInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub member_tag_info: Option<MemberTagInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `member_tag_info` of the request [`PostMarketingPartnerProductCouponUsersByOpenidCouponBundles`].
@@ -10853,6 +11337,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupon_bundles {
     pub struct MemberTagInfo {
         /// `member_card_id`, required.
         pub member_card_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `user_product_coupon_list` of the answer to [`PostMarketingPartnerProductCouponUsersByOpenidCouponBundles`].
@@ -11812,6 +12300,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupon_bundles_by_
     ///     appid: "wx233544546545989".into(),
     ///     out_request_no: "34657_20250101_123456".into(),
     ///     deactivate_reason: "商品已下线，使用户商品券失效".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -11835,6 +12324,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupon_bundles_by_
         pub out_request_no: String,
         /// `deactivate_reason`, required; e.g. `商品已下线，使用户商品券失效`.
         pub deactivate_reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -13982,6 +14475,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons {
         /// `coupon_tag_info`, optional (left out when `None`); see [`CouponTagInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub coupon_tag_info: Option<CouponTagInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponUsersByOpenidCoupons {
@@ -14072,6 +14569,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons {
         /// `member_tag_info`, optional (left out when `None`); see [`MemberTagInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub member_tag_info: Option<MemberTagInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -14088,6 +14589,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons {
         /// `member_card_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub member_card_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -16196,6 +16701,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
     ///     stock_id: "1000000013001".into(),
     ///     appid: "wx233544546545989".into(),
     ///     out_request_no: "34657_20250101_123456".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -16217,6 +16723,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
         pub appid: String,
         /// `out_request_no`, required; e.g. `34657_20250101_123456`.
         pub out_request_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponUsersByOpenidCouponsByCouponCodeConfirm {
@@ -17326,6 +17836,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
     ///     appid: "wx233544546545989".into(),
     ///     out_request_no: "34657_20250101_123456".into(),
     ///     deactivate_reason: "商品已下线，使用户商品券失效".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -17349,6 +17860,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
         pub out_request_no: String,
         /// `deactivate_reason`, required; e.g. `商品已下线，使用户商品券失效`.
         pub deactivate_reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponUsersByOpenidCouponsByCouponCodeDeactivate {
@@ -18456,6 +18971,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
         /// `sequential_coupon_index`, optional (left out when `None`); e.g. `0`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sequential_coupon_index: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponUsersByOpenidCouponsByCouponCodeReturn {
@@ -19579,6 +20098,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
         /// `saved_amount`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub saved_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponUsersByOpenidCouponsByCouponCodeUse {
@@ -19676,6 +20199,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
         /// `sub_mchid`, optional (left out when `None`); e.g. `1234567890`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `associated_pay_score_order_info` of the request [`PostMarketingPartnerProductCouponUsersByOpenidCouponsByCouponCodeUse`].
@@ -19693,6 +20220,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
         /// `sub_mchid`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -20739,6 +21270,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_pre_send_coupon {
         /// `attach`, optional (left out when `None`); e.g. `example_attach`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponUsersByOpenidPreSendCoupon {
@@ -20815,6 +21350,10 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_pre_send_coupon_bu
         /// `attach`, optional (left out when `None`); e.g. `example_attach`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnerProductCouponUsersByOpenidPreSendCouponBundle {

@@ -44,11 +44,14 @@ pub mod post_marketing_partnerships_build {
     ///         r#type: Type::Appid,
     ///         appid: None,
     ///         merchant_id: None,
+    ///         extra: Default::default(),
     ///     },
     ///     authorized_data: AuthorizedData {
     ///         business_type: BusinessType::FavorStock,
     ///         stock_id: None,
+    ///         extra: Default::default(),
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -61,6 +64,10 @@ pub mod post_marketing_partnerships_build {
         pub partner: Partner,
         /// `authorized_data`, required; see [`AuthorizedData`].
         pub authorized_data: AuthorizedData,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnershipsBuild {
@@ -114,6 +121,10 @@ pub mod post_marketing_partnerships_build {
         /// `merchant_id`, optional (left out when `None`); e.g. `2480029552`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub merchant_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -134,6 +145,10 @@ pub mod post_marketing_partnerships_build {
         /// `stock_id`, optional (left out when `None`); e.g. `2433405`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -207,11 +222,14 @@ pub mod post_marketing_partnerships_terminate {
     ///         r#type: Type::Appid,
     ///         appid: None,
     ///         merchant_id: None,
+    ///         extra: Default::default(),
     ///     },
     ///     authorized_data: AuthorizedData {
     ///         business_type: BusinessType::FavorStock,
     ///         stock_id: None,
+    ///         extra: Default::default(),
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -224,6 +242,10 @@ pub mod post_marketing_partnerships_terminate {
         pub partner: Partner,
         /// `authorized_data`, required; see [`AuthorizedData`].
         pub authorized_data: AuthorizedData,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPartnershipsTerminate {
@@ -262,6 +284,10 @@ pub mod post_marketing_partnerships_terminate {
         /// `merchant_id`, optional (left out when `None`); e.g. `2480029552`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub merchant_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -282,6 +308,10 @@ pub mod post_marketing_partnerships_terminate {
         /// `stock_id`, optional (left out when `None`); e.g. `2433405`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

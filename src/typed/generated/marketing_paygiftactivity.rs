@@ -195,9 +195,9 @@ pub mod get_marketing_paygiftactivity_activities {
         /// `end_time` (`None` when absent); an RFC 3339 time.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub end_time: Option<String>,
-        /// `available_periods` (`None` when absent); see [`AvailablePeriods`](crate::typed::shared::AvailablePeriods).
+        /// `available_periods` (`None` when absent); see [`AvailablePeriodsAnswer`](crate::typed::shared::AvailablePeriodsAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub available_periods: Option<crate::typed::shared::AvailablePeriods>,
+        pub available_periods: Option<crate::typed::shared::AvailablePeriodsAnswer>,
         /// `out_request_no` (`None` when absent); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_request_no: Option<String>,
@@ -283,9 +283,9 @@ pub mod get_marketing_paygiftactivity_activities {
         /// `full_send_rule` (`None` when absent); see [`FullSendRule`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub full_send_rule: Option<FullSendRule>,
-        /// `step_send_rule` (`None` when absent); see [`StepSendRuleBase`](crate::typed::shared::StepSendRuleBase).
+        /// `step_send_rule` (`None` when absent); see [`StepSendRuleBaseAnswer`](crate::typed::shared::StepSendRuleBaseAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub step_send_rule: Option<crate::typed::shared::StepSendRuleBase>,
+        pub step_send_rule: Option<crate::typed::shared::StepSendRuleBaseAnswer>,
         /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
         #[serde(flatten)]
         pub extra: Map<String, Value>,
@@ -449,9 +449,9 @@ pub mod get_marketing_paygiftactivity_activities_by_activity_id {
         /// `end_time` (`None` when absent); an RFC 3339 time.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub end_time: Option<String>,
-        /// `available_periods` (`None` when absent); see [`AvailablePeriods`](crate::typed::shared::AvailablePeriods).
+        /// `available_periods` (`None` when absent); see [`AvailablePeriodsAnswer`](crate::typed::shared::AvailablePeriodsAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub available_periods: Option<crate::typed::shared::AvailablePeriods>,
+        pub available_periods: Option<crate::typed::shared::AvailablePeriodsAnswer>,
         /// `out_request_no` (`None` when absent); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_request_no: Option<String>,
@@ -534,9 +534,9 @@ pub mod get_marketing_paygiftactivity_activities_by_activity_id {
     #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
     #[non_exhaustive]
     pub struct AwardSendRule {
-        /// `full_send_rule` (`None` when absent); see [`FullSendRuleBase`](crate::typed::shared::FullSendRuleBase).
+        /// `full_send_rule` (`None` when absent); see [`FullSendRuleBaseAnswer`](crate::typed::shared::FullSendRuleBaseAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub full_send_rule: Option<crate::typed::shared::FullSendRuleBase>,
+        pub full_send_rule: Option<crate::typed::shared::FullSendRuleBaseAnswer>,
         /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
         #[serde(flatten)]
         pub extra: Map<String, Value>,
@@ -774,6 +774,10 @@ pub mod post_marketing_paygiftactivity_activities_by_activity_id_merchants_add {
         /// `add_request_no`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub add_request_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPaygiftactivityActivitiesByActivityIdMerchantsAdd {
@@ -861,6 +865,10 @@ pub mod post_marketing_paygiftactivity_activities_by_activity_id_merchants_delet
         /// `delete_request_no`, optional (left out when `None`); e.g. `100002322019090134234sfdf`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub delete_request_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPaygiftactivityActivitiesByActivityIdMerchantsDelete {
@@ -986,6 +994,7 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
     ///         available_periods: None,
     ///         mini_programs_appid: None,
     ///         mini_programs_path: None,
+    ///         extra: Default::default(),
     ///     },
     ///     award_send_rule: AwardSendRule {
     ///         award_type: shared::AwardType::Busifavor,
@@ -994,8 +1003,10 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
     ///         send_content: shared::SendContent::SingleCoupon,
     ///         award_list: None,
     ///         merchant_id_list: None,
+    ///         extra: Default::default(),
     ///     },
     ///     advanced_setting: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1008,6 +1019,10 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
         pub advanced_setting: Option<AdvancedSetting>,
         /// `award_send_rule`, required; see [`AwardSendRule`].
         pub award_send_rule: AwardSendRule,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingPaygiftactivityUniqueThresholdActivity {
@@ -1067,6 +1082,10 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
         /// `mini_programs_path`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_programs_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `advanced_setting` of the request [`PostMarketingPaygiftactivityUniqueThresholdActivity`].
@@ -1087,6 +1106,10 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
         /// `payment_method_information`, optional (left out when `None`); see [`PaymentMethodInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method_information: Option<PaymentMethodInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payment_mode` of the request [`PostMarketingPaygiftactivityUniqueThresholdActivity`].
@@ -1098,6 +1121,10 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
         /// `payment_method_information`, optional (left out when `None`); see [`PaymentMethodInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payment_method_information: Option<PaymentMethodInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payment_method_information` of the request [`PostMarketingPaygiftactivityUniqueThresholdActivity`].
@@ -1109,6 +1136,10 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
         /// `bank_abbreviation`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_abbreviation: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1138,6 +1169,10 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
         /// `merchant_id_list`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub merchant_id_list: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `award_list` of the request [`PostMarketingPaygiftactivityUniqueThresholdActivity`].
@@ -1152,5 +1187,9 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
         /// `thumbnail_url`, optional (left out when `None`); format `MediaUrl`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub thumbnail_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

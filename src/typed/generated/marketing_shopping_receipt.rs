@@ -61,8 +61,10 @@ pub mod post_marketing_shopping_receipt_customentrances {
     ///     jump_link: JumpLink {
     ///         mini_programs_appid: "wxea9c30a90fs8d3fe".into(),
     ///         mini_programs_path: "/pages/bonus/bonus".into(),
+    ///         ..Default::default()
     ///     },
     ///     goods_thumbnail_url: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -87,6 +89,10 @@ pub mod post_marketing_shopping_receipt_customentrances {
         pub out_request_no: String,
         /// `jump_link`, required; see [`JumpLink`].
         pub jump_link: JumpLink,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingShoppingReceiptCustomentrances {
@@ -169,6 +175,10 @@ pub mod post_marketing_shopping_receipt_customentrances {
         pub mini_programs_appid: String,
         /// `mini_programs_path`, required; e.g. `/pages/bonus/bonus`.
         pub mini_programs_path: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_link` of the answer to [`PostMarketingShoppingReceiptCustomentrances`].
@@ -362,6 +372,10 @@ pub mod patch_marketing_shopping_receipt_customentrances_by_brand_id {
         /// `jump_link`, optional (left out when `None`); see [`JumpLink`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_link: Option<JumpLink>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMarketingShoppingReceiptCustomentrancesByBrandId {
@@ -446,6 +460,10 @@ pub mod patch_marketing_shopping_receipt_customentrances_by_brand_id {
         pub mini_programs_appid: String,
         /// `mini_programs_path`, required; e.g. `/pages/bonus/bonus`.
         pub mini_programs_path: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_link` of the answer to [`PatchMarketingShoppingReceiptCustomentrancesByBrandId`].
@@ -490,6 +508,7 @@ pub mod post_marketing_shopping_receipt_merchantshoppingreceiptjumpinfos {
     ///     jump_info: JumpInfo {
     ///         merchant_appid: "example_merchant_appid".into(),
     ///         merchant_path: "example_merchant_path".into(),
+    ///         ..Default::default()
     ///     },
     ///     ..Default::default()
     /// };
@@ -511,6 +530,10 @@ pub mod post_marketing_shopping_receipt_merchantshoppingreceiptjumpinfos {
         pub merchant_upload_time: String,
         /// `jump_info`, required; see [`JumpInfo`].
         pub jump_info: JumpInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingShoppingReceiptMerchantshoppingreceiptjumpinfos {
@@ -543,6 +566,10 @@ pub mod post_marketing_shopping_receipt_merchantshoppingreceiptjumpinfos {
         pub merchant_appid: String,
         /// `merchant_path`, required; e.g. `example_merchant_path`.
         pub merchant_path: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `merchant_jump_info` of the answer to [`PostMarketingShoppingReceiptMerchantshoppingreceiptjumpinfos`].
@@ -702,6 +729,10 @@ pub mod post_marketing_shopping_receipt_shoppingreceipts {
         /// `upload_time`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub upload_time: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `merchant_contact_information` of the request [`PostMarketingShoppingReceiptShoppingreceipts`].
@@ -710,6 +741,10 @@ pub mod post_marketing_shopping_receipt_shoppingreceipts {
         /// `consultation_phone_number`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub consultation_phone_number: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `receipt` of the answer to [`PostMarketingShoppingReceiptShoppingreceipts`].

@@ -288,6 +288,7 @@ pub mod post_marketing_weekly_discount_activities_by_activity_id_apply {
     ///     activity_id: "11111".into(),
     ///     applying_merchant_id: 10000098,
     ///     store_id: 111111,
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -300,6 +301,10 @@ pub mod post_marketing_weekly_discount_activities_by_activity_id_apply {
         pub applying_merchant_id: i64,
         /// `store_id`, required; e.g. `111111`.
         pub store_id: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingWeeklyDiscountActivitiesByActivityIdApply {

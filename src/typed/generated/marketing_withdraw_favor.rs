@@ -154,6 +154,7 @@ pub mod post_marketing_withdraw_favor_users_by_openid_coupons {
     ///     stock_id: "1304490000000059".into(),
     ///     appid: "wxd678efh567hg6787".into(),
     ///     send_request_no: "89560002019101000121".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -170,6 +171,10 @@ pub mod post_marketing_withdraw_favor_users_by_openid_coupons {
         pub appid: String,
         /// `send_request_no`, required; e.g. `89560002019101000121`.
         pub send_request_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMarketingWithdrawFavorUsersByOpenidCoupons {

@@ -406,6 +406,7 @@ pub mod post_mch_manage_mch_manage_records_by_manage_record_id_mch_manage_submis
     ///     manage_record_id: "M1210999900435123451697535102441".into(),
     ///     sub_mchid: "123000110".into(),
     ///     submit_data: "{\"record_fields\":[]}".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -418,6 +419,10 @@ pub mod post_mch_manage_mch_manage_records_by_manage_record_id_mch_manage_submis
         pub sub_mchid: String,
         /// `submit_data`, required; JSON text; e.g. `{"record_fields":[]}`.
         pub submit_data: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMchManageMchManageRecordsByManageRecordIdMchManageSubmissions {
@@ -528,5 +533,9 @@ pub mod post_mch_manage_submission_files_sub_mchid_by_sub_mchid_upload {
         /// `file_digest`, optional (left out when `None`); e.g. `B94D27B9934D3E08A52E52D7DA7DABFAC484EFE37A5380EE9088F7ACE2EFCDE9`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub file_digest: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

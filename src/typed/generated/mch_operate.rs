@@ -55,11 +55,13 @@ pub mod post_mch_operate_risk_withdrawl_apply {
     ///         account_type: AccountType::AccountTypeCorporate,
     ///         bank_account_info: None,
     ///         identity_info: None,
+    ///         extra: Default::default(),
     ///     },
     ///     payee_mchid: None,
     ///     proof_media_list: None,
     ///     additional_materials: None,
     ///     remark: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -89,6 +91,10 @@ pub mod post_mch_operate_risk_withdrawl_apply {
         /// `remark`, optional (left out when `None`); e.g. `特殊理由`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMchOperateRiskWithdrawlApply {
@@ -154,6 +160,10 @@ pub mod post_mch_operate_risk_withdrawl_apply {
         /// `identity_info`, optional (left out when `None`); see [`IdentityInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity_info: Option<IdentityInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -183,6 +193,10 @@ pub mod post_mch_operate_risk_withdrawl_apply {
         /// `account_number`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub account_number: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity_info` of the request [`PostMchOperateRiskWithdrawlApply`].
@@ -197,6 +211,10 @@ pub mod post_mch_operate_risk_withdrawl_apply {
         /// `identification_no`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub identification_no: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -227,6 +245,10 @@ pub mod post_mch_operate_risk_withdrawl_apply {
         /// `proof_payee_media`, optional (left out when `None`); see [`ProofPayeeMedia`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub proof_payee_media: Option<Vec<ProofPayeeMedia>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `proof_payee_media` of the request [`PostMchOperateRiskWithdrawlApply`].
@@ -236,6 +258,10 @@ pub mod post_mch_operate_risk_withdrawl_apply {
         pub proof_media_type: ProofMediaType,
         /// `proof_media`, required; format `MediaId`; e.g. `jTpGmxUX3FBWVQ5NJTZvlKXQ`.
         pub proof_media: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -266,6 +292,10 @@ pub mod post_mch_operate_risk_withdrawl_apply {
         /// `additional_media`, optional (left out when `None`); format `MediaId`; e.g. `jTpGmxUX3FBWVQ5NFQ`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub additional_media: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

@@ -173,6 +173,10 @@ pub mod post_mch_operation_manage_enhanced_due_diligence_by_due_diligence_id_sub
         /// `submit_data`, optional (left out when `None`); JSON text; e.g. `{"record_fields":[]}`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub submit_data: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMchOperationManageEnhancedDueDiligenceByDueDiligenceIdSubmit {
@@ -310,6 +314,10 @@ pub mod post_mch_operation_manage_enhanced_due_diligence_by_due_diligence_id_upl
         /// `item_id`, optional (left out when `None`); e.g. `130013`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub item_id: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

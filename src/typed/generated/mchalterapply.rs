@@ -99,6 +99,10 @@ pub mod post_mchalterapply_mchcontactalterapplyment {
         /// `contact_info`, optional (left out when `None`); see [`ContactInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub contact_info: Option<ContactInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMchalterapplyMchcontactalterapplyment {
@@ -150,6 +154,10 @@ pub mod post_mchalterapply_mchcontactalterapplyment {
         /// `mobile_phone`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub mobile_phone: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -498,6 +506,7 @@ pub mod post_mchalterapply_mchsubjectalterapplyment {
     ///     legal_person_info: None,
     ///     ubo_info_list: None,
     ///     addition: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -533,6 +542,10 @@ pub mod post_mchalterapply_mchsubjectalterapplyment {
         /// `addition`, optional (left out when `None`); see [`Addition`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub addition: Option<Addition>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMchalterapplyMchsubjectalterapplyment {
@@ -608,6 +621,10 @@ pub mod post_mchalterapply_mchsubjectalterapplyment {
         /// `license_period_end`, optional (left out when `None`); e.g. `2026-06-06`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub license_period_end: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `certificate_info` of the request [`PostMchalterapplyMchsubjectalterapplyment`].
@@ -629,6 +646,10 @@ pub mod post_mchalterapply_mchsubjectalterapplyment {
         pub cert_period_begin: String,
         /// `cert_period_end`, required; e.g. `2026-06-06`.
         pub cert_period_end: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -664,6 +685,10 @@ pub mod post_mchalterapply_mchsubjectalterapplyment {
         pub finance_type: FinanceType,
         /// `finance_license_pics`, required; format `MediaId`.
         pub finance_license_pics: Vec<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -717,6 +742,10 @@ pub mod post_mchalterapply_mchsubjectalterapplyment {
         /// `as_ubo`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub as_ubo: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -774,6 +803,10 @@ pub mod post_mchalterapply_mchsubjectalterapplyment {
         pub card_period_begin: String,
         /// `card_period_end`, required; e.g. `2026-06-06`.
         pub card_period_end: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `addition` of the request [`PostMchalterapplyMchsubjectalterapplyment`].
@@ -794,6 +827,10 @@ pub mod post_mchalterapply_mchsubjectalterapplyment {
         /// `ubo_prove`, optional (left out when `None`); format `MediaId`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub ubo_prove: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1108,6 +1145,7 @@ pub mod post_mchalterapply_merchantnamealterapplyment {
     ///     sub_mchid: "2492185251".into(),
     ///     out_request_no: "1900013511_10000".into(),
     ///     merchant_shortname: "新疆大枣专卖店".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1119,6 +1157,10 @@ pub mod post_mchalterapply_merchantnamealterapplyment {
         pub out_request_no: String,
         /// `merchant_shortname`, required; e.g. `新疆大枣专卖店`.
         pub merchant_shortname: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMchalterapplyMerchantnamealterapplyment {

@@ -49,6 +49,7 @@ pub mod post_med_ins_orders {
     ///         name: "example".into(),
     ///         id_digest: "example".into(),
     ///         card_type: CardType::IdCard,
+    ///         extra: Default::default(),
     ///     },
     ///     out_trade_no: "202204022005169952975171534816".into(),
     ///     serial_no: "1217752501201".into(),
@@ -80,6 +81,7 @@ pub mod post_med_ins_orders {
     ///     attach: None,
     ///     channel_no: None,
     ///     med_ins_test_env: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -176,6 +178,10 @@ pub mod post_med_ins_orders {
         /// `med_ins_test_env`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub med_ins_test_env: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMedInsOrders {
@@ -417,6 +423,10 @@ pub mod post_med_ins_orders {
         pub id_digest: Sensitive,
         /// `card_type`, required; see [`CardType`].
         pub card_type: CardType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -452,6 +462,10 @@ pub mod post_med_ins_orders {
         pub id_digest: Sensitive,
         /// `card_type`, required; see [`CardType`].
         pub card_type: CardType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `cash_add_detail` of the request [`PostMedInsOrders`].
@@ -461,6 +475,10 @@ pub mod post_med_ins_orders {
         pub cash_add_fee: i64,
         /// `cash_add_type`, required; see [`CashAddType`].
         pub cash_add_type: CashAddType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -482,6 +500,10 @@ pub mod post_med_ins_orders {
         pub cash_reduce_fee: i64,
         /// `cash_reduce_type`, required; see [`CashReduceType`].
         pub cash_reduce_type: CashReduceType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1341,7 +1363,7 @@ pub mod get_med_ins_orders_out_trade_no_by_out_trade_no {
 
 /// `POST v3/med-ins/refunds/notify`: 医保退款通知.
 pub mod post_med_ins_refunds_notify {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 医保退款通知
     ///
@@ -1367,6 +1389,7 @@ pub mod post_med_ins_refunds_notify {
     ///     med_refund_other_fee: 45000,
     ///     refund_time: "2018-06-08T10:34:56+08:00".into(),
     ///     out_refund_no: "R202204022005169952975171534816".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1392,6 +1415,10 @@ pub mod post_med_ins_refunds_notify {
         pub refund_time: String,
         /// `out_refund_no`, required; e.g. `R202204022005169952975171534816`.
         pub out_refund_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMedInsRefundsNotify {

@@ -212,6 +212,7 @@ pub mod post_merchant_fund_withdraw {
     ///     remark: None,
     ///     bank_memo: None,
     ///     notify_url: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -232,6 +233,10 @@ pub mod post_merchant_fund_withdraw {
         /// `notify_url`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantFundWithdraw {

@@ -92,6 +92,10 @@ pub mod post_merchant_risk_manage_ec_trade_risk_query_risk_trades {
         /// `page_size`, optional (left out when `None`); e.g. `10`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub page_size: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantRiskManageEcTradeRiskQueryRiskTrades {
@@ -227,6 +231,10 @@ pub mod post_merchant_risk_manage_ec_trade_risk_recv_dispose_result {
         /// `refund_amount`, optional (left out when `None`); e.g. `100`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub refund_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantRiskManageEcTradeRiskRecvDisposeResult {
@@ -459,6 +467,10 @@ pub mod post_merchant_risk_manage_report_trade_union_information {
         /// `sub_orders`, optional (left out when `None`); see [`SubOrders`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_orders: Option<Vec<SubOrders>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantRiskManageReportTradeUnionInformation {
@@ -559,6 +571,10 @@ pub mod post_merchant_risk_manage_report_trade_union_information {
         /// `account`, optional (left out when `None`); e.g. `example_account`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub account: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `living_expenses_fields` of the request [`PostMerchantRiskManageReportTradeUnionInformation`].
@@ -585,6 +601,10 @@ pub mod post_merchant_risk_manage_report_trade_union_information {
         /// `amount`, optional (left out when `None`); e.g. `500`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -679,6 +699,10 @@ pub mod post_merchant_risk_manage_report_trade_union_information {
         /// `sp_risk_level`, optional (left out when `None`); see [`SpRiskLevel`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sp_risk_level: Option<SpRiskLevel>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -838,6 +862,7 @@ pub mod post_merchant_risk_manage_trade_risk_result {
     ///     risk_type: None,
     ///     additional_punish_type: None,
     ///     complaints_information: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -869,6 +894,10 @@ pub mod post_merchant_risk_manage_trade_risk_result {
         /// `complaints_information`, optional (left out when `None`); e.g. `商家说高额返利，支付很大金额之后发现并没有返利，是骗子`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub complaints_information: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantRiskManageTradeRiskResult {
@@ -1086,6 +1115,10 @@ pub mod post_merchant_risk_manage_violation_notifications {
         /// `notify_url`, optional (left out when `None`); e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantRiskManageViolationNotifications {
@@ -1143,6 +1176,10 @@ pub mod put_merchant_risk_manage_violation_notifications {
         /// `notify_url`, optional (left out when `None`); e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PutMerchantRiskManageViolationNotifications {

@@ -195,6 +195,7 @@ pub mod post_merchant_service_complaint_notifications {
     ///
     /// let request = PostMerchantServiceComplaintNotifications {
     ///     url: "https://www.xxx.com/notify".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -202,6 +203,10 @@ pub mod post_merchant_service_complaint_notifications {
     pub struct PostMerchantServiceComplaintNotifications {
         /// `url`, required; format `url`; e.g. `https://www.xxx.com/notify`.
         pub url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantServiceComplaintNotifications {
@@ -254,6 +259,7 @@ pub mod put_merchant_service_complaint_notifications {
     ///
     /// let request = PutMerchantServiceComplaintNotifications {
     ///     url: "https://www.xxx.com/notify".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -261,6 +267,10 @@ pub mod put_merchant_service_complaint_notifications {
     pub struct PutMerchantServiceComplaintNotifications {
         /// `url`, required; format `url`; e.g. `https://www.xxx.com/notify`.
         pub url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PutMerchantServiceComplaintNotifications {
@@ -1002,7 +1012,7 @@ pub mod get_merchant_service_complaints_v2_by_complaint_id {
 
 /// `POST v3/merchant-service/complaints-v2/{complaint_id}/complete`: 反馈处理完成.
 pub mod post_merchant_service_complaints_v2_by_complaint_id_complete {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 反馈处理完成
     ///
@@ -1024,6 +1034,7 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_complete {
     /// let request = PostMerchantServiceComplaintsV2ByComplaintIdComplete {
     ///     complaint_id: "200201820200101080076610000".into(),
     ///     complainted_mchid: "1900012181".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1034,6 +1045,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_complete {
         pub complaint_id: String,
         /// `complainted_mchid`, required; e.g. `1900012181`.
         pub complainted_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantServiceComplaintsV2ByComplaintIdComplete {
@@ -1599,7 +1614,7 @@ pub mod get_merchant_service_complaints_v2_by_complaint_id_negotiation_historys 
 
 /// `POST v3/merchant-service/complaints-v2/{complaint_id}/response`: 提交回复.
 pub mod post_merchant_service_complaints_v2_by_complaint_id_response {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 提交回复
     ///
@@ -1647,6 +1662,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response {
         /// `mini_program_jump_info`, optional (left out when `None`); see [`MiniProgramJumpInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mini_program_jump_info: Option<MiniProgramJumpInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantServiceComplaintsV2ByComplaintIdResponse {
@@ -1674,6 +1693,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response {
         pub path: String,
         /// `text`, required; e.g. `example_text`.
         pub text: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1703,6 +1726,7 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
     ///         ..Default::default()
     ///     },
     ///     idempotent_id: "550e8400-e29b-41d4-a716-446655440000".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1717,6 +1741,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         pub message: Message,
         /// `idempotent_id`, required; e.g. `550e8400-e29b-41d4-a716-446655440000`.
         pub idempotent_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantServiceComplaintsV2ByComplaintIdResponseImmediateService {
@@ -1756,6 +1784,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `custom_data`, optional (left out when `None`); e.g. `example_custom_data`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_data: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `blocks` of the request [`PostMerchantServiceComplaintsV2ByComplaintIdResponseImmediateService`].
@@ -1782,6 +1814,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `button_group`, optional (left out when `None`); see [`ButtonGroup`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub button_group: Option<ButtonGroup>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1814,6 +1850,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `is_bold`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub is_bold: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1835,6 +1875,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `image_style_type`, optional (left out when `None`); see [`ImageStyleType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub image_style_type: Option<ImageStyleType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1859,6 +1903,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `invalid_info`, optional (left out when `None`); see [`InvalidInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub invalid_info: Option<InvalidInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `action` of the request [`PostMerchantServiceComplaintsV2ByComplaintIdResponseImmediateService`].
@@ -1879,6 +1927,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `action_id`, optional (left out when `None`); e.g. `example_action_id`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub action_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1904,6 +1956,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `text`, optional (left out when `None`); e.g. `example_text`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `message_info` of the request [`PostMerchantServiceComplaintsV2ByComplaintIdResponseImmediateService`].
@@ -1914,6 +1970,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `custom_data`, optional (left out when `None`); e.g. `example_custom_data`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_data: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `invalid_info` of the request [`PostMerchantServiceComplaintsV2ByComplaintIdResponseImmediateService`].
@@ -1925,6 +1985,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `multi_clickable`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub multi_clickable: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `faq_list` of the request [`PostMerchantServiceComplaintsV2ByComplaintIdResponseImmediateService`].
@@ -1933,6 +1997,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `faqs`, optional (left out when `None`); see [`Faqs`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub faqs: Option<Vec<Faqs>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `faqs` of the request [`PostMerchantServiceComplaintsV2ByComplaintIdResponseImmediateService`].
@@ -1947,6 +2015,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `action`, optional (left out when `None`); see [`Action`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub action: Option<Action>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `button` of the request [`PostMerchantServiceComplaintsV2ByComplaintIdResponseImmediateService`].
@@ -1961,6 +2033,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `invalid_info`, optional (left out when `None`); see [`InvalidInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub invalid_info: Option<InvalidInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `button_group` of the request [`PostMerchantServiceComplaintsV2ByComplaintIdResponseImmediateService`].
@@ -1975,6 +2051,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `invalid_info`, optional (left out when `None`); see [`InvalidInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub invalid_info: Option<InvalidInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `buttons` of the request [`PostMerchantServiceComplaintsV2ByComplaintIdResponseImmediateService`].
@@ -1989,6 +2069,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
         /// `invalid_info`, optional (left out when `None`); see [`InvalidInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub invalid_info: Option<InvalidInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2018,7 +2102,7 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
 
 /// `POST v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress`: 更新退款审批结果.
 pub mod post_merchant_service_complaints_v2_by_complaint_id_update_refund_progress {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 更新退款审批结果
     ///
@@ -2044,6 +2128,7 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_update_refund_progre
     ///     reject_reason: None,
     ///     reject_media_list: None,
     ///     remark: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2066,6 +2151,10 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_update_refund_progre
         /// `remark`, optional (left out when `None`); e.g. `已处理完成`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantServiceComplaintsV2ByComplaintIdUpdateRefundProgress {
@@ -2303,7 +2392,7 @@ pub mod get_merchant_service_complaints_by_transaction_id_negotiation_historys {
 
 /// `POST v3/merchant-service/feedbacks`: 商户反馈.
 pub mod post_merchant_service_feedbacks {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 商户反馈
     ///
@@ -2347,6 +2436,10 @@ pub mod post_merchant_service_feedbacks {
         /// `launch_confirm_process`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub launch_confirm_process: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantServiceFeedbacks {

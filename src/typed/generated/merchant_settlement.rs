@@ -44,6 +44,7 @@ pub mod post_merchant_settlement_merchant_settle_rule_applications {
     ///     channel_id: "20001111".into(),
     ///     sub_mchid: "1346578".into(),
     ///     settle_rule_id: 760,
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -57,6 +58,10 @@ pub mod post_merchant_settlement_merchant_settle_rule_applications {
         pub sub_mchid: String,
         /// `settle_rule_id`, required; e.g. `760`.
         pub settle_rule_id: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantSettlementMerchantSettleRuleApplications {

@@ -70,6 +70,10 @@ pub mod post_merchant_store_stores {
         /// `store_recipient`, optional (left out when `None`); see [`StoreRecipient`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_recipient: Option<Vec<StoreRecipient>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantStoreStores {
@@ -112,6 +116,10 @@ pub mod post_merchant_store_stores {
         /// `brand_id`, optional (left out when `None`); e.g. `1001`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_address` of the request [`PostMerchantStoreStores`].
@@ -130,6 +138,10 @@ pub mod post_merchant_store_stores {
         /// `latitude`, optional (left out when `None`); e.g. `37.75464`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub latitude: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_business` of the request [`PostMerchantStoreStores`].
@@ -141,6 +153,10 @@ pub mod post_merchant_store_stores {
         /// `business_hours`, optional (left out when `None`); e.g. `周一至周五 09:00-20:00|周六至周日 10:00-22:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub business_hours: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_recipient` of the request [`PostMerchantStoreStores`].
@@ -151,6 +167,10 @@ pub mod post_merchant_store_stores {
         /// `company_name`, optional (left out when `None`); e.g. `腾讯科技（深圳）有限公司`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub company_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -326,6 +346,7 @@ pub mod get_merchant_store_stores_by_store_id {
 
 /// `PATCH v3/merchant-store/stores/{store_id}`: 修改门店.
 pub mod patch_merchant_store_stores_by_store_id {
+    use serde_json::{Map, Value};
 
     /// 修改门店
     ///
@@ -367,6 +388,10 @@ pub mod patch_merchant_store_stores_by_store_id {
         /// `store_business`, optional (left out when `None`); see [`StoreBusiness`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_business: Option<StoreBusiness>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchMerchantStoreStoresByStoreId {
@@ -402,6 +427,10 @@ pub mod patch_merchant_store_stores_by_store_id {
         /// `brand_id`, optional (left out when `None`); e.g. `1001`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_address` of the request [`PatchMerchantStoreStoresByStoreId`].
@@ -420,6 +449,10 @@ pub mod patch_merchant_store_stores_by_store_id {
         /// `latitude`, optional (left out when `None`); e.g. `37.75464`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub latitude: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_business` of the request [`PatchMerchantStoreStoresByStoreId`].
@@ -431,6 +464,10 @@ pub mod patch_merchant_store_stores_by_store_id {
         /// `business_hours`, optional (left out when `None`); e.g. `周一至周五 09:00-20:00|周六至周日 10:00-22:00`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub business_hours: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -462,6 +499,7 @@ pub mod post_merchant_store_stores_by_store_id_recipients_bind {
     ///         mchid: "1230000109".into(),
     ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -474,6 +512,10 @@ pub mod post_merchant_store_stores_by_store_id_recipients_bind {
         pub sub_mchid: String,
         /// `store_recipient`, required; see [`StoreRecipient`].
         pub store_recipient: Vec<StoreRecipient>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantStoreStoresByStoreIdRecipientsBind {
@@ -509,6 +551,10 @@ pub mod post_merchant_store_stores_by_store_id_recipients_bind {
         /// `company_name`, optional (left out when `None`); e.g. `腾讯科技（深圳）有限公司`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub company_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `failed_store_recipient` of the answer to [`PostMerchantStoreStoresByStoreIdRecipientsBind`].
@@ -565,6 +611,10 @@ pub mod post_merchant_store_stores_by_store_id_recipients_unbind {
         /// `store_recipient`, optional (left out when `None`); see [`StoreRecipient`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_recipient: Option<Vec<StoreRecipient>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMerchantStoreStoresByStoreIdRecipientsUnbind {
@@ -600,6 +650,10 @@ pub mod post_merchant_store_stores_by_store_id_recipients_unbind {
         /// `company_name`, optional (left out when `None`); e.g. `腾讯科技（深圳）有限公司`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub company_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `failed_store_recipient` of the answer to [`PostMerchantStoreStoresByStoreIdRecipientsUnbind`].

@@ -233,6 +233,7 @@ pub mod post_multiuse_users_by_openid_coupons {
     ///     appid: "wx233544546545989".into(),
     ///     card_type: CardType::IdCard,
     ///     amount: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -258,6 +259,10 @@ pub mod post_multiuse_users_by_openid_coupons {
         pub appid: String,
         /// `card_type`, required; see [`CardType`].
         pub card_type: CardType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostMultiuseUsersByOpenidCoupons {

@@ -143,6 +143,10 @@ pub mod post_new_tax_control_fapiao_card_template {
         pub card_appid: String,
         /// `card_template_information`, required; see [`CardTemplateInformation`].
         pub card_template_information: CardTemplateInformation,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostNewTaxControlFapiaoCardTemplate {
@@ -182,6 +186,10 @@ pub mod post_new_tax_control_fapiao_card_template {
         /// `custom_cell`, optional (left out when `None`); see [`CustomCell`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_cell: Option<CustomCell>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `custom_cell` of the request [`PostNewTaxControlFapiaoCardTemplate`].
@@ -200,13 +208,17 @@ pub mod post_new_tax_control_fapiao_card_template {
         /// `miniprogram_path`, optional (left out when `None`); e.g. `pages/xxxPage`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub miniprogram_path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/new-tax-control-fapiao/fapiao-applications`: 开具电子发票.
 pub mod post_new_tax_control_fapiao_fapiao_applications {
     use crate::sensitive::Sensitive;
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 开具电子发票
     ///
@@ -263,6 +275,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications {
         pub buyer_information: BuyerInformation,
         /// `fapiao_information`, required; see [`FapiaoInformation`].
         pub fapiao_information: Vec<FapiaoInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostNewTaxControlFapiaoFapiaoApplications {
@@ -307,6 +323,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications {
         /// `email`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub email: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `fapiao_information` of the request [`PostNewTaxControlFapiaoFapiaoApplications`].
@@ -323,6 +343,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications {
         pub remark: Option<String>,
         /// `items`, required; see [`Items`].
         pub items: Vec<Items>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `items` of the request [`PostNewTaxControlFapiaoFapiaoApplications`].
@@ -357,13 +381,17 @@ pub mod post_new_tax_control_fapiao_fapiao_applications {
         pub tax_prefer_mark: Option<String>,
         /// `discount`, required.
         pub discount: bool,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/new-tax-control-fapiao/fapiao-applications/issue-general`: 开具通用行业电子发票.
 pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
     use crate::sensitive::Sensitive;
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 开具通用行业电子发票
     ///
@@ -397,6 +425,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
     ///         out_trade_no: None,
     ///         fapiao_bill_type: None,
     ///         user_apply_message: None,
+    ///         extra: Default::default(),
     ///     },
     ///     fapiao_information: FapiaoInformation {
     ///         fapiao_id: "20200701123456".into(),
@@ -416,12 +445,15 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
     ///             transaction_id: "4200000008202508080512076713".into(),
     ///             amount: 382895,
     ///             out_trade_no: None,
+    ///             extra: Default::default(),
     ///         }],
     ///         export_business_policy_code: None,
     ///         vat_refund_levy_code: None,
     ///         billing_person: None,
     ///         remark: None,
+    ///         extra: Default::default(),
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -435,6 +467,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
         pub buyer_information: BuyerInformation,
         /// `fapiao_information`, required; see [`FapiaoInformation`].
         pub fapiao_information: FapiaoInformation,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostNewTaxControlFapiaoFapiaoApplicationsIssueGeneral {
@@ -491,6 +527,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
         /// `user_apply_message`, optional (left out when `None`); e.g. `用户留言`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_apply_message: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -540,6 +580,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
         /// `remark`, optional (left out when `None`); e.g. `备注`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `items` of the request [`PostNewTaxControlFapiaoFapiaoApplicationsIssueGeneral`].
@@ -567,6 +611,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
         /// `preferential_policy_code`, optional (left out when `None`); see [`PreferentialPolicyCode`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub preferential_policy_code: Option<PreferentialPolicyCode>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -665,6 +713,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
         pub out_trade_no: Option<String>,
         /// `amount`, required; e.g. `382895`.
         pub amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -679,7 +731,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
 /// `POST v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`: 开具旅客运输行业电子发票.
 pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transport {
     use crate::sensitive::Sensitive;
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 开具旅客运输行业电子发票
     ///
@@ -713,6 +765,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
     ///         out_trade_no: None,
     ///         fapiao_bill_type: None,
     ///         user_apply_message: None,
+    ///         extra: Default::default(),
     ///     },
     ///     fapiao_information: FapiaoInformation {
     ///         fapiao_id: "20200701123456".into(),
@@ -732,12 +785,15 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
     ///             transaction_id: "4200000008202508080512076713".into(),
     ///             amount: 382895,
     ///             out_trade_no: None,
+    ///             extra: Default::default(),
     ///         }],
     ///         export_business_policy_code: None,
     ///         vat_refund_levy_code: None,
     ///         billing_person: None,
     ///         remark: None,
+    ///         extra: Default::default(),
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -751,6 +807,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
         pub buyer_information: BuyerInformation,
         /// `fapiao_information`, required; see [`FapiaoInformation`].
         pub fapiao_information: FapiaoInformation,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostNewTaxControlFapiaoFapiaoApplicationsIssuePassengerTransport {
@@ -807,6 +867,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
         /// `user_apply_message`, optional (left out when `None`); e.g. `用户留言`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_apply_message: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -856,6 +920,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
         /// `remark`, optional (left out when `None`); e.g. `备注`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `items` of the request [`PostNewTaxControlFapiaoFapiaoApplicationsIssuePassengerTransport`].
@@ -886,6 +954,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
         /// `passenger_information`, optional (left out when `None`); see [`PassengerInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub passenger_information: Option<PassengerInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -951,6 +1023,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
         /// `transportation_classes`, optional (left out when `None`); see [`TransportationClasses`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transportation_classes: Option<TransportationClasses>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1069,6 +1145,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
         pub out_trade_no: Option<String>,
         /// `amount`, required; e.g. `382895`.
         pub amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1083,7 +1163,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
 /// `POST v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`: 开具成品油行业电子发票.
 pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
     use crate::sensitive::Sensitive;
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 开具成品油行业电子发票
     ///
@@ -1117,6 +1197,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
     ///         out_trade_no: None,
     ///         fapiao_bill_type: None,
     ///         user_apply_message: None,
+    ///         extra: Default::default(),
     ///     },
     ///     fapiao_information: FapiaoInformation {
     ///         fapiao_id: "20200701123456".into(),
@@ -1136,12 +1217,15 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
     ///             transaction_id: "4200000008202508080512076713".into(),
     ///             amount: 382895,
     ///             out_trade_no: None,
+    ///             extra: Default::default(),
     ///         }],
     ///         export_business_policy_code: None,
     ///         vat_refund_levy_code: None,
     ///         billing_person: None,
     ///         remark: None,
+    ///         extra: Default::default(),
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1155,6 +1239,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
         pub buyer_information: BuyerInformation,
         /// `fapiao_information`, required; see [`FapiaoInformation`].
         pub fapiao_information: FapiaoInformation,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostNewTaxControlFapiaoFapiaoApplicationsIssueRefinedOil {
@@ -1211,6 +1299,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
         /// `user_apply_message`, optional (left out when `None`); e.g. `用户留言`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_apply_message: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1260,6 +1352,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
         /// `remark`, optional (left out when `None`); e.g. `备注`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `items` of the request [`PostNewTaxControlFapiaoFapiaoApplicationsIssueRefinedOil`].
@@ -1290,6 +1386,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
         /// `refined_oil_information`, optional (left out when `None`); see [`RefinedOilInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub refined_oil_information: Option<RefinedOilInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1353,6 +1453,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
         pub trade_time: String,
         /// `gun_number`, required; e.g. `1号枪`.
         pub gun_number: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -1409,6 +1513,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
         pub out_trade_no: Option<String>,
         /// `amount`, required; e.g. `382895`.
         pub amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1423,7 +1531,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
 /// `POST v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`: 开具不动产租赁行业电子发票.
 pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
     use crate::sensitive::Sensitive;
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 开具不动产租赁行业电子发票
     ///
@@ -1457,6 +1565,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
     ///         out_trade_no: None,
     ///         fapiao_bill_type: None,
     ///         user_apply_message: None,
+    ///         extra: Default::default(),
     ///     },
     ///     fapiao_information: FapiaoInformation {
     ///         fapiao_id: "20200701123456".into(),
@@ -1476,12 +1585,15 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
     ///             transaction_id: "4200000008202508080512076713".into(),
     ///             amount: 382895,
     ///             out_trade_no: None,
+    ///             extra: Default::default(),
     ///         }],
     ///         export_business_policy_code: None,
     ///         vat_refund_levy_code: None,
     ///         billing_person: None,
     ///         remark: None,
+    ///         extra: Default::default(),
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1495,6 +1607,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
         pub buyer_information: BuyerInformation,
         /// `fapiao_information`, required; see [`FapiaoInformation`].
         pub fapiao_information: FapiaoInformation,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostNewTaxControlFapiaoFapiaoApplicationsRealEstateLeasing {
@@ -1551,6 +1667,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
         /// `user_apply_message`, optional (left out when `None`); e.g. `用户留言`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_apply_message: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1600,6 +1720,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
         /// `remark`, optional (left out when `None`); e.g. `备注`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `items` of the request [`PostNewTaxControlFapiaoFapiaoApplicationsRealEstateLeasing`].
@@ -1630,6 +1754,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
         /// `real_estate_leasing_information`, optional (left out when `None`); see [`RealEstateLeasingInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub real_estate_leasing_information: Option<RealEstateLeasingInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -1696,6 +1824,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
         /// `plate_no`, optional (left out when `None`); e.g. `渝A12345`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub plate_no: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -1752,6 +1884,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
         pub out_trade_no: Option<String>,
         /// `amount`, required; e.g. `382895`.
         pub amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1843,6 +1979,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_upload_fapiao_file {
         pub digest_alogrithm: String,
         /// `digest`, required.
         pub digest: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -2352,6 +2492,7 @@ pub mod get_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_fapiao
 /// `POST v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`: 将电子发票插入微信用户卡包.
 pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_insert_cards {
     use crate::sensitive::Sensitive;
+    use serde_json::{Map, Value};
 
     /// 将电子发票插入微信用户卡包
     ///
@@ -2387,6 +2528,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_inser
     ///         out_trade_no: None,
     ///         fapiao_bill_type: None,
     ///         user_apply_message: None,
+    ///         extra: Default::default(),
     ///     },
     ///     fapiao_card_information: vec![FapiaoCardInformation {
     ///         fapiao_media_id: "ASNFZ4mrze/+3LqYdlQyEA==".into(),
@@ -2421,10 +2563,12 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_inser
     ///             discount: true,
     ///             specification: None,
     ///             unit: None,
+    ///             extra: Default::default(),
     ///         }],
     ///         ..Default::default()
     ///     }],
     ///     sub_mchid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2442,6 +2586,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_inser
         pub buyer_information: BuyerInformation,
         /// `fapiao_card_information`, required; see [`FapiaoCardInformation`].
         pub fapiao_card_information: Vec<FapiaoCardInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostNewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdInsertCards {
@@ -2510,6 +2658,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_inser
         /// `user_apply_message`, optional (left out when `None`); e.g. `用户留言`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_apply_message: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2562,6 +2714,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_inser
         /// `remark`, optional (left out when `None`); e.g. `备注`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `seller_information` of the request [`PostNewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdInsertCards`].
@@ -2582,6 +2738,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_inser
         /// `bank_account`, optional (left out when `None`); e.g. `62001234567890`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `extra_information` of the request [`PostNewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdInsertCards`].
@@ -2595,6 +2755,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_inser
         pub reviewer: Option<String>,
         /// `drawer`, required; e.g. `王五`.
         pub drawer: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `items` of the request [`PostNewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdInsertCards`].
@@ -2626,6 +2790,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_inser
         pub tax_prefer_mark: TaxPreferMark,
         /// `discount`, required.
         pub discount: bool,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2647,6 +2815,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_inser
 
 /// `POST v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`: 冲红电子发票.
 pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_reverse {
+    use serde_json::{Map, Value};
 
     /// 冲红电子发票
     ///
@@ -2672,6 +2841,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_rever
     ///         ..Default::default()
     ///     }],
     ///     sub_mchid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2687,6 +2857,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_rever
         pub reverse_reason: ReverseReason,
         /// `fapiao_information`, required; see [`FapiaoInformation`].
         pub fapiao_information: Vec<FapiaoInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostNewTaxControlFapiaoFapiaoApplicationsByFapiaoApplyIdReverse {
@@ -2729,6 +2903,10 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_rever
         pub fapiao_code: Option<String>,
         /// `fapiao_number`, required; e.g. `12897794`.
         pub fapiao_number: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -3225,6 +3403,10 @@ pub mod patch_new_tax_control_fapiao_merchant_development_config {
         /// `support_vat_fapiao`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub support_vat_fapiao: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchNewTaxControlFapiaoMerchantDevelopmentConfig {

@@ -81,6 +81,10 @@ pub mod post_offlineface_authinfo {
         pub raw_data: String,
         /// `organization_id`, required.
         pub organization_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostOfflinefaceAuthinfo {
@@ -152,6 +156,10 @@ pub mod post_offlineface_contracts_presign {
         /// `contract_mode`, optional (left out when `None`); see [`ContractMode`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_mode: Option<ContractMode>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostOfflinefaceContractsPresign {
@@ -193,6 +201,10 @@ pub mod post_offlineface_contracts_presign {
         /// `phone`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub phone: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identification` of the request [`PostOfflinefaceContractsPresign`].
@@ -203,6 +215,10 @@ pub mod post_offlineface_contracts_presign {
         /// `identification_number`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub identification_number: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -234,6 +250,10 @@ pub mod post_offlineface_contracts_presign {
         /// `phone`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub phone: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -603,6 +623,7 @@ pub mod post_offlineface_repayment_url {
     /// let request = PostOfflinefaceRepaymentUrl {
     ///     out_user_id: "example".into(),
     ///     organization_id: "example".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -612,6 +633,10 @@ pub mod post_offlineface_repayment_url {
         pub out_user_id: String,
         /// `organization_id`, required.
         pub organization_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostOfflinefaceRepaymentUrl {
@@ -708,6 +733,10 @@ pub mod post_offlineface_transactions {
         /// `business`, optional (left out when `None`); see [`Business`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub business: Option<Business>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostOfflinefaceTransactions {
@@ -797,6 +826,10 @@ pub mod post_offlineface_transactions {
         pub total: i64,
         /// `currency`, required; see [`Currency`].
         pub currency: Currency,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -812,6 +845,10 @@ pub mod post_offlineface_transactions {
     pub struct SceneInfo {
         /// `device_ip`, required.
         pub device_ip: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostOfflinefaceTransactions`].
@@ -820,6 +857,10 @@ pub mod post_offlineface_transactions {
         /// `profit_sharing`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `business` of the request [`PostOfflinefaceTransactions`].
@@ -829,6 +870,10 @@ pub mod post_offlineface_transactions {
         pub business_product_id: BusinessProductId,
         /// `business_scene_id`, required; see [`BusinessSceneId`].
         pub business_scene_id: BusinessSceneId,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {

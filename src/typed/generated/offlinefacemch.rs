@@ -245,6 +245,7 @@ pub mod get_offlinefacemch_organizations_by_organization_id_users_out_user_id_by
 /// `PATCH v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`: 刷脸用户信息修改接口.
 pub mod patch_offlinefacemch_organizations_by_organization_id_users_out_user_id_by_out_user_id {
     use crate::sensitive::Sensitive;
+    use serde_json::{Map, Value};
 
     /// 刷脸用户信息修改接口
     ///
@@ -299,6 +300,10 @@ pub mod patch_offlinefacemch_organizations_by_organization_id_users_out_user_id_
         /// `phone`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub phone: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchOfflinefacemchOrganizationsByOrganizationIdUsersOutUserIdByOutUserId {
@@ -334,6 +339,10 @@ pub mod patch_offlinefacemch_organizations_by_organization_id_users_out_user_id_
         /// `class_name`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub class_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `staff_info` of the request [`PatchOfflinefacemchOrganizationsByOrganizationIdUsersOutUserIdByOutUserId`].
@@ -342,6 +351,10 @@ pub mod patch_offlinefacemch_organizations_by_organization_id_users_out_user_id_
         /// `occupation`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub occupation: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -442,6 +455,10 @@ pub mod post_offlinefacemch_tokens {
         /// `web_init_data`, optional (left out when `None`); see [`WebInitData`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub web_init_data: Option<WebInitData>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostOfflinefacemchTokens {
@@ -476,5 +493,9 @@ pub mod post_offlinefacemch_tokens {
         /// `organization_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub organization_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

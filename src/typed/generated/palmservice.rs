@@ -145,6 +145,10 @@ pub mod post_palmservice_authorization_preauthorize {
         /// `organization_id`, optional (left out when `None`); e.g. `1004`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub organization_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPalmserviceAuthorizationPreauthorize {

@@ -19,7 +19,7 @@ pub use self::post_papay_contracts_by_contract_id_notify::{
 
 /// `POST v3/papay/contracts/{contract_id}/fail-notify`: 重试扣费通知.
 pub mod post_papay_contracts_by_contract_id_fail_notify {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 重试扣费通知
     ///
@@ -42,6 +42,7 @@ pub mod post_papay_contracts_by_contract_id_fail_notify {
     ///     contract_id: "123124412412423431".into(),
     ///     mchid: "1230000109".into(),
     ///     appid: "wxd678efh567hg6787".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -54,6 +55,10 @@ pub mod post_papay_contracts_by_contract_id_fail_notify {
         pub mchid: String,
         /// `appid`, required; e.g. `wxd678efh567hg6787`.
         pub appid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayContractsByContractIdFailNotify {
@@ -75,7 +80,7 @@ pub mod post_papay_contracts_by_contract_id_fail_notify {
 
 /// `POST v3/papay/contracts/{contract_id}/notify`: 直连商户预扣费通知.
 pub mod post_papay_contracts_by_contract_id_notify {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 直连商户预扣费通知
     ///
@@ -120,6 +125,10 @@ pub mod post_papay_contracts_by_contract_id_notify {
         pub deduct_duration: Option<DeductDuration>,
         /// `estimated_amount`, required; see [`EstimatedAmount`].
         pub estimated_amount: EstimatedAmount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayContractsByContractIdNotify {
@@ -146,6 +155,10 @@ pub mod post_papay_contracts_by_contract_id_notify {
         /// `unit`, optional (left out when `None`); see [`Unit`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub unit: Option<Unit>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -176,5 +189,9 @@ pub mod post_papay_contracts_by_contract_id_notify {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

@@ -155,6 +155,7 @@ pub mod post_papay_insurance_pay_policy_periods_contract_id_by_contract_id_polic
     ///         total: 1,
     ///         ..Default::default()
     ///     },
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -170,6 +171,10 @@ pub mod post_papay_insurance_pay_policy_periods_contract_id_by_contract_id_polic
         pub appid: String,
         /// `scheduled_amount`, required; see [`ScheduledAmount`].
         pub scheduled_amount: ScheduledAmount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -227,6 +232,10 @@ pub mod post_papay_insurance_pay_policy_periods_contract_id_by_contract_id_polic
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scheduled_amount` of the answer to [`PostPapayInsurancePayPolicyPeriodsContractIdByContractIdPolicyPeriodIdByPolicyPeriodIdSchedule`].
@@ -318,6 +327,10 @@ pub mod post_papay_insurance_pay_transactions_apply {
         /// `attach`, optional (left out when `None`); e.g. `自定义数据`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayInsurancePayTransactionsApply {
@@ -354,6 +367,10 @@ pub mod post_papay_insurance_pay_transactions_apply {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the answer to [`PostPapayInsurancePayTransactionsApply`].

@@ -29,7 +29,7 @@ pub use self::get_papay_insurance_sign_policy_periods_plan_id_by_plan_id_out_con
 
 /// `POST v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew`: 保险商户受理续期自动续费协议.
 pub mod post_papay_insurance_sign_contracts_plan_id_by_plan_id_contract_id_by_contract_id_renew {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 保险商户受理续期自动续费协议
     ///
@@ -59,7 +59,9 @@ pub mod post_papay_insurance_sign_contracts_plan_id_by_plan_id_contract_id_by_co
     ///             total: 1,
     ///             ..Default::default()
     ///         },
+    ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -75,6 +77,10 @@ pub mod post_papay_insurance_sign_contracts_plan_id_by_plan_id_contract_id_by_co
         pub appid: String,
         /// `policy_periods`, required; see [`PolicyPeriods`].
         pub policy_periods: Vec<PolicyPeriods>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayInsuranceSignContractsPlanIdByPlanIdContractIdByContractIdRenew {
@@ -104,6 +110,10 @@ pub mod post_papay_insurance_sign_contracts_plan_id_by_plan_id_contract_id_by_co
         pub estimated_deduct_date: String,
         /// `estimated_deduct_amount`, required; see [`EstimatedDeductAmount`].
         pub estimated_deduct_amount: EstimatedDeductAmount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayInsuranceSignContractsPlanIdByPlanIdContractIdByContractIdRenew`].
@@ -114,6 +124,10 @@ pub mod post_papay_insurance_sign_contracts_plan_id_by_plan_id_contract_id_by_co
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -312,6 +326,7 @@ pub mod post_papay_insurance_sign_contracts_plan_id_by_plan_id_out_contract_code
     ///     plan_id: 12535,
     ///     out_contract_code: "wxwtdk20200910100000".into(),
     ///     contract_termination_remark: "用户解约".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -325,6 +340,10 @@ pub mod post_papay_insurance_sign_contracts_plan_id_by_plan_id_out_contract_code
         pub out_contract_code: String,
         /// `contract_termination_remark`, required; e.g. `用户解约`.
         pub contract_termination_remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayInsuranceSignContractsPlanIdByPlanIdOutContractCodeByOutContractCodeTerminate {
@@ -499,6 +518,7 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_app {
     ///             total: 1,
     ///             ..Default::default()
     ///         },
+    ///         ..Default::default()
     ///     }],
     ///     ..Default::default()
     /// };
@@ -558,6 +578,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_app {
         /// `combined_deduct_period_count`, optional (left out when `None`); e.g. `1`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub combined_deduct_period_count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayInsuranceSignContractsPreEntrustSignApp {
@@ -592,6 +616,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_app {
         pub estimated_deduct_date: String,
         /// `estimated_deduct_amount`, required; see [`EstimatedDeductAmount`].
         pub estimated_deduct_amount: EstimatedDeductAmount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayInsuranceSignContractsPreEntrustSignApp`].
@@ -602,6 +630,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_app {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostPapayInsuranceSignContractsPreEntrustSignApp`].
@@ -612,6 +644,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_app {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `real_identity` of the request [`PostPapayInsuranceSignContractsPreEntrustSignApp`].
@@ -626,6 +662,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_app {
         /// `identity_type`, optional (left out when `None`); see [`IdentityType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity_type: Option<IdentityType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -737,6 +777,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_h5 {
         /// `combined_deduct_period_count`, optional (left out when `None`); e.g. `1`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub combined_deduct_period_count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayInsuranceSignContractsPreEntrustSignH5 {
@@ -774,6 +818,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_h5 {
         /// `policy_coverage_detail`, optional (left out when `None`); see [`PolicyCoverageDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub policy_coverage_detail: Option<PolicyCoverageDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayInsuranceSignContractsPreEntrustSignH5`].
@@ -784,6 +832,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_h5 {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `policy_coverage_detail` of the request [`PostPapayInsuranceSignContractsPreEntrustSignH5`].
@@ -795,6 +847,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_h5 {
         /// `policy_clauses`, optional (left out when `None`); see [`PolicyClauses`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub policy_clauses: Option<Vec<PolicyClauses>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `policy_clauses` of the request [`PostPapayInsuranceSignContractsPreEntrustSignH5`].
@@ -806,6 +862,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_h5 {
         /// `clause_quota`, optional (left out when `None`); e.g. `example_clause_quota`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub clause_quota: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostPapayInsuranceSignContractsPreEntrustSignH5`].
@@ -816,6 +876,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_h5 {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `real_identity` of the request [`PostPapayInsuranceSignContractsPreEntrustSignH5`].
@@ -830,6 +894,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_h5 {
         /// `identity_type`, optional (left out when `None`); see [`IdentityType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity_type: Option<IdentityType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -846,6 +914,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_h5 {
         /// `jump_appid`, optional (left out when `None`); e.g. `wxd678efh567hg6787`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -946,6 +1018,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi {
         /// `combined_deduct_period_count`, optional (left out when `None`); e.g. `1`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub combined_deduct_period_count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayInsuranceSignContractsPreEntrustSignJsapi {
@@ -983,6 +1059,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi {
         /// `policy_coverage_detail`, optional (left out when `None`); see [`PolicyCoverageDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub policy_coverage_detail: Option<PolicyCoverageDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayInsuranceSignContractsPreEntrustSignJsapi`].
@@ -993,6 +1073,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `policy_coverage_detail` of the request [`PostPapayInsuranceSignContractsPreEntrustSignJsapi`].
@@ -1004,6 +1088,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi {
         /// `policy_clauses`, optional (left out when `None`); see [`PolicyClauses`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub policy_clauses: Option<Vec<PolicyClauses>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `policy_clauses` of the request [`PostPapayInsuranceSignContractsPreEntrustSignJsapi`].
@@ -1015,6 +1103,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi {
         /// `clause_quota`, optional (left out when `None`); e.g. `example_clause_quota`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub clause_quota: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostPapayInsuranceSignContractsPreEntrustSignJsapi`].
@@ -1025,6 +1117,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `real_identity` of the request [`PostPapayInsuranceSignContractsPreEntrustSignJsapi`].
@@ -1039,6 +1135,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi {
         /// `identity_type`, optional (left out when `None`); see [`IdentityType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity_type: Option<IdentityType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1147,6 +1247,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program {
         /// `combined_deduct_period_count`, optional (left out when `None`); e.g. `1`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub combined_deduct_period_count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayInsuranceSignContractsPreEntrustSignMiniProgram {
@@ -1190,6 +1294,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program {
         /// `policy_coverage_detail`, optional (left out when `None`); see [`PolicyCoverageDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub policy_coverage_detail: Option<PolicyCoverageDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayInsuranceSignContractsPreEntrustSignMiniProgram`].
@@ -1200,6 +1308,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `policy_coverage_detail` of the request [`PostPapayInsuranceSignContractsPreEntrustSignMiniProgram`].
@@ -1211,6 +1323,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program {
         /// `policy_clauses`, optional (left out when `None`); see [`PolicyClauses`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub policy_clauses: Option<Vec<PolicyClauses>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `policy_clauses` of the request [`PostPapayInsuranceSignContractsPreEntrustSignMiniProgram`].
@@ -1222,6 +1338,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program {
         /// `clause_quota`, optional (left out when `None`); e.g. `example_clause_quota`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub clause_quota: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostPapayInsuranceSignContractsPreEntrustSignMiniProgram`].
@@ -1232,6 +1352,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `real_identity` of the request [`PostPapayInsuranceSignContractsPreEntrustSignMiniProgram`].
@@ -1246,6 +1370,10 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program {
         /// `identity_type`, optional (left out when `None`); see [`IdentityType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity_type: Option<IdentityType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1289,6 +1417,7 @@ pub mod post_papay_insurance_sign_policy_periods_plan_id_by_plan_id_contract_id_
     ///             total: 1,
     ///             ..Default::default()
     ///         },
+    ///         ..Default::default()
     ///     }],
     ///     ..Default::default()
     /// };
@@ -1309,6 +1438,10 @@ pub mod post_papay_insurance_sign_policy_periods_plan_id_by_plan_id_contract_id_
         /// `allow_cancel_scheduled`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub allow_cancel_scheduled: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayInsuranceSignPolicyPeriodsPlanIdByPlanIdContractIdByContractIdModify {
@@ -1350,6 +1483,10 @@ pub mod post_papay_insurance_sign_policy_periods_plan_id_by_plan_id_contract_id_
         pub estimated_deduct_date: String,
         /// `estimated_deduct_amount`, required; see [`EstimatedDeductAmount`].
         pub estimated_deduct_amount: EstimatedDeductAmount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayInsuranceSignPolicyPeriodsPlanIdByPlanIdContractIdByContractIdModify`].
@@ -1360,6 +1497,10 @@ pub mod post_papay_insurance_sign_policy_periods_plan_id_by_plan_id_contract_id_
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `policy_periods` of the answer to [`PostPapayInsuranceSignPolicyPeriodsPlanIdByPlanIdContractIdByContractIdModify`].

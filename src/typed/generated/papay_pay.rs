@@ -97,6 +97,10 @@ pub mod post_papay_pay_harmony_transactions_apply {
         /// `mcc`, optional (left out when `None`); e.g. `5734`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mcc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayPayHarmonyTransactionsApply {
@@ -133,6 +137,10 @@ pub mod post_papay_pay_harmony_transactions_apply {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the answer to [`PostPapayPayHarmonyTransactionsApply`].
@@ -305,6 +313,10 @@ pub mod post_papay_pay_partner_schedules_contract_id_by_contract_id_schedule {
         pub sub_appid: Option<String>,
         /// `schedule_amount`, required; see [`ScheduleAmount`].
         pub schedule_amount: ScheduleAmount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayPayPartnerSchedulesContractIdByContractIdSchedule {
@@ -355,6 +367,10 @@ pub mod post_papay_pay_partner_schedules_contract_id_by_contract_id_schedule {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scheduled_amount` of the answer to [`PostPapayPayPartnerSchedulesContractIdByContractIdSchedule`].
@@ -449,6 +465,10 @@ pub mod post_papay_pay_partner_transactions_apply {
         /// `attach`, optional (left out when `None`); e.g. `自定义数据`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayPayPartnerTransactionsApply {
@@ -485,6 +505,10 @@ pub mod post_papay_pay_partner_transactions_apply {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the answer to [`PostPapayPayPartnerTransactionsApply`].
@@ -634,6 +658,7 @@ pub mod post_papay_pay_schedules_contract_id_by_contract_id_schedule {
     ///         total: 1,
     ///         ..Default::default()
     ///     },
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -646,6 +671,10 @@ pub mod post_papay_pay_schedules_contract_id_by_contract_id_schedule {
         pub appid: String,
         /// `schedule_amount`, required; see [`ScheduleAmount`].
         pub schedule_amount: ScheduleAmount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayPaySchedulesContractIdByContractIdSchedule {
@@ -696,6 +725,10 @@ pub mod post_papay_pay_schedules_contract_id_by_contract_id_schedule {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scheduled_amount` of the answer to [`PostPapayPaySchedulesContractIdByContractIdSchedule`].
@@ -784,6 +817,10 @@ pub mod post_papay_pay_transactions_apply {
         /// `attach`, optional (left out when `None`); e.g. `自定义数据`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayPayTransactionsApply {
@@ -820,6 +857,10 @@ pub mod post_papay_pay_transactions_apply {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the answer to [`PostPapayPayTransactionsApply`].

@@ -101,6 +101,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_app {
         /// `deduct_schedule`, optional (left out when `None`); see [`DeductSchedule`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub deduct_schedule: Option<DeductSchedule>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayScheduledDeductSignContractsPreEntrustSignApp {
@@ -141,6 +145,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_app {
         pub estimated_deduct_amount: EstimatedDeductAmount,
         /// `description`, required; e.g. `小乔-碎云皮肤（微信83区沧海之耀）`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayScheduledDeductSignContractsPreEntrustSignApp`].
@@ -151,6 +159,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_app {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -209,6 +221,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_h5 {
         /// `jump_control`, optional (left out when `None`); see [`JumpControl`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_control: Option<JumpControl>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayScheduledDeductSignContractsPreEntrustSignH5 {
@@ -243,6 +259,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_h5 {
         pub estimated_deduct_amount: EstimatedDeductAmount,
         /// `description`, required; e.g. `小乔-碎云皮肤（微信83区沧海之耀）`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayScheduledDeductSignContractsPreEntrustSignH5`].
@@ -253,6 +273,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_h5 {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_control` of the request [`PostPapayScheduledDeductSignContractsPreEntrustSignH5`].
@@ -261,6 +285,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_h5 {
         /// `jump_appid`, optional (left out when `None`); e.g. `wxd678efh567hg6787`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -316,6 +344,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_jsapi {
         /// `deduct_schedule`, optional (left out when `None`); see [`DeductSchedule`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub deduct_schedule: Option<DeductSchedule>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayScheduledDeductSignContractsPreEntrustSignJsapi {
@@ -350,6 +382,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_jsapi {
         pub estimated_deduct_amount: EstimatedDeductAmount,
         /// `description`, required; e.g. `小乔-碎云皮肤（微信83区沧海之耀）`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayScheduledDeductSignContractsPreEntrustSignJsapi`].
@@ -360,6 +396,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_jsapi {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -415,6 +455,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_mini_program
         /// `deduct_schedule`, optional (left out when `None`); see [`DeductSchedule`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub deduct_schedule: Option<DeductSchedule>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayScheduledDeductSignContractsPreEntrustSignMiniProgram {
@@ -455,6 +499,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_mini_program
         pub estimated_deduct_amount: EstimatedDeductAmount,
         /// `description`, required; e.g. `小乔-碎云皮肤（微信83区沧海之耀）`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayScheduledDeductSignContractsPreEntrustSignMiniProgram`].
@@ -465,6 +513,10 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_mini_program
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -529,6 +581,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_app 
         /// `deduct_schedule`, optional (left out when `None`); see [`DeductSchedule`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub deduct_schedule: Option<DeductSchedule>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayScheduledDeductSignPartnerContractsPreEntrustSignApp {
@@ -569,6 +625,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_app 
         pub estimated_deduct_amount: EstimatedDeductAmount,
         /// `description`, required; e.g. `小乔-碎云皮肤（微信83区沧海之耀）`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayScheduledDeductSignPartnerContractsPreEntrustSignApp`].
@@ -579,6 +639,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_app 
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -646,6 +710,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_h5 {
         /// `jump_control`, optional (left out when `None`); see [`JumpControl`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_control: Option<JumpControl>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayScheduledDeductSignPartnerContractsPreEntrustSignH5 {
@@ -680,6 +748,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_h5 {
         pub estimated_deduct_amount: EstimatedDeductAmount,
         /// `description`, required; e.g. `小乔-碎云皮肤（微信83区沧海之耀）`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayScheduledDeductSignPartnerContractsPreEntrustSignH5`].
@@ -690,6 +762,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_h5 {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_control` of the request [`PostPapayScheduledDeductSignPartnerContractsPreEntrustSignH5`].
@@ -698,6 +774,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_h5 {
         /// `jump_appid`, optional (left out when `None`); e.g. `wxd678efh567hg6787`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub jump_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -762,6 +842,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_jsap
         /// `deduct_schedule`, optional (left out when `None`); see [`DeductSchedule`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub deduct_schedule: Option<DeductSchedule>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayScheduledDeductSignPartnerContractsPreEntrustSignJsapi {
@@ -796,6 +880,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_jsap
         pub estimated_deduct_amount: EstimatedDeductAmount,
         /// `description`, required; e.g. `小乔-碎云皮肤（微信83区沧海之耀）`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayScheduledDeductSignPartnerContractsPreEntrustSignJsapi`].
@@ -806,6 +894,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_jsap
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -870,6 +962,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_mini
         /// `deduct_schedule`, optional (left out when `None`); see [`DeductSchedule`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub deduct_schedule: Option<DeductSchedule>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapayScheduledDeductSignPartnerContractsPreEntrustSignMiniProgram {
@@ -910,6 +1006,10 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_mini
         pub estimated_deduct_amount: EstimatedDeductAmount,
         /// `description`, required; e.g. `小乔-碎云皮肤（微信83区沧海之耀）`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_deduct_amount` of the request [`PostPapayScheduledDeductSignPartnerContractsPreEntrustSignMiniProgram`].
@@ -920,5 +1020,9 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_mini
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

@@ -438,6 +438,7 @@ pub mod post_papay_sign_contracts_plan_id_by_plan_id_out_contract_code_by_out_co
     ///     plan_id: 12535,
     ///     out_contract_code: "wxwtdk20200910100000".into(),
     ///     contract_termination_remark: "用户解约".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -451,6 +452,10 @@ pub mod post_papay_sign_contracts_plan_id_by_plan_id_out_contract_code_by_out_co
         pub out_contract_code: String,
         /// `contract_termination_remark`, required; e.g. `用户解约`.
         pub contract_termination_remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapaySignContractsPlanIdByPlanIdOutContractCodeByOutContractCodeTerminate {
@@ -666,9 +671,11 @@ pub mod post_papay_sign_contracts_pre_entrust_sign {
     ///         weixin_installed: true,
     ///         weixin_version: "example_weixin_version".into(),
     ///         days_since_first_login: DaysSinceFirstLogin::DaysSinceFirstLoginUnknow,
+    ///         extra: Default::default(),
     ///     },
     ///     openid: None,
     ///     return_url: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -696,6 +703,10 @@ pub mod post_papay_sign_contracts_pre_entrust_sign {
         pub return_url: Option<String>,
         /// `device_info`, required; see [`DeviceInfo`].
         pub device_info: DeviceInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapaySignContractsPreEntrustSign {
@@ -759,6 +770,10 @@ pub mod post_papay_sign_contracts_pre_entrust_sign {
         pub weixin_version: String,
         /// `days_since_first_login`, required; see [`DaysSinceFirstLogin`].
         pub days_since_first_login: DaysSinceFirstLogin,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1050,6 +1065,7 @@ pub mod post_papay_sign_partner_contracts_plan_id_by_plan_id_out_contract_code_b
     ///     out_contract_code: "wxwtdk20200910100000".into(),
     ///     sub_mchid: "1900000109".into(),
     ///     contract_termination_remark: "用户解约".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1065,6 +1081,10 @@ pub mod post_papay_sign_partner_contracts_plan_id_by_plan_id_out_contract_code_b
         pub sub_mchid: String,
         /// `contract_termination_remark`, required; e.g. `用户解约`.
         pub contract_termination_remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPapaySignPartnerContractsPlanIdByPlanIdOutContractCodeByOutContractCodeTerminate {

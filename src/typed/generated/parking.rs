@@ -78,7 +78,9 @@ pub mod post_parking_reminders_application {
     ///         parking_order_mini_prog_appid: None,
     ///         parking_order_path: None,
     ///         charging_rule: None,
+    ///         extra: Default::default(),
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -86,6 +88,10 @@ pub mod post_parking_reminders_application {
     pub struct PostParkingRemindersApplication {
         /// `parking_lot`, required; see [`ParkingLot`].
         pub parking_lot: ParkingLot,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostParkingRemindersApplication {
@@ -148,6 +154,10 @@ pub mod post_parking_reminders_application {
         /// `charging_rule`, optional (left out when `None`); see [`ChargingRule`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub charging_rule: Option<ChargingRule>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -209,6 +219,10 @@ pub mod post_parking_reminders_application {
         /// `first_charge_time_mode`, optional (left out when `None`); see [`FirstChargeTimeMode`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub first_charge_time_mode: Option<FirstChargeTimeMode>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -309,6 +323,10 @@ pub mod post_parking_reminders_application {
         /// `first_duration_mode`, optional (left out when `None`); see [`FirstDurationMode`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub first_duration_mode: Option<FirstDurationMode>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -441,6 +459,10 @@ pub mod post_parking_reminders_application {
         /// `max_fee_per_day`, optional (left out when `None`); e.g. `5000`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub max_fee_per_day: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -479,6 +501,10 @@ pub mod post_parking_reminders_application {
         /// `max_fee_per_day`, optional (left out when `None`); e.g. `5000`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub max_fee_per_day: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1091,6 +1117,7 @@ pub mod get_parking_reminders_application_query {
 
 /// `POST v3/parking/reminders/application/withdraw`: 撤回停车场进件申请.
 pub mod post_parking_reminders_application_withdraw {
+    use serde_json::{Map, Value};
 
     /// 撤回停车场进件申请
     ///
@@ -1110,6 +1137,7 @@ pub mod post_parking_reminders_application_withdraw {
     /// let request = PostParkingRemindersApplicationWithdraw {
     ///     parking_lot_audit_no: "PLA202604230001".into(),
     ///     out_parking_lot_id: "lot_sz_tencent_001".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1119,6 +1147,10 @@ pub mod post_parking_reminders_application_withdraw {
         pub parking_lot_audit_no: String,
         /// `out_parking_lot_id`, required; at most 64 characters; e.g. `lot_sz_tencent_001`.
         pub out_parking_lot_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostParkingRemindersApplicationWithdraw {
@@ -1738,6 +1770,7 @@ pub mod post_parking_reminders_entry {
     ///     entrance_number: None,
     ///     entrance_name: None,
     ///     discount_template_id: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1766,6 +1799,10 @@ pub mod post_parking_reminders_entry {
         /// `discount_template_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub discount_template_id: Option<Vec<i64>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostParkingRemindersEntry {
@@ -1852,6 +1889,7 @@ pub mod post_parking_reminders_entry {
 
 /// `POST v3/parking/reminders/exit`: 同步车辆离场通知.
 pub mod post_parking_reminders_exit {
+    use serde_json::{Map, Value};
 
     /// 同步车辆离场通知
     ///
@@ -1884,6 +1922,7 @@ pub mod post_parking_reminders_exit {
     ///     pay_time: None,
     ///     token: None,
     ///     wx_trade_no: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1929,6 +1968,10 @@ pub mod post_parking_reminders_exit {
         /// `wx_trade_no`, optional (left out when `None`); at most 64 characters; e.g. `4200001999202407041234567890`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub wx_trade_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostParkingRemindersExit {
@@ -2014,6 +2057,7 @@ pub mod post_parking_reminders_exit {
 
 /// `POST v3/parking/reminders/ext-payment`: 同步非临停扩展支付.
 pub mod post_parking_reminders_ext_payment {
+    use serde_json::{Map, Value};
 
     /// 同步非临停扩展支付
     ///
@@ -2035,6 +2079,7 @@ pub mod post_parking_reminders_ext_payment {
     ///     fee_items: vec![FeeItems {
     ///         fee_type: FeeType::ExtParkingPaymentFeeTypeMonthly,
     ///         amount: 5000,
+    ///         extra: Default::default(),
     ///     }],
     ///     pay_time: 1719128975,
     ///     ..Default::default()
@@ -2055,6 +2100,10 @@ pub mod post_parking_reminders_ext_payment {
         /// `wx_trade_no`, optional (left out when `None`); at most 64 characters; e.g. `4200001999202407041234567890`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub wx_trade_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostParkingRemindersExtPayment {
@@ -2078,6 +2127,10 @@ pub mod post_parking_reminders_ext_payment {
         pub fee_type: FeeType,
         /// `amount`, required; e.g. `5000`.
         pub amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2130,6 +2183,10 @@ pub mod post_parking_reminders_parking_fee {
         /// `out_parking_id`, optional (left out when `None`); at most 64 characters; e.g. `lot_sz_tencent_001`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub out_parking_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostParkingRemindersParkingFee {
@@ -2310,6 +2367,7 @@ pub mod get_parking_reminders_parking_lot {
 
 /// `POST v3/parking/reminders/payment`: 同步支付结果通知.
 pub mod post_parking_reminders_payment {
+    use serde_json::{Map, Value};
 
     /// 同步支付结果通知
     ///
@@ -2341,6 +2399,7 @@ pub mod post_parking_reminders_payment {
     ///     pay_time: None,
     ///     token: None,
     ///     wx_trade_no: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2381,6 +2440,10 @@ pub mod post_parking_reminders_payment {
         /// `wx_trade_no`, optional (left out when `None`); at most 64 characters; e.g. `4200001999202407041234567890`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub wx_trade_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostParkingRemindersPayment {

@@ -19,7 +19,7 @@ pub use self::post_partner_papay_contracts_by_contract_id_notify::{
 
 /// `POST v3/partner-papay/contracts/{contract_id}/fail-notify`: 服务商商户重试扣费通知.
 pub mod post_partner_papay_contracts_by_contract_id_fail_notify {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 服务商商户重试扣费通知
     ///
@@ -61,6 +61,10 @@ pub mod post_partner_papay_contracts_by_contract_id_fail_notify {
         /// `sub_appid`, optional (left out when `None`); e.g. `wxd678efh567hg6787`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPartnerPapayContractsByContractIdFailNotify {
@@ -82,7 +86,7 @@ pub mod post_partner_papay_contracts_by_contract_id_fail_notify {
 
 /// `POST v3/partner-papay/contracts/{contract_id}/notify`: 服务商商户预扣费通知.
 pub mod post_partner_papay_contracts_by_contract_id_notify {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 服务商商户预扣费通知
     ///
@@ -133,6 +137,10 @@ pub mod post_partner_papay_contracts_by_contract_id_notify {
         pub deduct_duration: Option<DeductDuration>,
         /// `estimated_amount`, required; see [`EstimatedAmount`].
         pub estimated_amount: EstimatedAmount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPartnerPapayContractsByContractIdNotify {
@@ -159,6 +167,10 @@ pub mod post_partner_papay_contracts_by_contract_id_notify {
         /// `unit`, optional (left out when `None`); e.g. `DAY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub unit: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `estimated_amount` of the request [`PostPartnerPapayContractsByContractIdNotify`].
@@ -169,5 +181,9 @@ pub mod post_partner_papay_contracts_by_contract_id_notify {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

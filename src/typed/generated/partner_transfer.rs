@@ -71,6 +71,7 @@ pub mod post_partner_transfer_batches {
     ///     sp_appid: None,
     ///     transfer_purpose: None,
     ///     transfer_scene: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -104,6 +105,10 @@ pub mod post_partner_transfer_batches {
         /// `transfer_scene`, optional (left out when `None`); see [`TransferScene`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transfer_scene: Option<TransferScene>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPartnerTransferBatches {
@@ -164,6 +169,10 @@ pub mod post_partner_transfer_batches {
         /// `user_id_card`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub user_id_card: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

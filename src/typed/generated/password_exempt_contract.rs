@@ -57,6 +57,7 @@ pub mod post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_mini_
     ///     notify_url: "https://yourapp.com/notify".into(),
     ///     contract_display_account: "微信代扣用户A".into(),
     ///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -74,6 +75,10 @@ pub mod post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_mini_
         pub contract_display_account: String,
         /// `openid`, required; e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPasswordExemptContractContractsEcommercePreEntrustSignMiniProgram {
@@ -144,6 +149,7 @@ pub mod post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_pay_r
     ///     contract_display_account: "微信代扣用户A".into(),
     ///     prepay_id: "wx201410272009395522657a690389285100".into(),
     ///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -163,6 +169,10 @@ pub mod post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_pay_r
         pub prepay_id: String,
         /// `openid`, required; e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPasswordExemptContractContractsEcommercePreEntrustSignPayRedirectSign {
@@ -223,6 +233,7 @@ pub mod post_password_exempt_contract_contracts_normal_pre_entrust_sign_mini_pro
     ///     notify_url: "https://yourapp.com/notify".into(),
     ///     contract_display_account: "微信代扣用户A".into(),
     ///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -240,6 +251,10 @@ pub mod post_password_exempt_contract_contracts_normal_pre_entrust_sign_mini_pro
         pub contract_display_account: String,
         /// `openid`, required; e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPasswordExemptContractContractsNormalPreEntrustSignMiniProgram {
@@ -310,6 +325,7 @@ pub mod post_password_exempt_contract_contracts_normal_pre_entrust_sign_pay_redi
     ///     contract_display_account: "微信代扣用户A".into(),
     ///     prepay_id: "wx201410272009395522657a690389285100".into(),
     ///     openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -329,6 +345,10 @@ pub mod post_password_exempt_contract_contracts_normal_pre_entrust_sign_pay_redi
         pub prepay_id: String,
         /// `openid`, required; e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPasswordExemptContractContractsNormalPreEntrustSignPayRedirectSign {
@@ -416,6 +436,10 @@ pub mod post_password_exempt_contract_contracts_qs_pre_entrust_sign_mini_program
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPasswordExemptContractContractsQsPreEntrustSignMiniProgram {
@@ -515,6 +539,10 @@ pub mod post_password_exempt_contract_contracts_qs_pre_entrust_sign_pay_redirect
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPasswordExemptContractContractsQsPreEntrustSignPayRedirectSign {
@@ -710,6 +738,7 @@ pub mod post_password_exempt_contract_contracts_service_id_by_service_id_out_con
     ///     service_id: 12535,
     ///     out_contract_code: "wxwtdk20200910100000".into(),
     ///     contract_termination_remark: "用户解约".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -723,6 +752,10 @@ pub mod post_password_exempt_contract_contracts_service_id_by_service_id_out_con
         pub out_contract_code: String,
         /// `contract_termination_remark`, required; e.g. `用户解约`.
         pub contract_termination_remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -816,6 +849,10 @@ pub mod post_password_exempt_contract_contracts_service_provider_pre_entrust_sig
         pub notify_url: String,
         /// `contract_display_account`, required; e.g. `微信代扣用户A`.
         pub contract_display_account: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPasswordExemptContractContractsServiceProviderPreEntrustSignMiniProgram {
@@ -919,6 +956,10 @@ pub mod post_password_exempt_contract_contracts_service_provider_pre_entrust_sig
         pub contract_display_account: String,
         /// `prepay_id`, required; e.g. `wx201410272009395522657a690389285100`.
         pub prepay_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPasswordExemptContractContractsServiceProviderPreEntrustSignPayRedirectSign {

@@ -62,6 +62,10 @@ pub mod post_pay_acquiring_bank_transactions_exposure {
         pub payer: Payer,
         /// `out_trade_no`, required; e.g. `1217752501201407033233368018`.
         pub out_trade_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayAcquiringBankTransactionsExposure {
@@ -102,5 +106,9 @@ pub mod post_pay_acquiring_bank_transactions_exposure {
         /// `merchant_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub merchant_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

@@ -137,6 +137,7 @@ pub mod post_pay_devices_open_scenario_speaker_by_device_sn_bind {
     ///     device_sn: "ABCDEF".into(),
     ///     sub_mchid: "1900000001".into(),
     ///     code_url: "URl:weixin://wxpay/s/An4baqw".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -149,6 +150,10 @@ pub mod post_pay_devices_open_scenario_speaker_by_device_sn_bind {
         pub sub_mchid: String,
         /// `code_url`, required; e.g. `URl:weixin://wxpay/s/An4baqw`.
         pub code_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayDevicesOpenScenarioSpeakerByDeviceSnBind {
@@ -218,6 +223,7 @@ pub mod post_pay_devices_open_scenario_speaker_by_device_sn_prebind {
     /// let request = PostPayDevicesOpenScenarioSpeakerByDeviceSnPrebind {
     ///     device_sn: "ABCDEF".into(),
     ///     code_url: "URl:weixin://wxpay/s/An4baqw".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -228,6 +234,10 @@ pub mod post_pay_devices_open_scenario_speaker_by_device_sn_prebind {
         pub device_sn: String,
         /// `code_url`, required; e.g. `URl:weixin://wxpay/s/An4baqw`.
         pub code_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayDevicesOpenScenarioSpeakerByDeviceSnPrebind {
@@ -372,6 +382,7 @@ pub mod post_pay_devices_open_scenario_speakerorder_by_transaction_id_report {
     ///     code_url: "URl:weixin://wxpay/s/An4baqw".into(),
     ///     out_trade_no: "example_out_trade_no".into(),
     ///     device_sn: "example_device_sn".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -388,6 +399,10 @@ pub mod post_pay_devices_open_scenario_speakerorder_by_transaction_id_report {
         pub out_trade_no: String,
         /// `device_sn`, required; e.g. `example_device_sn`.
         pub device_sn: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayDevicesOpenScenarioSpeakerorderByTransactionIdReport {
@@ -430,7 +445,7 @@ pub mod post_pay_devices_open_scenario_speakerorder_by_transaction_id_report {
 
 /// `POST v3/pay-devices/printers/{device_id}/print-orders`: 小票机打印.
 pub mod post_pay_devices_printers_by_device_id_print_orders {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 小票机打印
     ///
@@ -473,6 +488,10 @@ pub mod post_pay_devices_printers_by_device_id_print_orders {
         /// `table_list`, optional (left out when `None`); see [`TableList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub table_list: Option<Vec<TableList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayDevicesPrintersByDeviceIdPrintOrders {
@@ -500,6 +519,10 @@ pub mod post_pay_devices_printers_by_device_id_print_orders {
         /// `value`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `table_list` of the request [`PostPayDevicesPrintersByDeviceIdPrintOrders`].
@@ -511,6 +534,10 @@ pub mod post_pay_devices_printers_by_device_id_print_orders {
         /// `row_list`, optional (left out when `None`); see [`RowList`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub row_list: Option<Vec<RowList>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `row_list` of the request [`PostPayDevicesPrintersByDeviceIdPrintOrders`].
@@ -519,6 +546,10 @@ pub mod post_pay_devices_printers_by_device_id_print_orders {
         /// `cell_list`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub cell_list: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

@@ -38,6 +38,7 @@ pub mod post_pay_instal_exposure {
     ///     user_id_type: UserIdType::Openid,
     ///     openid: None,
     ///     phone_number_hash: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -55,6 +56,10 @@ pub mod post_pay_instal_exposure {
         /// `phone_number_hash`, optional (left out when `None`); e.g. `EF879546FFFF`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub phone_number_hash: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayInstalExposure {
@@ -138,6 +143,10 @@ pub mod post_pay_instal_partner_exposure {
         /// `user_id`, optional (left out when `None`); see [`UserId`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_id: Option<UserId>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayInstalPartnerExposure {
@@ -178,6 +187,10 @@ pub mod post_pay_instal_partner_exposure {
         /// `phone_number_hash`, optional (left out when `None`); e.g. `ABDEF3445546456B`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub phone_number_hash: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

@@ -152,6 +152,10 @@ pub mod post_pay_partner_transactions_app {
         /// `subsidy_info`, optional (left out when `None`); see [`SubsidyInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_info: Option<SubsidyInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsApp {
@@ -183,6 +187,10 @@ pub mod post_pay_partner_transactions_app {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostPayPartnerTransactionsApp`].
@@ -196,6 +204,10 @@ pub mod post_pay_partner_transactions_app {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -224,6 +236,10 @@ pub mod post_pay_partner_transactions_app {
         /// `subsidy_detail`, optional (left out when `None`); see [`SubsidyDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_detail: Option<Vec<SubsidyDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subsidy_detail` of the request [`PostPayPartnerTransactionsApp`].
@@ -233,6 +249,10 @@ pub mod post_pay_partner_transactions_app {
         pub subsidy_period_type: SubsidyPeriodType,
         /// `subsidy_plan`, required; see [`SubsidyPlan`].
         pub subsidy_plan: Vec<SubsidyPlan>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -252,6 +272,10 @@ pub mod post_pay_partner_transactions_app {
         pub subsidy_installment_num: SubsidyInstallmentNum,
         /// `subsidy_percent`, required; see [`SubsidyPercent`].
         pub subsidy_percent: SubsidyPercent,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -362,6 +386,10 @@ pub mod post_pay_partner_transactions_app_with_contract {
         pub scene_info: Option<SceneInfo>,
         /// `contract_info`, required; see [`ContractInfo`].
         pub contract_info: ContractInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsAppWithContract {
@@ -393,6 +421,10 @@ pub mod post_pay_partner_transactions_app_with_contract {
         /// `profit_sharing`, optional (left out when `None`); e.g. `true`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostPayPartnerTransactionsAppWithContract`].
@@ -403,6 +435,10 @@ pub mod post_pay_partner_transactions_app_with_contract {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostPayPartnerTransactionsAppWithContract`].
@@ -416,6 +452,10 @@ pub mod post_pay_partner_transactions_app_with_contract {
         pub invoice_id: Option<String>,
         /// `goods_detail`, required; see [`GoodsDetail`].
         pub goods_detail: Vec<GoodsDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostPayPartnerTransactionsAppWithContract`].
@@ -433,6 +473,10 @@ pub mod post_pay_partner_transactions_app_with_contract {
         pub quantity: i64,
         /// `unit_price`, required; e.g. `528800`.
         pub unit_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostPayPartnerTransactionsAppWithContract`].
@@ -446,6 +490,10 @@ pub mod post_pay_partner_transactions_app_with_contract {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostPayPartnerTransactionsAppWithContract`].
@@ -463,6 +511,10 @@ pub mod post_pay_partner_transactions_app_with_contract {
         /// `address`, optional (left out when `None`); e.g. `广东省深圳市南山区科技中一道10000号`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `contract_info` of the request [`PostPayPartnerTransactionsAppWithContract`].
@@ -483,6 +535,10 @@ pub mod post_pay_partner_transactions_app_with_contract {
         /// `contract_notify_url`, optional (left out when `None`); e.g. `https://yoursite.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -514,6 +570,7 @@ pub mod post_pay_partner_transactions_codepay {
     ///     out_trade_no: "1217752501201407033233368018".into(),
     ///     payer: Payer {
     ///         auth_code: "130061098828009406".into(),
+    ///         ..Default::default()
     ///     },
     ///     amount: Amount {
     ///         total: 100,
@@ -566,6 +623,10 @@ pub mod post_pay_partner_transactions_codepay {
         /// `settle_info`, optional (left out when `None`); see [`SettleInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub settle_info: Option<SettleInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsCodepay {
@@ -638,6 +699,10 @@ pub mod post_pay_partner_transactions_codepay {
     pub struct Payer {
         /// `auth_code`, required; e.g. `130061098828009406`.
         pub auth_code: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostPayPartnerTransactionsCodepay`].
@@ -648,6 +713,10 @@ pub mod post_pay_partner_transactions_codepay {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostPayPartnerTransactionsCodepay`].
@@ -661,6 +730,10 @@ pub mod post_pay_partner_transactions_codepay {
         pub device_ip: Option<String>,
         /// `store_info`, required; see [`StoreInfo`].
         pub store_info: StoreInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostPayPartnerTransactionsCodepay`].
@@ -672,6 +745,10 @@ pub mod post_pay_partner_transactions_codepay {
         /// `out_id`, optional (left out when `None`); e.g. `A1111`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub out_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostPayPartnerTransactionsCodepay`].
@@ -685,6 +762,10 @@ pub mod post_pay_partner_transactions_codepay {
         pub invoice_id: Option<String>,
         /// `goods_detail`, required; see [`GoodsDetail`].
         pub goods_detail: Vec<GoodsDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostPayPartnerTransactionsCodepay`].
@@ -702,6 +783,10 @@ pub mod post_pay_partner_transactions_codepay {
         pub quantity: i64,
         /// `unit_price`, required; e.g. `528800`.
         pub unit_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostPayPartnerTransactionsCodepay`].
@@ -710,6 +795,10 @@ pub mod post_pay_partner_transactions_codepay {
         /// `profit_sharing`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the answer to [`PostPayPartnerTransactionsCodepay`].
@@ -871,6 +960,10 @@ pub mod post_pay_partner_transactions_exposure {
         pub payer: Payer,
         /// `out_trade_no`, required; e.g. `1217752501201407033233368018`.
         pub out_trade_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsExposure {
@@ -911,6 +1004,10 @@ pub mod post_pay_partner_transactions_exposure {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1000,6 +1097,10 @@ pub mod post_pay_partner_transactions_h5 {
         /// `payer`, optional (left out when `None`); see [`Payer`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payer: Option<Payer>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsH5 {
@@ -1031,6 +1132,10 @@ pub mod post_pay_partner_transactions_h5 {
         /// `h5_info`, optional (left out when `None`); see [`H5Info`](crate::typed::shared::H5Info).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub h5_info: Option<crate::typed::shared::H5Info>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the request [`PostPayPartnerTransactionsH5`].
@@ -1039,6 +1144,10 @@ pub mod post_pay_partner_transactions_h5 {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostPayPartnerTransactionsH5`].
@@ -1052,6 +1161,10 @@ pub mod post_pay_partner_transactions_h5 {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1142,9 +1255,9 @@ pub mod get_pay_partner_transactions_id_by_transaction_id {
         /// `sub_mchid` (`None` when absent); e.g. `1900000109`; documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
-        /// `settle_info` (`None` when absent); see [`SettleInfo`](crate::typed::shared::SettleInfo).
+        /// `settle_info` (`None` when absent); see [`SettleInfoAnswer`](crate::typed::shared::SettleInfoAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::typed::shared::SettleInfo>,
+        pub settle_info: Option<crate::typed::shared::SettleInfoAnswer>,
         /// `transaction_id` (`None` when absent); e.g. `1217752501201407033233368018`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
@@ -1172,9 +1285,9 @@ pub mod get_pay_partner_transactions_id_by_transaction_id {
         /// `out_trade_no` (`None` when absent); e.g. `1217752501201407033233368018`; documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
-        /// `amount` (`None` when absent); see [`PayerAmount`](crate::typed::shared::PayerAmount); documented as always present.
+        /// `amount` (`None` when absent); see [`PayerAmountAnswer`](crate::typed::shared::PayerAmountAnswer); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::typed::shared::PayerAmount>,
+        pub amount: Option<crate::typed::shared::PayerAmountAnswer>,
         /// `time_expire` (`None` when absent); an RFC 3339 time; e.g. `2018-06-08T10:34:56+08:00`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
@@ -1190,15 +1303,15 @@ pub mod get_pay_partner_transactions_id_by_transaction_id {
         /// `support_fapiao` (`None` when absent).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
-        /// `detail` (`None` when absent); see [`Detail`](crate::typed::shared::Detail).
+        /// `detail` (`None` when absent); see [`DetailAnswer`](crate::typed::shared::DetailAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<crate::typed::shared::Detail>,
-        /// `scene_info` (`None` when absent); see [`SceneInfo`](crate::typed::shared::SceneInfo).
+        pub detail: Option<crate::typed::shared::DetailAnswer>,
+        /// `scene_info` (`None` when absent); see [`SceneInfoAnswer`](crate::typed::shared::SceneInfoAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::typed::shared::SceneInfo>,
-        /// `payer` (`None` when absent); see [`PayerServiceProvider`](crate::typed::shared::PayerServiceProvider).
+        pub scene_info: Option<crate::typed::shared::SceneInfoAnswer>,
+        /// `payer` (`None` when absent); see [`PayerServiceProviderAnswer`](crate::typed::shared::PayerServiceProviderAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::typed::shared::PayerServiceProvider>,
+        pub payer: Option<crate::typed::shared::PayerServiceProviderAnswer>,
         /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
         #[serde(flatten)]
         pub extra: Map<String, Value>,
@@ -1295,6 +1408,10 @@ pub mod post_pay_partner_transactions_jsapi {
         /// `subsidy_info`, optional (left out when `None`); see [`SubsidyInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_info: Option<SubsidyInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsJsapi {
@@ -1331,6 +1448,10 @@ pub mod post_pay_partner_transactions_jsapi {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostPayPartnerTransactionsJsapi`].
@@ -1344,6 +1465,10 @@ pub mod post_pay_partner_transactions_jsapi {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1372,6 +1497,10 @@ pub mod post_pay_partner_transactions_jsapi {
         /// `subsidy_detail`, optional (left out when `None`); see [`SubsidyDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_detail: Option<Vec<SubsidyDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subsidy_detail` of the request [`PostPayPartnerTransactionsJsapi`].
@@ -1381,6 +1510,10 @@ pub mod post_pay_partner_transactions_jsapi {
         pub subsidy_period_type: SubsidyPeriodType,
         /// `subsidy_plan`, required; see [`SubsidyPlan`].
         pub subsidy_plan: Vec<SubsidyPlan>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1400,6 +1533,10 @@ pub mod post_pay_partner_transactions_jsapi {
         pub subsidy_installment_num: SubsidyInstallmentNum,
         /// `subsidy_percent`, required; see [`SubsidyPercent`].
         pub subsidy_percent: SubsidyPercent,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -1509,6 +1646,10 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
         pub scene_info: Option<SceneInfo>,
         /// `contract_info`, required; see [`ContractInfo`].
         pub contract_info: ContractInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsJsapiWithContract {
@@ -1540,6 +1681,10 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
         /// `profit_sharing`, optional (left out when `None`); e.g. `true`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostPayPartnerTransactionsJsapiWithContract`].
@@ -1550,6 +1695,10 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the request [`PostPayPartnerTransactionsJsapiWithContract`].
@@ -1561,6 +1710,10 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostPayPartnerTransactionsJsapiWithContract`].
@@ -1574,6 +1727,10 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
         pub invoice_id: Option<String>,
         /// `goods_detail`, required; see [`GoodsDetail`].
         pub goods_detail: Vec<GoodsDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostPayPartnerTransactionsJsapiWithContract`].
@@ -1591,6 +1748,10 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
         pub quantity: i64,
         /// `unit_price`, required; e.g. `528800`.
         pub unit_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostPayPartnerTransactionsJsapiWithContract`].
@@ -1604,6 +1765,10 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostPayPartnerTransactionsJsapiWithContract`].
@@ -1621,6 +1786,10 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
         /// `address`, optional (left out when `None`); e.g. `广东省深圳市南山区科技中一道10000号`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `contract_info` of the request [`PostPayPartnerTransactionsJsapiWithContract`].
@@ -1653,6 +1822,10 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
         /// `contract_notify_url`, optional (left out when `None`); e.g. `https://yoursite.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1735,6 +1908,10 @@ pub mod post_pay_partner_transactions_miniprogram {
         /// `settle_info`, optional (left out when `None`); see [`SettleInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub settle_info: Option<SettleInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsMiniprogram {
@@ -1768,6 +1945,10 @@ pub mod post_pay_partner_transactions_miniprogram {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the request [`PostPayPartnerTransactionsMiniprogram`].
@@ -1779,6 +1960,10 @@ pub mod post_pay_partner_transactions_miniprogram {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostPayPartnerTransactionsMiniprogram`].
@@ -1793,6 +1978,10 @@ pub mod post_pay_partner_transactions_miniprogram {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostPayPartnerTransactionsMiniprogram`].
@@ -1810,6 +1999,10 @@ pub mod post_pay_partner_transactions_miniprogram {
         pub quantity: i64,
         /// `unit_price`, required; e.g. `828800`.
         pub unit_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostPayPartnerTransactionsMiniprogram`].
@@ -1824,6 +2017,10 @@ pub mod post_pay_partner_transactions_miniprogram {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostPayPartnerTransactionsMiniprogram`].
@@ -1835,6 +2032,10 @@ pub mod post_pay_partner_transactions_miniprogram {
         /// `out_id`, optional (left out when `None`); e.g. `example_out_id`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub out_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostPayPartnerTransactionsMiniprogram`].
@@ -1843,6 +2044,10 @@ pub mod post_pay_partner_transactions_miniprogram {
         /// `profit_sharing`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1930,6 +2135,10 @@ pub mod post_pay_partner_transactions_native {
         /// `payer`, optional (left out when `None`); see [`Payer`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub payer: Option<Payer>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsNative {
@@ -1961,6 +2170,10 @@ pub mod post_pay_partner_transactions_native {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostPayPartnerTransactionsNative`].
@@ -1974,6 +2187,10 @@ pub mod post_pay_partner_transactions_native {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2064,9 +2281,9 @@ pub mod get_pay_partner_transactions_out_trade_no_by_out_trade_no {
         /// `sub_mchid` (`None` when absent); e.g. `1900000109`; documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
-        /// `settle_info` (`None` when absent); see [`SettleInfo`](crate::typed::shared::SettleInfo).
+        /// `settle_info` (`None` when absent); see [`SettleInfoAnswer`](crate::typed::shared::SettleInfoAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::typed::shared::SettleInfo>,
+        pub settle_info: Option<crate::typed::shared::SettleInfoAnswer>,
         /// `transaction_id` (`None` when absent); e.g. `1217752501201407033233368018`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
@@ -2094,9 +2311,9 @@ pub mod get_pay_partner_transactions_out_trade_no_by_out_trade_no {
         /// `out_trade_no` (`None` when absent); e.g. `1217752501201407033233368018`; documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
-        /// `amount` (`None` when absent); see [`PayerAmount`](crate::typed::shared::PayerAmount); documented as always present.
+        /// `amount` (`None` when absent); see [`PayerAmountAnswer`](crate::typed::shared::PayerAmountAnswer); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::typed::shared::PayerAmount>,
+        pub amount: Option<crate::typed::shared::PayerAmountAnswer>,
         /// `time_expire` (`None` when absent); an RFC 3339 time; e.g. `2018-06-08T10:34:56+08:00`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
@@ -2112,15 +2329,15 @@ pub mod get_pay_partner_transactions_out_trade_no_by_out_trade_no {
         /// `support_fapiao` (`None` when absent).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
-        /// `detail` (`None` when absent); see [`Detail`](crate::typed::shared::Detail).
+        /// `detail` (`None` when absent); see [`DetailAnswer`](crate::typed::shared::DetailAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<crate::typed::shared::Detail>,
-        /// `scene_info` (`None` when absent); see [`SceneInfo`](crate::typed::shared::SceneInfo).
+        pub detail: Option<crate::typed::shared::DetailAnswer>,
+        /// `scene_info` (`None` when absent); see [`SceneInfoAnswer`](crate::typed::shared::SceneInfoAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::typed::shared::SceneInfo>,
-        /// `payer` (`None` when absent); see [`PayerServiceProvider`](crate::typed::shared::PayerServiceProvider).
+        pub scene_info: Option<crate::typed::shared::SceneInfoAnswer>,
+        /// `payer` (`None` when absent); see [`PayerServiceProviderAnswer`](crate::typed::shared::PayerServiceProviderAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::typed::shared::PayerServiceProvider>,
+        pub payer: Option<crate::typed::shared::PayerServiceProviderAnswer>,
         /// `installment_info` (`None` when absent); see [`InstallmentInfo`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub installment_info: Option<InstallmentInfo>,
@@ -2147,6 +2364,7 @@ pub mod get_pay_partner_transactions_out_trade_no_by_out_trade_no {
 
 /// `POST v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`: 关单.
 pub mod post_pay_partner_transactions_out_trade_no_by_out_trade_no_close {
+    use serde_json::{Map, Value};
 
     /// 关单
     ///
@@ -2167,6 +2385,7 @@ pub mod post_pay_partner_transactions_out_trade_no_by_out_trade_no_close {
     ///     out_trade_no: "1217752501201407033233368018".into(),
     ///     sp_mchid: "1230000109".into(),
     ///     sub_mchid: "1900000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2179,6 +2398,10 @@ pub mod post_pay_partner_transactions_out_trade_no_by_out_trade_no_close {
         pub sp_mchid: String,
         /// `sub_mchid`, required; e.g. `1900000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsOutTradeNoByOutTradeNoClose {
@@ -2242,6 +2465,10 @@ pub mod post_pay_partner_transactions_out_trade_no_by_out_trade_no_reverse {
         pub sub_appid: Option<String>,
         /// `sub_mchid`, required; e.g. `1230000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsOutTradeNoByOutTradeNoReverse {
@@ -2369,6 +2596,10 @@ pub mod post_pay_partner_transactions_scannedpos {
         /// `settle_info`, optional (left out when `None`); see [`SettleInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub settle_info: Option<SettleInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayPartnerTransactionsScannedpos {
@@ -2402,6 +2633,10 @@ pub mod post_pay_partner_transactions_scannedpos {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the request [`PostPayPartnerTransactionsScannedpos`].
@@ -2413,6 +2648,10 @@ pub mod post_pay_partner_transactions_scannedpos {
         /// `sub_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostPayPartnerTransactionsScannedpos`].
@@ -2427,6 +2666,10 @@ pub mod post_pay_partner_transactions_scannedpos {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostPayPartnerTransactionsScannedpos`].
@@ -2444,6 +2687,10 @@ pub mod post_pay_partner_transactions_scannedpos {
         pub quantity: i64,
         /// `unit_price`, required; e.g. `528800`.
         pub unit_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostPayPartnerTransactionsScannedpos`].
@@ -2456,6 +2703,10 @@ pub mod post_pay_partner_transactions_scannedpos {
         pub device_id: Option<String>,
         /// `store_info`, required; see [`StoreInfo`].
         pub store_info: StoreInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostPayPartnerTransactionsScannedpos`].
@@ -2467,6 +2718,10 @@ pub mod post_pay_partner_transactions_scannedpos {
         /// `out_id`, optional (left out when `None`); e.g. `example_out_id`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub out_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostPayPartnerTransactionsScannedpos`].
@@ -2475,5 +2730,9 @@ pub mod post_pay_partner_transactions_scannedpos {
         /// `profit_sharing`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

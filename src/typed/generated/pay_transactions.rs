@@ -126,6 +126,10 @@ pub mod post_pay_transactions_app {
         /// `subsidy_info`, optional (left out when `None`); see [`SubsidyInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_info: Option<SubsidyInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayTransactionsApp {
@@ -157,6 +161,10 @@ pub mod post_pay_transactions_app {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostPayTransactionsApp`].
@@ -170,6 +178,10 @@ pub mod post_pay_transactions_app {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -198,6 +210,10 @@ pub mod post_pay_transactions_app {
         /// `profit_sharing`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subsidy_info` of the request [`PostPayTransactionsApp`].
@@ -206,6 +222,10 @@ pub mod post_pay_transactions_app {
         /// `subsidy_detail`, optional (left out when `None`); see [`SubsidyDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_detail: Option<Vec<SubsidyDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subsidy_detail` of the request [`PostPayTransactionsApp`].
@@ -215,6 +235,10 @@ pub mod post_pay_transactions_app {
         pub subsidy_period_type: SubsidyPeriodType,
         /// `subsidy_plan`, required; see [`SubsidyPlan`].
         pub subsidy_plan: Vec<SubsidyPlan>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -234,6 +258,10 @@ pub mod post_pay_transactions_app {
         pub subsidy_installment_num: SubsidyInstallmentNum,
         /// `subsidy_percent`, required; see [`SubsidyPercent`].
         pub subsidy_percent: SubsidyPercent,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -338,6 +366,10 @@ pub mod post_pay_transactions_app_with_contract {
         pub settle_info: Option<SettleInfo>,
         /// `contract_info`, required; see [`ContractInfo`].
         pub contract_info: ContractInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayTransactionsAppWithContract {
@@ -371,6 +403,10 @@ pub mod post_pay_transactions_app_with_contract {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostPayTransactionsAppWithContract`].
@@ -384,6 +420,10 @@ pub mod post_pay_transactions_app_with_contract {
         pub invoice_id: Option<String>,
         /// `goods_detail`, required; see [`GoodsDetail`].
         pub goods_detail: Vec<GoodsDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostPayTransactionsAppWithContract`].
@@ -401,6 +441,10 @@ pub mod post_pay_transactions_app_with_contract {
         pub quantity: i64,
         /// `unit_price`, required; e.g. `528800`.
         pub unit_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostPayTransactionsAppWithContract`].
@@ -414,6 +458,10 @@ pub mod post_pay_transactions_app_with_contract {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostPayTransactionsAppWithContract`].
@@ -431,6 +479,10 @@ pub mod post_pay_transactions_app_with_contract {
         /// `address`, optional (left out when `None`); e.g. `广东省深圳市南山区科技中一道10000号`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostPayTransactionsAppWithContract`].
@@ -439,6 +491,10 @@ pub mod post_pay_transactions_app_with_contract {
         /// `profit_sharing`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `contract_info` of the request [`PostPayTransactionsAppWithContract`].
@@ -459,6 +515,10 @@ pub mod post_pay_transactions_app_with_contract {
         /// `contract_notify_url`, optional (left out when `None`); e.g. `https://yoursite.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -490,6 +550,7 @@ pub mod post_pay_transactions_codepay {
     ///     out_trade_no: "1217752501201407033233368018".into(),
     ///     payer: Payer {
     ///         auth_code: "130061098828009406".into(),
+    ///         ..Default::default()
     ///     },
     ///     amount: Amount {
     ///         total: 100,
@@ -536,6 +597,10 @@ pub mod post_pay_transactions_codepay {
         /// `settle_info`, optional (left out when `None`); see [`SettleInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub settle_info: Option<SettleInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayTransactionsCodepay {
@@ -602,6 +667,10 @@ pub mod post_pay_transactions_codepay {
     pub struct Payer {
         /// `auth_code`, required; e.g. `130061098828009406`.
         pub auth_code: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostPayTransactionsCodepay`].
@@ -612,6 +681,10 @@ pub mod post_pay_transactions_codepay {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostPayTransactionsCodepay`].
@@ -625,6 +698,10 @@ pub mod post_pay_transactions_codepay {
         pub device_ip: Option<String>,
         /// `store_info`, required; see [`StoreInfo`].
         pub store_info: StoreInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostPayTransactionsCodepay`].
@@ -636,6 +713,10 @@ pub mod post_pay_transactions_codepay {
         /// `out_id`, optional (left out when `None`); e.g. `A1111`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub out_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostPayTransactionsCodepay`].
@@ -649,6 +730,10 @@ pub mod post_pay_transactions_codepay {
         pub invoice_id: Option<String>,
         /// `goods_detail`, required; see [`GoodsDetail`].
         pub goods_detail: Vec<GoodsDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostPayTransactionsCodepay`].
@@ -666,6 +751,10 @@ pub mod post_pay_transactions_codepay {
         pub quantity: i64,
         /// `unit_price`, required; e.g. `528800`.
         pub unit_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostPayTransactionsCodepay`].
@@ -674,6 +763,10 @@ pub mod post_pay_transactions_codepay {
         /// `profit_sharing`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the answer to [`PostPayTransactionsCodepay`].
@@ -825,6 +918,10 @@ pub mod post_pay_transactions_exposure {
         pub payer: Payer,
         /// `out_trade_no`, required; e.g. `1217752501201407033233368018`.
         pub out_trade_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayTransactionsExposure {
@@ -862,6 +959,10 @@ pub mod post_pay_transactions_exposure {
         /// `phone_number_hash`, optional (left out when `None`); e.g. `ABDEF3445546456B`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub phone_number_hash: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -945,6 +1046,10 @@ pub mod post_pay_transactions_h5 {
         /// `settle_info`, optional (left out when `None`); see [`SettleInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub settle_info: Option<SettleInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayTransactionsH5 {
@@ -976,6 +1081,10 @@ pub mod post_pay_transactions_h5 {
         /// `h5_info`, optional (left out when `None`); see [`H5Info`](crate::typed::shared::H5Info).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub h5_info: Option<crate::typed::shared::H5Info>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the request [`PostPayTransactionsH5`].
@@ -984,6 +1093,10 @@ pub mod post_pay_transactions_h5 {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostPayTransactionsH5`].
@@ -997,6 +1110,10 @@ pub mod post_pay_transactions_h5 {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1025,6 +1142,10 @@ pub mod post_pay_transactions_h5 {
         /// `profit_sharing`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1112,9 +1233,9 @@ pub mod get_pay_transactions_id_by_transaction_id {
         /// `out_trade_no` (`None` when absent); e.g. `1217752501201407033233368018`; documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
-        /// `amount` (`None` when absent); see [`Amount`](crate::typed::shared::Amount); documented as always present.
+        /// `amount` (`None` when absent); see [`AmountAnswer`](crate::typed::shared::AmountAnswer); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::typed::shared::Amount>,
+        pub amount: Option<crate::typed::shared::AmountAnswer>,
         /// `time_expire` (`None` when absent); an RFC 3339 time; e.g. `2018-06-08T10:34:56+08:00`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
@@ -1130,12 +1251,12 @@ pub mod get_pay_transactions_id_by_transaction_id {
         /// `support_fapiao` (`None` when absent).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
-        /// `detail` (`None` when absent); see [`Detail`](crate::typed::shared::Detail).
+        /// `detail` (`None` when absent); see [`DetailAnswer`](crate::typed::shared::DetailAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<crate::typed::shared::Detail>,
-        /// `scene_info` (`None` when absent); see [`SceneInfo`](crate::typed::shared::SceneInfo).
+        pub detail: Option<crate::typed::shared::DetailAnswer>,
+        /// `scene_info` (`None` when absent); see [`SceneInfoAnswer`](crate::typed::shared::SceneInfoAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::typed::shared::SceneInfo>,
+        pub scene_info: Option<crate::typed::shared::SceneInfoAnswer>,
         /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
         #[serde(flatten)]
         pub extra: Map<String, Value>,
@@ -1226,6 +1347,10 @@ pub mod post_pay_transactions_jsapi {
         /// `subsidy_info`, optional (left out when `None`); see [`SubsidyInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_info: Option<SubsidyInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayTransactionsJsapi {
@@ -1259,6 +1384,10 @@ pub mod post_pay_transactions_jsapi {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostPayTransactionsJsapi`].
@@ -1272,6 +1401,10 @@ pub mod post_pay_transactions_jsapi {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1300,6 +1433,10 @@ pub mod post_pay_transactions_jsapi {
         /// `profit_sharing`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subsidy_info` of the request [`PostPayTransactionsJsapi`].
@@ -1308,6 +1445,10 @@ pub mod post_pay_transactions_jsapi {
         /// `subsidy_detail`, optional (left out when `None`); see [`SubsidyDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_detail: Option<Vec<SubsidyDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `subsidy_detail` of the request [`PostPayTransactionsJsapi`].
@@ -1317,6 +1458,10 @@ pub mod post_pay_transactions_jsapi {
         pub subsidy_period_type: SubsidyPeriodType,
         /// `subsidy_plan`, required; see [`SubsidyPlan`].
         pub subsidy_plan: Vec<SubsidyPlan>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1336,6 +1481,10 @@ pub mod post_pay_transactions_jsapi {
         pub subsidy_installment_num: SubsidyInstallmentNum,
         /// `subsidy_percent`, required; see [`SubsidyPercent`].
         pub subsidy_percent: SubsidyPercent,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -1392,6 +1541,7 @@ pub mod post_pay_transactions_jsapi_with_contract {
     ///     },
     ///     payer: Payer {
     ///         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+    ///         ..Default::default()
     ///     },
     ///     contract_info: ContractInfo {
     ///         ..Default::default()
@@ -1439,6 +1589,10 @@ pub mod post_pay_transactions_jsapi_with_contract {
         pub settle_info: Option<SettleInfo>,
         /// `contract_info`, required; see [`ContractInfo`].
         pub contract_info: ContractInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayTransactionsJsapiWithContract {
@@ -1472,6 +1626,10 @@ pub mod post_pay_transactions_jsapi_with_contract {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the request [`PostPayTransactionsJsapiWithContract`].
@@ -1479,6 +1637,10 @@ pub mod post_pay_transactions_jsapi_with_contract {
     pub struct Payer {
         /// `openid`, required; e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `detail` of the request [`PostPayTransactionsJsapiWithContract`].
@@ -1492,6 +1654,10 @@ pub mod post_pay_transactions_jsapi_with_contract {
         pub invoice_id: Option<String>,
         /// `goods_detail`, required; see [`GoodsDetail`].
         pub goods_detail: Vec<GoodsDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostPayTransactionsJsapiWithContract`].
@@ -1509,6 +1675,10 @@ pub mod post_pay_transactions_jsapi_with_contract {
         pub quantity: i64,
         /// `unit_price`, required; e.g. `528800`.
         pub unit_price: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `scene_info` of the request [`PostPayTransactionsJsapiWithContract`].
@@ -1522,6 +1692,10 @@ pub mod post_pay_transactions_jsapi_with_contract {
         /// `store_info`, optional (left out when `None`); see [`StoreInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub store_info: Option<StoreInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `store_info` of the request [`PostPayTransactionsJsapiWithContract`].
@@ -1539,6 +1713,10 @@ pub mod post_pay_transactions_jsapi_with_contract {
         /// `address`, optional (left out when `None`); e.g. `广东省深圳市南山区科技中一道10000号`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostPayTransactionsJsapiWithContract`].
@@ -1547,6 +1725,10 @@ pub mod post_pay_transactions_jsapi_with_contract {
         /// `profit_sharing`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `contract_info` of the request [`PostPayTransactionsJsapiWithContract`].
@@ -1579,6 +1761,10 @@ pub mod post_pay_transactions_jsapi_with_contract {
         /// `contract_notify_url`, optional (left out when `None`); e.g. `https://yoursite.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub contract_notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1660,6 +1846,10 @@ pub mod post_pay_transactions_native {
         /// `settle_info`, optional (left out when `None`); see [`SettleInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub settle_info: Option<SettleInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayTransactionsNative {
@@ -1691,6 +1881,10 @@ pub mod post_pay_transactions_native {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostPayTransactionsNative`].
@@ -1704,6 +1898,10 @@ pub mod post_pay_transactions_native {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1732,6 +1930,10 @@ pub mod post_pay_transactions_native {
         /// `profit_sharing`, optional (left out when `None`); e.g. `false`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1819,9 +2021,9 @@ pub mod get_pay_transactions_out_trade_no_by_out_trade_no {
         /// `out_trade_no` (`None` when absent); e.g. `1217752501201407033233368018`; documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
-        /// `amount` (`None` when absent); see [`PayerAmount`](crate::typed::shared::PayerAmount); documented as always present.
+        /// `amount` (`None` when absent); see [`PayerAmountAnswer`](crate::typed::shared::PayerAmountAnswer); documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::typed::shared::PayerAmount>,
+        pub amount: Option<crate::typed::shared::PayerAmountAnswer>,
         /// `time_expire` (`None` when absent); an RFC 3339 time; e.g. `2018-06-08T10:34:56+08:00`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
@@ -1837,15 +2039,15 @@ pub mod get_pay_transactions_out_trade_no_by_out_trade_no {
         /// `support_fapiao` (`None` when absent).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
-        /// `detail` (`None` when absent); see [`Detail`](crate::typed::shared::Detail).
+        /// `detail` (`None` when absent); see [`DetailAnswer`](crate::typed::shared::DetailAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<crate::typed::shared::Detail>,
-        /// `scene_info` (`None` when absent); see [`SceneInfo`](crate::typed::shared::SceneInfo).
+        pub detail: Option<crate::typed::shared::DetailAnswer>,
+        /// `scene_info` (`None` when absent); see [`SceneInfoAnswer`](crate::typed::shared::SceneInfoAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::typed::shared::SceneInfo>,
-        /// `payer` (`None` when absent); see [`PayerDirection`](crate::typed::shared::PayerDirection).
+        pub scene_info: Option<crate::typed::shared::SceneInfoAnswer>,
+        /// `payer` (`None` when absent); see [`PayerDirectionAnswer`](crate::typed::shared::PayerDirectionAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::typed::shared::PayerDirection>,
+        pub payer: Option<crate::typed::shared::PayerDirectionAnswer>,
         /// `installment_info` (`None` when absent); see [`InstallmentInfo`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub installment_info: Option<InstallmentInfo>,
@@ -1872,6 +2074,7 @@ pub mod get_pay_transactions_out_trade_no_by_out_trade_no {
 
 /// `POST v3/pay/transactions/out-trade-no/{out_trade_no}/close`: 关单.
 pub mod post_pay_transactions_out_trade_no_by_out_trade_no_close {
+    use serde_json::{Map, Value};
 
     /// 关单
     ///
@@ -1891,6 +2094,7 @@ pub mod post_pay_transactions_out_trade_no_by_out_trade_no_close {
     /// let request = PostPayTransactionsOutTradeNoByOutTradeNoClose {
     ///     out_trade_no: "1217752501201407033233368018".into(),
     ///     mchid: "1230000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1901,6 +2105,10 @@ pub mod post_pay_transactions_out_trade_no_by_out_trade_no_close {
         pub out_trade_no: String,
         /// `mchid`, required; e.g. `1230000109`.
         pub mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayTransactionsOutTradeNoByOutTradeNoClose {
@@ -1945,6 +2153,7 @@ pub mod post_pay_transactions_out_trade_no_by_out_trade_no_reverse {
     ///     out_trade_no: "1217752501201407033233368018".into(),
     ///     appid: "wxd678efh567hg6787".into(),
     ///     mchid: "1230000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1957,6 +2166,10 @@ pub mod post_pay_transactions_out_trade_no_by_out_trade_no_reverse {
         pub appid: String,
         /// `mchid`, required; e.g. `1230000109`.
         pub mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayTransactionsOutTradeNoByOutTradeNoReverse {

@@ -244,6 +244,7 @@ pub mod post_payroll_card_authentications_pre_order {
     ///     authenticate_type: AuthenticateType::SignIn,
     ///     appid: None,
     ///     sub_appid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -267,6 +268,10 @@ pub mod post_payroll_card_authentications_pre_order {
         pub employer_name: String,
         /// `authenticate_type`, required; see [`AuthenticateType`].
         pub authenticate_type: AuthenticateType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayrollCardAuthenticationsPreOrder {
@@ -371,6 +376,7 @@ pub mod post_payroll_card_authentications_pre_order_with_auth {
     ///     authenticate_type: AuthenticateType::SignIn,
     ///     appid: None,
     ///     sub_appid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -402,6 +408,10 @@ pub mod post_payroll_card_authentications_pre_order_with_auth {
         pub employment_type: EmploymentType,
         /// `authenticate_type`, required; see [`AuthenticateType`].
         pub authenticate_type: AuthenticateType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayrollCardAuthenticationsPreOrderWithAuth {
@@ -747,6 +757,7 @@ pub mod post_payroll_card_tokens {
     ///     employment_type: EmploymentType::LongTermEmployment,
     ///     appid: None,
     ///     sub_appid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -770,6 +781,10 @@ pub mod post_payroll_card_tokens {
         pub id_card_number: Sensitive,
         /// `employment_type`, required; see [`EmploymentType`].
         pub employment_type: EmploymentType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayrollCardTokens {
@@ -869,6 +884,7 @@ pub mod post_payroll_card_transfer_batches {
     ///         transfer_remark: "2020年4月报销".into(),
     ///         openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
     ///         user_name: "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45".into(),
+    ///         ..Default::default()
     ///     }],
     ///     employment_type: "LONG_TERM_EMPLOYMENT".into(),
     ///     employment_scene: "LOGISTICS".into(),
@@ -904,6 +920,10 @@ pub mod post_payroll_card_transfer_batches {
         pub employment_type: String,
         /// `employment_scene`, required; e.g. `LOGISTICS`.
         pub employment_scene: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayrollCardTransferBatches {
@@ -949,12 +969,16 @@ pub mod post_payroll_card_transfer_batches {
         /// `user_name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub user_name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/payroll-card/wesure/insurance`: 生成投保结果.
 pub mod post_payroll_card_wesure_insurance {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 生成投保结果
     ///
@@ -983,6 +1007,7 @@ pub mod post_payroll_card_wesure_insurance {
     ///     insure_effect_time: "2018-06-08T10:34:56+08:00".into(),
     ///     insure_invalid_time: "2018-06-08T10:34:56+08:00".into(),
     ///     insurance_company_name: "平安".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1006,6 +1031,10 @@ pub mod post_payroll_card_wesure_insurance {
         pub insure_invalid_time: String,
         /// `insurance_company_name`, required; e.g. `平安`.
         pub insurance_company_name: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayrollCardWesureInsurance {
@@ -1075,6 +1104,10 @@ pub mod post_payroll_card_wesure_token_validations {
         /// `authenticate_type`, optional (left out when `None`); see [`AuthenticateType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub authenticate_type: Option<AuthenticateType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayrollCardWesureTokenValidations {

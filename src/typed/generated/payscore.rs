@@ -438,6 +438,10 @@ pub mod post_payscore_payafter_orders {
         /// `address`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub address: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePayafterOrders {
@@ -505,6 +509,10 @@ pub mod post_payscore_payafter_orders {
         /// `fee_desc`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_desc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `discounts` of the request [`PostPayscorePayafterOrders`].
@@ -516,6 +524,10 @@ pub mod post_payscore_payafter_orders {
         /// `discount_desc`, optional (left out when `None`); e.g. `不与其他优惠叠加`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub discount_desc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -559,6 +571,10 @@ pub mod post_payscore_permissions {
         /// `notify_url`, optional (left out when `None`); e.g. `http://www.qq.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePermissions {
@@ -1108,6 +1124,10 @@ pub mod post_payscore_serviceorder {
         /// `device`, optional (left out when `None`); see [`Device`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub device: Option<Device>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreServiceorder {
@@ -1192,6 +1212,10 @@ pub mod post_payscore_serviceorder {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreServiceorder`].
@@ -1204,6 +1228,10 @@ pub mod post_payscore_serviceorder {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscoreServiceorder`].
@@ -1220,6 +1248,10 @@ pub mod post_payscore_serviceorder {
         /// `end_time_remark`, optional (left out when `None`); e.g. `备注2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreServiceorder`].
@@ -1231,6 +1263,10 @@ pub mod post_payscore_serviceorder {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `risk_fund` of the request [`PostPayscoreServiceorder`].
@@ -1243,6 +1279,10 @@ pub mod post_payscore_serviceorder {
         /// `description`, optional (left out when `None`); e.g. `就餐的预估费用`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `device` of the request [`PostPayscoreServiceorder`].
@@ -1257,6 +1297,10 @@ pub mod post_payscore_serviceorder {
         /// `materiel_no`, optional (left out when `None`); e.g. `example_materiel_no`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub materiel_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1430,6 +1474,7 @@ pub mod post_payscore_servicepayondeliveryorder {
     ///         name: Name::Deposit,
     ///         amount: 10000,
     ///         description: None,
+    ///         extra: Default::default(),
     ///     },
     ///     notify_url: "https://api.test.com".into(),
     ///     shopping_info: ShoppingInfo {
@@ -1452,6 +1497,7 @@ pub mod post_payscore_servicepayondeliveryorder {
     ///     openid: None,
     ///     need_user_confirm: None,
     ///     mchid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1494,6 +1540,10 @@ pub mod post_payscore_servicepayondeliveryorder {
         pub mchid: Option<String>,
         /// `shopping_info`, required; see [`ShoppingInfo`].
         pub shopping_info: ShoppingInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreServicepayondeliveryorder {
@@ -1581,6 +1631,10 @@ pub mod post_payscore_servicepayondeliveryorder {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreServicepayondeliveryorder`].
@@ -1596,6 +1650,10 @@ pub mod post_payscore_servicepayondeliveryorder {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscoreServicepayondeliveryorder`].
@@ -1612,6 +1670,10 @@ pub mod post_payscore_servicepayondeliveryorder {
         /// `end_time_remark`, optional (left out when `None`); at most 50 characters; e.g. `备注2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreServicepayondeliveryorder`].
@@ -1623,6 +1685,10 @@ pub mod post_payscore_servicepayondeliveryorder {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `risk_fund` of the request [`PostPayscoreServicepayondeliveryorder`].
@@ -1635,6 +1701,10 @@ pub mod post_payscore_servicepayondeliveryorder {
         /// `description`, optional (left out when `None`); at most 30 characters; e.g. `就餐的预估费用`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1661,6 +1731,10 @@ pub mod post_payscore_servicepayondeliveryorder {
         pub jump_link: JumpLink,
         /// `goods`, required; see [`Goods`].
         pub goods: Vec<Goods>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_link` of the request [`PostPayscoreServicepayondeliveryorder`].
@@ -1675,6 +1749,10 @@ pub mod post_payscore_servicepayondeliveryorder {
         /// `path`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1699,6 +1777,10 @@ pub mod post_payscore_servicepayondeliveryorder {
         /// `category_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub category_id: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_payments` of the answer to [`PostPayscoreServicepayondeliveryorder`].
@@ -2139,6 +2221,10 @@ pub mod post_payscore_smartretail_orders {
         /// `openid`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreSmartretailOrders {
@@ -2206,6 +2292,10 @@ pub mod post_payscore_smartretail_orders {
         /// `fee_desc`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_desc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `discounts` of the request [`PostPayscoreSmartretailOrders`].
@@ -2217,6 +2307,10 @@ pub mod post_payscore_smartretail_orders {
         /// `discount_desc`, optional (left out when `None`); e.g. `不与其他优惠叠加`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub discount_desc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 

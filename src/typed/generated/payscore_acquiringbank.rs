@@ -113,6 +113,10 @@ pub mod post_payscore_acquiringbank_permissions {
         /// `notify_url`, optional (left out when `None`); e.g. `http://www.qq.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreAcquiringbankPermissions {
@@ -268,6 +272,7 @@ pub mod get_payscore_acquiringbank_permissions_authorization_code_by_authorizati
 
 /// `POST v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`: 从业机构解除用户授权关系（授权协议号）.
 pub mod post_payscore_acquiringbank_permissions_authorization_code_by_authorization_code_terminate {
+    use serde_json::{Map, Value};
 
     /// 从业机构解除用户授权关系（授权协议号）
     ///
@@ -309,6 +314,10 @@ pub mod post_payscore_acquiringbank_permissions_authorization_code_by_authorizat
         pub sub_mchid: String,
         /// `reason`, required; e.g. `撤销原因`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreAcquiringbankPermissionsAuthorizationCodeByAuthorizationCodeTerminate {
@@ -794,6 +803,10 @@ pub mod post_payscore_acquiringbank_serviceorder {
         /// `attach`, optional (left out when `None`); e.g. `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreAcquiringbankServiceorder {
@@ -887,6 +900,10 @@ pub mod post_payscore_acquiringbank_serviceorder {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreAcquiringbankServiceorder`].
@@ -902,6 +919,10 @@ pub mod post_payscore_acquiringbank_serviceorder {
         /// `amount`, optional (left out when `None`); e.g. `40000`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `risk_fund` of the request [`PostPayscoreAcquiringbankServiceorder`].
@@ -914,6 +935,10 @@ pub mod post_payscore_acquiringbank_serviceorder {
         /// `description`, optional (left out when `None`); e.g. `就餐的预估费用`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscoreAcquiringbankServiceorder`].
@@ -930,6 +955,10 @@ pub mod post_payscore_acquiringbank_serviceorder {
         /// `end_time_remark`, optional (left out when `None`); e.g. `租借结束时间`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreAcquiringbankServiceorder`].
@@ -941,6 +970,10 @@ pub mod post_payscore_acquiringbank_serviceorder {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_payments` of the answer to [`PostPayscoreAcquiringbankServiceorder`].
@@ -1119,6 +1152,7 @@ pub mod get_payscore_acquiringbank_serviceorder_deduction {
 
 /// `POST v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel`: 从业机构取消微信支付分订单.
 pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_cancel {
+    use serde_json::{Map, Value};
 
     /// 从业机构取消微信支付分订单
     ///
@@ -1143,6 +1177,7 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_cancel {
     ///     channel_id: "1230000109".into(),
     ///     sub_mchid: "1900000109".into(),
     ///     reason: "用户投诉".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1159,6 +1194,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_cancel {
         pub sub_mchid: String,
         /// `reason`, required; e.g. `用户投诉`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreAcquiringbankServiceorderByOutOrderNoCancel {
@@ -1180,6 +1219,7 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_cancel {
 
 /// `POST v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`: 从业机构完结微信支付分订单.
 pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_complete {
+    use serde_json::{Map, Value};
 
     /// 从业机构完结微信支付分订单
     ///
@@ -1245,6 +1285,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_complete {
         /// `goods_tag`, optional (left out when `None`); e.g. `goods_tag`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreAcquiringbankServiceorderByOutOrderNoComplete {
@@ -1277,6 +1321,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_complete {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreAcquiringbankServiceorderByOutOrderNoComplete`].
@@ -1291,6 +1339,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_complete {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscoreAcquiringbankServiceorderByOutOrderNoComplete`].
@@ -1307,6 +1359,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_complete {
         /// `end_time_remark`, optional (left out when `None`); e.g. `租借结束时间`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreAcquiringbankServiceorderByOutOrderNoComplete`].
@@ -1318,11 +1374,16 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_complete {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`: 从业机构修改微信支付分订单金额.
 pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_modify {
+    use serde_json::{Map, Value};
 
     /// 从业机构修改微信支付分订单金额
     ///
@@ -1373,6 +1434,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_modify {
         pub total_amount: i64,
         /// `reason`, required; e.g. `用户投诉`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreAcquiringbankServiceorderByOutOrderNoModify {
@@ -1405,6 +1470,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_modify {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreAcquiringbankServiceorderByOutOrderNoModify`].
@@ -1419,6 +1488,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_modify {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1470,6 +1543,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_registerdeducti
         /// `sub_appid`, optional (left out when `None`); e.g. `wxd678efh567hg6999`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreAcquiringbankServiceorderByOutOrderNoRegisterdeductinfo {
@@ -1500,6 +1577,7 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_registerdeducti
 
 /// `POST v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`: 从业机构同步微信支付分订单信息.
 pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_sync {
+    use serde_json::{Map, Value};
 
     /// 从业机构同步微信支付分订单信息
     ///
@@ -1525,6 +1603,7 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_sync {
     ///     r#type: "Order_Paid".into(),
     ///     detail: Detail {
     ///         paid_time: "20091225091210".into(),
+    ///         ..Default::default()
     ///     },
     ///     ..Default::default()
     /// };
@@ -1546,6 +1625,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_sync {
         pub r#type: String,
         /// `detail`, required; see [`Detail`].
         pub detail: Detail,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreAcquiringbankServiceorderByOutOrderNoSync {
@@ -1569,6 +1652,10 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_sync {
     pub struct Detail {
         /// `paid_time`, required; e.g. `20091225091210`.
         pub paid_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1657,6 +1744,10 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
         /// `shopping_info`, optional (left out when `None`); see [`ShoppingInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub shopping_info: Option<ShoppingInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreAcquiringbankServicepayondeliveryorder {
@@ -1751,6 +1842,10 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreAcquiringbankServicepayondeliveryorder`].
@@ -1768,6 +1863,10 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscoreAcquiringbankServicepayondeliveryorder`].
@@ -1785,6 +1884,10 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
         /// `end_time_remark`, optional (left out when `None`); at most 50 characters; e.g. `备注2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreAcquiringbankServicepayondeliveryorder`].
@@ -1796,6 +1899,10 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `risk_fund` of the request [`PostPayscoreAcquiringbankServicepayondeliveryorder`].
@@ -1810,6 +1917,10 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
         /// `description`, optional (left out when `None`); at most 30 characters; e.g. `就餐的预估费用`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1838,6 +1949,10 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
         /// `goods`, optional (left out when `None`); see [`Goods`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods: Option<Vec<Goods>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_link` of the request [`PostPayscoreAcquiringbankServicepayondeliveryorder`].
@@ -1852,6 +1967,10 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
         /// `path`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1880,6 +1999,10 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
         /// `category_id`, optional (left out when `None`); e.g. `6032`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub category_id: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_payments` of the answer to [`PostPayscoreAcquiringbankServicepayondeliveryorder`].

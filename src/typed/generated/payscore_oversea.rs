@@ -574,6 +574,10 @@ pub mod post_payscore_oversea_partner_serviceorder {
         /// `attach`, optional (left out when `None`); e.g. `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreOverseaPartnerServiceorder {
@@ -667,6 +671,10 @@ pub mod post_payscore_oversea_partner_serviceorder {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreOverseaPartnerServiceorder`].
@@ -682,6 +690,10 @@ pub mod post_payscore_oversea_partner_serviceorder {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `risk_fund` of the request [`PostPayscoreOverseaPartnerServiceorder`].
@@ -694,6 +706,10 @@ pub mod post_payscore_oversea_partner_serviceorder {
         /// `description`, optional (left out when `None`); e.g. `就餐的预估费用`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscoreOverseaPartnerServiceorder`].
@@ -710,6 +726,10 @@ pub mod post_payscore_oversea_partner_serviceorder {
         /// `end_time_remark`, optional (left out when `None`); e.g. `备注2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreOverseaPartnerServiceorder`].
@@ -721,6 +741,10 @@ pub mod post_payscore_oversea_partner_serviceorder {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -845,6 +869,7 @@ pub mod post_payscore_oversea_partner_serviceorder {
 
 /// `POST v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel`: 取消支付分订单.
 pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_cancel {
+    use serde_json::{Map, Value};
 
     /// 取消支付分订单
     ///
@@ -868,6 +893,7 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_cancel {
     ///     service_id: "2002000000000558128851361561536".into(),
     ///     sub_mchid: "1900000109".into(),
     ///     reason: "用户投诉".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -882,6 +908,10 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_cancel {
         pub sub_mchid: String,
         /// `reason`, required; e.g. `用户投诉`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreOverseaPartnerServiceorderByOutOrderNoCancel {
@@ -903,6 +933,7 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_cancel {
 
 /// `POST v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`: 完结支付分订单.
 pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_complete {
+    use serde_json::{Map, Value};
 
     /// 完结支付分订单
     ///
@@ -968,6 +999,10 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_complete {
         /// `goods_tag`, optional (left out when `None`); e.g. `goods_tag`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreOverseaPartnerServiceorderByOutOrderNoComplete {
@@ -1000,6 +1035,10 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_complete {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreOverseaPartnerServiceorderByOutOrderNoComplete`].
@@ -1014,6 +1053,10 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_complete {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscoreOverseaPartnerServiceorderByOutOrderNoComplete`].
@@ -1031,6 +1074,10 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_complete {
         /// `end_time_remark`, optional (left out when `None`); e.g. `备注2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreOverseaPartnerServiceorderByOutOrderNoComplete`].
@@ -1042,11 +1089,16 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_complete {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`: 同步支付分订单信息.
 pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_sync {
+    use serde_json::{Map, Value};
 
     /// 同步支付分订单信息
     ///
@@ -1074,6 +1126,7 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_sync {
     ///         paid_time: "2019-11-11T16:24:05+08:00".into(),
     ///         ..Default::default()
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1090,6 +1143,10 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_sync {
         pub r#type: Type,
         /// `detail`, required; see [`Detail`].
         pub detail: Detail,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreOverseaPartnerServiceorderByOutOrderNoSync {
@@ -1127,5 +1184,9 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_sync {
         /// `paid_amount`, optional (left out when `None`); e.g. `1`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub paid_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

@@ -144,6 +144,10 @@ pub mod post_payscore_partner_permissions {
         /// `notify_url`, optional (left out when `None`); e.g. `http://www.qq.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerPermissions {
@@ -222,6 +226,10 @@ pub mod post_payscore_partner_permissions_apply_for_scene {
         /// `transaction_scene_info`, optional (left out when `None`); see [`TransactionSceneInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_scene_info: Option<TransactionSceneInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerPermissionsApplyForScene {
@@ -257,6 +265,10 @@ pub mod post_payscore_partner_permissions_apply_for_scene {
         pub mchid: String,
         /// `sub_mchid`, required; e.g. `1230000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -313,6 +325,10 @@ pub mod post_payscore_partner_permissions_assess_user_risk_level {
         /// `shopping_info`, optional (left out when `None`); see [`ShoppingInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub shopping_info: Option<ShoppingInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerPermissionsAssessUserRiskLevel {
@@ -414,6 +430,10 @@ pub mod post_payscore_partner_permissions_assess_user_risk_level {
     pub struct ShoppingInfo {
         /// `goods`, required; see [`Goods`].
         pub goods: Vec<Goods>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods` of the request [`PostPayscorePartnerPermissionsAssessUserRiskLevel`].
@@ -430,6 +450,10 @@ pub mod post_payscore_partner_permissions_assess_user_risk_level {
         /// `category_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub category_id: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -562,7 +586,7 @@ pub mod get_payscore_partner_permissions_authorization_code_by_authorization_cod
 
 /// `POST v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`: 解除用户授权关系（授权协议号）.
 pub mod post_payscore_partner_permissions_authorization_code_by_authorization_code_terminate {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 解除用户授权关系（授权协议号）
     ///
@@ -586,6 +610,7 @@ pub mod post_payscore_partner_permissions_authorization_code_by_authorization_co
     ///     service_id: "500001".into(),
     ///     sub_mchid: "1230000109".into(),
     ///     reason: "撤销原因".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -600,6 +625,10 @@ pub mod post_payscore_partner_permissions_authorization_code_by_authorization_co
         pub sub_mchid: String,
         /// `reason`, required; e.g. `撤销原因`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerPermissionsAuthorizationCodeByAuthorizationCodeTerminate {
@@ -758,7 +787,7 @@ pub mod get_payscore_partner_permissions_search {
 
 /// `POST v3/payscore/partner/permissions/terminate`: 解除用户授权关系（openid）.
 pub mod post_payscore_partner_permissions_terminate {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 解除用户授权关系（openid）
     ///
@@ -805,6 +834,10 @@ pub mod post_payscore_partner_permissions_terminate {
         pub sub_mchid: String,
         /// `reason`, required; e.g. `reason`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerPermissionsTerminate {
@@ -868,6 +901,10 @@ pub mod post_payscore_partner_service_account_applications {
         /// `result_notify_url`, optional (left out when `None`); e.g. `https://api.test.com`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub result_notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServiceAccountApplications {
@@ -1471,6 +1508,7 @@ pub mod post_payscore_partner_serviceorder {
     ///         name: Name::Deposit,
     ///         amount: 10000,
     ///         description: None,
+    ///         extra: Default::default(),
     ///     },
     ///     time_range: TimeRange {
     ///         ..Default::default()
@@ -1485,6 +1523,7 @@ pub mod post_payscore_partner_serviceorder {
     ///     need_user_confirm: None,
     ///     attach: None,
     ///     device: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1533,6 +1572,10 @@ pub mod post_payscore_partner_serviceorder {
         /// `device`, optional (left out when `None`); see [`Device`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub device: Option<Device>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServiceorder {
@@ -1623,6 +1666,10 @@ pub mod post_payscore_partner_serviceorder {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscorePartnerServiceorder`].
@@ -1638,6 +1685,10 @@ pub mod post_payscore_partner_serviceorder {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `risk_fund` of the request [`PostPayscorePartnerServiceorder`].
@@ -1650,6 +1701,10 @@ pub mod post_payscore_partner_serviceorder {
         /// `description`, optional (left out when `None`); e.g. `就餐的预估费用`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1681,6 +1736,10 @@ pub mod post_payscore_partner_serviceorder {
         /// `end_time_remark`, optional (left out when `None`); e.g. `租借结束时间`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscorePartnerServiceorder`].
@@ -1692,6 +1751,10 @@ pub mod post_payscore_partner_serviceorder {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `device` of the request [`PostPayscorePartnerServiceorder`].
@@ -1706,6 +1769,10 @@ pub mod post_payscore_partner_serviceorder {
         /// `materiel_no`, optional (left out when `None`); e.g. `example_materiel_no`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub materiel_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1833,6 +1900,7 @@ pub mod post_payscore_partner_serviceorder {
 
 /// `POST v3/payscore/partner/serviceorder/direct-complete`: 创单结单合并.
 pub mod post_payscore_partner_serviceorder_direct_complete {
+    use serde_json::{Map, Value};
 
     /// 创单结单合并
     ///
@@ -1909,6 +1977,10 @@ pub mod post_payscore_partner_serviceorder_direct_complete {
         /// `openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServiceorderDirectComplete {
@@ -1939,6 +2011,10 @@ pub mod post_payscore_partner_serviceorder_direct_complete {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscorePartnerServiceorderDirectComplete`].
@@ -1954,6 +2030,10 @@ pub mod post_payscore_partner_serviceorder_direct_complete {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscorePartnerServiceorderDirectComplete`].
@@ -1970,6 +2050,10 @@ pub mod post_payscore_partner_serviceorder_direct_complete {
         /// `end_time_remark`, optional (left out when `None`); e.g. `租借结束时间`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscorePartnerServiceorderDirectComplete`].
@@ -1981,12 +2065,16 @@ pub mod post_payscore_partner_serviceorder_direct_complete {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/payscore/partner/serviceorder/{out_order_no}/cancel`: 取消支付分订单.
 pub mod post_payscore_partner_serviceorder_by_out_order_no_cancel {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 取消支付分订单
     ///
@@ -2010,6 +2098,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_cancel {
     ///     service_id: "2002000000000558128851361561536".into(),
     ///     sub_mchid: "1900000109".into(),
     ///     reason: "用户投诉".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2024,6 +2113,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_cancel {
         pub sub_mchid: String,
         /// `reason`, required; e.g. `用户投诉`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServiceorderByOutOrderNoCancel {
@@ -2045,7 +2138,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_cancel {
 
 /// `POST v3/payscore/partner/serviceorder/{out_order_no}/complete`: 完结支付分订单.
 pub mod post_payscore_partner_serviceorder_by_out_order_no_complete {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 完结支付分订单
     ///
@@ -2111,6 +2204,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_complete {
         /// `device`, optional (left out when `None`); see [`Device`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub device: Option<Device>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServiceorderByOutOrderNoComplete {
@@ -2143,6 +2240,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_complete {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscorePartnerServiceorderByOutOrderNoComplete`].
@@ -2157,6 +2258,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_complete {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscorePartnerServiceorderByOutOrderNoComplete`].
@@ -2174,6 +2279,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_complete {
         /// `end_time_remark`, optional (left out when `None`); e.g. `租借结束时间`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscorePartnerServiceorderByOutOrderNoComplete`].
@@ -2185,6 +2294,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_complete {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `device` of the request [`PostPayscorePartnerServiceorderByOutOrderNoComplete`].
@@ -2199,12 +2312,16 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_complete {
         /// `materiel_no`, optional (left out when `None`); e.g. `example_materiel_no`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub materiel_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/payscore/partner/serviceorder/{out_order_no}/modify`: 修改订单金额.
 pub mod post_payscore_partner_serviceorder_by_out_order_no_modify {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 修改订单金额
     ///
@@ -2258,6 +2375,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_modify {
         /// `device`, optional (left out when `None`); see [`Device`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub device: Option<Device>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServiceorderByOutOrderNoModify {
@@ -2290,6 +2411,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_modify {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscorePartnerServiceorderByOutOrderNoModify`].
@@ -2305,6 +2430,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_modify {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `device` of the request [`PostPayscorePartnerServiceorderByOutOrderNoModify`].
@@ -2319,12 +2448,16 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_modify {
         /// `materiel_no`, optional (left out when `None`); e.g. `example_materiel_no`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub materiel_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/payscore/partner/serviceorder/{out_order_no}/pay`: 商户发起催收扣款.
 pub mod post_payscore_partner_serviceorder_by_out_order_no_pay {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 商户发起催收扣款
     ///
@@ -2360,6 +2493,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_pay {
         pub service_id: Option<String>,
         /// `sub_mchid`, required; e.g. `1900000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServiceorderByOutOrderNoPay {
@@ -2381,7 +2518,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_pay {
 
 /// `POST v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`: 下发服务费用待处理消息.
 pub mod post_payscore_partner_serviceorder_by_out_order_no_send_pendingmessage {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 下发服务费用待处理消息
     ///
@@ -2431,6 +2568,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_send_pendingmessage {
         pub total_amount: i64,
         /// `prepaid_time`, required; e.g. `20231218`.
         pub prepaid_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServiceorderByOutOrderNoSendPendingmessage {
@@ -2464,6 +2605,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_send_pendingmessage {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscorePartnerServiceorderByOutOrderNoSendPendingmessage`].
@@ -2481,12 +2626,16 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_send_pendingmessage {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`: 下发服务预扣费消息.
 pub mod post_payscore_partner_serviceorder_by_out_order_no_send_prepaidmessage {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 下发服务预扣费消息
     ///
@@ -2536,6 +2685,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_send_prepaidmessage {
         pub total_amount: i64,
         /// `prepaid_time`, required; e.g. `20231218`.
         pub prepaid_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServiceorderByOutOrderNoSendPrepaidmessage {
@@ -2569,6 +2722,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_send_prepaidmessage {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscorePartnerServiceorderByOutOrderNoSendPrepaidmessage`].
@@ -2586,12 +2743,16 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_send_prepaidmessage {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/payscore/partner/serviceorder/{out_order_no}/sync`: 同步订单信息.
 pub mod post_payscore_partner_serviceorder_by_out_order_no_sync {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 同步订单信息
     ///
@@ -2619,6 +2780,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_sync {
     ///         paid_time: "20091225091210".into(),
     ///         ..Default::default()
     ///     },
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2635,6 +2797,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_sync {
         pub r#type: String,
         /// `detail`, required; see [`Detail`].
         pub detail: Detail,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServiceorderByOutOrderNoSync {
@@ -2664,6 +2830,10 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_sync {
         /// `paid_amount`, optional (left out when `None`); e.g. `1`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub paid_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -2701,6 +2871,7 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
     ///         name: Name::Deposit,
     ///         amount: 10000,
     ///         description: None,
+    ///         extra: Default::default(),
     ///     },
     ///     notify_url: "https://api.test.com".into(),
     ///     shopping_info: ShoppingInfo {
@@ -2715,6 +2886,7 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
     ///     sub_openid: None,
     ///     need_user_confirm: None,
     ///     mchid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -2765,6 +2937,10 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
         pub mchid: Option<String>,
         /// `shopping_info`, required; see [`ShoppingInfo`].
         pub shopping_info: ShoppingInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePartnerServicepayondeliveryorder {
@@ -2859,6 +3035,10 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscorePartnerServicepayondeliveryorder`].
@@ -2876,6 +3056,10 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscorePartnerServicepayondeliveryorder`].
@@ -2893,6 +3077,10 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
         /// `end_time_remark`, optional (left out when `None`); at most 50 characters; e.g. `备注2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscorePartnerServicepayondeliveryorder`].
@@ -2904,6 +3092,10 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `risk_fund` of the request [`PostPayscorePartnerServicepayondeliveryorder`].
@@ -2916,6 +3108,10 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
         /// `description`, optional (left out when `None`); at most 30 characters; e.g. `就餐的预估费用`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2944,6 +3140,10 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
         /// `goods`, optional (left out when `None`); see [`Goods`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods: Option<Vec<Goods>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `jump_link` of the request [`PostPayscorePartnerServicepayondeliveryorder`].
@@ -2958,6 +3158,10 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
         /// `path`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2986,6 +3190,10 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
         /// `category_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub category_id: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_payments` of the answer to [`PostPayscorePartnerServicepayondeliveryorder`].

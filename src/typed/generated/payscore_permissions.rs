@@ -74,6 +74,10 @@ pub mod post_payscore_permissions_assess_user_risk_level {
         /// `shopping_info`, optional (left out when `None`); see [`ShoppingInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub shopping_info: Option<ShoppingInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePermissionsAssessUserRiskLevel {
@@ -173,6 +177,10 @@ pub mod post_payscore_permissions_assess_user_risk_level {
     pub struct ShoppingInfo {
         /// `goods`, required; see [`Goods`].
         pub goods: Vec<Goods>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods` of the request [`PostPayscorePermissionsAssessUserRiskLevel`].
@@ -189,6 +197,10 @@ pub mod post_payscore_permissions_assess_user_risk_level {
         /// `category_id`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub category_id: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -305,7 +317,7 @@ pub mod get_payscore_permissions_authorization_code_by_authorization_code {
 
 /// `POST v3/payscore/permissions/authorization-code/{authorization_code}/terminate`: 解除用户授权关系（授权协议号）.
 pub mod post_payscore_permissions_authorization_code_by_authorization_code_terminate {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 解除用户授权关系（授权协议号）
     ///
@@ -328,6 +340,7 @@ pub mod post_payscore_permissions_authorization_code_by_authorization_code_termi
     ///     authorization_code: "1234323JKHDFE1243252".into(),
     ///     service_id: "500001".into(),
     ///     reason: "撤销原因".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -340,6 +353,10 @@ pub mod post_payscore_permissions_authorization_code_by_authorization_code_termi
         pub service_id: String,
         /// `reason`, required; e.g. `撤销原因`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePermissionsAuthorizationCodeByAuthorizationCodeTerminate {
@@ -472,7 +489,7 @@ pub mod get_payscore_permissions_openid_by_openid {
 
 /// `POST v3/payscore/permissions/openid/{openid}/terminate`: 解除用户授权关系（openid）.
 pub mod post_payscore_permissions_openid_by_openid_terminate {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 解除用户授权关系（openid）
     ///
@@ -496,6 +513,7 @@ pub mod post_payscore_permissions_openid_by_openid_terminate {
     ///     service_id: "2002000000000558128851361561536".into(),
     ///     appid: "wxd678efh567hg6787".into(),
     ///     reason: "reason".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -510,6 +528,10 @@ pub mod post_payscore_permissions_openid_by_openid_terminate {
         pub appid: String,
         /// `reason`, required; e.g. `reason`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePermissionsOpenidByOpenidTerminate {

@@ -98,6 +98,10 @@ pub mod post_payscore_plan_partner_payscore_plans {
         pub plan_detail_list: Option<Vec<PlanDetailList>>,
         /// `merchant_plan_no`, required; e.g. `1234323JKHDFE1243252`.
         pub merchant_plan_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePlanPartnerPayscorePlans {
@@ -180,6 +184,10 @@ pub mod post_payscore_plan_partner_payscore_plans {
         pub actual_price: i64,
         /// `plan_detail_name`, required; e.g. `第八节课`.
         pub plan_detail_name: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `plan_detail_list` of the answer to [`PostPayscorePlanPartnerPayscorePlans`].
@@ -362,6 +370,7 @@ pub mod post_payscore_plan_partner_payscore_plans_merchant_plan_no_by_merchant_p
     /// let request = PostPayscorePlanPartnerPayscorePlansMerchantPlanNoByMerchantPlanNoStop {
     ///     merchant_plan_no: "1234323JKHDFE1243252".into(),
     ///     sub_mchid: "1900000109".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -372,6 +381,10 @@ pub mod post_payscore_plan_partner_payscore_plans_merchant_plan_no_by_merchant_p
         pub merchant_plan_no: String,
         /// `sub_mchid`, required; e.g. `1900000109`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePlanPartnerPayscorePlansMerchantPlanNoByMerchantPlanNoStop {
@@ -524,6 +537,10 @@ pub mod post_payscore_plan_payscore_plans {
         pub plan_detail_list: Option<Vec<PlanDetailList>>,
         /// `merchant_plan_no`, required; e.g. `1234323JKHDFE1243252`.
         pub merchant_plan_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscorePlanPayscorePlans {
@@ -600,6 +617,10 @@ pub mod post_payscore_plan_payscore_plans {
         pub actual_price: i64,
         /// `plan_detail_name`, required; e.g. `第八节课`.
         pub plan_detail_name: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `plan_detail_list` of the answer to [`PostPayscorePlanPayscorePlans`].

@@ -115,6 +115,10 @@ pub mod post_payscore_serviceorder_direct_complete {
         /// `goods_tag`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreServiceorderDirectComplete {
@@ -141,12 +145,12 @@ pub mod post_payscore_serviceorder_direct_complete {
         /// `service_id` (`None` when absent); e.g. `500001`; documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
-        /// `post_payments` (`None` when absent); see [`PostPayment`](crate::typed::shared::PostPayment).
+        /// `post_payments` (`None` when absent); see [`PostPaymentAnswer`](crate::typed::shared::PostPaymentAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<crate::typed::shared::PostPayment>>,
-        /// `post_discounts` (`None` when absent); see [`PostDiscount`](crate::typed::shared::PostDiscount).
+        pub post_payments: Option<Vec<crate::typed::shared::PostPaymentAnswer>>,
+        /// `post_discounts` (`None` when absent); see [`PostDiscountAnswer`](crate::typed::shared::PostDiscountAnswer).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<crate::typed::shared::PostDiscount>>,
+        pub post_discounts: Option<Vec<crate::typed::shared::PostDiscountAnswer>>,
         /// `time_range` (`None` when absent); see [`ResponseTimeRange`]; documented as always present.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_range: Option<ResponseTimeRange>,
@@ -197,6 +201,10 @@ pub mod post_payscore_serviceorder_direct_complete {
         /// `end_time_remark`, optional (left out when `None`); at most 50 characters; e.g. `租借结束时间`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreServiceorderDirectComplete`].
@@ -208,6 +216,10 @@ pub mod post_payscore_serviceorder_direct_complete {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the answer to [`PostPayscoreServiceorderDirectComplete`].
@@ -273,6 +285,7 @@ pub mod post_payscore_serviceorder_by_out_order_no_cancel {
     ///     appid: "wxd678efh567hg6787".into(),
     ///     service_id: "500001".into(),
     ///     reason: "用户投诉".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -287,6 +300,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_cancel {
         pub service_id: String,
         /// `reason`, required; e.g. `用户投诉`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreServiceorderByOutOrderNoCancel {
@@ -392,6 +409,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_complete {
         /// `device`, optional (left out when `None`); see [`Device`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub device: Option<Device>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreServiceorderByOutOrderNoComplete {
@@ -475,6 +496,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_complete {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreServiceorderByOutOrderNoComplete`].
@@ -490,6 +515,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_complete {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `time_range` of the request [`PostPayscoreServiceorderByOutOrderNoComplete`].
@@ -507,6 +536,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_complete {
         /// `end_time_remark`, optional (left out when `None`); e.g. `备注2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreServiceorderByOutOrderNoComplete`].
@@ -515,6 +548,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_complete {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `device` of the request [`PostPayscoreServiceorderByOutOrderNoComplete`].
@@ -529,6 +566,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_complete {
         /// `materiel_no`, optional (left out when `None`); e.g. `example_materiel_no`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub materiel_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -721,6 +762,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_modify {
         /// `device`, optional (left out when `None`); see [`Device`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub device: Option<Device>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreServiceorderByOutOrderNoModify {
@@ -813,6 +858,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_modify {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreServiceorderByOutOrderNoModify`].
@@ -830,6 +879,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_modify {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `device` of the request [`PostPayscoreServiceorderByOutOrderNoModify`].
@@ -844,6 +897,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_modify {
         /// `materiel_no`, optional (left out when `None`); e.g. `example_materiel_no`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub materiel_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1092,6 +1149,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_pay {
         /// `service_id`, optional (left out when `None`); e.g. `500001`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreServiceorderByOutOrderNoPay {
@@ -1134,7 +1195,7 @@ pub mod post_payscore_serviceorder_by_out_order_no_pay {
 
 /// `POST v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`: 下发服务费用待处理消息.
 pub mod post_payscore_serviceorder_by_out_order_no_send_pendingmessage {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 下发服务费用待处理消息
     ///
@@ -1181,6 +1242,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_send_pendingmessage {
         pub total_amount: i64,
         /// `prepaid_time`, required; e.g. `20231218`.
         pub prepaid_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreServiceorderByOutOrderNoSendPendingmessage {
@@ -1214,6 +1279,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_send_pendingmessage {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreServiceorderByOutOrderNoSendPendingmessage`].
@@ -1231,12 +1300,16 @@ pub mod post_payscore_serviceorder_by_out_order_no_send_pendingmessage {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
 /// `POST v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`: 下发服务预扣费消息.
 pub mod post_payscore_serviceorder_by_out_order_no_send_prepaidmessage {
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
     /// 下发服务预扣费消息
     ///
@@ -1283,6 +1356,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_send_prepaidmessage {
         pub total_amount: i64,
         /// `prepaid_time`, required; e.g. `20231218`.
         pub prepaid_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreServiceorderByOutOrderNoSendPrepaidmessage {
@@ -1316,6 +1393,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_send_prepaidmessage {
         /// `count`, optional (left out when `None`); e.g. `4`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_discounts` of the request [`PostPayscoreServiceorderByOutOrderNoSendPrepaidmessage`].
@@ -1333,6 +1414,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_send_prepaidmessage {
         /// `count`, optional (left out when `None`); e.g. `2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -1364,7 +1449,9 @@ pub mod post_payscore_serviceorder_by_out_order_no_sync {
     ///     r#type: "Order_Paid".into(),
     ///     detail: Detail {
     ///         paid_time: "20091225091210".into(),
+    ///         ..Default::default()
     ///     },
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1381,6 +1468,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_sync {
         pub r#type: String,
         /// `detail`, required; see [`Detail`].
         pub detail: Detail,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreServiceorderByOutOrderNoSync {
@@ -1494,6 +1585,10 @@ pub mod post_payscore_serviceorder_by_out_order_no_sync {
     pub struct Detail {
         /// `paid_time`, required; e.g. `20091225091210`.
         pub paid_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_payments` of the answer to [`PostPayscoreServiceorderByOutOrderNoSync`].

@@ -118,6 +118,10 @@ pub mod post_payscore_sign_plan_partner_serviceorder {
         pub attach: Option<String>,
         /// `out_trade_no`, required; e.g. `1514323JSVDFE1243252`.
         pub out_trade_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreSignPlanPartnerServiceorder {
@@ -205,6 +209,10 @@ pub mod post_payscore_sign_plan_partner_serviceorder {
         /// `end_time_remark`, optional (left out when `None`); e.g. `备注2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreSignPlanPartnerServiceorder`].
@@ -216,6 +224,10 @@ pub mod post_payscore_sign_plan_partner_serviceorder {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_payments` of the answer to [`PostPayscoreSignPlanPartnerServiceorder`].
@@ -331,6 +343,7 @@ pub mod post_payscore_sign_plan_partner_user_sign_plans {
     ///     sign_plan_detail: vec![SignPlanDetail {
     ///         plan_detail_no: 1,
     ///         merchant_plan_detail_no: "1234323JKHDFE1243252".into(),
+    ///         ..Default::default()
     ///     }],
     ///     ..Default::default()
     /// };
@@ -361,6 +374,10 @@ pub mod post_payscore_sign_plan_partner_user_sign_plans {
         pub notify_url: String,
         /// `sign_plan_detail`, required; see [`SignPlanDetail`].
         pub sign_plan_detail: Vec<SignPlanDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreSignPlanPartnerUserSignPlans {
@@ -396,6 +413,10 @@ pub mod post_payscore_sign_plan_partner_user_sign_plans {
         pub plan_detail_no: i64,
         /// `merchant_plan_detail_no`, required; e.g. `1234323JKHDFE1243252`.
         pub merchant_plan_detail_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sign_plan` of the answer to [`PostPayscoreSignPlanPartnerUserSignPlans`].
@@ -783,6 +804,7 @@ pub mod post_payscore_sign_plan_partner_user_sign_plans_merchant_sign_plan_no_by
     ///     merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
     ///     sub_mchid: "1900000109".into(),
     ///     stop_reason: "用户协商后停止".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -795,6 +817,10 @@ pub mod post_payscore_sign_plan_partner_user_sign_plans_merchant_sign_plan_no_by
         pub sub_mchid: String,
         /// `stop_reason`, required; e.g. `用户协商后停止`.
         pub stop_reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreSignPlanPartnerUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStop {
@@ -1030,6 +1056,10 @@ pub mod post_payscore_sign_plan_serviceorder {
         pub attach: Option<String>,
         /// `out_trade_no`, required; e.g. `1514323JSVDFE1243252`.
         pub out_trade_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreSignPlanServiceorder {
@@ -1111,6 +1141,10 @@ pub mod post_payscore_sign_plan_serviceorder {
         /// `end_time_remark`, optional (left out when `None`); e.g. `备注2`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_time_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `location` of the request [`PostPayscoreSignPlanServiceorder`].
@@ -1122,6 +1156,10 @@ pub mod post_payscore_sign_plan_serviceorder {
         /// `end_location`, optional (left out when `None`); e.g. `嗨客时尚主题展餐厅`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `post_payments` of the answer to [`PostPayscoreSignPlanServiceorder`].
@@ -1237,7 +1275,9 @@ pub mod post_payscore_sign_plan_user_sign_plans {
     ///     sign_plan_detail: vec![SignPlanDetail {
     ///         plan_detail_no: 1,
     ///         merchant_plan_detail_no: "1234323JKHDFE1243252".into(),
+    ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1257,6 +1297,10 @@ pub mod post_payscore_sign_plan_user_sign_plans {
         pub notify_url: String,
         /// `sign_plan_detail`, required; see [`SignPlanDetail`].
         pub sign_plan_detail: Vec<SignPlanDetail>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreSignPlanUserSignPlans {
@@ -1292,6 +1336,10 @@ pub mod post_payscore_sign_plan_user_sign_plans {
         pub plan_detail_no: i64,
         /// `merchant_plan_detail_no`, required; e.g. `1234323JKHDFE1243252`.
         pub merchant_plan_detail_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `sign_plan` of the answer to [`PostPayscoreSignPlanUserSignPlans`].
@@ -1650,6 +1698,7 @@ pub mod post_payscore_sign_plan_user_sign_plans_merchant_sign_plan_no_by_merchan
     /// let request = PostPayscoreSignPlanUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStop {
     ///     merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
     ///     stop_reason: "用户协商后停止".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1660,6 +1709,10 @@ pub mod post_payscore_sign_plan_user_sign_plans_merchant_sign_plan_no_by_merchan
         pub merchant_sign_plan_no: String,
         /// `stop_reason`, required; e.g. `用户协商后停止`.
         pub stop_reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreSignPlanUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStop {

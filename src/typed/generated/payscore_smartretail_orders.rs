@@ -43,6 +43,7 @@ pub mod post_payscore_smartretail_orders_by_out_order_no_cancel {
     ///     appid: "wxd678efh567hg6787".into(),
     ///     service_id: "500001".into(),
     ///     reason: "用户投诉".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -57,6 +58,10 @@ pub mod post_payscore_smartretail_orders_by_out_order_no_cancel {
         pub service_id: String,
         /// `reason`, required; e.g. `用户投诉`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreSmartretailOrdersByOutOrderNoCancel {
@@ -165,6 +170,10 @@ pub mod post_payscore_smartretail_orders_by_out_order_no_complete {
         /// `profit_sharing`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreSmartretailOrdersByOutOrderNoComplete {
@@ -229,6 +238,10 @@ pub mod post_payscore_smartretail_orders_by_out_order_no_complete {
         /// `fee_desc`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub fee_desc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `discounts` of the request [`PostPayscoreSmartretailOrdersByOutOrderNoComplete`].
@@ -243,5 +256,9 @@ pub mod post_payscore_smartretail_orders_by_out_order_no_complete {
         /// `discount_desc`, optional (left out when `None`); e.g. `不与其他优惠叠加`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub discount_desc: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

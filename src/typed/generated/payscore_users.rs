@@ -16,6 +16,7 @@ pub use self::post_payscore_users_by_openid_permissions_by_service_id_terminate:
 
 /// `POST v3/payscore/users/{openid}/permissions/{service_id}/terminate`: 商户解除用户授权关系.
 pub mod post_payscore_users_by_openid_permissions_by_service_id_terminate {
+    use serde_json::{Map, Value};
 
     /// 商户解除用户授权关系
     ///
@@ -41,6 +42,7 @@ pub mod post_payscore_users_by_openid_permissions_by_service_id_terminate {
     ///     service_id_2: "example".into(),
     ///     appid: "example".into(),
     ///     reason: "example".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -62,6 +64,10 @@ pub mod post_payscore_users_by_openid_permissions_by_service_id_terminate {
         pub appid: String,
         /// `reason`, required.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPayscoreUsersByOpenidPermissionsByServiceIdTerminate {

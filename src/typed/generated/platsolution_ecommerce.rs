@@ -111,6 +111,7 @@ pub mod post_platsolution_ecommerce_bank_transfer_recharges_apply {
     ///     recharge_amount: RechargeAmount {
     ///         ..Default::default()
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -124,6 +125,10 @@ pub mod post_platsolution_ecommerce_bank_transfer_recharges_apply {
         pub account_type: AccountType,
         /// `recharge_amount`, required; see [`RechargeAmount`].
         pub recharge_amount: RechargeAmount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceBankTransferRechargesApply {
@@ -176,6 +181,10 @@ pub mod post_platsolution_ecommerce_bank_transfer_recharges_apply {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `transfer_in_account` of the answer to [`PostPlatsolutionEcommerceBankTransferRechargesApply`].
@@ -395,7 +404,9 @@ pub mod post_platsolution_ecommerce_insurance_compensation_contracts {
     ///         agreement_version: "20240815".into(),
     ///         sign_organization: "温州名优贸易".into(),
     ///         sign_time: "2024-08-08T10:34:56+08:00".into(),
+    ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -407,6 +418,10 @@ pub mod post_platsolution_ecommerce_insurance_compensation_contracts {
         pub sub_mchid: String,
         /// `agreement_list`, required; see [`AgreementList`].
         pub agreement_list: Vec<AgreementList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceInsuranceCompensationContracts {
@@ -449,6 +464,10 @@ pub mod post_platsolution_ecommerce_insurance_compensation_contracts {
         pub sign_organization: String,
         /// `sign_time`, required; e.g. `2024-08-08T10:34:56+08:00`.
         pub sign_time: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -568,6 +587,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills {
         /// `user_recv_perception`, optional (left out when `None`); e.g. `退货运费补偿`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_recv_perception: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceMchTransferCompensateBills {
@@ -629,6 +652,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills {
         /// `transaction_info`, optional (left out when `None`); see [`TransactionInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_info: Option<TransactionInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -647,6 +674,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills {
         /// `type`, optional (left out when `None`); see [`TransactionInfoType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub r#type: Option<TransactionInfoType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1235,6 +1266,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills_pre_transfer {
         /// `notify_url`, optional (left out when `None`); e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceMchTransferCompensateBillsPreTransfer {
@@ -1278,6 +1313,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills_pre_transfer {
         /// `transaction_info`, optional (left out when `None`); see [`TransactionInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_info: Option<TransactionInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1296,6 +1335,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills_pre_transfer {
         /// `type`, optional (left out when `None`); see [`TransactionInfoType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub r#type: Option<TransactionInfoType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1366,6 +1409,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensatio
         /// `sub_appid`, optional (left out when `None`); e.g. `wx8888888888888888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceMchTransferDepositAfterSalesCompensationBills {
@@ -1436,6 +1483,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensatio
         /// `user_info`, optional (left out when `None`); see [`UserInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_info: Option<UserInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1456,6 +1507,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensatio
         /// `type`, optional (left out when `None`); see [`TransactionInfoType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub r#type: Option<TransactionInfoType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1474,6 +1529,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensatio
         /// `sp_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sp_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `receiver_detail` of the answer to [`PostPlatsolutionEcommerceMchTransferDepositAfterSalesCompensationBills`].
@@ -1984,6 +2043,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_insurance_premiums_comp
         pub amount: Option<i64>,
         /// `transfer_remark`, required; e.g. `直播违规扣罚`.
         pub transfer_remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceMchTransferDepositInsurancePremiumsCompensationBills {
@@ -2055,6 +2118,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_insurance_premiums_comp
         /// `transaction_info`, optional (left out when `None`); see [`TransactionInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_info: Option<TransactionInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2071,6 +2138,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_insurance_premiums_comp
         /// `mchid`, optional (left out when `None`); e.g. `1900001108`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `transaction_info` of the request [`PostPlatsolutionEcommerceMchTransferDepositInsurancePremiumsCompensationBills`].
@@ -2080,6 +2151,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_insurance_premiums_comp
         pub transaction_id: String,
         /// `type`, required; see [`TransactionInfoType`].
         pub r#type: TransactionInfoType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2409,6 +2484,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_shipping_cost_compensat
         /// `user_recv_perception`, optional (left out when `None`); e.g. `退货运费补偿`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_recv_perception: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceMchTransferDepositShippingCostCompensationBills {
@@ -2476,6 +2555,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_shipping_cost_compensat
         /// `user_info`, optional (left out when `None`); see [`UserInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub user_info: Option<UserInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `transaction_info` of the request [`PostPlatsolutionEcommerceMchTransferDepositShippingCostCompensationBills`].
@@ -2486,6 +2569,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_shipping_cost_compensat
         /// `type`, optional (left out when `None`); see [`Type`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub r#type: Option<Type>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2504,6 +2591,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_shipping_cost_compensat
         /// `sp_openid`, optional (left out when `None`); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sp_openid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `receiver_detail` of the answer to [`PostPlatsolutionEcommerceMchTransferDepositShippingCostCompensationBills`].
@@ -2838,6 +2929,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills {
         pub amount: Option<i64>,
         /// `transfer_remark`, required; e.g. `直播违规扣罚`.
         pub transfer_remark: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceMchTransferInsuranceClaimBills {
@@ -2902,6 +2997,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills {
         /// `transaction_info`, optional (left out when `None`); see [`TransactionInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_info: Option<TransactionInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -2922,6 +3021,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills {
         /// `type`, optional (left out when `None`); see [`TransactionInfoType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub r#type: Option<TransactionInfoType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3421,6 +3524,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_out_bill_
         /// `sub_mchid`, optional (left out when `None`); e.g. `1900001109`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceMchTransferInsuranceClaimBillsOutBillNoByOutBillNoCancel {
@@ -3528,6 +3635,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_pre_trans
         /// `notify_url`, optional (left out when `None`); e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceMchTransferInsuranceClaimBillsPreTransfer {
@@ -3574,6 +3685,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_pre_trans
         /// `transaction_info`, optional (left out when `None`); see [`TransactionInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub transaction_info: Option<TransactionInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3594,6 +3709,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_pre_trans
         /// `type`, optional (left out when `None`); see [`TransactionInfoType`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub r#type: Option<TransactionInfoType>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3631,12 +3750,15 @@ pub mod post_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills {
     ///         r#type: Type::Merchant,
     ///         mch_info: MchInfo {
     ///             mchid: "1900001108".into(),
+    ///             ..Default::default()
     ///         },
+    ///         extra: Default::default(),
     ///     },
     ///     out_bill_no: "plfk2020042013".into(),
     ///     amount: 10000,
     ///     transfer_remark: "直播违规扣罚".into(),
     ///     sponsor_mchid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -3653,6 +3775,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills {
         /// `sponsor_mchid`, optional (left out when `None`); e.g. `1900001109`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceMchTransferSubMchCompensationBills {
@@ -3712,6 +3838,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills {
         pub r#type: Type,
         /// `mch_info`, required; see [`MchInfo`].
         pub mch_info: MchInfo,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -3727,6 +3857,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills {
     pub struct MchInfo {
         /// `mchid`, required; e.g. `1900001108`.
         pub mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `receiver_detail` of the answer to [`PostPlatsolutionEcommerceMchTransferSubMchCompensationBills`].
@@ -3977,6 +4111,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_transfer_bills {
     ///     sp_appid: None,
     ///     amount: None,
     ///     receiver_remark: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -4002,6 +4137,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_transfer_bills {
         /// `receiver_remark`, optional (left out when `None`); e.g. `小店XXXX直播违规扣罚`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub receiver_remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceMchTransferTransferBills {
@@ -4089,6 +4228,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_transfer_bills {
         /// `mch_info`, optional (left out when `None`); see [`MchInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mch_info: Option<MchInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -4110,6 +4253,10 @@ pub mod post_platsolution_ecommerce_mch_transfer_transfer_bills {
         /// `mchid`, optional (left out when `None`); e.g. `1900001108`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `receiver_detail` of the answer to [`PostPlatsolutionEcommerceMchTransferTransferBills`].
@@ -4582,6 +4729,7 @@ pub mod post_platsolution_ecommerce_recharge_employees {
     /// let request = PostPlatsolutionEcommerceRechargeEmployees {
     ///     sub_mchid: "1900000109".into(),
     ///     sp_openid: "oLTPCuCsfN3ABBz50VUZBNlHDbUU".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -4591,6 +4739,10 @@ pub mod post_platsolution_ecommerce_recharge_employees {
         pub sub_mchid: String,
         /// `sp_openid`, required; e.g. `oLTPCuCsfN3ABBz50VUZBNlHDbUU`.
         pub sp_openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceRechargeEmployees {
@@ -4889,6 +5041,7 @@ pub mod post_platsolution_ecommerce_recharges_apply {
     ///     notify_url: None,
     ///     available_recharge_channels: None,
     ///     remark: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -4913,6 +5066,10 @@ pub mod post_platsolution_ecommerce_recharges_apply {
         /// `remark`, optional (left out when `None`); e.g. `example_remark`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceRechargesApply {
@@ -4973,6 +5130,10 @@ pub mod post_platsolution_ecommerce_recharges_apply {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -5600,9 +5761,12 @@ pub mod post_platsolution_ecommerce_settle_prepay_settle_orders {
     ///                 amount: 11000,
     ///                 ..Default::default()
     ///             },
+    ///             ..Default::default()
     ///         }],
+    ///         ..Default::default()
     ///     }],
     ///     receive_type_template_id: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -5625,6 +5789,10 @@ pub mod post_platsolution_ecommerce_settle_prepay_settle_orders {
         /// `receive_type_template_id`, optional (left out when `None`); see [`ReceiveTypeTemplateId`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub receive_type_template_id: Option<ReceiveTypeTemplateId>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceSettlePrepaySettleOrders {
@@ -5688,6 +5856,10 @@ pub mod post_platsolution_ecommerce_settle_prepay_settle_orders {
         pub transaction_id: String,
         /// `settle_detail_info_list`, required; see [`SettleDetailInfoList`].
         pub settle_detail_info_list: Vec<SettleDetailInfoList>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_detail_info_list` of the request [`PostPlatsolutionEcommerceSettlePrepaySettleOrders`].
@@ -5703,6 +5875,10 @@ pub mod post_platsolution_ecommerce_settle_prepay_settle_orders {
         pub receiver_account: String,
         /// `amount`, required; see [`Amount`].
         pub amount: Amount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostPlatsolutionEcommerceSettlePrepaySettleOrders`].
@@ -5713,6 +5889,10 @@ pub mod post_platsolution_ecommerce_settle_prepay_settle_orders {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::int_enum! {
@@ -5838,6 +6018,7 @@ pub mod post_platsolution_ecommerce_settle_prepay_settle_orders_by_settle_batch_
     ///     out_abnormal_settle_batch_no: "1236698745558870".into(),
     ///     abnormal_settle_type: AbnormalSettleType::TransferToOriginalReceiveUser,
     ///     description: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -5855,6 +6036,10 @@ pub mod post_platsolution_ecommerce_settle_prepay_settle_orders_by_settle_batch_
         /// `description`, optional (left out when `None`); e.g. `xx结算失败，转付至原用户`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceSettlePrepaySettleOrdersBySettleBatchNoApplyAbnormalSettle {
@@ -6005,6 +6190,7 @@ pub mod post_platsolution_ecommerce_withdraw_day_end_balance_withdraw {
     ///     bank_memo: None,
     ///     notify_url: None,
     ///     reserve_amount: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -6028,6 +6214,10 @@ pub mod post_platsolution_ecommerce_withdraw_day_end_balance_withdraw {
         /// `reserve_amount`, optional (left out when `None`); e.g. `100`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub reserve_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionEcommerceWithdrawDayEndBalanceWithdraw {

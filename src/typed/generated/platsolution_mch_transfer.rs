@@ -71,6 +71,7 @@ pub mod post_platsolution_mch_transfer_batches_apply {
     ///         transfer_remark: "2023年2月报销".into(),
     ///         reservation_id: "1330000071100999991182020050700019480001".into(),
     ///         openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+    ///         ..Default::default()
     ///     }],
     ///     notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
     ///     ..Default::default()
@@ -102,6 +103,10 @@ pub mod post_platsolution_mch_transfer_batches_apply {
         pub transfer_detail_list: Vec<TransferDetailList>,
         /// `notify_url`, required; e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         pub notify_url: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionMchTransferBatchesApply {
@@ -149,6 +154,10 @@ pub mod post_platsolution_mch_transfer_batches_apply {
         pub reservation_id: String,
         /// `openid`, required; e.g. `o-MYE42l80oelYMDE34nYD456Xoy`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -587,6 +596,7 @@ pub mod post_platsolution_mch_transfer_batches_detail_receipts_out_batch_no_by_o
     ///     out_batch_no: "sjzz20230223".into(),
     ///     out_detail_no: "x23zy545Bd5436".into(),
     ///     sub_mchid: "1900102208".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -600,6 +610,10 @@ pub mod post_platsolution_mch_transfer_batches_detail_receipts_out_batch_no_by_o
         pub out_detail_no: String,
         /// `sub_mchid`, required; e.g. `1900102208`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint
@@ -1068,6 +1082,7 @@ pub mod post_platsolution_mch_transfer_batches_summary_receipts_out_batch_no_by_
     /// let request = PostPlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoApply {
     ///     out_batch_no: "sjzz20230223".into(),
     ///     sub_mchid: "1900102208".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1078,6 +1093,10 @@ pub mod post_platsolution_mch_transfer_batches_summary_receipts_out_batch_no_by_
         pub out_batch_no: String,
         /// `sub_mchid`, required; e.g. `1900102208`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoApply {
@@ -1184,6 +1203,10 @@ pub mod post_platsolution_mch_transfer_reservation_apply {
         /// `scene_report_data`, optional (left out when `None`); see [`SceneReportData`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub scene_report_data: Option<SceneReportData>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostPlatsolutionMchTransferReservationApply {
@@ -1230,6 +1253,10 @@ pub mod post_platsolution_mch_transfer_reservation_apply {
         /// `insurance_policy`, optional (left out when `None`); see [`InsurancePolicy`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub insurance_policy: Option<InsurancePolicy>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `insurance_policy` of the request [`PostPlatsolutionMchTransferReservationApply`].
@@ -1247,6 +1274,10 @@ pub mod post_platsolution_mch_transfer_reservation_apply {
         /// `claim_no`, optional (left out when `None`); e.g. `202310410941`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub claim_no: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

@@ -237,6 +237,10 @@ pub mod post_profitsharing_orders {
         pub receivers: Option<Vec<Receivers>>,
         /// `unfreeze_unsplit`, required.
         pub unfreeze_unsplit: bool,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostProfitsharingOrders {
@@ -291,6 +295,10 @@ pub mod post_profitsharing_orders {
         pub amount: i64,
         /// `description`, required; e.g. `分给商户A`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -424,6 +432,10 @@ pub mod post_profitsharing_orders_unfreeze {
         pub out_order_no: String,
         /// `description`, required; e.g. `解冻全部剩余资金`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostProfitsharingOrdersUnfreeze {
@@ -738,6 +750,7 @@ pub mod post_profitsharing_receivers_add {
     ///     sub_appid: None,
     ///     name: None,
     ///     custom_relation: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -763,6 +776,10 @@ pub mod post_profitsharing_receivers_add {
         /// `custom_relation`, optional (left out when `None`); e.g. `代理商`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub custom_relation: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostProfitsharingReceiversAdd {
@@ -869,6 +886,7 @@ pub mod post_profitsharing_receivers_delete {
     ///     account: "86693852".into(),
     ///     sub_mchid: None,
     ///     sub_appid: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -886,6 +904,10 @@ pub mod post_profitsharing_receivers_delete {
         pub r#type: Type,
         /// `account`, required; e.g. `86693852`.
         pub account: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostProfitsharingReceiversDelete {
@@ -977,6 +999,10 @@ pub mod post_profitsharing_return_orders {
         pub amount: i64,
         /// `description`, required; e.g. `用户退款`.
         pub description: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostProfitsharingReturnOrders {

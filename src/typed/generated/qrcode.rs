@@ -52,6 +52,7 @@ pub mod post_qrcode_transactions {
     ///     amount: None,
     ///     bus_info: None,
     ///     metro_info: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -92,6 +93,10 @@ pub mod post_qrcode_transactions {
         /// `metro_info`, optional (left out when `None`); see [`MetroInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub metro_info: Option<MetroInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostQrcodeTransactions {
@@ -199,6 +204,10 @@ pub mod post_qrcode_transactions {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `bus_info` of the request [`PostQrcodeTransactions`].
@@ -213,6 +222,10 @@ pub mod post_qrcode_transactions {
         /// `plate_number`, optional (left out when `None`); e.g. `粤B888888`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub plate_number: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `metro_info` of the request [`PostQrcodeTransactions`].
@@ -230,6 +243,10 @@ pub mod post_qrcode_transactions {
         /// `end_station`, optional (left out when `None`); e.g. `天安门西`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub end_station: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

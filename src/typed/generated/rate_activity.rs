@@ -65,6 +65,10 @@ pub mod post_rate_activity_applications {
         /// `additional_information`, optional (left out when `None`); see [`AdditionalInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub additional_information: Option<AdditionalInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostRateActivityApplications {
@@ -101,6 +105,10 @@ pub mod post_rate_activity_applications {
         /// `activity_apply_information`, optional (left out when `None`); see [`ActivityApplyInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub activity_apply_information: Option<Vec<ActivityApplyInformation>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `activity_apply_information` of the request [`PostRateActivityApplications`].
@@ -112,6 +120,10 @@ pub mod post_rate_activity_applications {
         /// `apply_material_information`, optional (left out when `None`); format `MediaId`; e.g. `0P3ng6KTIW4-Q_l2FjKLZuhHjBWoMAjmVtCz7ScmhEIThCaV-4BBgVwtNkCH…`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub apply_material_information: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `additional_information` of the request [`PostRateActivityApplications`].
@@ -123,6 +135,10 @@ pub mod post_rate_activity_applications {
         /// `additional_material`, optional (left out when `None`); format `MediaId`; e.g. `0P3ng6KTIW4-Q_l2FjKLZuhHjBWoMAjmVtCz7ScmhEIThCaV-4BBgVwtNkCH…`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub additional_material: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -234,6 +250,10 @@ pub mod patch_rate_activity_applications_id_by_application_id {
         /// `additional_information`, optional (left out when `None`); see [`AdditionalInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub additional_information: Option<AdditionalInformation>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchRateActivityApplicationsIdByApplicationId {
@@ -270,6 +290,10 @@ pub mod patch_rate_activity_applications_id_by_application_id {
         /// `activity_apply_information`, optional (left out when `None`); see [`ActivityApplyInformation`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub activity_apply_information: Option<Vec<ActivityApplyInformation>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `activity_apply_information` of the request [`PatchRateActivityApplicationsIdByApplicationId`].
@@ -281,6 +305,10 @@ pub mod patch_rate_activity_applications_id_by_application_id {
         /// `apply_material_information`, optional (left out when `None`); format `MediaId`; e.g. `0P3ng6KTIW4-Q_l2FjKLZuhHjBWoMAjmVtCz7ScmhEIThCaV-4BBgVwtNkCH…`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub apply_material_information: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `additional_information` of the request [`PatchRateActivityApplicationsIdByApplicationId`].
@@ -292,5 +320,9 @@ pub mod patch_rate_activity_applications_id_by_application_id {
         /// `additional_material`, optional (left out when `None`); format `MediaId`; e.g. `0P3ng6KTIW4-Q_l2FjKLZuhHjBWoMAjmVtCz7ScmhEIThCaV-4BBgVwtNkCH…`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub additional_material: Option<Vec<String>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

@@ -46,6 +46,7 @@ pub mod post_recharge_bank_transfer_recharges_apply {
     ///     recharge_amount: RechargeAmount {
     ///         ..Default::default()
     ///     },
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -59,6 +60,10 @@ pub mod post_recharge_bank_transfer_recharges_apply {
         pub account_type: AccountType,
         /// `recharge_amount`, required; see [`RechargeAmount`].
         pub recharge_amount: RechargeAmount,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostRechargeBankTransferRechargesApply {
@@ -119,6 +124,10 @@ pub mod post_recharge_bank_transfer_recharges_apply {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `transfer_in_account` of the answer to [`PostRechargeBankTransferRechargesApply`].

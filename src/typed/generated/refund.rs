@@ -80,6 +80,10 @@ pub mod post_refund_domestic_refunds {
         /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub goods_detail: Option<Vec<GoodsDetail>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostRefundDomesticRefunds {
@@ -150,6 +154,10 @@ pub mod post_refund_domestic_refunds {
         pub total: i64,
         /// `currency`, required; e.g. `CNY`.
         pub currency: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `from` of the request [`PostRefundDomesticRefunds`].
@@ -159,6 +167,10 @@ pub mod post_refund_domestic_refunds {
         pub account: String,
         /// `amount`, required; e.g. `444`.
         pub amount: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `goods_detail` of the request [`PostRefundDomesticRefunds`].
@@ -178,6 +190,10 @@ pub mod post_refund_domestic_refunds {
         pub refund_amount: i64,
         /// `refund_quantity`, required; e.g. `1`.
         pub refund_quantity: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the answer to [`PostRefundDomesticRefunds`].
@@ -525,6 +541,7 @@ pub mod post_refund_domestic_refunds_by_refund_id_apply_abnormal_refund {
     ///     bank_type: None,
     ///     bank_account: None,
     ///     real_name: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -549,6 +566,10 @@ pub mod post_refund_domestic_refunds_by_refund_id_apply_abnormal_refund {
         /// `real_name`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub real_name: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostRefundDomesticRefundsByRefundIdApplyAbnormalRefund {

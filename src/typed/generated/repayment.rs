@@ -197,6 +197,7 @@ pub mod get_repayment_combine_transactions_partner_out_trade_no_by_combine_out_t
 
 /// `POST v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close`: 商户关单.
 pub mod post_repayment_combine_transactions_partner_out_trade_no_by_combine_out_trade_no_close {
+    use serde_json::{Map, Value};
 
     /// 商户关单
     ///
@@ -220,6 +221,7 @@ pub mod post_repayment_combine_transactions_partner_out_trade_no_by_combine_out_
     ///         out_trade_no: "20150806125346".into(),
     ///         ..Default::default()
     ///     }],
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -230,6 +232,10 @@ pub mod post_repayment_combine_transactions_partner_out_trade_no_by_combine_out_
         pub combine_out_trade_no: String,
         /// `sub_orders`, required; see [`SubOrders`].
         pub sub_orders: Vec<SubOrders>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostRepaymentCombineTransactionsPartnerOutTradeNoByCombineOutTradeNoClose {
@@ -259,6 +265,10 @@ pub mod post_repayment_combine_transactions_partner_out_trade_no_by_combine_out_
         /// `sub_mchid`, optional (left out when `None`); e.g. `1900000109`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -291,6 +301,7 @@ pub mod post_repayment_combine_transactions_partner_prepay {
     ///         amount: Amount {
     ///             total_amount: 10,
     ///             currency: "CNY".into(),
+    ///             ..Default::default()
     ///         },
     ///         attach: "深圳分店".into(),
     ///         description: "某某放心借".into(),
@@ -329,6 +340,10 @@ pub mod post_repayment_combine_transactions_partner_prepay {
         /// `wechat_web_info`, optional (left out when `None`); see [`WechatWebInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub wechat_web_info: Option<WechatWebInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostRepaymentCombineTransactionsPartnerPrepay {
@@ -376,6 +391,10 @@ pub mod post_repayment_combine_transactions_partner_prepay {
         /// `settle_info`, optional (left out when `None`); see [`SettleInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub settle_info: Option<SettleInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostRepaymentCombineTransactionsPartnerPrepay`].
@@ -385,6 +404,10 @@ pub mod post_repayment_combine_transactions_partner_prepay {
         pub total_amount: i64,
         /// `currency`, required; e.g. `CNY`.
         pub currency: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `settle_info` of the request [`PostRepaymentCombineTransactionsPartnerPrepay`].
@@ -396,6 +419,10 @@ pub mod post_repayment_combine_transactions_partner_prepay {
         /// `subsidy_amount`, optional (left out when `None`); e.g. `10`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub subsidy_amount: Option<i64>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `h5_info` of the request [`PostRepaymentCombineTransactionsPartnerPrepay`].
@@ -418,6 +445,10 @@ pub mod post_repayment_combine_transactions_partner_prepay {
         /// `package_name`, optional (left out when `None`); e.g. `com.tencent.tmgp.sgame`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub package_name: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -437,6 +468,10 @@ pub mod post_repayment_combine_transactions_partner_prepay {
     pub struct AppInfo {
         /// `combine_appid`, required; e.g. `wxd678efh567hg6787`.
         pub combine_appid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `miniprogram_info` of the request [`PostRepaymentCombineTransactionsPartnerPrepay`].
@@ -446,6 +481,10 @@ pub mod post_repayment_combine_transactions_partner_prepay {
         pub combine_appid: String,
         /// `openid`, required; e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
         pub openid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `combine_payer_info` of the request [`PostRepaymentCombineTransactionsPartnerPrepay`].
@@ -454,6 +493,10 @@ pub mod post_repayment_combine_transactions_partner_prepay {
         /// `identity`, optional (left out when `None`); see [`Identity`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub identity: Option<Identity>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `identity` of the request [`PostRepaymentCombineTransactionsPartnerPrepay`].
@@ -467,6 +510,10 @@ pub mod post_repayment_combine_transactions_partner_prepay {
         /// `name`, required; sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt")]
         pub name: Sensitive,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -501,5 +548,9 @@ pub mod post_repayment_combine_transactions_partner_prepay {
         /// `webview_url`, optional (left out when `None`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub webview_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }

@@ -50,6 +50,10 @@ pub mod post_security_echo {
         /// `encrypted_echo_message`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub encrypted_echo_message: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostSecurityEcho {

@@ -253,10 +253,11 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/Base`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/Base` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-applyment4sub")]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Base {
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BaseAnswer {
     /// `business_code` (`None` when absent); e.g. `190001351110000`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_code: Option<String>,
@@ -269,23 +270,25 @@ pub struct Base {
     /// `sign_url` (`None` when absent); format `url`; e.g. `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId…`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_url: Option<String>,
-    /// `applyment_state`; see [`ApplymentState`](crate::typed::shared::ApplymentState).
-    pub applyment_state: ApplymentState,
+    /// `applyment_state` (`None` when absent); see [`ApplymentState`](crate::typed::shared::ApplymentState); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applyment_state: Option<ApplymentState>,
     /// `applyment_state_msg` (`None` when absent); e.g. `审核中`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applyment_state_msg: Option<String>,
-    /// `audit_detail` (`None` when absent); see [`AuditDetail`](crate::typed::shared::AuditDetail).
+    /// `audit_detail` (`None` when absent); see [`AuditDetailAnswer`](crate::typed::shared::AuditDetailAnswer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_detail: Option<Vec<AuditDetail>>,
+    pub audit_detail: Option<Vec<AuditDetailAnswer>>,
     /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// The shared definition `#/definitions/AuditDetail`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/AuditDetail` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-applyment4sub")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct AuditDetail {
+#[non_exhaustive]
+pub struct AuditDetailAnswer {
     /// `field` (`None` when absent); e.g. `id_card_copy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -706,24 +709,25 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/StockUseRule`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/StockUseRule` as requests send it (required fields plain), used by every request that refers to it.
 #[cfg(feature = "typed-marketing-favor")]
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
 pub struct StockUseRule {
-    /// `max_coupons`.
+    /// `max_coupons`, required.
     pub max_coupons: i64,
-    /// `max_amount`.
+    /// `max_amount`, required.
     pub max_amount: i64,
-    /// `max_amount_by_day` (`None` when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `max_amount_by_day`, optional (left out when `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_amount_by_day: Option<i64>,
-    /// `max_coupons_per_user`.
+    /// `max_coupons_per_user`, required.
     pub max_coupons_per_user: i64,
-    /// `natural_person_limit`.
+    /// `natural_person_limit`, required.
     pub natural_person_limit: bool,
-    /// `prevent_api_abuse`.
+    /// `prevent_api_abuse`, required.
     pub prevent_api_abuse: bool,
-    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -745,6 +749,34 @@ crate::typed::wire_enum! {
     }
 }
 
+/// The shared definition `#/definitions/StockUseRule` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
+#[cfg(feature = "typed-marketing-favor")]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct StockUseRuleAnswer {
+    /// `max_coupons` (`None` when absent); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_coupons: Option<i64>,
+    /// `max_amount` (`None` when absent); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_amount: Option<i64>,
+    /// `max_amount_by_day` (`None` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_amount_by_day: Option<i64>,
+    /// `max_coupons_per_user` (`None` when absent); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_coupons_per_user: Option<i64>,
+    /// `natural_person_limit` (`None` when absent); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub natural_person_limit: Option<bool>,
+    /// `prevent_api_abuse` (`None` when absent); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prevent_api_abuse: Option<bool>,
+    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
 #[cfg(feature = "typed-marketing-favor")]
 crate::typed::wire_enum! {
     /// The shared enumeration `#/definitions/FavorStockStatus`, used by every endpoint that refers to it.
@@ -762,10 +794,11 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/CutToMessage`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/CutToMessage` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-marketing-favor")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct CutToMessage {
+#[non_exhaustive]
+pub struct CutToMessageAnswer {
     /// `single_price_max` (`None` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub single_price_max: Option<i64>,
@@ -803,23 +836,27 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/FixedNormalCoupon`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/FixedNormalCoupon` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-marketing-favor")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct FixedNormalCoupon {
-    /// `coupon_amount`.
-    pub coupon_amount: i64,
-    /// `transaction_minimum`.
-    pub transaction_minimum: i64,
+#[non_exhaustive]
+pub struct FixedNormalCouponAnswer {
+    /// `coupon_amount` (`None` when absent); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon_amount: Option<i64>,
+    /// `transaction_minimum` (`None` when absent); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_minimum: Option<i64>,
     /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// The shared definition `#/definitions/CouponConsumeInfo`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/CouponConsumeInfo` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-marketing-favor")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct CouponConsumeInfo {
+#[non_exhaustive]
+pub struct CouponConsumeInfoAnswer {
     /// `consume_time` (`None` when absent); an RFC 3339 time; e.g. `2015-05-20T13:29:35.120+08:00`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consume_time: Option<String>,
@@ -829,18 +866,19 @@ pub struct CouponConsumeInfo {
     /// `transaction_id` (`None` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
-    /// `goods_detail` (`None` when absent); see [`CouponConsumeGoodsDetail`](crate::typed::shared::CouponConsumeGoodsDetail).
+    /// `goods_detail` (`None` when absent); see [`CouponConsumeGoodsDetailAnswer`](crate::typed::shared::CouponConsumeGoodsDetailAnswer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<CouponConsumeGoodsDetail>>,
+    pub goods_detail: Option<Vec<CouponConsumeGoodsDetailAnswer>>,
     /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// The shared definition `#/definitions/CouponConsumeGoodsDetail`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/CouponConsumeGoodsDetail` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-marketing-favor")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct CouponConsumeGoodsDetail {
+#[non_exhaustive]
+pub struct CouponConsumeGoodsDetailAnswer {
     /// `goods_id` (`None` when absent); e.g. `12345`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_id: Option<String>,
@@ -879,12 +917,14 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/Record`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/Record` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-marketing-membercard-open")]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Record {
-    /// `card_id`; e.g. `pbLatjvWOibDc5-TBnbUk1pD12o0`.
-    pub card_id: String,
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct RecordAnswer {
+    /// `card_id` (`None` when absent); e.g. `pbLatjvWOibDc5-TBnbUk1pD12o0`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
     /// `create_time` (`None` when absent); an RFC 3339 time; e.g. `2020-05-20T13:29:35.120+08:00`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
@@ -897,38 +937,48 @@ pub struct Record {
     /// `status` (`None` when absent); see [`MemberCardStatus`](crate::typed::shared::MemberCardStatus).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<MemberCardStatus>,
-    /// `brand`; see [`Brand`](crate::typed::shared::Brand).
-    pub brand: Brand,
-    /// `appid`; e.g. `wxea9c30890f48d5ae`.
-    pub appid: String,
-    /// `logo_url`; format `MediaUrl`; e.g. `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`.
-    pub logo_url: String,
-    /// `title`; e.g. `微信支付测试卡`.
-    pub title: String,
-    /// `background_picture_url`; format `MediaUrl`; e.g. `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`.
-    pub background_picture_url: String,
-    /// `description`; e.g. `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`.
-    pub description: String,
+    /// `brand` (`None` when absent); see [`Brand`](crate::typed::shared::Brand); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<Brand>,
+    /// `appid` (`None` when absent); e.g. `wxea9c30890f48d5ae`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appid: Option<String>,
+    /// `logo_url` (`None` when absent); format `MediaUrl`; e.g. `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// `title` (`None` when absent); e.g. `微信支付测试卡`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// `background_picture_url` (`None` when absent); format `MediaUrl`; e.g. `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background_picture_url: Option<String>,
+    /// `description` (`None` when absent); e.g. `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// `service_phone` (`None` when absent); e.g. `010-8877xxxx`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_phone: Option<String>,
-    /// `code_type`; see [`MemberCardCodeType`](crate::typed::shared::MemberCardCodeType).
-    pub code_type: MemberCardCodeType,
+    /// `code_type` (`None` when absent); see [`MemberCardCodeType`](crate::typed::shared::MemberCardCodeType); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_type: Option<MemberCardCodeType>,
     /// `total_quantity` (`None` when absent); e.g. `5000000`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_quantity: Option<i64>,
-    /// `date_information`; see [`DateInformation`](crate::typed::shared::DateInformation).
-    pub date_information: DateInformation,
-    /// `code_mode`; see [`MemberCardCodeMode`](crate::typed::shared::MemberCardCodeMode).
-    pub code_mode: MemberCardCodeMode,
+    /// `date_information` (`None` when absent); see [`DateInformation`](crate::typed::shared::DateInformation); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_information: Option<DateInformation>,
+    /// `code_mode` (`None` when absent); see [`MemberCardCodeMode`](crate::typed::shared::MemberCardCodeMode); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_mode: Option<MemberCardCodeMode>,
     /// `need_display_level` (`None` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_display_level: Option<bool>,
     /// `init_level` (`None` when absent); e.g. `白银会员`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_level: Option<String>,
-    /// `out_request_no`; e.g. `100002322019090134234sfdf`.
-    pub out_request_no: String,
+    /// `out_request_no` (`None` when absent); e.g. `100002322019090134234sfdf`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_request_no: Option<String>,
     /// `balance_information` (`None` when absent); see [`BalanceInformation`](crate::typed::shared::BalanceInformation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance_information: Option<BalanceInformation>,
@@ -961,11 +1011,14 @@ crate::typed::wire_enum! {
 /// `brand` of a shared definition.
 #[cfg(feature = "typed-marketing-membercard-open")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Brand {
-    /// `brand_id`; e.g. `1004`.
-    pub brand_id: String,
-    /// `display_name`; e.g. `微信支付`.
-    pub display_name: String,
+    /// `brand_id` (`None` when absent); e.g. `1004`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_id: Option<String>,
+    /// `display_name` (`None` when absent); e.g. `微信支付`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
     /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -988,10 +1041,12 @@ crate::typed::wire_enum! {
 
 /// `date_information` of a shared definition.
 #[cfg(feature = "typed-marketing-membercard-open")]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DateInformation {
-    /// `type`; see [`MemberCardDateInformationType`](crate::typed::shared::MemberCardDateInformationType).
-    pub r#type: MemberCardDateInformationType,
+    /// `type` (`None` when absent); see [`MemberCardDateInformationType`](crate::typed::shared::MemberCardDateInformationType); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<MemberCardDateInformationType>,
     /// `available_begin_time` (`None` when absent); an RFC 3339 time; e.g. `2020-05-20T13:29:35.120+08:00`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_begin_time: Option<String>,
@@ -1035,6 +1090,7 @@ crate::typed::wire_enum! {
 /// `balance_information` of a shared definition.
 #[cfg(feature = "typed-marketing-membercard-open")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BalanceInformation {
     /// `need_balance` (`None` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1056,6 +1112,7 @@ pub struct BalanceInformation {
 /// `user_information_form` of a shared definition.
 #[cfg(feature = "typed-marketing-membercard-open")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserInformationForm {
     /// `common_field_list` (`None` when absent); see [`MemberCardUserInformationCommonField`](crate::typed::shared::MemberCardUserInformationCommonField).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1071,6 +1128,7 @@ pub struct UserInformationForm {
 /// `custom_field_list` of a shared definition.
 #[cfg(feature = "typed-marketing-membercard-open")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CustomFieldList {
     /// `type` (`None` when absent); see [`MemberCardUserInformationCustomFieldType`](crate::typed::shared::MemberCardUserInformationCustomFieldType).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1104,6 +1162,7 @@ crate::typed::wire_enum! {
 /// `additional_statement` of a shared definition.
 #[cfg(feature = "typed-marketing-membercard-open")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AdditionalStatement {
     /// `title` (`None` when absent); e.g. `xxx会员卡使用须知`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1135,10 +1194,11 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/CodeRecord`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/CodeRecord` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-marketing-membercard-open")]
 #[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct CodeRecord {
+#[non_exhaustive]
+pub struct CodeRecordAnswer {
     /// `card_id` (`None` when absent); e.g. `pbLatjvWOibDc5-TBnbUk1pD12o0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_id: Option<String>,
@@ -1181,9 +1241,9 @@ pub struct CodeRecord {
 }
 
 #[cfg(feature = "typed-marketing-membercard-open")]
-impl std::fmt::Debug for CodeRecord {
+impl std::fmt::Debug for CodeRecordAnswer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CodeRecord")
+        f.debug_struct("CodeRecordAnswer")
             .field("card_id", &self.card_id)
             .field("code", &self.code)
             .field("openid", &crate::typed::__private::Redacted(&self.openid))
@@ -1221,6 +1281,7 @@ crate::typed::wire_enum! {
 /// `user_information` of a shared definition.
 #[cfg(feature = "typed-marketing-membercard-open")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserInformation {
     /// `common_field_list` (`None` when absent); see [`CommonFieldList`](crate::typed::shared::CommonFieldList).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1236,6 +1297,7 @@ pub struct UserInformation {
 /// `common_field_list` of a shared definition.
 #[cfg(feature = "typed-marketing-membercard-open")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CommonFieldList {
     /// `name` (`None` when absent); see [`MemberCardUserInformationCommonField`](crate::typed::shared::MemberCardUserInformationCommonField).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1251,6 +1313,7 @@ pub struct CommonFieldList {
 /// `custom_field_list` of a shared definition.
 #[cfg(feature = "typed-marketing-membercard-open")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserInformationCustomFieldList {
     /// `name` (`None` when absent); e.g. `喜欢的运动`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1301,10 +1364,11 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/AvailablePeriods`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/AvailablePeriods` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-marketing-paygiftactivity")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct AvailablePeriods {
+#[non_exhaustive]
+pub struct AvailablePeriodsAnswer {
     /// `available_time` (`None` when absent); see [`AvailableTime`](crate::typed::shared::AvailableTime).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_time: Option<Vec<AvailableTime>>,
@@ -1319,6 +1383,7 @@ pub struct AvailablePeriods {
 /// `available_time` of a shared definition.
 #[cfg(feature = "typed-marketing-paygiftactivity")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AvailableTime {
     /// `begin_time` (`None` when absent); an RFC 3339 time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1334,6 +1399,7 @@ pub struct AvailableTime {
 /// `available_day_time` of a shared definition.
 #[cfg(feature = "typed-marketing-paygiftactivity")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AvailableDayTime {
     /// `begin_day_time` (`None` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1397,14 +1463,17 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/StepSendRuleBase`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/StepSendRuleBase` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-marketing-paygiftactivity")]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct StepSendRuleBase {
-    /// `award_type`; see [`AwardType`](crate::typed::shared::AwardType).
-    pub award_type: AwardType,
-    /// `merchant_option`; see [`MerchantOption`](crate::typed::shared::MerchantOption).
-    pub merchant_option: MerchantOption,
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct StepSendRuleBaseAnswer {
+    /// `award_type` (`None` when absent); see [`AwardType`](crate::typed::shared::AwardType); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub award_type: Option<AwardType>,
+    /// `merchant_option` (`None` when absent); see [`MerchantOption`](crate::typed::shared::MerchantOption); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_option: Option<MerchantOption>,
     /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -1442,18 +1511,23 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/FullSendRuleBase`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/FullSendRuleBase` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-marketing-paygiftactivity")]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct FullSendRuleBase {
-    /// `award_type`; see [`AwardType`](crate::typed::shared::AwardType).
-    pub award_type: AwardType,
-    /// `merchant_option`; see [`MerchantOption`](crate::typed::shared::MerchantOption).
-    pub merchant_option: MerchantOption,
-    /// `transaction_amount_minimum`.
-    pub transaction_amount_minimum: i64,
-    /// `send_content`; see [`SendContent`](crate::typed::shared::SendContent).
-    pub send_content: SendContent,
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct FullSendRuleBaseAnswer {
+    /// `award_type` (`None` when absent); see [`AwardType`](crate::typed::shared::AwardType); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub award_type: Option<AwardType>,
+    /// `merchant_option` (`None` when absent); see [`MerchantOption`](crate::typed::shared::MerchantOption); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_option: Option<MerchantOption>,
+    /// `transaction_amount_minimum` (`None` when absent); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_amount_minimum: Option<i64>,
+    /// `send_content` (`None` when absent); see [`SendContent`](crate::typed::shared::SendContent); documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_content: Option<SendContent>,
     /// `award_list` (`None` when absent); see [`AwardList`](crate::typed::shared::AwardList).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub award_list: Option<Vec<AwardList>>,
@@ -1465,6 +1539,7 @@ pub struct FullSendRuleBase {
 /// `award_list` of a shared definition.
 #[cfg(feature = "typed-marketing-paygiftactivity")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AwardList {
     /// `stock_id` (`None` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1476,6 +1551,54 @@ pub struct AwardList {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_url: Option<String>,
     /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The shared definition `#/definitions/AvailablePeriods` as requests send it (required fields plain), used by every request that refers to it.
+#[cfg(feature = "typed-marketing-paygiftactivity")]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
+pub struct AvailablePeriods {
+    /// `available_time`, optional (left out when `None`); see [`AvailablePeriodsAvailableTime`](crate::typed::shared::AvailablePeriodsAvailableTime).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_time: Option<Vec<AvailablePeriodsAvailableTime>>,
+    /// `available_day_time`, optional (left out when `None`); see [`AvailablePeriodsAvailableDayTime`](crate::typed::shared::AvailablePeriodsAvailableDayTime).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_day_time: Option<Vec<AvailablePeriodsAvailableDayTime>>,
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `available_time` of a shared definition.
+#[cfg(feature = "typed-marketing-paygiftactivity")]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
+pub struct AvailablePeriodsAvailableTime {
+    /// `begin_time`, optional (left out when `None`); an RFC 3339 time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub begin_time: Option<String>,
+    /// `end_time`, optional (left out when `None`); an RFC 3339 time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `available_day_time` of a shared definition.
+#[cfg(feature = "typed-marketing-paygiftactivity")]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
+pub struct AvailablePeriodsAvailableDayTime {
+    /// `begin_day_time`, optional (left out when `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub begin_day_time: Option<String>,
+    /// `end_day_time`, optional (left out when `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_day_time: Option<String>,
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -1514,31 +1637,33 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/SettleInfo`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/SettleInfo` as requests send it (required fields plain), used by every request that refers to it.
 #[cfg(feature = "typed-pay-partner")]
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
 pub struct SettleInfo {
-    /// `profit_sharing` (`None` when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `profit_sharing`, optional (left out when `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
-    /// `subsidy_amount` (`None` when absent); e.g. `10`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `subsidy_amount`, optional (left out when `None`); e.g. `10`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subsidy_amount: Option<i64>,
-    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// The shared definition `#/definitions/Amount`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/Amount` as requests send it (required fields plain), used by every request that refers to it.
 #[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
 pub struct Amount {
-    /// `total`; e.g. `100`.
+    /// `total`, required; e.g. `100`.
     pub total: i64,
-    /// `currency` (`None` when absent); e.g. `CNY`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `currency`, optional (left out when `None`); e.g. `CNY`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -1558,100 +1683,121 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/Detail`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/Detail` as requests send it (required fields plain), used by every request that refers to it.
 #[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
 pub struct Detail {
-    /// `cost_price` (`None` when absent); e.g. `608800`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `cost_price`, optional (left out when `None`); e.g. `608800`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<i64>,
-    /// `invoice_id` (`None` when absent); e.g. `微信123`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `invoice_id`, optional (left out when `None`); e.g. `微信123`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_id: Option<String>,
-    /// `goods_detail` (`None` when absent); see [`GoodsDetail`](crate::typed::shared::GoodsDetail).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `goods_detail`, optional (left out when `None`); see [`GoodsDetail`](crate::typed::shared::GoodsDetail).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_detail: Option<Vec<GoodsDetail>>,
-    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// The shared definition `#/definitions/GoodsDetail`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/GoodsDetail` as requests send it (required fields plain), used by every request that refers to it.
 #[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
 pub struct GoodsDetail {
-    /// `merchant_goods_id`; e.g. `商品编码`.
+    /// `merchant_goods_id`, required; e.g. `商品编码`.
     pub merchant_goods_id: String,
-    /// `wechatpay_goods_id` (`None` when absent); e.g. `1001`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `wechatpay_goods_id`, optional (left out when `None`); e.g. `1001`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wechatpay_goods_id: Option<String>,
-    /// `goods_name` (`None` when absent); e.g. `iPhoneX 256G`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `goods_name`, optional (left out when `None`); e.g. `iPhoneX 256G`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub goods_name: Option<String>,
-    /// `quantity`; e.g. `1`.
+    /// `quantity`, required; e.g. `1`.
     pub quantity: i64,
-    /// `unit_price`; e.g. `828800`.
+    /// `unit_price`, required; e.g. `828800`.
     pub unit_price: i64,
-    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// The shared definition `#/definitions/SceneInfo`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/SceneInfo` as requests send it (required fields plain), used by every request that refers to it.
 #[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
 pub struct SceneInfo {
-    /// `payer_client_ip` (`None` when absent); e.g. `14.23.150.211`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `payer_client_ip`, optional (left out when `None`); e.g. `14.23.150.211`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payer_client_ip: Option<String>,
-    /// `device_id` (`None` when absent); e.g. `013467007045764`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `device_id`, optional (left out when `None`); e.g. `013467007045764`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
-    /// `store_info` (`None` when absent); see [`StoreInfo`](crate::typed::shared::StoreInfo).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `store_info`, optional (left out when `None`); see [`StoreInfo`](crate::typed::shared::StoreInfo).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub store_info: Option<StoreInfo>,
-    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// The shared definition `#/definitions/StoreInfo`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/StoreInfo` as requests send it (required fields plain), used by every request that refers to it.
 #[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
 pub struct StoreInfo {
-    /// `id` (`None` when absent); e.g. `0001`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `id`, optional (left out when `None`); e.g. `0001`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// `name`; e.g. `腾讯大厦分店`.
+    /// `name`, required; e.g. `腾讯大厦分店`.
     pub name: String,
-    /// `area_code`; e.g. `440305`.
+    /// `area_code`, required; e.g. `440305`.
     pub area_code: String,
-    /// `address`; e.g. `广东省深圳市南山区科技中一道10000号`.
+    /// `address`, required; e.g. `广东省深圳市南山区科技中一道10000号`.
     pub address: String,
-    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// The shared definition `#/definitions/H5Info`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/H5Info` as requests send it (required fields plain), used by every request that refers to it.
 #[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
 pub struct H5Info {
-    /// `type` (`None` when absent); e.g. `iOSAndroidWap`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `type`, optional (left out when `None`); e.g. `iOSAndroidWap`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
-    /// `app_name` (`None` when absent); e.g. `王者荣耀`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `app_name`, optional (left out when `None`); e.g. `王者荣耀`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
-    /// `app_url` (`None` when absent); e.g. `https://pay.qq.com`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `app_url`, optional (left out when `None`); e.g. `https://pay.qq.com`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_url: Option<String>,
-    /// `bundle_id` (`None` when absent); e.g. `com.tencent.wzryiOS`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `bundle_id`, optional (left out when `None`); e.g. `com.tencent.wzryiOS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bundle_id: Option<String>,
-    /// `package_name` (`None` when absent); e.g. `com.tencent.tmgp.sgame`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `package_name`, optional (left out when `None`); e.g. `com.tencent.tmgp.sgame`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub package_name: Option<String>,
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The shared definition `#/definitions/SettleInfo` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
+#[cfg(feature = "typed-pay-partner")]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct SettleInfoAnswer {
+    /// `profit_sharing` (`None` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profit_sharing: Option<bool>,
+    /// `subsidy_amount` (`None` when absent); e.g. `10`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsidy_amount: Option<i64>,
     /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -1697,12 +1843,14 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/PayerAmount`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/PayerAmount` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct PayerAmount {
-    /// `payer_total`; e.g. `100`.
-    pub payer_total: i64,
+#[non_exhaustive]
+pub struct PayerAmountAnswer {
+    /// `payer_total` (`None` when absent); e.g. `100`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_total: Option<i64>,
     /// `payer_currency` (`None` when absent); e.g. `CNY`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_currency: Option<String>,
@@ -1711,12 +1859,99 @@ pub struct PayerAmount {
     pub extra: Map<String, Value>,
 }
 
-/// The shared definition `#/definitions/PayerServiceProvider`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/Detail` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
+#[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DetailAnswer {
+    /// `cost_price` (`None` when absent); e.g. `608800`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_price: Option<i64>,
+    /// `invoice_id` (`None` when absent); e.g. `微信123`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<String>,
+    /// `goods_detail` (`None` when absent); see [`GoodsDetailAnswer`](crate::typed::shared::GoodsDetailAnswer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goods_detail: Option<Vec<GoodsDetailAnswer>>,
+    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The shared definition `#/definitions/GoodsDetail` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
+#[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct GoodsDetailAnswer {
+    /// `merchant_goods_id` (`None` when absent); e.g. `商品编码`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_goods_id: Option<String>,
+    /// `wechatpay_goods_id` (`None` when absent); e.g. `1001`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wechatpay_goods_id: Option<String>,
+    /// `goods_name` (`None` when absent); e.g. `iPhoneX 256G`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goods_name: Option<String>,
+    /// `quantity` (`None` when absent); e.g. `1`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+    /// `unit_price` (`None` when absent); e.g. `828800`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<i64>,
+    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The shared definition `#/definitions/SceneInfo` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
+#[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct SceneInfoAnswer {
+    /// `payer_client_ip` (`None` when absent); e.g. `14.23.150.211`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_client_ip: Option<String>,
+    /// `device_id` (`None` when absent); e.g. `013467007045764`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// `store_info` (`None` when absent); see [`StoreInfoAnswer`](crate::typed::shared::StoreInfoAnswer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_info: Option<StoreInfoAnswer>,
+    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The shared definition `#/definitions/StoreInfo` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
+#[cfg(any(feature = "typed-pay-partner", feature = "typed-pay-transactions"))]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct StoreInfoAnswer {
+    /// `id` (`None` when absent); e.g. `0001`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `name` (`None` when absent); e.g. `腾讯大厦分店`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `area_code` (`None` when absent); e.g. `440305`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area_code: Option<String>,
+    /// `address` (`None` when absent); e.g. `广东省深圳市南山区科技中一道10000号`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The shared definition `#/definitions/PayerServiceProvider` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-pay-partner")]
 #[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct PayerServiceProvider {
-    /// `sp_openid`; e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
-    pub sp_openid: String,
+#[non_exhaustive]
+pub struct PayerServiceProviderAnswer {
+    /// `sp_openid` (`None` when absent); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sp_openid: Option<String>,
     /// `sub_openid` (`None` when absent); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
@@ -1726,9 +1961,9 @@ pub struct PayerServiceProvider {
 }
 
 #[cfg(feature = "typed-pay-partner")]
-impl std::fmt::Debug for PayerServiceProvider {
+impl std::fmt::Debug for PayerServiceProviderAnswer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PayerServiceProvider")
+        f.debug_struct("PayerServiceProviderAnswer")
             .field("sp_openid", &crate::typed::__private::Redacted(&self.sp_openid))
             .field("sub_openid", &crate::typed::__private::Redacted(&self.sub_openid))
             .field("extra", &self.extra)
@@ -1736,21 +1971,39 @@ impl std::fmt::Debug for PayerServiceProvider {
     }
 }
 
-/// The shared definition `#/definitions/PayerDirection`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/Amount` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
+#[cfg(feature = "typed-pay-transactions")]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct AmountAnswer {
+    /// `total` (`None` when absent); e.g. `100`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// `currency` (`None` when absent); e.g. `CNY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The shared definition `#/definitions/PayerDirection` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-pay-transactions")]
 #[derive(Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct PayerDirection {
-    /// `openid`; e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`.
-    pub openid: String,
+#[non_exhaustive]
+pub struct PayerDirectionAnswer {
+    /// `openid` (`None` when absent); e.g. `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`; documented as always present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openid: Option<String>,
     /// Fields this version does not know, kept as sent (so the answer serializes back unchanged).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "typed-pay-transactions")]
-impl std::fmt::Debug for PayerDirection {
+impl std::fmt::Debug for PayerDirectionAnswer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PayerDirection")
+        f.debug_struct("PayerDirectionAnswer")
             .field("openid", &crate::typed::__private::Redacted(&self.openid))
             .field("extra", &self.extra)
             .finish()
@@ -1770,10 +2023,55 @@ crate::typed::wire_enum! {
     }
 }
 
-/// The shared definition `#/definitions/PostPayment`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/PostPayment` as requests send it (required fields plain), used by every request that refers to it.
+#[cfg(feature = "typed-payscore-serviceorder")]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
+pub struct PostPayment {
+    /// `name`, optional (left out when `None`); at most 20 characters; e.g. `就餐费用, 服务费`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `amount`, optional (left out when `None`); e.g. `40000`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// `description`, optional (left out when `None`); e.g. `就餐人均100元，服务费：100/小时`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `count`, optional (left out when `None`); e.g. `4`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The shared definition `#/definitions/PostDiscount` as requests send it (required fields plain), used by every request that refers to it.
+#[cfg(feature = "typed-payscore-serviceorder")]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize)]
+pub struct PostDiscount {
+    /// `name`, optional (left out when `None`); at most 20 characters; e.g. `满20减1元`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `description`, optional (left out when `None`); e.g. `不与其他优惠叠加`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `amount`, optional (left out when `None`); e.g. `100`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// `count`, optional (left out when `None`); e.g. `2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+    /// added). For fields WeChat Pay takes that the schema lacks.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The shared definition `#/definitions/PostPayment` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-payscore-serviceorder")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct PostPayment {
+#[non_exhaustive]
+pub struct PostPaymentAnswer {
     /// `name` (`None` when absent); at most 20 characters; e.g. `就餐费用, 服务费`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -1791,10 +2089,11 @@ pub struct PostPayment {
     pub extra: Map<String, Value>,
 }
 
-/// The shared definition `#/definitions/PostDiscount`, used by every endpoint that refers to it.
+/// The shared definition `#/definitions/PostDiscount` as answers bring it (every field optional, unknown fields kept), used by every answer that refers to it.
 #[cfg(feature = "typed-payscore-serviceorder")]
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct PostDiscount {
+#[non_exhaustive]
+pub struct PostDiscountAnswer {
     /// `name` (`None` when absent); at most 20 characters; e.g. `满20减1元`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

@@ -199,6 +199,10 @@ pub mod post_smartguide_guides {
         /// `group_qrcode`, optional (left out when `None`); e.g. `https://work.weixin.qq.com/xxxxxxx`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub group_qrcode: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostSmartguideGuides {
@@ -228,6 +232,7 @@ pub mod post_smartguide_guides {
 /// `PATCH v3/smartguide/guides/{guide_id}`: 服务人员信息更新.
 pub mod patch_smartguide_guides_by_guide_id {
     use crate::sensitive::Sensitive;
+    use serde_json::{Map, Value};
 
     /// 服务人员信息更新
     ///
@@ -278,6 +283,10 @@ pub mod patch_smartguide_guides_by_guide_id {
         /// `group_qrcode`, optional (left out when `None`); e.g. `https://work.weixin.qq.com/xxxxxxx`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub group_qrcode: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PatchSmartguideGuidesByGuideId {
@@ -299,6 +308,7 @@ pub mod patch_smartguide_guides_by_guide_id {
 
 /// `POST v3/smartguide/guides/{guide_id}/assign`: 服务人员分配.
 pub mod post_smartguide_guides_by_guide_id_assign {
+    use serde_json::{Map, Value};
 
     /// 服务人员分配
     ///
@@ -334,6 +344,10 @@ pub mod post_smartguide_guides_by_guide_id_assign {
         pub sub_mchid: Option<String>,
         /// `out_trade_no`, required; e.g. `20150806125346`.
         pub out_trade_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostSmartguideGuidesByGuideIdAssign {

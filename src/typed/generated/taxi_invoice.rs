@@ -51,6 +51,7 @@ pub use self::post_taxi_invoice_taxi_update_taxi::{
 
 /// `POST v3/taxi-invoice/attendance/punch`: 签到签退.
 pub mod post_taxi_invoice_attendance_punch {
+    use serde_json::{Map, Value};
 
     /// 签到签退
     ///
@@ -75,6 +76,7 @@ pub mod post_taxi_invoice_attendance_punch {
     ///     event_time: "2019-12-01T12:00:00.000+08:00".into(),
     ///     event_type: "SIGN_IN".into(),
     ///     region_id: 510100,
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -90,6 +92,10 @@ pub mod post_taxi_invoice_attendance_punch {
         pub event_type: String,
         /// `region_id`, required; e.g. `510100`.
         pub region_id: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostTaxiInvoiceAttendancePunch {
@@ -188,6 +194,10 @@ pub mod post_taxi_invoice_cards {
         /// `token`, optional (left out when `None`); e.g. `ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostTaxiInvoiceCards {
@@ -255,6 +265,10 @@ pub mod post_taxi_invoice_cards {
         /// `remark`, optional (left out when `None`); e.g. `备注`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `buyer_information` of the request [`PostTaxiInvoiceCards`].
@@ -279,6 +293,10 @@ pub mod post_taxi_invoice_cards {
         /// `bank_account`, optional (left out when `None`); e.g. `62001234567890`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `seller_information` of the request [`PostTaxiInvoiceCards`].
@@ -299,6 +317,10 @@ pub mod post_taxi_invoice_cards {
         /// `bank_account`, optional (left out when `None`); e.g. `62001234567890`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `extra_information` of the request [`PostTaxiInvoiceCards`].
@@ -312,6 +334,10 @@ pub mod post_taxi_invoice_cards {
         pub reviewer: Option<String>,
         /// `drawer`, required; e.g. `王五`.
         pub drawer: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `items` of the request [`PostTaxiInvoiceCards`].
@@ -343,6 +369,10 @@ pub mod post_taxi_invoice_cards {
         pub tax_prefer_mark: String,
         /// `discount`, required.
         pub discount: bool,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -378,6 +408,7 @@ pub mod post_taxi_invoice_cards_upload_file {
     ///         digest: "addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db".into(),
     ///         digest_algorithm: "DIGEST_ALGORITHM_SM3".into(),
     ///         region_id: 310100,
+    ///         ..Default::default()
     ///     },
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
@@ -425,6 +456,10 @@ pub mod post_taxi_invoice_cards_upload_file {
         pub digest_algorithm: String,
         /// `region_id`, required; e.g. `310100`.
         pub region_id: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -489,6 +524,10 @@ pub mod post_taxi_invoice_driver_update_driver {
         pub driver_photo: Option<DriverPhoto>,
         /// `region_id`, required; e.g. `510100`.
         pub region_id: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostTaxiInvoiceDriverUpdateDriver {
@@ -553,6 +592,10 @@ pub mod post_taxi_invoice_driver_update_driver {
         /// `photo_icon`, optional (left out when `None`); e.g. `Pm+zC+kaOSdRmVQP7pPQ++Ky9C8FaVp8El2sLT3b/M887b3YnrknrmiiumOk…`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub photo_icon: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `photo_digest` of the request [`PostTaxiInvoiceDriverUpdateDriver`].
@@ -564,6 +607,10 @@ pub mod post_taxi_invoice_driver_update_driver {
         /// `hash_value`, optional (left out when `None`); e.g. `e10adc3949ba59abbe56e057f20f883e`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub hash_value: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `driver_photo` of the answer to [`PostTaxiInvoiceDriverUpdateDriver`].
@@ -876,6 +923,10 @@ pub mod post_taxi_invoice_taxi_company_create_taxi_company {
         pub region_id: i64,
         /// `enterprise_type`, required; e.g. `ENTERPRISE`.
         pub enterprise_type: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostTaxiInvoiceTaxiCompanyCreateTaxiCompany {
@@ -957,6 +1008,10 @@ pub mod post_taxi_invoice_taxi_update_taxi {
         /// `taxi_state`, optional (left out when `None`); see [`TaxiState`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub taxi_state: Option<TaxiState>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostTaxiInvoiceTaxiUpdateTaxi {

@@ -271,6 +271,7 @@ pub mod post_transaction_block_transaction_block_submissions_sub_mchid_by_sub_mc
     ///     sub_mchid: "123000110".into(),
     ///     merchant_submit_id: "ABC123456789".into(),
     ///     submit_data: "{\"record_fields\":[]}".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -283,6 +284,10 @@ pub mod post_transaction_block_transaction_block_submissions_sub_mchid_by_sub_mc
         pub merchant_submit_id: String,
         /// `submit_data`, required; JSON text; e.g. `{"record_fields":[]}`.
         pub submit_data: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostTransactionBlockTransactionBlockSubmissionsSubMchidBySubMchid {

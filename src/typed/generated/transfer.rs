@@ -98,6 +98,10 @@ pub mod post_transfer_batches {
         /// `notify_url`, optional (left out when `None`); e.g. `https://www.weixin.qq.com/wxpay/pay.php`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostTransferBatches {
@@ -149,6 +153,10 @@ pub mod post_transfer_batches {
         /// `user_id_card`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub user_id_card: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -754,6 +762,7 @@ pub mod post_transfer_bill_receipt {
     ///
     /// let request = PostTransferBillReceipt {
     ///     out_batch_no: "plfk2020042013".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -761,6 +770,10 @@ pub mod post_transfer_bill_receipt {
     pub struct PostTransferBillReceipt {
         /// `out_batch_no`, required; e.g. `plfk2020042013`.
         pub out_batch_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostTransferBillReceipt {

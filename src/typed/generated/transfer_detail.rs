@@ -141,6 +141,7 @@ pub mod post_transfer_detail_electronic_receipts {
     ///     accept_type: AcceptType::BatchTransfer,
     ///     out_detail_no: "mx0911231610162610v4CNkO4HAf".into(),
     ///     out_batch_no: None,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -153,6 +154,10 @@ pub mod post_transfer_detail_electronic_receipts {
         pub out_batch_no: Option<String>,
         /// `out_detail_no`, required; e.g. `mx0911231610162610v4CNkO4HAf`.
         pub out_detail_no: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostTransferDetailElectronicReceipts {

@@ -182,6 +182,7 @@ pub mod post_vehicle_etc_preopen {
     ///         encrypted_real_name: "LOX6jBeRlK/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==".into(),
     ///         encrypted_credential_id: "t85SAX3GxVYqGQm2Q8cfeFd1dWy40j4s7XpIds8Glw83HG3vN9Q==".into(),
     ///         credential_type: "ID_CARD".into(),
+    ///         ..Default::default()
     ///     },
     ///     ..Default::default()
     /// };
@@ -211,6 +212,10 @@ pub mod post_vehicle_etc_preopen {
         /// `bank_card_no`, optional (left out when `None`); sent encrypted with WeChat Pay's key ([`typed::encrypt`](crate::typed::encrypt)).
         #[serde(with = "crate::typed::encrypt", skip_serializing_if = "Option::is_none")]
         pub bank_card_no: Option<Sensitive>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostVehicleEtcPreopen {
@@ -247,6 +252,10 @@ pub mod post_vehicle_etc_preopen {
         pub encrypted_credential_id: Sensitive,
         /// `credential_type`, required; e.g. `ID_CARD`.
         pub credential_type: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 }
 
@@ -320,6 +329,10 @@ pub mod post_vehicle_etc_transactions_highway {
         /// `device_info`, optional (left out when `None`); see [`DeviceInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub device_info: Option<DeviceInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostVehicleEtcTransactionsHighway {
@@ -415,6 +428,10 @@ pub mod post_vehicle_etc_transactions_highway {
         /// `carrying_range`, optional (left out when `None`); e.g. `6-12`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub carrying_range: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `amount` of the request [`PostVehicleEtcTransactionsHighway`].
@@ -426,6 +443,10 @@ pub mod post_vehicle_etc_transactions_highway {
         /// `currency`, optional (left out when `None`); e.g. `CNY`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `device_info` of the request [`PostVehicleEtcTransactionsHighway`].
@@ -436,6 +457,10 @@ pub mod post_vehicle_etc_transactions_highway {
         pub device_id: Option<String>,
         /// `device_ip`, required; e.g. `123.12.12.123`.
         pub device_ip: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     /// `payer` of the answer to [`PostVehicleEtcTransactionsHighway`].
@@ -1086,6 +1111,7 @@ pub mod post_vehicle_parking_parkings {
     ///     start_time: "2017-08-26T10:43:39+08:00".into(),
     ///     parking_name: "欢乐海岸停车场".into(),
     ///     free_duration: 3600,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1107,6 +1133,10 @@ pub mod post_vehicle_parking_parkings {
         pub parking_name: String,
         /// `free_duration`, required; e.g. `3600`.
         pub free_duration: i64,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostVehicleParkingParkings {
@@ -1611,6 +1641,10 @@ pub mod post_vehicle_transactions_parking {
         /// `parking_info`, optional (left out when `None`); see [`ParkingInfo`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub parking_info: Option<ParkingInfo>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostVehicleTransactionsParking {
@@ -1708,6 +1742,10 @@ pub mod post_vehicle_transactions_parking {
         /// `currency`, optional (left out when `None`); see [`Currency`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub currency: Option<Currency>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1737,6 +1775,10 @@ pub mod post_vehicle_transactions_parking {
         pub charging_duration: i64,
         /// `device_id`, required; e.g. `12313`.
         pub device_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {

@@ -181,6 +181,7 @@ pub mod post_webizpay_avail_mch_ranges {
     /// let request = PostWebizpayAvailMchRanges {
     ///     sp_mchid: "12341234".into(),
     ///     identifier_type: IdentifierType::OrganizationCode,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -190,6 +191,10 @@ pub mod post_webizpay_avail_mch_ranges {
         pub sp_mchid: String,
         /// `identifier_type`, required; see [`IdentifierType`].
         pub identifier_type: IdentifierType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostWebizpayAvailMchRanges {
@@ -329,6 +334,7 @@ pub mod post_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers {
     ///     range_id: "89f5123e-5ad4-4e0e-89b1-63ced0c798c5".into(),
     ///     sp_mchid: "12341234".into(),
     ///     merchant_identifier: "91110000710926094P".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -341,6 +347,10 @@ pub mod post_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers {
         pub sp_mchid: String,
         /// `merchant_identifier`, required; e.g. `91110000710926094P`.
         pub merchant_identifier: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostWebizpayAvailMchRangesByRangeIdMerchantIdentifiers {
@@ -392,6 +402,7 @@ pub mod delete_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers_by_mer
     ///     range_id: "89f5123e-5ad4-4e0e-89b1-63ced0c798c5".into(),
     ///     merchant_identifier: "91110000710926094P".into(),
     ///     sp_mchid: "12341234".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -405,6 +416,10 @@ pub mod delete_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers_by_mer
         pub merchant_identifier: String,
         /// `sp_mchid`, required; e.g. `12341234`.
         pub sp_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for DeleteWebizpayAvailMchRangesByRangeIdMerchantIdentifiersByMerchantIdentifier {
@@ -478,6 +493,10 @@ pub mod post_webizpay_bill_proof {
         pub entity_name: Option<String>,
         /// `out_operation_id`, required; e.g. `operation12345678`.
         pub out_operation_id: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostWebizpayBillProof {
@@ -558,6 +577,7 @@ pub mod post_webizpay_bill_trade_bill {
     ///     sub_mchid: "43214321".into(),
     ///     date: "2025-04-23".into(),
     ///     r#type: Type::Qyzfall,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -571,6 +591,10 @@ pub mod post_webizpay_bill_trade_bill {
         pub date: String,
         /// `type`, required; see [`Type`].
         pub r#type: Type,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostWebizpayBillTradeBill {
@@ -826,6 +850,10 @@ pub mod post_webizpay_employees_by_employee_id_quota_cards {
         /// `avail_mch_range_id`, optional (left out when `None`); e.g. `range_12345678`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub avail_mch_range_id: Option<String>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostWebizpayEmployeesByEmployeeIdQuotaCards {
@@ -1049,6 +1077,7 @@ pub mod post_webizpay_employees_by_employee_id_quota_cards_by_card_no_cancel {
     ///     sp_mchid: "12341234".into(),
     ///     sub_mchid: "43214321".into(),
     ///     reason: "商户主动作废".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1066,6 +1095,10 @@ pub mod post_webizpay_employees_by_employee_id_quota_cards_by_card_no_cancel {
         pub sub_mchid: String,
         /// `reason`, required; e.g. `商户主动作废`.
         pub reason: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostWebizpayEmployeesByEmployeeIdQuotaCardsByCardNoCancel {
@@ -1249,6 +1282,7 @@ pub mod post_webizpay_employees_by_employee_id_revoke {
     ///     employee_id: "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c".into(),
     ///     sp_mchid: "12341234".into(),
     ///     sub_mchid: "43214321".into(),
+    ///     ..Default::default()
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1261,6 +1295,10 @@ pub mod post_webizpay_employees_by_employee_id_revoke {
         pub sp_mchid: String,
         /// `sub_mchid`, required; e.g. `43214321`.
         pub sub_mchid: String,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostWebizpayEmployeesByEmployeeIdRevoke {
@@ -1349,6 +1387,10 @@ pub mod post_webizpay_stores_entity_matches {
         /// `match_details`, optional (left out when `None`); see [`MatchDetails`].
         #[serde(skip_serializing_if = "Option::is_none")]
         pub match_details: Option<Vec<MatchDetails>>,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostWebizpayStoresEntityMatches {
@@ -1395,6 +1437,10 @@ pub mod post_webizpay_stores_entity_matches {
         pub store_name: String,
         /// `product_type`, required; see [`ProductType`].
         pub product_type: ProductType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     crate::typed::wire_enum! {
@@ -1654,6 +1700,7 @@ pub mod post_webizpay_users_by_user_id_authorization_url {
     ///     sp_mchid: "12341234".into(),
     ///     sub_mchid: "43214321".into(),
     ///     application_type: ApplicationType::H5,
+    ///     extra: Default::default(),
     /// };
     /// let answer = client.call(request)?; // or client.call_async(request).await?
     /// ```
@@ -1668,6 +1715,10 @@ pub mod post_webizpay_users_by_user_id_authorization_url {
         pub sub_mchid: String,
         /// `application_type`, required; see [`ApplicationType`].
         pub application_type: ApplicationType,
+        /// Fields the schema does not describe, sent after the described ones as given (empty: nothing is
+        /// added). For fields WeChat Pay takes that the schema lacks.
+        #[serde(flatten)]
+        pub extra: Map<String, Value>,
     }
 
     impl crate::typed::Endpoint for PostWebizpayUsersByUserIdAuthorizationUrl {

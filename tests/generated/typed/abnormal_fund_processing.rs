@@ -54,6 +54,7 @@ fn post_abnormal_fund_processing_receipts_by_receipt_id_transfer_instructions() 
         transfer_mode: TransferMode::TransferToOriginalReceiveUser,
         receiver: None,
         notify_url: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -72,8 +73,10 @@ fn post_abnormal_fund_processing_receipts_by_receipt_id_transfer_instructions() 
             openid: Some("eoCuiA7RW33Tc3jtz_5CNLegC9kN0".into()),
             appid: Some("wxf636efh567hg4356".into()),
             mchid: Some("1900001108".into()),
+            ..Default::default()
         }),
         notify_url: Some("https://weixin.qq.com".into()),
+        extra: Default::default(),
     };
     check_request(
         request,

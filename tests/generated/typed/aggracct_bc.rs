@@ -226,6 +226,7 @@ fn post_aggracct_bc_wb_channel_bank_channel_account_rename() {
         bal_account_no: "8609cb22e1774a50a930e414cc71eca06121bc".into(),
         change_scene: ChangeScene::SubjectInfoRename,
         req_scene: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -244,6 +245,7 @@ fn post_aggracct_bc_wb_channel_bank_channel_account_rename() {
         bal_account_no: "8609cb22e1774a50a930e414cc71eca06121bc".into(),
         change_scene: ChangeScene::SubjectInfoRename,
         req_scene: Some(ReqScene::SjtConvenientSettlementServiceMerchant),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -358,6 +360,7 @@ fn post_aggracct_bc_wb_channel_control_orders_info_update_result_notify() {
         fail_code: Some("1001".into()),
         fail_msg: Some("IDCARD_ILLEGAL".into()),
         scene: Some(Scene::V01),
+        ..Default::default()
     };
     check_request(
         request,
@@ -408,6 +411,7 @@ fn post_aggracct_bc_wb_channel_control_orders_punish() {
         sgn_no: Some("example_sgn_no".into()),
         req_scene: Some(ReqScene::SjtConvenientSettlementServiceMerchant),
         fund_repatriation_strategy: Some(FundRepatriationStrategy::AllForbidden),
+        ..Default::default()
     };
     check_request(
         request,
@@ -461,6 +465,7 @@ fn post_aggracct_bc_wb_channel_control_orders_recover() {
         card_no: Some("example_card_no".into()),
         sgn_no: Some("example_sgn_no".into()),
         req_scene: Some(ReqScene::SjtConvenientSettlementServiceMerchant),
+        ..Default::default()
     };
     check_request(
         request,
@@ -536,6 +541,7 @@ fn post_aggracct_bc_wb_channel_special_reduction() {
         card_no: None,
         sgn_no: None,
         req_scene: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -558,6 +564,7 @@ fn post_aggracct_bc_wb_channel_special_reduction() {
         card_no: Some("example_card_no".into()),
         sgn_no: Some("example_sgn_no".into()),
         req_scene: Some(ReqScene::SjtConvenientSettlementServiceMerchant),
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -69,6 +69,7 @@ fn post_apply4sub_sub_merchants_by_sub_mchid_modify_settlement() {
         bank_name: None,
         bank_branch_id: None,
         account_name: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -91,6 +92,7 @@ fn post_apply4sub_sub_merchants_by_sub_mchid_modify_settlement() {
         bank_branch_id: Some("402713354941".into()),
         account_number: "ciphertext".into(),
         account_name: Some("ciphertext".into()),
+        extra: Default::default(),
     };
     check_request(
         request,

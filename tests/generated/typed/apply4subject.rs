@@ -52,6 +52,7 @@ fn post_apply4subject_applyment() {
                 legal_person: "example".into(),
                 company_address: "example".into(),
                 licence_valid_date: "[\"1970-01-01\",\"forever\"]".into(),
+                ..Default::default()
             },
             is_finance_institution: None,
             certificate_info: None,
@@ -59,6 +60,7 @@ fn post_apply4subject_applyment() {
             assist_prove_info: None,
             special_operation_info: None,
             finance_institution_info: None,
+            extra: Default::default(),
         },
         identification_info: IdentificationInfo {
             identification_type: shared::IdType::IdentificationTypeIdcard,
@@ -71,10 +73,12 @@ fn post_apply4subject_applyment() {
             identification_address: None,
             identification_back_copy: None,
             owner: None,
+            extra: Default::default(),
         },
         channel_id: None,
         ubo_info_list: None,
         addition_info: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -107,6 +111,7 @@ fn post_apply4subject_applyment() {
             contact_period_end: Some("example".into()),
             business_authorization_letter: Some("example".into()),
             mobile: "example".into(),
+            ..Default::default()
         },
         subject_info: SubjectInfo {
             subject_type: shared::SubjectType::SubjectTypeIndividual,
@@ -118,6 +123,7 @@ fn post_apply4subject_applyment() {
                 legal_person: "example".into(),
                 company_address: "example".into(),
                 licence_valid_date: "[\"1970-01-01\",\"forever\"]".into(),
+                ..Default::default()
             },
             certificate_info: Some(CertificateInfo {
                 cert_type: shared::CertType::CertificateType2388,
@@ -127,6 +133,7 @@ fn post_apply4subject_applyment() {
                 legal_person: "example".into(),
                 company_address: "example".into(),
                 cert_valid_date: "[\"1970-01-01\",\"forever\"]".into(),
+                extra: Default::default(),
             }),
             company_prove_copy: Some("example".into()),
             assist_prove_info: Some(AssistProveInfo {
@@ -136,15 +143,19 @@ fn post_apply4subject_applyment() {
                 store_address: "example".into(),
                 store_header_copy: "example".into(),
                 store_indoor_copy: "example".into(),
+                extra: Default::default(),
             }),
             special_operation_info: Some(vec![SpecialOperationInfo {
                 category_id: shared::CategoryId::V44,
                 store_indoor_copy: Some(vec!["example".into()]),
+                extra: Default::default(),
             }]),
             finance_institution_info: Some(FinanceInstitutionInfo {
                 finance_type: Some(shared::FinanceType::BankAgent),
                 finance_license_pics: Some(vec!["example".into()]),
+                ..Default::default()
             }),
+            extra: Default::default(),
         },
         identification_info: IdentificationInfo {
             id_holder_type: Some(shared::ContactType::Legal),
@@ -157,6 +168,7 @@ fn post_apply4subject_applyment() {
             identification_front_copy: "example".into(),
             identification_back_copy: Some("example".into()),
             owner: Some(true),
+            extra: Default::default(),
         },
         ubo_info_list: Some(vec![UboInfoList {
             ubo_id_doc_type: shared::IdType::IdentificationTypeIdcard,
@@ -167,8 +179,10 @@ fn post_apply4subject_applyment() {
             ubo_id_doc_address: "example".into(),
             ubo_period_begin: "2018-06-08".into(),
             ubo_period_end: "example".into(),
+            extra: Default::default(),
         }]),
-        addition_info: Some(AdditionInfo { confirm_mchid_list: Some(vec!["example".into()]) }),
+        addition_info: Some(AdditionInfo { confirm_mchid_list: Some(vec!["example".into()]), ..Default::default() }),
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -27,6 +27,7 @@ fn post_applyment4sub_applyment_trailing_slash() {
             contact_period_end: None,
             business_authorization_letter: None,
             openid: None,
+            extra: Default::default(),
         },
         subject_info: SubjectInfo {
             subject_type: shared::SubjectType::SubjectTypeIndividual,
@@ -46,6 +47,7 @@ fn post_applyment4sub_applyment_trailing_slash() {
                 legal_person: "example".into(),
                 period_begin: "2018-06-08".into(),
                 period_end: "example".into(),
+                extra: Default::default(),
             },
             identity_info: IdentityInfo {
                 id_doc_type: shared::IdType::IdentificationTypeIdcard,
@@ -54,6 +56,7 @@ fn post_applyment4sub_applyment_trailing_slash() {
                 id_card_info: None,
                 id_doc_info: None,
                 owner: None,
+                extra: Default::default(),
             },
             finance_institution: None,
             micro_biz_info: None,
@@ -61,6 +64,7 @@ fn post_applyment4sub_applyment_trailing_slash() {
             certificate_letter_copy: None,
             finance_institution_info: None,
             ubo_info_list: None,
+            extra: Default::default(),
         },
         business_info: BusinessInfo {
             merchant_shortname: "example".into(),
@@ -69,6 +73,7 @@ fn post_applyment4sub_applyment_trailing_slash() {
                 sales_scenes_type: vec![shared::SalesScenesType::SalesScenesStore],
                 ..Default::default()
             },
+            ..Default::default()
         },
         settlement_info: SettlementInfo { ..Default::default() },
         bank_account_info: BankAccountInfo {
@@ -79,8 +84,10 @@ fn post_applyment4sub_applyment_trailing_slash() {
             bank_name: None,
             bank_branch_id: None,
             account_number: None,
+            extra: Default::default(),
         },
         addition_info: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -113,6 +120,7 @@ fn post_applyment4sub_applyment_trailing_slash() {
             openid: Some("example".into()),
             mobile_phone: "example".into(),
             contact_email: "example".into(),
+            extra: Default::default(),
         },
         subject_info: SubjectInfo {
             subject_type: shared::SubjectType::SubjectTypeIndividual,
@@ -127,19 +135,23 @@ fn post_applyment4sub_applyment_trailing_slash() {
                     micro_indoor_copy: "example".into(),
                     store_longitude: Some("example".into()),
                     store_latitude: Some("example".into()),
+                    ..Default::default()
                 }),
                 micro_mobile_info: Some(MicroMobileInfo {
                     micro_mobile_name: "example".into(),
                     micro_mobile_city: "example".into(),
                     micro_mobile_address: "example".into(),
                     micro_mobile_pics: vec!["example".into()],
+                    ..Default::default()
                 }),
                 micro_online_info: Some(MicroOnlineInfo {
                     micro_online_store: "example".into(),
                     micro_ec_name: "example".into(),
                     micro_qrcode: Some("example".into()),
                     micro_link: Some("example".into()),
+                    ..Default::default()
                 }),
+                extra: Default::default(),
             }),
             business_license_info: BusinessLicenseInfo {
                 license_copy: "example".into(),
@@ -149,6 +161,7 @@ fn post_applyment4sub_applyment_trailing_slash() {
                 license_address: Some("example".into()),
                 period_begin: Some("2018-06-08".into()),
                 period_end: Some("example".into()),
+                ..Default::default()
             },
             certificate_info: CertificateInfo {
                 cert_copy: "example".into(),
@@ -159,17 +172,20 @@ fn post_applyment4sub_applyment_trailing_slash() {
                 legal_person: "example".into(),
                 period_begin: "2018-06-08".into(),
                 period_end: "example".into(),
+                extra: Default::default(),
             },
             organization_info: Some(OrganizationInfo {
                 organization_copy: "example".into(),
                 organization_code: "example".into(),
                 org_period_begin: "2018-06-08".into(),
                 org_period_end: "example".into(),
+                ..Default::default()
             }),
             certificate_letter_copy: Some("example".into()),
             finance_institution_info: Some(FinanceInstitutionInfo {
                 finance_type: Some(shared::FinanceType::BankAgent),
                 finance_license_pics: Some(vec!["example".into()]),
+                ..Default::default()
             }),
             identity_info: IdentityInfo {
                 id_holder_type: Some(shared::ContactType::Legal),
@@ -183,6 +199,7 @@ fn post_applyment4sub_applyment_trailing_slash() {
                     id_card_address: Some("example".into()),
                     card_period_begin: "2018-06-08".into(),
                     card_period_end: "example".into(),
+                    ..Default::default()
                 }),
                 id_doc_info: Some(IdDocInfo {
                     id_doc_copy: "example".into(),
@@ -192,8 +209,10 @@ fn post_applyment4sub_applyment_trailing_slash() {
                     id_doc_address: Some("example".into()),
                     doc_period_begin: "2018-06-08".into(),
                     doc_period_end: "example".into(),
+                    ..Default::default()
                 }),
                 owner: Some(true),
+                extra: Default::default(),
             },
             ubo_info_list: Some(vec![UboInfoList {
                 ubo_id_doc_type: shared::IdType::IdentificationTypeIdcard,
@@ -204,7 +223,9 @@ fn post_applyment4sub_applyment_trailing_slash() {
                 ubo_id_doc_address: "example".into(),
                 ubo_period_begin: "2018-06-08".into(),
                 ubo_period_end: "example".into(),
+                extra: Default::default(),
             }]),
+            extra: Default::default(),
         },
         business_info: BusinessInfo {
             merchant_shortname: "example".into(),
@@ -218,32 +239,40 @@ fn post_applyment4sub_applyment_trailing_slash() {
                     store_entrance_pic: vec!["example".into()],
                     indoor_pic: vec!["example".into()],
                     biz_sub_appid: Some("example".into()),
+                    ..Default::default()
                 }),
                 mp_info: Some(MpInfo {
                     mp_appid: Some("example".into()),
                     mp_sub_appid: Some("example".into()),
                     mp_pics: Some(vec!["example".into()]),
+                    ..Default::default()
                 }),
                 mini_program_info: Some(MiniProgramInfo {
                     mini_program_appid: Some("example".into()),
                     mini_program_sub_appid: Some("example".into()),
                     mini_program_pics: Some(vec!["example".into()]),
+                    ..Default::default()
                 }),
                 app_info: Some(AppInfo {
                     app_appid: Some("example".into()),
                     app_sub_appid: Some("example".into()),
                     app_pics: Some(vec!["example".into()]),
+                    ..Default::default()
                 }),
                 web_info: Some(WebInfo {
                     domain: Some("example".into()),
                     web_authorisation: Some("example".into()),
                     web_appid: Some("example".into()),
+                    ..Default::default()
                 }),
                 wework_info: Some(WeworkInfo {
                     sub_corp_id: Some("example".into()),
                     wework_pics: Some(vec!["example".into()]),
+                    ..Default::default()
                 }),
+                ..Default::default()
             },
+            ..Default::default()
         },
         settlement_info: SettlementInfo {
             settlement_id: Some("example".into()),
@@ -254,6 +283,7 @@ fn post_applyment4sub_applyment_trailing_slash() {
             debit_activities_rate: Some("example".into()),
             credit_activities_rate: Some("example".into()),
             activities_additions: Some(vec!["example".into()]),
+            ..Default::default()
         },
         bank_account_info: BankAccountInfo {
             bank_account_type: shared::BankAccountType::BankAccountTypeCorporate,
@@ -263,13 +293,16 @@ fn post_applyment4sub_applyment_trailing_slash() {
             bank_name: Some("施秉县农村信用合作联社城关信用社".into()),
             bank_branch_id: Some("402713354941".into()),
             account_number: Some("ciphertext".into()),
+            extra: Default::default(),
         },
         addition_info: Some(AdditionInfo {
             legal_person_commitment: Some("example".into()),
             legal_person_video: Some("example".into()),
             business_addition_pics: Some(vec!["example".into()]),
             business_addition_msg: Some("example".into()),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,

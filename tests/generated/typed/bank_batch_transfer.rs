@@ -51,6 +51,7 @@ fn post_bank_batch_transfer_receipt_detail_receipts() {
     let request = PostBankBatchTransferReceiptDetailReceipts {
         out_batch_no: "GD2021011610162610BBdkkIwcu3".into(),
         out_detail_no: "mx0911231610162610v4CNkO4HAf".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -64,6 +65,7 @@ fn post_bank_batch_transfer_receipt_detail_receipts() {
     let request = PostBankBatchTransferReceiptDetailReceipts {
         out_batch_no: "GD2021011610162610BBdkkIwcu3".into(),
         out_detail_no: "mx0911231610162610v4CNkO4HAf".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -116,7 +118,10 @@ fn post_bank_batch_transfer_receipt_summary_receipts() {
     use wechatpay_chain::typed::bank_batch_transfer::post_bank_batch_transfer_receipt_summary_receipts::*;
     assert_eq!(PostBankBatchTransferReceiptSummaryReceipts::PATH, "v3/bank-batch-transfer/receipt/summary-receipts");
     assert_eq!(PostBankBatchTransferReceiptSummaryReceipts::METHOD, wechatpay_chain::http::Method::POST);
-    let request = PostBankBatchTransferReceiptSummaryReceipts { out_batch_no: "GD2021011610162610BBdkkIwcu3".into() };
+    let request = PostBankBatchTransferReceiptSummaryReceipts {
+        out_batch_no: "GD2021011610162610BBdkkIwcu3".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/bank-batch-transfer/receipt/summary-receipts",
@@ -126,7 +131,10 @@ fn post_bank_batch_transfer_receipt_summary_receipts() {
         Some(r#"{"out_batch_no":"GD2021011610162610BBdkkIwcu3"}"#),
         &[],
     );
-    let request = PostBankBatchTransferReceiptSummaryReceipts { out_batch_no: "GD2021011610162610BBdkkIwcu3".into() };
+    let request = PostBankBatchTransferReceiptSummaryReceipts {
+        out_batch_no: "GD2021011610162610BBdkkIwcu3".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/bank-batch-transfer/receipt/summary-receipts",

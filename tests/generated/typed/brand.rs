@@ -17,15 +17,18 @@ fn post_brand_applyments() {
             admin_name: "U2FsdGVkX1+3vZQv5+9JhTq3Xy6LdKjP0o9iYx5W7vRtNqY".into(),
             id_doc_type: IdDocType::IdentificationTypeMainlandIdCard,
             id_card_number: "AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45".into(),
+            extra: Default::default(),
         },
         subject_info: SubjectInfo {
             subject_type: SubjectType::SubjectTypeEnterprise,
             subject_name: "xx有限公司".into(),
             unified_social_credit_code: "91310101MA1FPX1234".into(),
+            extra: Default::default(),
         },
         brand_basic_info: BrandBasicInfo {
             brand_name: "爱马哥".into(),
             brand_logo: "U2FsdGVkX1+8n2qLk9jP4vRtY6Wx".into(),
+            ..Default::default()
         },
         trademark: Trademark {
             trademark_exists: TrademarkExists::TrademarkNone,
@@ -33,7 +36,9 @@ fn post_brand_applyments() {
             logo_trademark_registration_certificate: None,
             no_trademark_addition_prove: None,
             no_trademark_addition_prove_list: None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -52,15 +57,18 @@ fn post_brand_applyments() {
             admin_name: "U2FsdGVkX1+3vZQv5+9JhTq3Xy6LdKjP0o9iYx5W7vRtNqY".into(),
             id_doc_type: IdDocType::IdentificationTypeMainlandIdCard,
             id_card_number: "AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45".into(),
+            extra: Default::default(),
         },
         subject_info: SubjectInfo {
             subject_type: SubjectType::SubjectTypeEnterprise,
             subject_name: "xx有限公司".into(),
             unified_social_credit_code: "91310101MA1FPX1234".into(),
+            extra: Default::default(),
         },
         brand_basic_info: BrandBasicInfo {
             brand_name: "爱马哥".into(),
             brand_logo: "U2FsdGVkX1+8n2qLk9jP4vRtY6Wx".into(),
+            ..Default::default()
         },
         trademark: Trademark {
             trademark_exists: TrademarkExists::TrademarkNone,
@@ -77,6 +85,7 @@ fn post_brand_applyments() {
                 authorization_end_time: Some("2035-09-08".into()),
                 certificate_list: Some(vec!["jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ".into()]),
                 license_list: Some(vec!["jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ".into()]),
+                ..Default::default()
             }),
             logo_trademark_registration_certificate: Some(LogoTrademarkRegistrationCertificate {
                 certificate: Some("jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ".into()),
@@ -91,10 +100,13 @@ fn post_brand_applyments() {
                 authorization_end_time: Some("2035-09-08".into()),
                 certificate_list: Some(vec!["jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ".into()]),
                 license_list: Some(vec!["jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ".into()]),
+                ..Default::default()
             }),
             no_trademark_addition_prove: Some("jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ".into()),
             no_trademark_addition_prove_list: Some(vec!["jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ".into()]),
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,

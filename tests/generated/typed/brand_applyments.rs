@@ -46,6 +46,7 @@ fn post_brand_applyments_cancel_applyment() {
     let request = PostBrandApplymentsCancelApplyment {
         applyment_id: Some("2000002124775691".into()),
         business_code: Some("190001351110000".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -46,9 +46,11 @@ fn post_brand_card_card_configs() {
             customer_service_phone: None,
             customer_service_path: None,
             appid: None,
+            extra: Default::default(),
         },
         brand_mini_program_info: None,
         service_list: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -67,12 +69,14 @@ fn post_brand_card_card_configs() {
         brand_mini_program_info: Some(BrandMiniProgramInfo {
             appid: "wx1234567890abcdef".into(),
             default_jump_path: Some("pages/shop/index".into()),
+            ..Default::default()
         }),
         brand_customer_service: BrandCustomerService {
             customer_service_type: CustomerServiceType::MiniProgram,
             customer_service_phone: Some("12345678900".into()),
             customer_service_path: Some("pages/service/index".into()),
             appid: Some("wx1234567890abcdef".into()),
+            extra: Default::default(),
         },
         service_list: Some(vec![ServiceList {
             service_classify_name: Some("会员服务".into()),
@@ -80,7 +84,9 @@ fn post_brand_card_card_configs() {
             service_jump_type: ServiceJumpType::JumpMiniProgram,
             service_jump_path: "pages/shop/index".into(),
             appid: Some("wx1234567890abcdef".into()),
+            extra: Default::default(),
         }]),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -118,6 +124,7 @@ fn post_brand_card_card_configs_cancel_applyment() {
         business_code: Some("190001351110000".into()),
         applyment_id: Some("1111111111".into()),
         brand_id: "1004".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -172,6 +179,7 @@ fn post_brand_card_card_configs_publish() {
         business_code: None,
         applyment_id: None,
         scheduled_publish_time: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -188,6 +196,7 @@ fn post_brand_card_card_configs_publish() {
         brand_id: "1004".into(),
         publish_type: PublishType::ScheduledPublish,
         scheduled_publish_time: Some("2025-05-20T13:29:35+08:00".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -246,6 +255,7 @@ fn post_brand_card_card_links() {
         appid: None,
         card_link_mchid: None,
         service_id: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -263,6 +273,7 @@ fn post_brand_card_card_links() {
         appid: Some("wxea9c30890f48d5ae".into()),
         card_link_mchid: Some("111222333".into()),
         service_id: Some("00005000000000548218251086296300".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -326,8 +337,11 @@ fn post_brand_card_card_links_cancel_applyment() {
     use wechatpay_chain::typed::brand_card::post_brand_card_card_links_cancel_applyment::*;
     assert_eq!(PostBrandCardCardLinksCancelApplyment::PATH, "v3/brand/card/card-links/cancel-applyment");
     assert_eq!(PostBrandCardCardLinksCancelApplyment::METHOD, wechatpay_chain::http::Method::POST);
-    let request =
-        PostBrandCardCardLinksCancelApplyment { business_code: "190001351110000".into(), brand_id: "1004".into() };
+    let request = PostBrandCardCardLinksCancelApplyment {
+        business_code: "190001351110000".into(),
+        brand_id: "1004".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/brand/card/card-links/cancel-applyment",
@@ -337,8 +351,11 @@ fn post_brand_card_card_links_cancel_applyment() {
         Some(r#"{"business_code":"190001351110000","brand_id":"1004"}"#),
         &[],
     );
-    let request =
-        PostBrandCardCardLinksCancelApplyment { business_code: "190001351110000".into(), brand_id: "1004".into() };
+    let request = PostBrandCardCardLinksCancelApplyment {
+        business_code: "190001351110000".into(),
+        brand_id: "1004".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/brand/card/card-links/cancel-applyment",
@@ -363,6 +380,7 @@ fn post_brand_card_card_links_unbind_card_link() {
         appid: None,
         card_link_mchid: None,
         service_id: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -379,6 +397,7 @@ fn post_brand_card_card_links_unbind_card_link() {
         appid: Some("wxea9c30890f48d5ae".into()),
         card_link_mchid: Some("111222333".into()),
         service_id: Some("00005000000000548218251086296300".into()),
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -55,6 +55,7 @@ fn post_brand_partner_card_member_cards() {
             available_begin_time: None,
             available_end_time: None,
             available_day_after_receive: None,
+            extra: Default::default(),
         },
         code_jump_information: None,
         need_pinned: None,
@@ -66,6 +67,7 @@ fn post_brand_partner_card_member_cards() {
         balance_information: None,
         purchase_information: None,
         user_information: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -90,6 +92,7 @@ fn post_brand_partner_card_member_cards() {
         code_jump_information: Some(CodeJumpInformation {
             jump_appid: Some("wxea9c30a90fs8d3fe".into()),
             jump_path: Some("/pages/code/code".into()),
+            ..Default::default()
         }),
         benefits: "会员折扣、专属价".into(),
         notify_url: "https://www.weixin.qq.com/wxpay/notify.php".into(),
@@ -103,19 +106,23 @@ fn post_brand_partner_card_member_cards() {
             available_begin_time: Some("2020-05-20T13:29:35.120+08:00".into()),
             available_end_time: Some("2030-05-20T13:29:35.120+08:00".into()),
             available_day_after_receive: Some(200),
+            extra: Default::default(),
         },
         points_information: Some(PointsInformation {
             jump_appid: Some("wxea9c30a90fs8d3fe".into()),
             jump_path: Some("/pages/points/points".into()),
+            ..Default::default()
         }),
         balance_information: Some(BalanceInformation {
             jump_appid: Some("wxea9c30a90fs8d3fe".into()),
             jump_path: Some("/pages/balance/balance".into()),
+            ..Default::default()
         }),
         purchase_information: Some(PurchaseInformation {
             price: Some(100),
             jump_appid: Some("wxea9c30a90fs8d3fe".into()),
             jump_path: Some("/pages/purchase/purchase".into()),
+            ..Default::default()
         }),
         user_information: Some(UserInformation {
             common_field_list: Some(vec![CommonFieldList::UserFormFlagSex]),
@@ -123,8 +130,11 @@ fn post_brand_partner_card_member_cards() {
                 r#type: Some(CustomFieldListType::CheckBox),
                 name: Some("喜欢的运动".into()),
                 values: Some(vec!["篮球".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -245,6 +255,7 @@ fn patch_brand_partner_card_member_cards_by_card_id() {
         code_jump_information: Some(CodeJumpInformation {
             jump_appid: Some("wxea9c30a90fs8d3fe".into()),
             jump_path: Some("/pages/code/code".into()),
+            ..Default::default()
         }),
         benefits: Some("会员折扣、专属价".into()),
         notify_url: Some("https://www.weixin.qq.com/wxpay/notify.php".into()),
@@ -258,19 +269,23 @@ fn patch_brand_partner_card_member_cards_by_card_id() {
             available_begin_time: Some("2020-05-20T13:29:35.120+08:00".into()),
             available_end_time: Some("2030-05-20T13:29:35.120+08:00".into()),
             available_day_after_receive: Some(200),
+            extra: Default::default(),
         }),
         points_information: Some(PointsInformation {
             jump_appid: Some("wxea9c30a90fs8d3fe".into()),
             jump_path: Some("/pages/points/points".into()),
+            ..Default::default()
         }),
         balance_information: Some(BalanceInformation {
             jump_appid: Some("wxea9c30a90fs8d3fe".into()),
             jump_path: Some("/pages/balance/balance".into()),
+            ..Default::default()
         }),
         purchase_information: Some(PurchaseInformation {
             price: Some(100),
             jump_appid: Some("wxea9c30a90fs8d3fe".into()),
             jump_path: Some("/pages/purchase/purchase".into()),
+            ..Default::default()
         }),
         user_information: Some(UserInformation {
             common_field_list: Some(vec![CommonFieldList::UserFormFlagSex]),
@@ -278,8 +293,11 @@ fn patch_brand_partner_card_member_cards_by_card_id() {
                 r#type: Some(CustomFieldListType::CheckBox),
                 name: Some("喜欢的运动".into()),
                 values: Some(vec!["篮球".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -309,6 +327,7 @@ fn post_brand_partner_card_member_cards_by_card_id_invalidate() {
     let request = PostBrandPartnerCardMemberCardsByCardIdInvalidate {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         brand_id: "1004".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -322,6 +341,7 @@ fn post_brand_partner_card_member_cards_by_card_id_invalidate() {
     let request = PostBrandPartnerCardMemberCardsByCardIdInvalidate {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         brand_id: "1004".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -410,7 +430,9 @@ fn post_brand_partner_card_member_membership_activities() {
         product_coupon_stock_list: vec![ProductCouponStockList {
             product_coupon_id: "701138812971763025610907319729".into(),
             stock_id: "98065001".into(),
+            ..Default::default()
         }],
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -436,7 +458,9 @@ fn post_brand_partner_card_member_membership_activities() {
         product_coupon_stock_list: vec![ProductCouponStockList {
             product_coupon_id: "701138812971763025610907319729".into(),
             stock_id: "98065001".into(),
+            ..Default::default()
         }],
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -513,6 +537,7 @@ fn patch_brand_partner_card_member_membership_activities_by_activity_id() {
         sub_title: "5张满减券".into(),
         begin_time: "2020-01-20T13:29:35.120+08:00".into(),
         end_time: "2020-01-29T13:29:35.120+08:00".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -532,6 +557,7 @@ fn patch_brand_partner_card_member_membership_activities_by_activity_id() {
         sub_title: "5张满减券".into(),
         begin_time: "2020-01-20T13:29:35.120+08:00".into(),
         end_time: "2020-01-29T13:29:35.120+08:00".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -564,6 +590,7 @@ fn post_brand_partner_card_member_membership_activities_by_activity_id_terminate
     let request = PostBrandPartnerCardMemberMembershipActivitiesByActivityIdTerminate {
         activity_id: "371067".into(),
         brand_id: "1004".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -577,6 +604,7 @@ fn post_brand_partner_card_member_membership_activities_by_activity_id_terminate
     let request = PostBrandPartnerCardMemberMembershipActivitiesByActivityIdTerminate {
         activity_id: "371067".into(),
         brand_id: "1004".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -602,6 +630,7 @@ fn post_brand_partner_card_member_pay_view_tokens() {
         brand_id: "1004".into(),
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -616,6 +645,7 @@ fn post_brand_partner_card_member_pay_view_tokens() {
         brand_id: "1004".into(),
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -641,6 +671,7 @@ fn post_brand_partner_card_member_pre_auth_tokens() {
         brand_id: "1004".into(),
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -655,6 +686,7 @@ fn post_brand_partner_card_member_pre_auth_tokens() {
         brand_id: "1004".into(),
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -765,10 +797,12 @@ fn post_brand_partner_card_member_user_cards_import_by_openid() {
             available_begin_time: None,
             available_end_time: None,
             available_day_after_receive: None,
+            extra: Default::default(),
         },
         pickup_time: "2020-05-20T13:29:35.120+08:00".into(),
         phone_number: None,
         user_information: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -791,19 +825,24 @@ fn post_brand_partner_card_member_user_cards_import_by_openid() {
             common_field_list: Some(vec![CommonFieldList {
                 name: Some(Name::UserFormFlagSex),
                 value: Some("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==".into()),
+                ..Default::default()
             }]),
             custom_field_list: Some(vec![CustomFieldList {
                 name: Some("喜欢的运动".into()),
                 user_chosen_values: Some(vec!["vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
         date_information: DateInformation {
             r#type: Type::FixTimeRange,
             available_begin_time: Some("2020-05-20T13:29:35.120+08:00".into()),
             available_end_time: Some("2030-05-20T13:29:35.120+08:00".into()),
             available_day_after_receive: Some(200),
+            extra: Default::default(),
         },
         pickup_time: "2020-05-20T13:29:35.120+08:00".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -866,9 +905,11 @@ fn post_brand_partner_card_member_user_cards_import_by_phone() {
             available_begin_time: None,
             available_end_time: None,
             available_day_after_receive: None,
+            extra: Default::default(),
         },
         pickup_time: "2020-05-20T13:29:35.120+08:00".into(),
         user_information: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -890,19 +931,24 @@ fn post_brand_partner_card_member_user_cards_import_by_phone() {
             common_field_list: Some(vec![CommonFieldList {
                 name: Some(Name::UserFormFlagSex),
                 value: Some("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==".into()),
+                ..Default::default()
             }]),
             custom_field_list: Some(vec![CustomFieldList {
                 name: Some("喜欢的运动".into()),
                 user_chosen_values: Some(vec!["vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
         date_information: DateInformation {
             r#type: Type::FixTimeRange,
             available_begin_time: Some("2020-05-20T13:29:35.120+08:00".into()),
             available_end_time: Some("2030-05-20T13:29:35.120+08:00".into()),
             available_day_after_receive: Some(200),
+            extra: Default::default(),
         },
         pickup_time: "2020-05-20T13:29:35.120+08:00".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1057,19 +1103,24 @@ fn patch_brand_partner_card_member_user_cards_by_user_card_code() {
             available_begin_time: Some("2020-05-20T13:29:35.120+08:00".into()),
             available_end_time: Some("2030-05-20T13:29:35.120+08:00".into()),
             available_day_after_receive: Some(200),
+            extra: Default::default(),
         }),
         pickup_time: Some("2020-05-20T13:29:35.120+08:00".into()),
         user_information: Some(UserInformation {
             common_field_list: Some(vec![CommonFieldList {
                 name: Some(Name::UserFormFlagSex),
                 value: Some("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==".into()),
+                ..Default::default()
             }]),
             custom_field_list: Some(vec![CustomFieldList {
                 name: Some("喜欢的运动".into()),
                 user_chosen_values: Some(vec!["vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
         attach: Some("自定义数据说明".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1135,6 +1186,7 @@ fn post_brand_partner_card_member_user_cards_by_user_card_code_confirm() {
         valid_date_information: None,
         user_information: None,
         attach: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1161,19 +1213,24 @@ fn post_brand_partner_card_member_user_cards_by_user_card_code_confirm() {
             available_begin_time: Some("2020-05-20T13:29:35.120+08:00".into()),
             available_end_time: Some("2030-05-20T13:29:35.120+08:00".into()),
             available_day_after_receive: Some(200),
+            extra: Default::default(),
         }),
         user_information: Some(UserInformation {
             common_field_list: Some(vec![CommonFieldList {
                 name: Some(Name::UserFormFlagSex),
                 value: Some("vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==".into()),
+                ..Default::default()
             }]),
             custom_field_list: Some(vec![CustomFieldList {
                 name: Some("喜欢的运动".into()),
                 user_chosen_values: Some(vec!["vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
         attach: Some("自定义数据说明".into()),
         user_card_confirm_state: UserCardConfirmState::CreateCardSuccess,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1251,6 +1308,7 @@ fn post_brand_partner_card_member_user_cards_by_user_card_code_invalidate() {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
         invalid_reason: Some("传入的自定义作废原因".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1301,6 +1359,7 @@ fn post_brand_partner_card_member_user_feeds() {
         openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
         out_request_no: "100002322019090134234sfdf".into(),
         cell_message: "15_1200_1".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1320,6 +1379,7 @@ fn post_brand_partner_card_member_user_feeds() {
         openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
         out_request_no: "100002322019090134234sfdf".into(),
         cell_message: "15_1200_1".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1356,6 +1416,7 @@ fn post_brand_partner_card_member_user_points_exchange_coupon_confirm() {
         state: State::PointExchangeCouponSuccess,
         coupon_code: None,
         fail_reason: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1378,6 +1439,7 @@ fn post_brand_partner_card_member_user_points_exchange_coupon_confirm() {
         state: State::PointExchangeCouponSuccess,
         coupon_code: Some("123446565767".into()),
         fail_reason: Some("积分不足".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1408,6 +1470,7 @@ fn post_brand_partner_card_member_user_points_sync() {
         openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
         user_card_code: "478515832665".into(),
         point_balance: 1000,
+        ..Default::default()
     };
     check_request(
         request,
@@ -1427,6 +1490,7 @@ fn post_brand_partner_card_member_user_points_sync() {
         openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
         user_card_code: "478515832665".into(),
         point_balance: 1000,
+        ..Default::default()
     };
     check_request(
         request,
@@ -1503,6 +1567,7 @@ fn post_brand_partner_store_brandstores() {
         store_basics: Some(StoreBasics {
             store_reference_id: Some("MDL001".into()),
             branch_name: Some("海岸城店".into()),
+            ..Default::default()
         }),
         store_address: StoreAddress {
             address_code: "440305".into(),
@@ -1510,11 +1575,14 @@ fn post_brand_partner_store_brandstores() {
             address_complements: Some("地铁A口右侧100米".into()),
             longitude: Some("112.63484".into()),
             latitude: Some("37.75464".into()),
+            ..Default::default()
         },
         store_business: Some(StoreBusiness {
             service_phone: Some("0755-86013388".into()),
             business_hours: Some("周一至周五 09:00-20:00|周六至周日 10:00-22:00".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1538,8 +1606,11 @@ fn delete_brand_partner_store_brandstores_by_store_id() {
     use wechatpay_chain::typed::brand_partner::delete_brand_partner_store_brandstores_by_store_id::*;
     assert_eq!(DeleteBrandPartnerStoreBrandstoresByStoreId::PATH, "v3/brand/partner/store/brandstores/{store_id}");
     assert_eq!(DeleteBrandPartnerStoreBrandstoresByStoreId::METHOD, wechatpay_chain::http::Method::DELETE);
-    let request =
-        DeleteBrandPartnerStoreBrandstoresByStoreId { store_id: "20488000".into(), brand_id: "123456789".into() };
+    let request = DeleteBrandPartnerStoreBrandstoresByStoreId {
+        store_id: "20488000".into(),
+        brand_id: "123456789".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/brand/partner/store/brandstores/20488000",
@@ -1549,8 +1620,11 @@ fn delete_brand_partner_store_brandstores_by_store_id() {
         Some(r#"{"brand_id":"123456789"}"#),
         &[],
     );
-    let request =
-        DeleteBrandPartnerStoreBrandstoresByStoreId { store_id: "20488000".into(), brand_id: "123456789".into() };
+    let request = DeleteBrandPartnerStoreBrandstoresByStoreId {
+        store_id: "20488000".into(),
+        brand_id: "123456789".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/brand/partner/store/brandstores/20488000",
@@ -1621,6 +1695,7 @@ fn patch_brand_partner_store_brandstores_by_store_id() {
         store_basics: Some(StoreBasics {
             store_reference_id: Some("MDL001".into()),
             branch_name: Some("海岸城店".into()),
+            ..Default::default()
         }),
         store_address: Some(StoreAddress {
             address_code: "440305".into(),
@@ -1628,11 +1703,14 @@ fn patch_brand_partner_store_brandstores_by_store_id() {
             address_complements: Some("地铁A口右侧100米".into()),
             longitude: Some("112.63484".into()),
             latitude: Some("37.75464".into()),
+            ..Default::default()
         }),
         store_business: Some(StoreBusiness {
             service_phone: Some("0755-86013388".into()),
             business_hours: Some("周一至周五 09:00-20:00|周六至周日 10:00-22:00".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1664,6 +1742,7 @@ fn post_brand_partner_store_brandstores_by_store_id_bindrecipient() {
         brand_id: "123456789".into(),
         mchid: "1230000109".into(),
         company_name: "腾讯科技（深圳）有限公司".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1679,6 +1758,7 @@ fn post_brand_partner_store_brandstores_by_store_id_bindrecipient() {
         brand_id: "123456789".into(),
         mchid: "1230000109".into(),
         company_name: "腾讯科技（深圳）有限公司".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1703,8 +1783,11 @@ fn post_brand_partner_store_brandstores_by_store_id_close() {
         "v3/brand/partner/store/brandstores/{store_id}/close"
     );
     assert_eq!(PostBrandPartnerStoreBrandstoresByStoreIdClose::METHOD, wechatpay_chain::http::Method::POST);
-    let request =
-        PostBrandPartnerStoreBrandstoresByStoreIdClose { store_id: "20488000".into(), brand_id: "123456789".into() };
+    let request = PostBrandPartnerStoreBrandstoresByStoreIdClose {
+        store_id: "20488000".into(),
+        brand_id: "123456789".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/brand/partner/store/brandstores/20488000/close",
@@ -1714,8 +1797,11 @@ fn post_brand_partner_store_brandstores_by_store_id_close() {
         Some(r#"{"brand_id":"123456789"}"#),
         &[],
     );
-    let request =
-        PostBrandPartnerStoreBrandstoresByStoreIdClose { store_id: "20488000".into(), brand_id: "123456789".into() };
+    let request = PostBrandPartnerStoreBrandstoresByStoreIdClose {
+        store_id: "20488000".into(),
+        brand_id: "123456789".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/brand/partner/store/brandstores/20488000/close",
@@ -1739,8 +1825,11 @@ fn post_brand_partner_store_brandstores_by_store_id_resume() {
         "v3/brand/partner/store/brandstores/{store_id}/resume"
     );
     assert_eq!(PostBrandPartnerStoreBrandstoresByStoreIdResume::METHOD, wechatpay_chain::http::Method::POST);
-    let request =
-        PostBrandPartnerStoreBrandstoresByStoreIdResume { store_id: "20488000".into(), brand_id: "123456789".into() };
+    let request = PostBrandPartnerStoreBrandstoresByStoreIdResume {
+        store_id: "20488000".into(),
+        brand_id: "123456789".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/brand/partner/store/brandstores/20488000/resume",
@@ -1750,8 +1839,11 @@ fn post_brand_partner_store_brandstores_by_store_id_resume() {
         Some(r#"{"brand_id":"123456789"}"#),
         &[],
     );
-    let request =
-        PostBrandPartnerStoreBrandstoresByStoreIdResume { store_id: "20488000".into(), brand_id: "123456789".into() };
+    let request = PostBrandPartnerStoreBrandstoresByStoreIdResume {
+        store_id: "20488000".into(),
+        brand_id: "123456789".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/brand/partner/store/brandstores/20488000/resume",
@@ -1779,6 +1871,7 @@ fn post_brand_partner_store_brandstores_by_store_id_unbindrecipient() {
         store_id: "20488000".into(),
         brand_id: "123456789".into(),
         mchid: "1230000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1793,6 +1886,7 @@ fn post_brand_partner_store_brandstores_by_store_id_unbindrecipient() {
         store_id: "20488000".into(),
         brand_id: "123456789".into(),
         mchid: "1230000109".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -34,6 +34,7 @@ fn post_brand_profitsharing_finish_order() {
         transaction_id: "4208450740201411110007820472".into(),
         out_order_no: "P20150806125346".into(),
         description: "分账完结".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -51,6 +52,7 @@ fn post_brand_profitsharing_finish_order() {
         transaction_id: "4208450740201411110007820472".into(),
         out_order_no: "P20150806125346".into(),
         description: "分账完结".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -133,6 +135,7 @@ fn post_brand_profitsharing_orders() {
             amount: 190,
             description: "1900000109分给商户1900000110".into(),
             name: None,
+            extra: Default::default(),
         }],
         finish: true,
         ..Default::default()
@@ -161,8 +164,10 @@ fn post_brand_profitsharing_orders() {
             amount: 190,
             description: "1900000109分给商户1900000110".into(),
             name: Some("hu89ohu89ohu89o".into()),
+            extra: Default::default(),
         }],
         finish: true,
+        ..Default::default()
     };
     check_request(
         request,
@@ -230,6 +235,7 @@ fn post_brand_profitsharing_receivers_add() {
         relation_type: RelationType::Supplier,
         sub_appid: None,
         name: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -250,6 +256,7 @@ fn post_brand_profitsharing_receivers_add() {
         account: "1900000109".into(),
         name: Some("张三网络公司".into()),
         relation_type: RelationType::Supplier,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -279,6 +286,7 @@ fn post_brand_profitsharing_receivers_delete() {
         r#type: Type::MerchantId,
         account: "1900000109".into(),
         sub_appid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -297,6 +305,7 @@ fn post_brand_profitsharing_receivers_delete() {
         sub_appid: Some("wx8888888888888889".into()),
         r#type: Type::MerchantId,
         account: "1900000109".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -392,6 +401,7 @@ fn post_brand_profitsharing_returnorders() {
         return_mchid: "86693852".into(),
         amount: 10,
         description: "分账回退".into(),
+        ..Default::default()
     };
     check_request(
         request,

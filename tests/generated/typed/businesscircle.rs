@@ -39,6 +39,7 @@ fn post_businesscircle_parkings() {
         plate_number: "粤B888888".into(),
         state: "IN".into(),
         time: "2022-06-01T10:43:39+08:00".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -89,6 +90,7 @@ fn post_businesscircle_points_notify() {
         points_update_time: "2020-05-20T13:29:35.120+08:00".into(),
         no_points_remarks: Some("商品不参与积分活动".into()),
         total_points: Some(888888),
+        ..Default::default()
     };
     check_request(
         request,

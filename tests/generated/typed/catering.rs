@@ -35,6 +35,7 @@ fn post_catering_orders_sync_status() {
             r#type: None,
             priority: None,
             properties: None,
+            extra: Default::default(),
         }],
         sp_mchid: None,
         sp_appid: None,
@@ -43,6 +44,7 @@ fn post_catering_orders_sync_status() {
         out_trade_no: None,
         out_table_no: None,
         people_count: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -91,8 +93,11 @@ fn post_catering_orders_sync_status() {
                 main_material: "猪肝".into(),
                 ingredients: "青椒 | 辣椒 | 葱 | 八角".into(),
                 others: Some("有机 | 农家".into()),
+                ..Default::default()
             }),
+            extra: Default::default(),
         }],
+        extra: Default::default(),
     };
     check_request(
         request,

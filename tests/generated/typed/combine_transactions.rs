@@ -18,7 +18,7 @@ fn post_combine_transactions_app() {
         sub_orders: vec![SubOrders {
             mchid: "1900000109".into(),
             attach: "深圳分店".into(),
-            amount: Amount { total_amount: 100, currency: "CNY".into() },
+            amount: Amount { total_amount: 100, currency: "CNY".into(), ..Default::default() },
             out_trade_no: "20150806125346".into(),
             description: "腾讯充值中心-QQ会员充值".into(),
             ..Default::default()
@@ -41,28 +41,39 @@ fn post_combine_transactions_app() {
         combine_appid: "wxd678efh567hg6787".into(),
         combine_mchid: "1900000109".into(),
         combine_out_trade_no: "P20150806125346".into(),
-        scene_info: Some(SceneInfo { device_id: Some("POS1:1".into()), payer_client_ip: "14.17.22.32".into() }),
+        scene_info: Some(SceneInfo {
+            device_id: Some("POS1:1".into()),
+            payer_client_ip: "14.17.22.32".into(),
+            ..Default::default()
+        }),
         sub_orders: vec![SubOrders {
             mchid: "1900000109".into(),
             individual_auth_id: Some("1900000109".into()),
             individual_name: Some("哈哈哈小店".into()),
             attach: "深圳分店".into(),
-            amount: Amount { total_amount: 100, currency: "CNY".into() },
+            amount: Amount { total_amount: 100, currency: "CNY".into(), ..Default::default() },
             out_trade_no: "20150806125346".into(),
             sub_mchid: Some("1900000109".into()),
             detail: Some("买单费用".into()),
             goods_tag: Some("WXG".into()),
             description: "腾讯充值中心-QQ会员充值".into(),
-            settle_info: Some(SettleInfo { profit_sharing: Some(true), subsidy_amount: Some(10) }),
+            settle_info: Some(SettleInfo {
+                profit_sharing: Some(true),
+                subsidy_amount: Some(10),
+                ..Default::default()
+            }),
             sub_appid: Some("wxd678efh567hg6999".into()),
             profit_sharing: Some(true),
+            ..Default::default()
         }],
         combine_payer_info: Some(CombinePayerInfo {
             identity: Some(Identity {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         }),
         time_start: Some("2019-12-31T15:59:60+08:00".into()),
         time_expire: Some("2019-12-31T15:59:60+08:00".into()),
@@ -77,6 +88,7 @@ fn post_combine_transactions_app() {
             plan_id: 12535,
             contract_display_account: "微信代扣用户A".into(),
             notify_url: "https://yourapp.com/notify".into(),
+            ..Default::default()
         }),
         subsidy_info: Some(SubsidyInfo {
             subsidy_detail: Some(vec![SubsidyDetail {
@@ -84,9 +96,13 @@ fn post_combine_transactions_app() {
                 subsidy_plan: vec![SubsidyPlan {
                     subsidy_installment_num: SubsidyInstallmentNum::V3,
                     subsidy_percent: SubsidyPercent::V100,
+                    extra: Default::default(),
                 }],
+                extra: Default::default(),
             }]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -118,11 +134,12 @@ fn post_combine_transactions_h5() {
             device_id: "POS1:1".into(),
             payer_client_ip: "14.17.22.32".into(),
             h5_info: H5Info { r#type: "iOS".into(), ..Default::default() },
+            ..Default::default()
         },
         sub_orders: vec![SubOrders {
             mchid: "1900000109".into(),
             attach: "深圳分店".into(),
-            amount: Amount { total_amount: 100, currency: "CNY".into() },
+            amount: Amount { total_amount: 100, currency: "CNY".into(), ..Default::default() },
             out_trade_no: "20150806125346".into(),
             sub_mchid: "1900000109".into(),
             description: "腾讯充值中心-QQ会员充值".into(),
@@ -155,18 +172,25 @@ fn post_combine_transactions_h5() {
                 app_url: Some("https://pay.qq.com".into()),
                 bundle_id: Some("com.tencent.wzryiOS".into()),
                 package_name: Some("com.tencent.tmgp.sgame".into()),
+                ..Default::default()
             },
+            ..Default::default()
         },
         sub_orders: vec![SubOrders {
             mchid: "1900000109".into(),
             attach: "深圳分店".into(),
-            amount: Amount { total_amount: 100, currency: "CNY".into() },
+            amount: Amount { total_amount: 100, currency: "CNY".into(), ..Default::default() },
             out_trade_no: "20150806125346".into(),
             sub_mchid: "1900000109".into(),
             goods_tag: Some("WXG".into()),
             description: "腾讯充值中心-QQ会员充值".into(),
-            settle_info: Some(SettleInfo { profit_sharing: Some(true), subsidy_amount: Some(10) }),
+            settle_info: Some(SettleInfo {
+                profit_sharing: Some(true),
+                subsidy_amount: Some(10),
+                ..Default::default()
+            }),
             sub_appid: Some("wxd678efh567hg6999".into()),
+            ..Default::default()
         }],
         time_start: Some("2019-12-31T15:59:60+08:00".into()),
         time_expire: Some("2019-12-31T15:59:60+08:00".into()),
@@ -179,8 +203,11 @@ fn post_combine_transactions_h5() {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -233,7 +260,7 @@ fn post_combine_transactions_jsapi() {
         sub_orders: vec![SubOrders {
             mchid: "1900000109".into(),
             attach: "深圳分店".into(),
-            amount: Amount { total_amount: 100, currency: "CNY".into() },
+            amount: Amount { total_amount: 100, currency: "CNY".into(), ..Default::default() },
             out_trade_no: "20150806125346".into(),
             sub_mchid: "1900000109".into(),
             description: "腾讯充值中心-QQ会员充值".into(),
@@ -258,19 +285,28 @@ fn post_combine_transactions_jsapi() {
         combine_appid: "wxd678efh567hg6787".into(),
         combine_mchid: "1900000109".into(),
         combine_out_trade_no: "P20150806125346".into(),
-        scene_info: Some(SceneInfo { device_id: Some("POS1:1".into()), payer_client_ip: "14.17.22.32".into() }),
+        scene_info: Some(SceneInfo {
+            device_id: Some("POS1:1".into()),
+            payer_client_ip: "14.17.22.32".into(),
+            ..Default::default()
+        }),
         sub_orders: vec![SubOrders {
             mchid: "1900000109".into(),
             attach: "深圳分店".into(),
-            amount: Amount { total_amount: 100, currency: "CNY".into() },
+            amount: Amount { total_amount: 100, currency: "CNY".into(), ..Default::default() },
             out_trade_no: "20150806125346".into(),
             sub_mchid: "1900000109".into(),
             detail: Some("买单费用".into()),
             goods_tag: Some("WXG".into()),
             description: "腾讯充值中心-QQ会员充值".into(),
-            settle_info: Some(SettleInfo { profit_sharing: Some(true), subsidy_amount: Some(10) }),
+            settle_info: Some(SettleInfo {
+                profit_sharing: Some(true),
+                subsidy_amount: Some(10),
+                ..Default::default()
+            }),
             sub_appid: Some("wxd678efh567hg6999".into()),
             profit_sharing: Some(true),
+            ..Default::default()
         }],
         combine_payer_info: CombinePayerInfo {
             openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
@@ -279,7 +315,9 @@ fn post_combine_transactions_jsapi() {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         },
         time_start: Some("2019-12-31T15:59:60+08:00".into()),
         time_expire: Some("2019-12-31T15:59:60+08:00".into()),
@@ -291,9 +329,13 @@ fn post_combine_transactions_jsapi() {
                 subsidy_plan: vec![SubsidyPlan {
                     subsidy_installment_num: SubsidyInstallmentNum::V3,
                     subsidy_percent: SubsidyPercent::V100,
+                    extra: Default::default(),
                 }],
+                extra: Default::default(),
             }]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -319,12 +361,12 @@ fn post_combine_transactions_miniprogram() {
         combine_appid: "wxd678efh567hg6787".into(),
         combine_mchid: "1230000109".into(),
         combine_out_trade_no: "P20150806125346".into(),
-        combine_payer_info: CombinePayerInfo { openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into() },
+        combine_payer_info: CombinePayerInfo { openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(), ..Default::default() },
         sub_orders: vec![SubOrders {
             mchid: "1230000109".into(),
             individual_auth_id: "1900000109".into(),
             out_trade_no: "20150806125346".into(),
-            amount: Amount { total_amount: 10, currency: "CNY".into() },
+            amount: Amount { total_amount: 10, currency: "CNY".into(), ..Default::default() },
             attach: "深圳分店".into(),
             description: "Image形象店-深圳腾大-QQ公仔".into(),
             ..Default::default()
@@ -346,21 +388,27 @@ fn post_combine_transactions_miniprogram() {
         combine_appid: "wxd678efh567hg6787".into(),
         combine_mchid: "1230000109".into(),
         combine_out_trade_no: "P20150806125346".into(),
-        combine_payer_info: CombinePayerInfo { openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into() },
-        scene_info: Some(SceneInfo { device_id: Some("POS1:1".into()), payer_client_ip: "127.0.0.1".into() }),
+        combine_payer_info: CombinePayerInfo { openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(), ..Default::default() },
+        scene_info: Some(SceneInfo {
+            device_id: Some("POS1:1".into()),
+            payer_client_ip: "127.0.0.1".into(),
+            ..Default::default()
+        }),
         sub_orders: vec![SubOrders {
             mchid: "1230000109".into(),
             order_service_type: Some(OrderServiceType::Individualtrade),
             individual_auth_id: "1900000109".into(),
             individual_name: Some("哈哈哈小店".into()),
             out_trade_no: "20150806125346".into(),
-            amount: Amount { total_amount: 10, currency: "CNY".into() },
+            amount: Amount { total_amount: 10, currency: "CNY".into(), ..Default::default() },
             attach: "深圳分店".into(),
             description: "Image形象店-深圳腾大-QQ公仔".into(),
+            ..Default::default()
         }],
         time_expire: Some("2018-06-08T10:34:56+08:00".into()),
         notify_url: Some("https://yourapp.com/notify".into()),
         trade_scenario: Some(TradeScenario::Recommerce),
+        ..Default::default()
     };
     check_request(
         request,
@@ -391,7 +439,7 @@ fn post_combine_transactions_native() {
         sub_orders: vec![SubOrders {
             mchid: "1900000109".into(),
             attach: "深圳分店".into(),
-            amount: Amount { total_amount: 100, currency: "CNY".into() },
+            amount: Amount { total_amount: 100, currency: "CNY".into(), ..Default::default() },
             out_trade_no: "20150806125346".into(),
             sub_mchid: "1900000109".into(),
             description: "腾讯充值中心-QQ会员充值".into(),
@@ -415,17 +463,26 @@ fn post_combine_transactions_native() {
         combine_appid: "wxd678efh567hg6787".into(),
         combine_mchid: "1900000109".into(),
         combine_out_trade_no: "P20150806125346".into(),
-        scene_info: Some(SceneInfo { device_id: Some("POS1:1".into()), payer_client_ip: "14.17.22.32".into() }),
+        scene_info: Some(SceneInfo {
+            device_id: Some("POS1:1".into()),
+            payer_client_ip: "14.17.22.32".into(),
+            ..Default::default()
+        }),
         sub_orders: vec![SubOrders {
             mchid: "1900000109".into(),
             attach: "深圳分店".into(),
-            amount: Amount { total_amount: 100, currency: "CNY".into() },
+            amount: Amount { total_amount: 100, currency: "CNY".into(), ..Default::default() },
             out_trade_no: "20150806125346".into(),
             sub_mchid: "1900000109".into(),
             goods_tag: Some("WXG".into()),
             description: "腾讯充值中心-QQ会员充值".into(),
-            settle_info: Some(SettleInfo { profit_sharing: Some(true), subsidy_amount: Some(10) }),
+            settle_info: Some(SettleInfo {
+                profit_sharing: Some(true),
+                subsidy_amount: Some(10),
+                ..Default::default()
+            }),
             sub_appid: Some("wxd678efh567hg6999".into()),
+            ..Default::default()
         }],
         time_start: Some("2019-12-31T15:59:60+08:00".into()),
         time_expire: Some("2019-12-31T15:59:60+08:00".into()),
@@ -438,8 +495,11 @@ fn post_combine_transactions_native() {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -494,6 +554,7 @@ fn post_combine_transactions_out_trade_no_by_combine_out_trade_no_close() {
             out_trade_no: "20150806125346".into(),
             ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -515,7 +576,9 @@ fn post_combine_transactions_out_trade_no_by_combine_out_trade_no_close() {
             individual_auth_id: Some("1900000109".into()),
             sub_mchid: Some("1900000109".into()),
             sub_appid: Some("wxd678efh567hg6999".into()),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,

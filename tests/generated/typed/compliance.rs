@@ -17,7 +17,10 @@ fn post_compliance_inactive_merchant_identity_verification_merchants() {
         PostComplianceInactiveMerchantIdentityVerificationMerchants::METHOD,
         wechatpay_chain::http::Method::POST
     );
-    let request = PostComplianceInactiveMerchantIdentityVerificationMerchants { sub_mchid: "1900009231".into() };
+    let request = PostComplianceInactiveMerchantIdentityVerificationMerchants {
+        sub_mchid: "1900009231".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/compliance/inactive-merchant-identity-verification/merchants",
@@ -27,7 +30,10 @@ fn post_compliance_inactive_merchant_identity_verification_merchants() {
         Some(r#"{"sub_mchid":"1900009231"}"#),
         &[],
     );
-    let request = PostComplianceInactiveMerchantIdentityVerificationMerchants { sub_mchid: "1900009231".into() };
+    let request = PostComplianceInactiveMerchantIdentityVerificationMerchants {
+        sub_mchid: "1900009231".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/compliance/inactive-merchant-identity-verification/merchants",

@@ -26,10 +26,12 @@ fn post_credit_repayment_partner_contracts_app_presign() {
             identity_type: IdentityType::RealIdentityTypeInvalid,
             identity_id: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==".into(),
             real_name: "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==".into(),
+            extra: Default::default(),
         },
         sub_mchid: None,
         sub_appid: None,
         trade_info: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -56,6 +58,7 @@ fn post_credit_repayment_partner_contracts_app_presign() {
             identity_type: IdentityType::RealIdentityTypeInvalid,
             identity_id: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==".into(),
             real_name: "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==".into(),
+            extra: Default::default(),
         },
         trade_info: Some(TradeInfo {
             out_trade_no: "1217752501201407033233368018".into(),
@@ -63,7 +66,9 @@ fn post_credit_repayment_partner_contracts_app_presign() {
             description: Some("信贷还款".into()),
             attach: Some("备注信息".into()),
             notify_url: Some("https://www.test.com".into()),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -99,11 +104,13 @@ fn post_credit_repayment_partner_contracts_h5_presign() {
             identity_type: IdentityType::RealIdentityTypeInvalid,
             identity_id: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==".into(),
             real_name: "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==".into(),
+            extra: Default::default(),
         },
         sub_mchid: None,
         sub_appid: None,
         trade_info: None,
         jump_info: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -130,6 +137,7 @@ fn post_credit_repayment_partner_contracts_h5_presign() {
             identity_type: IdentityType::RealIdentityTypeInvalid,
             identity_id: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==".into(),
             real_name: "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==".into(),
+            extra: Default::default(),
         },
         trade_info: Some(TradeInfo {
             out_trade_no: "1217752501201407033233368018".into(),
@@ -137,8 +145,10 @@ fn post_credit_repayment_partner_contracts_h5_presign() {
             description: Some("信贷还款".into()),
             attach: Some("备注信息".into()),
             notify_url: Some("https://www.test.com".into()),
+            ..Default::default()
         }),
-        jump_info: Some(JumpInfo { jump_appid: Some("example_jump_appid".into()) }),
+        jump_info: Some(JumpInfo { jump_appid: Some("example_jump_appid".into()), ..Default::default() }),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -165,6 +175,7 @@ fn post_credit_repayment_partner_contracts_terminate() {
     let request = PostCreditRepaymentPartnerContractsTerminate {
         out_contract_code: "100001256".into(),
         contract_termination_remark: "example_contract_termination_remark".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -180,6 +191,7 @@ fn post_credit_repayment_partner_contracts_terminate() {
     let request = PostCreditRepaymentPartnerContractsTerminate {
         out_contract_code: "100001256".into(),
         contract_termination_remark: "example_contract_termination_remark".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -249,6 +261,7 @@ fn post_credit_repayment_partner_deduct_orders() {
         notify_url: "wxd678efh567hg6787".into(),
         description: "信贷还款".into(),
         attach: Some("备注".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -322,6 +335,7 @@ fn post_credit_repayment_partner_schedule_records_batch_create() {
             repayment_date: "2025-11-18".into(),
             ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -345,7 +359,9 @@ fn post_credit_repayment_partner_schedule_records_batch_create() {
             repayment_amount: "10000".into(),
             min_repayment_amount: Some("2000".into()),
             repayment_date: "2025-11-18".into(),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,

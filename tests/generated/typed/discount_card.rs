@@ -16,6 +16,7 @@ fn post_discount_card_cards() {
         card_template_id: "87789b2f25177433bcbf407e8e471f95".into(),
         appid: "wxd678efh567hg6787".into(),
         notify_url: "https://api.test.com".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -33,6 +34,7 @@ fn post_discount_card_cards() {
         card_template_id: "87789b2f25177433bcbf407e8e471f95".into(),
         appid: "wxd678efh567hg6787".into(),
         notify_url: "https://api.test.com".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -97,6 +99,7 @@ fn post_discount_card_cards_by_out_card_code_add_user_records() {
             description: "购买商品".into(),
             completion_count: 1,
             remark: Some("特价商品".into()),
+            ..Default::default()
         }]),
         reward_usage_records: Some(vec![RewardUsageRecords {
             reward_usage_serial_no: "578354".into(),
@@ -107,7 +110,9 @@ fn post_discount_card_cards_by_out_card_code_add_user_records() {
             usage_count: 1,
             amount: 100,
             remark: Some("特价商品".into()),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -203,6 +208,7 @@ fn patch_discount_card_orders_by_out_order_no() {
             count: 1,
             performance_time: "2015-05-20T13:29:35.120+08:00".into(),
             remark: Some("特价商品".into()),
+            extra: Default::default(),
         }]),
         rewards: Some(vec![Rewards {
             reward_serial_no: "578354".into(),
@@ -213,7 +219,9 @@ fn patch_discount_card_orders_by_out_order_no() {
             amount: 100,
             reward_time: "2015-05-20T13:29:35.120+08:00".into(),
             remark: Some("特价商品".into()),
+            extra: Default::default(),
         }]),
+        ..Default::default()
     };
     check_request(
         request,

@@ -32,6 +32,7 @@ fn post_ebike_charge_contracts_preopen() {
         sub_appid: Some("wxcc603d9f0d54eaf0".into()),
         trade_scene: "CHARGE".into(),
         openid: "ot35_4gNgXsUuh2sQY0lT9N08AU0".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -90,6 +91,7 @@ fn post_ebike_charge_contracts_by_contract_id_confirm() {
             charging_station_name: "xxx充电站".into(),
             charging_gun_number: "6555".into(),
             device_id: "12343232".into(),
+            ..Default::default()
         },
         ..Default::default()
     };
@@ -114,7 +116,9 @@ fn post_ebike_charge_contracts_by_contract_id_confirm() {
             charging_station_name: "xxx充电站".into(),
             charging_gun_number: "6555".into(),
             device_id: "12343232".into(),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -151,7 +155,11 @@ fn post_ebike_charge_transactions() {
             charged_capacity: 10,
             ..Default::default()
         },
-        device_info: DeviceInfo { device_id: "12343232".into(), device_ip: "123.12.12.123".into() },
+        device_info: DeviceInfo {
+            device_id: "12343232".into(),
+            device_ip: "123.12.12.123".into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     check_request(
@@ -175,7 +183,7 @@ fn post_ebike_charge_transactions() {
         notify_url: "http://1111:111/metro-spt-api/callback".into(),
         description: "商品信息".into(),
         charging_token: "sdjf23kdsHJfdk".into(),
-        amount: Amount { total: 888, currency: Some("CNY".into()) },
+        amount: Amount { total: 888, currency: Some("CNY".into()), ..Default::default() },
         charge_info: ChargeInfo {
             start_time: "2017-08-26T09:43:39+08:00".into(),
             end_time: "2017-08-26T09:43:39+08:00".into(),
@@ -184,8 +192,14 @@ fn post_ebike_charge_transactions() {
             charged_capacity: 10,
             park_duration: Some(60),
             park_fee: Some(100),
+            ..Default::default()
         },
-        device_info: DeviceInfo { device_id: "12343232".into(), device_ip: "123.12.12.123".into() },
+        device_info: DeviceInfo {
+            device_id: "12343232".into(),
+            device_ip: "123.12.12.123".into(),
+            ..Default::default()
+        },
+        ..Default::default()
     };
     check_request(
         request,

@@ -33,6 +33,7 @@ fn post_ecommerce_applyments_trailing_slash() {
         qualifications: None,
         business_addition_pics: None,
         business_addition_desc: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -57,10 +58,12 @@ fn post_ecommerce_applyments_trailing_slash() {
             legal_person: Some("张三".into()),
             company_address: Some("深圳南山区科苑路".into()),
             business_time: Some("[\"2014-01-01\",\"长期\"]".into()),
+            ..Default::default()
         }),
         finance_institution_info: Some(FinanceInstitutionInfo {
             finance_type: Some(shared::FinanceType::BankAgent),
             finance_license_pics: Some(vec!["example".into()]),
+            ..Default::default()
         }),
         id_holder_type: Some(shared::ContactType::Legal),
         id_doc_type: Some(shared::IdType::IdentificationTypeIdcard),
@@ -72,6 +75,7 @@ fn post_ecommerce_applyments_trailing_slash() {
             id_card_number: Some("zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4".into()),
             id_card_valid_time_begin: Some("2018-06-08".into()),
             id_card_valid_time: Some("example".into()),
+            ..Default::default()
         }),
         id_doc_info: Some(IdDocInfo {
             id_doc_name: Some("jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ".into()),
@@ -80,6 +84,7 @@ fn post_ecommerce_applyments_trailing_slash() {
             id_doc_copy_back: Some("xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4".into()),
             doc_period_begin: Some("2020-01-02".into()),
             doc_period_end: Some("2020-01-02".into()),
+            ..Default::default()
         }),
         owner: Some(true),
         ubo_info_list: Some(vec![UboInfoList {
@@ -91,6 +96,7 @@ fn post_ecommerce_applyments_trailing_slash() {
             ubo_id_doc_address: "example".into(),
             ubo_period_begin: "2018-06-08".into(),
             ubo_period_end: "example".into(),
+            extra: Default::default(),
         }]),
         account_info: AccountInfo {
             bank_account_type: Some(BankAccountType::V75),
@@ -100,6 +106,7 @@ fn post_ecommerce_applyments_trailing_slash() {
             bank_branch_id: Some("402713354941".into()),
             bank_name: Some("施秉县农村信用合作联社城关信用社".into()),
             account_number: Some("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==".into()),
+            ..Default::default()
         },
         contact_info: ContactInfo {
             contact_type: Some(ContactType::V65),
@@ -112,21 +119,25 @@ fn post_ecommerce_applyments_trailing_slash() {
             contact_period_end: Some("example".into()),
             business_authorization_letter: Some("example".into()),
             mobile_phone: Some("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==".into()),
+            ..Default::default()
         },
         sales_scene_info: SalesSceneInfo {
             store_name: Some("爱烧烤".into()),
             store_url: Some("http://www.qq.com".into()),
             store_qr_code: Some("example".into()),
             mini_program_sub_appid: Some("example".into()),
+            ..Default::default()
         },
         settlement_info: Some(SettlementInfo {
             settlement_id: Some("example".into()),
             qualification_type: Some("example".into()),
+            ..Default::default()
         }),
         merchant_shortname: "example".into(),
         qualifications: Some(vec!["example".into()]),
         business_addition_pics: Some(vec!["example".into()]),
         business_addition_desc: Some(vec!["example".into()]),
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -23,11 +23,13 @@ fn post_ecommerce_account_apply_cancel_withdraw() {
                 ..Default::default()
             },
             identity_info: None,
+            extra: Default::default(),
         },
         withdraw: None,
         proof_medias: None,
         additional_materials: None,
         remark: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -53,19 +55,24 @@ fn post_ecommerce_account_apply_cancel_withdraw() {
                 bank_branch_name: Some("example".into()),
                 bank_name: Some("402713354941".into()),
                 account_number: "d+xT+MQCvrLHeorwC+w==".into(),
+                ..Default::default()
             },
             identity_info: Some(IdentityInfo {
                 id_doc_type: Some(IdDocType::IdentificationTypeIdcard),
                 identification_name: "pVd1HJ6zyvPedzfg==".into(),
                 identification_no: "AOZdYGISxo4y44/UgZ69bkw==".into(),
+                ..Default::default()
             }),
+            extra: Default::default(),
         },
         proof_medias: Some(vec![ProofMedias {
             proof_media_type: ProofMediaType::WithdrawalApplication,
             proof_media: "jTpGmxUX3FBWVQ5NJTZvlKXQ".into(),
+            extra: Default::default(),
         }]),
         additional_materials: Some(vec!["jTpGmxUX3FBWVQ5NFQ".into()]),
         remark: Some("特殊理由".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -161,6 +168,7 @@ fn post_ecommerce_account_apply_cancel_withdraw_confirm() {
         operator_identification: "id1102".into(),
         confirm_time: "2015-05-20T13:29:35.120+08:00".into(),
         cancel_contract_version: "V20241213".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -266,6 +274,7 @@ fn post_ecommerce_account_cancel_applications() {
         sub_mchid: "1900000109".into(),
         out_apply_no: "2019061122222222122".into(),
         application_info: vec![ApplicationInfo { ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -282,7 +291,9 @@ fn post_ecommerce_account_cancel_applications() {
         application_info: vec![ApplicationInfo {
             application_type: Some(ApplicationType::SpCancelAccountApplication),
             application_media_id: Some("example".into()),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -313,7 +324,7 @@ fn post_ecommerce_account_cancel_applications_media() {
     check_upload(request, "/v3/ecommerce/account/cancel-applications/media", &[], &[], &[], r#"{}"#, &[], &[]);
     let request = PostEcommerceAccountCancelApplicationsMedia {
         media: media("example.jpg"),
-        meta: Meta { file_digest: Some("example".into()), file_name: Some("example".into()) },
+        meta: Meta { file_digest: Some("example".into()), file_name: Some("example".into()), ..Default::default() },
     };
     check_upload(
         request,

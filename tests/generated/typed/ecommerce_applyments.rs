@@ -79,6 +79,7 @@ fn post_ecommerce_applyments_submit_account_hosting_applyment() {
             account_number: "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==".into(),
             bank_branch_id: None,
             bank_name: None,
+            extra: Default::default(),
         },
         contact_info: ContactInfo {
             contact_type: ContactType::V65,
@@ -93,6 +94,7 @@ fn post_ecommerce_applyments_submit_account_hosting_applyment() {
             contact_id_doc_period_begin: None,
             contact_id_doc_period_end: None,
             mobile_phone: None,
+            extra: Default::default(),
         },
         sales_scene_info: SalesSceneInfo { ..Default::default() },
         merchant_shortname: "example".into(),
@@ -111,6 +113,7 @@ fn post_ecommerce_applyments_submit_account_hosting_applyment() {
         business_addition_desc: None,
         proxy_sign_verify_mode: None,
         id_card_complete_statement: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -135,10 +138,12 @@ fn post_ecommerce_applyments_submit_account_hosting_applyment() {
             legal_person: Some("张三".into()),
             company_address: Some("深圳南山区科苑路".into()),
             business_time: Some("[\"2014-01-01\",\"长期\"]".into()),
+            ..Default::default()
         }),
         finance_institution_info: Some(FinanceInstitutionInfo {
             finance_type: Some(shared::FinanceType::BankAgent),
             finance_license_pics: Some(vec!["example".into()]),
+            ..Default::default()
         }),
         id_holder_type: Some(shared::ContactType::Legal),
         id_doc_type: Some(shared::IdType::IdentificationTypeIdcard),
@@ -150,6 +155,7 @@ fn post_ecommerce_applyments_submit_account_hosting_applyment() {
             id_card_number: "zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4".into(),
             id_card_valid_time_begin: "2018-06-08".into(),
             id_card_valid_time: "example".into(),
+            ..Default::default()
         }),
         id_doc_info: Some(IdDocInfo {
             id_doc_name: "jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ".into(),
@@ -160,6 +166,7 @@ fn post_ecommerce_applyments_submit_account_hosting_applyment() {
             ),
             doc_period_begin: "2020-01-02".into(),
             doc_period_end: "2020-01-02".into(),
+            ..Default::default()
         }),
         ubo_info_list: Some(vec![UboInfoList {
             ubo_id_doc_type: Some(shared::IdType::IdentificationTypeIdcard),
@@ -172,6 +179,7 @@ fn post_ecommerce_applyments_submit_account_hosting_applyment() {
             ubo_period_end: Some("example".into()),
             ubo_id_doc_period_begin: Some("example".into()),
             ubo_id_doc_period_end: Some("example".into()),
+            ..Default::default()
         }]),
         account_info: AccountInfo {
             bank_account_type: BankAccountType::V75,
@@ -180,6 +188,7 @@ fn post_ecommerce_applyments_submit_account_hosting_applyment() {
             bank_branch_id: Some("402713354941".into()),
             bank_name: Some("施秉县农村信用合作联社城关信用社".into()),
             account_number: "d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==".into(),
+            extra: Default::default(),
         },
         contact_info: ContactInfo {
             contact_type: ContactType::V65,
@@ -196,16 +205,19 @@ fn post_ecommerce_applyments_submit_account_hosting_applyment() {
             mobile_phone: Some(
                 "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==".into(),
             ),
+            extra: Default::default(),
         },
         sales_scene_info: SalesSceneInfo {
             store_name: Some("爱烧烤".into()),
             store_url: Some("http://www.qq.com".into()),
             store_qr_code: Some("example".into()),
             mini_program_sub_appid: Some("example".into()),
+            ..Default::default()
         },
         settlement_info: Some(SettlementInfo {
             settlement_id: Some("example".into()),
             qualification_type: Some("example".into()),
+            ..Default::default()
         }),
         merchant_shortname: "example".into(),
         qualifications: Some(vec!["example".into()]),
@@ -213,6 +225,7 @@ fn post_ecommerce_applyments_submit_account_hosting_applyment() {
         business_addition_desc: Some(vec!["example".into()]),
         proxy_sign_verify_mode: Some(true),
         id_card_complete_statement: Some("example".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -267,7 +280,9 @@ fn post_ecommerce_applyments_submit_sign_verify_info() {
         proxy_verify_identity_info: Some(ProxyVerifyIdentityInfo {
             verify_identity_type: VerifyIdentityType::VerifyIdentityTypeFaceToFace,
             verify_identity_result: true,
+            extra: Default::default(),
         }),
+        ..Default::default()
     };
     check_request(
         request,

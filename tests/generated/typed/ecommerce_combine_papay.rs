@@ -64,6 +64,7 @@ fn post_ecommerce_combine_papay_contracts_plan_id_by_plan_id_out_contract_code_b
         plan_id: 12535,
         out_contract_code: "wxwtdk20200910100000".into(),
         contract_termination_remark: "用户解约".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -78,6 +79,7 @@ fn post_ecommerce_combine_papay_contracts_plan_id_by_plan_id_out_contract_code_b
         plan_id: 12535,
         out_contract_code: "wxwtdk20200910100000".into(),
         contract_termination_remark: "用户解约".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -129,6 +131,7 @@ fn post_ecommerce_combine_papay_contracts_pre_entrust_sign() {
         notify_url: "https://yourapp.com/notify".into(),
         return_app: Some(true),
         attach: Some("example_attach".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -164,6 +167,7 @@ fn post_ecommerce_combine_papay_contracts_pre_entrust_sign_mini_program() {
         out_contract_code: "wxwtdk20200910100000".into(),
         contract_display_account: "微信代扣用户A".into(),
         notify_url: "https://yourapp.com/notify".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -182,6 +186,7 @@ fn post_ecommerce_combine_papay_contracts_pre_entrust_sign_mini_program() {
         out_contract_code: "wxwtdk20200910100000".into(),
         contract_display_account: "微信代扣用户A".into(),
         notify_url: "https://yourapp.com/notify".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -234,6 +239,7 @@ fn post_ecommerce_combine_papay_transactions() {
             amount: Amount {
                 total_amount: 100,
                 currency: "CNY".into(),
+                ..Default::default()
             },
             out_trade_no: "20150806125346".into(),
             sub_mchid: "1900000109".into(),
@@ -242,10 +248,13 @@ fn post_ecommerce_combine_papay_transactions() {
             settle_info: Some(SettleInfo {
                 profit_sharing: Some(true),
                 subsidy_amount: Some(10),
+                ..Default::default()
             }),
             sub_risk_info: Some("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;".into()),
+            ..Default::default()
         }]),
         risk_info: Some("ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -317,7 +326,9 @@ fn post_ecommerce_combine_papay_transactions_by_combine_out_trade_no_reverse() {
             out_trade_no: "20150806125346".into(),
             sub_mchid: "1900000109".into(),
             sub_appid: Some("wxd678efh567hg6787".into()),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,

@@ -89,6 +89,7 @@ fn post_ecommerce_fund_withdraw() {
         bank_memo: Some("微信支付提现".into()),
         account_type: Some(AccountType::Basic),
         notify_url: Some("https://weixin.qq.com/a-fake-notify-url".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -66,6 +66,7 @@ fn post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_identity_
         real_name: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP".into(),
         cred_type: CredType::IdCard,
         cred_id: "MZnwEx6zotwIz6ctW2/iQL5z9".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -84,6 +85,7 @@ fn post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_identity_
         real_name: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP".into(),
         cred_type: CredType::IdCard,
         cred_id: "MZnwEx6zotwIz6ctW2/iQL5z9".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -120,6 +122,7 @@ fn post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_identity_
         real_name: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP".into(),
         cred_type: CredType::IdCard,
         cred_id: "MZnwEx6zotwIz6ctW2/iQL5z9".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -139,6 +142,7 @@ fn post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_identity_
         real_name: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP".into(),
         cred_type: CredType::IdCard,
         cred_id: "MZnwEx6zotwIz6ctW2/iQL5z9".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -168,6 +172,7 @@ fn post_ecommerce_individual_contracts_pre_entrust_sign_app() {
     let request = PostEcommerceIndividualContractsPreEntrustSignApp {
         appid: "wxd678efh567h23787".into(),
         out_contract_code: "APPLYMENT_00000000001".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -181,6 +186,7 @@ fn post_ecommerce_individual_contracts_pre_entrust_sign_app() {
     let request = PostEcommerceIndividualContractsPreEntrustSignApp {
         appid: "wxd678efh567h23787".into(),
         out_contract_code: "APPLYMENT_00000000001".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -209,6 +215,7 @@ fn post_ecommerce_individual_contracts_pre_entrust_sign_mini_program() {
         appid: "wxd678efh567h23787".into(),
         out_contract_code: "APPLYMENT_00000000001".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -225,6 +232,7 @@ fn post_ecommerce_individual_contracts_pre_entrust_sign_mini_program() {
         appid: "wxd678efh567h23787".into(),
         out_contract_code: "APPLYMENT_00000000001".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        ..Default::default()
     };
     check_request(
         request,

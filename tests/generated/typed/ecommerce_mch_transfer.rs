@@ -18,7 +18,9 @@ fn post_ecommerce_mch_transfer_authorizations() {
             agreement_version: "20230101".into(),
             sign_organization: "示例有限责任公司".into(),
             sign_time: "2015-05-20T13:29:35.120+08:00".into(),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -38,7 +40,9 @@ fn post_ecommerce_mch_transfer_authorizations() {
             agreement_version: "20230101".into(),
             sign_organization: "示例有限责任公司".into(),
             sign_time: "2015-05-20T13:29:35.120+08:00".into(),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -111,6 +115,7 @@ fn post_ecommerce_mch_transfer_transfer_bills() {
         transfer_amount: 400000,
         transfer_remark: "2020年4月报销".into(),
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -183,6 +188,7 @@ fn post_ecommerce_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no_cancel(
     let request = PostEcommerceMchTransferTransferBillsOutBillNoByOutBillNoCancel {
         out_bill_no: "plfk2020042013".into(),
         sub_mchid: "1900001109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -196,6 +202,7 @@ fn post_ecommerce_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no_cancel(
     let request = PostEcommerceMchTransferTransferBillsOutBillNoByOutBillNoCancel {
         out_bill_no: "plfk2020042013".into(),
         sub_mchid: "1900001109".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -52,6 +52,7 @@ fn post_ecommerce_profitsharing_after_sales_orders() {
         r#type: Type::ServiceFeeIncome,
         scene: Scene::RefundTicket,
         refund_id: "example".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -71,6 +72,7 @@ fn post_ecommerce_profitsharing_after_sales_orders() {
         r#type: Type::ServiceFeeIncome,
         scene: Scene::RefundTicket,
         refund_id: "example".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -99,6 +101,7 @@ fn post_ecommerce_profitsharing_finish_order() {
         transaction_id: "4208450740201411110007820472".into(),
         out_order_no: "P20150806125346".into(),
         description: "分账完结".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -116,6 +119,7 @@ fn post_ecommerce_profitsharing_finish_order() {
         transaction_id: "4208450740201411110007820472".into(),
         out_order_no: "P20150806125346".into(),
         description: "分账完结".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -189,6 +193,7 @@ fn post_ecommerce_profitsharing_orders() {
             amount: 190,
             description: "分给商户1900000109".into(),
             receiver_name: None,
+            extra: Default::default(),
         }],
         finish: true,
         ..Default::default()
@@ -215,8 +220,10 @@ fn post_ecommerce_profitsharing_orders() {
             amount: 190,
             description: "分给商户1900000109".into(),
             receiver_name: Some("hu89ohu89ohu89o".into()),
+            extra: Default::default(),
         }],
         finish: true,
+        ..Default::default()
     };
     check_request(
         request,
@@ -284,6 +291,7 @@ fn post_ecommerce_profitsharing_receivers_add() {
         relation_type: shared::ProfitSharingReceiverType::MerchantId,
         name: None,
         encrypted_name: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -303,6 +311,7 @@ fn post_ecommerce_profitsharing_receivers_add() {
         name: Some("张三网络公司".into()),
         encrypted_name: Some("hu89ohu89ohu89o".into()),
         relation_type: shared::ProfitSharingReceiverType::MerchantId,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -329,6 +338,7 @@ fn post_ecommerce_profitsharing_receivers_delete() {
         appid: "wx8888888888888888".into(),
         r#type: shared::ProfitSharingReceiverType::MerchantId,
         account: "190001001".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -343,6 +353,7 @@ fn post_ecommerce_profitsharing_receivers_delete() {
         appid: "wx8888888888888888".into(),
         r#type: shared::ProfitSharingReceiverType::MerchantId,
         account: "190001001".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -432,6 +443,7 @@ fn post_ecommerce_profitsharing_returnorders() {
         amount: 10,
         description: "分账回退".into(),
         transaction_id: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,

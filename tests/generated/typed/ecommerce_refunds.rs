@@ -27,6 +27,7 @@ fn post_ecommerce_refunds_apply() {
         reason: None,
         notify_url: None,
         refund_account: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -53,13 +54,15 @@ fn post_ecommerce_refunds_apply() {
         reason: Some("商品已售完".into()),
         amount: Amount {
             refund: 888,
-            from: Some(vec![AmountFrom { account: Account::Available, amount: 444 }]),
+            from: Some(vec![AmountFrom { account: Account::Available, amount: 444, extra: Default::default() }]),
             total: 888,
             currency: Some("CNY".into()),
+            ..Default::default()
         },
         notify_url: Some("https://weixin.qq.com".into()),
         refund_account: Some(RefundAccount::RefundSourceSubMerchant),
         funds_account: FundsAccount::Available,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -161,6 +164,7 @@ fn post_ecommerce_refunds_by_refund_id_apply_abnormal_refund() {
         bank_type: None,
         bank_account: None,
         real_name: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -180,6 +184,7 @@ fn post_ecommerce_refunds_by_refund_id_apply_abnormal_refund() {
         bank_type: Some(BankType::IcbcDebit),
         bank_account: Some("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==".into()),
         real_name: Some("UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -243,6 +248,7 @@ fn post_ecommerce_refunds_by_refund_id_return_advance() {
     let request = PostEcommerceRefundsByRefundIdReturnAdvance {
         refund_id: "50000000382019052709732678859".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -256,6 +262,7 @@ fn post_ecommerce_refunds_by_refund_id_return_advance() {
     let request = PostEcommerceRefundsByRefundIdReturnAdvance {
         refund_id: "50000000382019052709732678859".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,

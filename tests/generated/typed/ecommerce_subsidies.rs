@@ -15,6 +15,7 @@ fn post_ecommerce_subsidies_cancel() {
         sub_mchid: "1900000109".into(),
         transaction_id: "4208450740201411110007820472".into(),
         description: "订单退款".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -29,6 +30,7 @@ fn post_ecommerce_subsidies_cancel() {
         sub_mchid: "1900000109".into(),
         transaction_id: "4208450740201411110007820472".into(),
         description: "订单退款".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -75,6 +77,7 @@ fn post_ecommerce_subsidies_create() {
         description: "测试备注".into(),
         refund_id: Some("3008450740201411110007820472".into()),
         out_subsidy_no: Some("P20150806125347".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -126,7 +129,8 @@ fn post_ecommerce_subsidies_return() {
         amount: 10,
         description: "测试备注".into(),
         subsidy_id: Some("3008450740201411110007820472".into()),
-        from: Some(vec![RequestFrom { account: Some(Account::Available), amount: Some(10) }]),
+        from: Some(vec![RequestFrom { account: Some(Account::Available), amount: Some(10), ..Default::default() }]),
+        ..Default::default()
     };
     check_request(
         request,

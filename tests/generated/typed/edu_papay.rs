@@ -81,6 +81,7 @@ fn post_edu_papay_contracts_presign() {
         user_id: "20200330tony".into(),
         period_start_date: "2020-03-19".into(),
         trade_scene: "EDUCATION_PERIOD".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -147,8 +148,13 @@ fn post_edu_papay_transactions() {
         notify_url: "https://www.weixin.qq.com/wxpay/pay".into(),
         contract_id: "wx998877665544wx".into(),
         trade_scene: "EDUCATION_PERIOD".into(),
-        amount: Amount { total: 888, currency: Some("CNY".into()) },
-        device_information: DeviceInformation { device_id: Some("12343232".into()), device_ip: "123.12.12.123".into() },
+        amount: Amount { total: 888, currency: Some("CNY".into()), ..Default::default() },
+        device_information: DeviceInformation {
+            device_id: Some("12343232".into()),
+            device_ip: "123.12.12.123".into(),
+            ..Default::default()
+        },
+        ..Default::default()
     };
     check_request(
         request,
@@ -252,6 +258,7 @@ fn post_edu_papay_user_notifications_by_contract_id_send() {
         appid: "wx8888888888888888".into(),
         sub_mchid: Some("1900000109".into()),
         sub_appid: Some("wx8888888888888888".into()),
+        ..Default::default()
     };
     check_request(
         request,

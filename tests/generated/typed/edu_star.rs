@@ -67,6 +67,7 @@ fn post_edu_star_orders() {
         qq: Some("example".into()),
         right_id: "qw3Da21QRCNt".into(),
         create_time: "2018-05-23T12:13:50+08:00".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -44,13 +44,16 @@ fn post_eduschoolpay_contracts_presign() {
             real_name: "6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR".into(),
             credential_type: "IDENTITY_CARD".into(),
             id_card_number: Some("6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR".into()),
+            ..Default::default()
         }),
         bank_card: Some(BankCard {
             bank_card_no: "6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR".into(),
             valid_thru: Some("08/21".into()),
             phone: Some("j6PlFRRJ4nvGSbtDZzXbXScACvDSnIny67zk3BgT5uIbK4VfGmcjPBEk2mt5ASZ6UUHB4Gy0IZpbuanF9".into()),
             bank_type: Some("CMC".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -131,11 +134,12 @@ fn post_eduschoolpay_transactions() {
         notify_url: "https://www.weixin.qq.com/wxpay/pay".into(),
         contract_id: "2045011120563805041758214605".into(),
         user_id: "20200330tony".into(),
-        amount: Amount { total: 888, currency: "CNY".into() },
+        amount: Amount { total: 888, currency: "CNY".into(), ..Default::default() },
         scene_info: SceneInfo {
             start_time: "2017-08-26T09:43:39+08:00".into(),
             school_id: "18260256813396".into(),
             scene_type: "CANTEEN".into(),
+            ..Default::default()
         },
         device_info: DeviceInfo { device_ip: "123.12.12.123".into(), ..Default::default() },
         ..Default::default()
@@ -162,15 +166,21 @@ fn post_eduschoolpay_transactions() {
         notify_url: "https://www.weixin.qq.com/wxpay/pay".into(),
         contract_id: "2045011120563805041758214605".into(),
         user_id: "20200330tony".into(),
-        amount: Amount { total: 888, currency: "CNY".into() },
+        amount: Amount { total: 888, currency: "CNY".into(), ..Default::default() },
         scene_info: SceneInfo {
             start_time: "2017-08-26T09:43:39+08:00".into(),
             school_id: "18260256813396".into(),
             scene_type: "CANTEEN".into(),
+            ..Default::default()
         },
-        device_info: DeviceInfo { device_id: Some("12343232".into()), device_ip: "123.12.12.123".into() },
-        settle_info: Some(SettleInfo { profit_sharing: Some(true) }),
+        device_info: DeviceInfo {
+            device_id: Some("12343232".into()),
+            device_ip: "123.12.12.123".into(),
+            ..Default::default()
+        },
+        settle_info: Some(SettleInfo { profit_sharing: Some(true), ..Default::default() }),
         payment_mode: Some("SYNC".into()),
+        ..Default::default()
     };
     check_request(
         request,

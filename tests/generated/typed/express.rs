@@ -11,8 +11,11 @@ fn post_express_users_by_openid_transform() {
     use wechatpay_chain::typed::express::post_express_users_by_openid_transform::*;
     assert_eq!(PostExpressUsersByOpenidTransform::PATH, "v3/express/users/{openid}/transform");
     assert_eq!(PostExpressUsersByOpenidTransform::METHOD, wechatpay_chain::http::Method::POST);
-    let request =
-        PostExpressUsersByOpenidTransform { openid: "xsd3434454567676".into(), appid: "wxaaaa1a123b456c7d".into() };
+    let request = PostExpressUsersByOpenidTransform {
+        openid: "xsd3434454567676".into(),
+        appid: "wxaaaa1a123b456c7d".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/express/users/xsd3434454567676/transform",
@@ -22,8 +25,11 @@ fn post_express_users_by_openid_transform() {
         Some(r#"{"appid":"wxaaaa1a123b456c7d"}"#),
         &[],
     );
-    let request =
-        PostExpressUsersByOpenidTransform { openid: "xsd3434454567676".into(), appid: "wxaaaa1a123b456c7d".into() };
+    let request = PostExpressUsersByOpenidTransform {
+        openid: "xsd3434454567676".into(),
+        appid: "wxaaaa1a123b456c7d".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/express/users/xsd3434454567676/transform",

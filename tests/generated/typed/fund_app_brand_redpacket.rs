@@ -31,6 +31,7 @@ fn post_fund_app_brand_redpacket_brand_merchant_batches() {
             remark: "来自XX的红包".into(),
             ..Default::default()
         }],
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -59,7 +60,9 @@ fn post_fund_app_brand_redpacket_brand_merchant_batches() {
             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
             user_name: Some("757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45".into()),
             remark: "来自XX的红包".into(),
+            ..Default::default()
         }],
+        extra: Default::default(),
     };
     check_request(
         request,

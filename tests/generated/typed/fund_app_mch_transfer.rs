@@ -11,7 +11,8 @@ fn post_fund_app_mch_transfer_elecsign_out_bill_no() {
     use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_elecsign_out_bill_no::*;
     assert_eq!(PostFundAppMchTransferElecsignOutBillNo::PATH, "v3/fund-app/mch-transfer/elecsign/out-bill-no");
     assert_eq!(PostFundAppMchTransferElecsignOutBillNo::METHOD, wechatpay_chain::http::Method::POST);
-    let request = PostFundAppMchTransferElecsignOutBillNo { out_bill_no: "plfk2020042013".into() };
+    let request =
+        PostFundAppMchTransferElecsignOutBillNo { out_bill_no: "plfk2020042013".into(), ..Default::default() };
     check_request(
         request,
         "/v3/fund-app/mch-transfer/elecsign/out-bill-no",
@@ -21,7 +22,8 @@ fn post_fund_app_mch_transfer_elecsign_out_bill_no() {
         Some(r#"{"out_bill_no":"plfk2020042013"}"#),
         &[],
     );
-    let request = PostFundAppMchTransferElecsignOutBillNo { out_bill_no: "plfk2020042013".into() };
+    let request =
+        PostFundAppMchTransferElecsignOutBillNo { out_bill_no: "plfk2020042013".into(), ..Default::default() };
     check_request(
         request,
         "/v3/fund-app/mch-transfer/elecsign/out-bill-no",
@@ -65,6 +67,7 @@ fn post_fund_app_mch_transfer_elecsign_transfer_bill_no() {
     assert_eq!(PostFundAppMchTransferElecsignTransferBillNo::METHOD, wechatpay_chain::http::Method::POST);
     let request = PostFundAppMchTransferElecsignTransferBillNo {
         transfer_bill_no: "1330000071100999991182020050700019480001".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -77,6 +80,7 @@ fn post_fund_app_mch_transfer_elecsign_transfer_bill_no() {
     );
     let request = PostFundAppMchTransferElecsignTransferBillNo {
         transfer_bill_no: "1330000071100999991182020050700019480001".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -207,6 +211,7 @@ fn post_fund_app_mch_transfer_partner_budget_by_out_budget_no_electronic_receipt
         end_date: "2025-09-30".into(),
         sponsor_mchid: "1900001109".into(),
         receiver_mchid: Some("1900102209".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -258,6 +263,7 @@ fn post_fund_app_mch_transfer_partner_charity_budget() {
         activity_remark: "公益活动开始于9月1日，帮助困难儿童筹款活动".into(),
         amount: 20000000,
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -331,6 +337,7 @@ fn post_fund_app_mch_transfer_partner_charity_budget_by_out_budget_no_unlock() {
         out_budget_no: "budget202506300102".into(),
         sponsor_mchid: "1900001109".into(),
         activity_remark: "公益活动结束，解锁资金".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -345,6 +352,7 @@ fn post_fund_app_mch_transfer_partner_charity_budget_by_out_budget_no_unlock() {
         out_budget_no: "budget202506300102".into(),
         sponsor_mchid: "1900001109".into(),
         activity_remark: "公益活动结束，解锁资金".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -395,11 +403,13 @@ fn post_fund_app_mch_transfer_partner_charity_transfer_bills() {
         transaction_info: Some(TransactionInfo {
             transaction_type: TransactionType::Wxpay,
             transaction_id: "4217752501201407033233368018".into(),
+            extra: Default::default(),
         }),
         sponsor_mchid: "1900001109".into(),
         receive_mchid: "1900001109".into(),
         amount: 20000000,
         transfer_remark: "帮助受助群体爱心捐款".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -474,6 +484,7 @@ fn post_fund_app_mch_transfer_partner_electronic_receipts() {
     let request = PostFundAppMchTransferPartnerElectronicReceipts {
         sub_mchid: "1900001121".into(),
         out_bill_no: "plfk2020042013".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -487,6 +498,7 @@ fn post_fund_app_mch_transfer_partner_electronic_receipts() {
     let request = PostFundAppMchTransferPartnerElectronicReceipts {
         sub_mchid: "1900001121".into(),
         out_bill_no: "plfk2020042013".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -554,6 +566,7 @@ fn post_fund_app_mch_transfer_partner_sub_mch_authorizations() {
     let request = PostFundAppMchTransferPartnerSubMchAuthorizations {
         sub_mchid: "1900001121".into(),
         out_apply_no: "apply2020042013".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -567,6 +580,7 @@ fn post_fund_app_mch_transfer_partner_sub_mch_authorizations() {
     let request = PostFundAppMchTransferPartnerSubMchAuthorizations {
         sub_mchid: "1900001121".into(),
         out_apply_no: "apply2020042013".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -633,10 +647,12 @@ fn post_fund_app_mch_transfer_partner_transfer_bills() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         user_name: None,
         notify_url: None,
         user_recv_perception: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -663,7 +679,9 @@ fn post_fund_app_mch_transfer_partner_transfer_bills() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -741,6 +759,7 @@ fn post_fund_app_mch_transfer_partner_transfer_bills_out_bill_no_by_out_bill_no_
     let request = PostFundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNoCancel {
         out_bill_no: "plfk2020042013".into(),
         sub_mchid: "1900001121".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -754,6 +773,7 @@ fn post_fund_app_mch_transfer_partner_transfer_bills_out_bill_no_by_out_bill_no_
     let request = PostFundAppMchTransferPartnerTransferBillsOutBillNoByOutBillNoCancel {
         out_bill_no: "plfk2020042013".into(),
         sub_mchid: "1900001121".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -794,11 +814,13 @@ fn post_fund_app_mch_transfer_partner_transfer_bills_pre_transfer_with_authoriza
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         user_name: None,
         notify_url: None,
         user_recv_perception: None,
         authorization_info: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -825,12 +847,15 @@ fn post_fund_app_mch_transfer_partner_transfer_bills_pre_transfer_with_authoriza
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         authorization_info: Some(AuthorizationInfo {
             user_display_name: "wx_123456".into(),
             out_authorization_no: "plfk2020042013".into(),
             authorization_notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -867,11 +892,13 @@ fn post_fund_app_mch_transfer_partner_transfer_bills_transfer() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         authorization_id: "201202504101000123456789012".into(),
         user_name: None,
         notify_url: None,
         user_recv_perception: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -897,8 +924,10 @@ fn post_fund_app_mch_transfer_partner_transfer_bills_transfer() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         authorization_id: "201202504101000123456789012".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -935,6 +964,7 @@ fn post_fund_app_mch_transfer_partner_user_confirm_authorizations() {
         user_display_name: "wx_123456".into(),
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
         user_recv_perception: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -955,6 +985,7 @@ fn post_fund_app_mch_transfer_partner_user_confirm_authorizations() {
         user_display_name: "wx_123456".into(),
         user_recv_perception: Some("现金奖励".into()),
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1070,11 +1101,13 @@ fn post_fund_app_mch_transfer_transfer_bills() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         user_name: None,
         notify_url: None,
         user_recv_perception: None,
         user_recv_style: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1100,8 +1133,10 @@ fn post_fund_app_mch_transfer_transfer_bills() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
-        user_recv_style: Some(UserRecvStyle { r#type: Type::ConfirmPage }),
+        user_recv_style: Some(UserRecvStyle { r#type: Type::ConfirmPage, extra: Default::default() }),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1216,12 +1251,14 @@ fn post_fund_app_mch_transfer_transfer_bills_pre_transfer_with_authorization() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         user_name: None,
         notify_url: None,
         user_recv_perception: None,
         authorization_info: None,
         sponsor_mchid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1247,13 +1284,16 @@ fn post_fund_app_mch_transfer_transfer_bills_pre_transfer_with_authorization() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         authorization_info: Some(AuthorizationInfo {
             user_display_name: "wx_123456".into(),
             out_authorization_no: "plfk2020042013".into(),
             authorization_notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+            ..Default::default()
         }),
         sponsor_mchid: Some("1900001109".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1286,6 +1326,7 @@ fn post_fund_app_mch_transfer_transfer_bills_transfer() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         user_name: None,
         notify_url: None,
@@ -1293,6 +1334,7 @@ fn post_fund_app_mch_transfer_transfer_bills_transfer() {
         authorization_id: None,
         sponsor_mchid: None,
         out_authorization_no: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1317,10 +1359,12 @@ fn post_fund_app_mch_transfer_transfer_bills_transfer() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         authorization_id: Some("201202504101000123456789012".into()),
         sponsor_mchid: Some("1900001109".into()),
         out_authorization_no: Some("plfk2020042013".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1402,10 +1446,12 @@ fn post_fund_app_mch_transfer_transfer_to_qq_wallet_bills() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
         user_qq: None,
         user_name: None,
         notify_url: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1431,7 +1477,9 @@ fn post_fund_app_mch_transfer_transfer_to_qq_wallet_bills() {
         transfer_scene_report_infos: vec![TransferSceneReportInfos {
             info_type: "活动名称".into(),
             info_content: "注册会员有礼".into(),
+            ..Default::default()
         }],
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1546,6 +1594,7 @@ fn post_fund_app_mch_transfer_user_confirm_authorization() {
         authorization_notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
         user_recv_perception: None,
         scene_info: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1570,7 +1619,9 @@ fn post_fund_app_mch_transfer_user_confirm_authorization() {
             client_ip: Some("113.84.136.9".into()),
             device_id: Some("8d67f169fe104008cd20b72573a0c8c9".into()),
             device_type: Some(DeviceType::Ios),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -53,12 +53,14 @@ fn post_funds_to_oversea_orders() {
             oversea_business_name: "香港xxxx公司".into(),
             oversea_shop_name: "香港xxx公司xxx店铺".into(),
             seller_id: "id2123123123".into(),
+            ..Default::default()
         },
         express_info: ExpressInfo {
             courier_number: "curier_number_1231".into(),
             express_company_name: "国际xxx物流".into(),
+            ..Default::default()
         },
-        payee_info: PayeeInfo { payee_id: "ID123112312".into() },
+        payee_info: PayeeInfo { payee_id: "ID123112312".into(), ..Default::default() },
         ..Default::default()
     };
     check_request(
@@ -83,23 +85,28 @@ fn post_funds_to_oversea_orders() {
             goods_category: "家用电器".into(),
             goods_unit_price: 1,
             goods_quantity: 1,
+            ..Default::default()
         }]),
         seller_info: SellerInfo {
             oversea_business_name: "香港xxxx公司".into(),
             oversea_shop_name: "香港xxx公司xxx店铺".into(),
             seller_id: "id2123123123".into(),
+            ..Default::default()
         },
         express_info: ExpressInfo {
             courier_number: "curier_number_1231".into(),
             express_company_name: "国际xxx物流".into(),
+            ..Default::default()
         },
-        payee_info: PayeeInfo { payee_id: "ID123112312".into() },
+        payee_info: PayeeInfo { payee_id: "ID123112312".into(), ..Default::default() },
         presale_info: Some(PresaleInfo {
             r#type: Type::Deposit,
             total_amount: 10,
             deposit_transaction_id: Some("4208450740201411110007820472".into()),
             balance_transaction_id: Some("4208450740201411110007820472".into()),
+            extra: Default::default(),
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -169,6 +176,7 @@ fn post_funds_to_oversea_return_return_orders() {
         transaction_id: "420000000000000010".into(),
         supplement_info: "5017752501201407033233368018".into(),
         amount: 100,
+        ..Default::default()
     };
     check_request(
         request,
@@ -188,6 +196,7 @@ fn post_funds_to_oversea_return_return_orders() {
         transaction_id: "420000000000000010".into(),
         supplement_info: "5017752501201407033233368018".into(),
         amount: 100,
+        ..Default::default()
     };
     check_request(
         request,

@@ -84,6 +84,7 @@ fn patch_global_v3_customs_orders() {
         order_fee: None,
         transport_fee: None,
         product_fee: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -108,6 +109,7 @@ fn patch_global_v3_customs_orders() {
         order_fee: Some(888),
         transport_fee: Some(888),
         product_fee: Some(888),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -144,6 +146,7 @@ fn post_global_v3_customs_orders() {
         order_fee: None,
         transport_fee: None,
         product_fee: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -169,6 +172,7 @@ fn post_global_v3_customs_orders() {
         order_fee: Some(888),
         transport_fee: Some(888),
         product_fee: Some(888),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -201,6 +205,7 @@ fn post_global_v3_customs_redeclare() {
         transaction_id: None,
         sub_order_no: None,
         sub_order_id: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -222,6 +227,7 @@ fn post_global_v3_customs_redeclare() {
         sub_order_id: Some("1000320306201511078440737891".into()),
         customs: Customs::ShanghaiZs,
         merchant_customs_no: "123456".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -256,6 +262,7 @@ fn post_global_v3_customs_verify_certificate() {
         certificate_id: "330821198809085211".into(),
         certificate_name: "张三".into(),
         sub_order_no: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -279,6 +286,7 @@ fn post_global_v3_customs_verify_certificate() {
         certificate_type: CertificateType::Idcard,
         certificate_id: "330821198809085211".into(),
         certificate_name: "张三".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -375,6 +383,7 @@ fn patch_global_customs_orders() {
         order_fee: None,
         transport_fee: None,
         product_fee: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -399,6 +408,7 @@ fn patch_global_customs_orders() {
         order_fee: Some(888),
         transport_fee: Some(888),
         product_fee: Some(888),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -435,6 +445,7 @@ fn post_global_customs_orders() {
         order_fee: None,
         transport_fee: None,
         product_fee: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -460,6 +471,7 @@ fn post_global_customs_orders() {
         order_fee: Some(888),
         transport_fee: Some(888),
         product_fee: Some(888),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -492,6 +504,7 @@ fn post_global_customs_redeclare() {
         transaction_id: None,
         sub_order_no: None,
         sub_order_id: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -513,6 +526,7 @@ fn post_global_customs_redeclare() {
         sub_order_id: Some("1000320306201511078440737891".into()),
         customs: Customs::ShanghaiZs,
         merchant_customs_no: "123456".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -547,6 +561,7 @@ fn post_global_customs_verify_certificate() {
         certificate_id: "330821198809085211".into(),
         certificate_name: "张三".into(),
         sub_order_no: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -570,6 +585,7 @@ fn post_global_customs_verify_certificate() {
         certificate_type: CertificateType::Idcard,
         certificate_id: "330821198809085211".into(),
         certificate_name: "张三".into(),
+        extra: Default::default(),
     };
     check_request(
         request,

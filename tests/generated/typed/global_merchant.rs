@@ -38,6 +38,7 @@ fn post_global_merchant_h5_permission_applications() {
         website_url: "https://qq.com".into(),
         notify_url: Some("https://pay.weixin.qq.com/wxpay/pay.action".into()),
         applyment_type: Some(ApplymentType::ApplyForPaymentAuthority),
+        ..Default::default()
     };
     check_request(
         request,
@@ -105,6 +106,7 @@ fn patch_global_merchant_h5_permission_applications_by_applyment_id() {
         website_homepage_pics: Some(vec!["6uqyGjvHzOhsLleGFQVRF".into()]),
         website_state: Some(WebsiteState::HasLaunched),
         website_url: Some("https://qq.com".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -155,6 +157,7 @@ fn post_global_merchant_h5_permission_domain_applications() {
         website_state: Some(WebsiteState::HasLaunched),
         notify_url: Some("https://pay.weixin.qq.com/wxpay/pay.action".into()),
         out_applyment_id: "123456".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -226,6 +229,7 @@ fn patch_global_merchant_h5_permission_domain_applications_by_applyment_id() {
         website_url: Some("https://qq.com".into()),
         website_business_page_pics: Some(vec!["6uqyGjvHzOhsLleGFQVRF".into()]),
         website_homepage_pics: Some(vec!["6uqyGjvHzOhsLleGFQVRF".into()]),
+        ..Default::default()
     };
     check_request(
         request,

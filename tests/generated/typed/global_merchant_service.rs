@@ -47,7 +47,10 @@ fn post_global_merchant_service_complaint_notifications() {
         "v3/global/merchant-service/complaint-notifications"
     );
     assert_eq!(PostGlobalMerchantServiceComplaintNotifications::METHOD, wechatpay_chain::http::Method::POST);
-    let request = PostGlobalMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into() };
+    let request = PostGlobalMerchantServiceComplaintNotifications {
+        url: "https://www.xxx.com/notify".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/global/merchant-service/complaint-notifications",
@@ -57,7 +60,10 @@ fn post_global_merchant_service_complaint_notifications() {
         Some(r#"{"url":"https://www.xxx.com/notify"}"#),
         &[],
     );
-    let request = PostGlobalMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into() };
+    let request = PostGlobalMerchantServiceComplaintNotifications {
+        url: "https://www.xxx.com/notify".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/global/merchant-service/complaint-notifications",
@@ -81,7 +87,10 @@ fn put_global_merchant_service_complaint_notifications() {
         "v3/global/merchant-service/complaint-notifications"
     );
     assert_eq!(PutGlobalMerchantServiceComplaintNotifications::METHOD, wechatpay_chain::http::Method::PUT);
-    let request = PutGlobalMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into() };
+    let request = PutGlobalMerchantServiceComplaintNotifications {
+        url: "https://www.xxx.com/notify".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/global/merchant-service/complaint-notifications",
@@ -91,7 +100,10 @@ fn put_global_merchant_service_complaint_notifications() {
         Some(r#"{"url":"https://www.xxx.com/notify"}"#),
         &[],
     );
-    let request = PutGlobalMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into() };
+    let request = PutGlobalMerchantServiceComplaintNotifications {
+        url: "https://www.xxx.com/notify".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/global/merchant-service/complaint-notifications",
@@ -217,6 +229,7 @@ fn post_global_merchant_service_complaints_by_complaint_id_complete() {
     let request = PostGlobalMerchantServiceComplaintsByComplaintIdComplete {
         complaint_id: "200201820200101080076610000".into(),
         complainted_mchid: "1900012181".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -230,6 +243,7 @@ fn post_global_merchant_service_complaints_by_complaint_id_complete() {
     let request = PostGlobalMerchantServiceComplaintsByComplaintIdComplete {
         complaint_id: "200201820200101080076610000".into(),
         complainted_mchid: "1900012181".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -318,6 +332,7 @@ fn post_global_merchant_service_complaints_by_complaint_id_response() {
         response_images: Some(vec!["file23578_21798531.jpg".into()]),
         jump_url: Some("https://www.xxx.com/notify".into()),
         jump_url_text: Some("查看订单详情".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -17,7 +17,12 @@ fn post_global_merchants() {
         name: "Merchant name".into(),
         shortname: "Merchant shortname".into(),
         office_phone: "075586010000".into(),
-        contact: Contact { name: "李先生".into(), phone: "075586010000".into(), email: "test@test.com".into() },
+        contact: Contact {
+            name: "李先生".into(),
+            phone: "075586010000".into(),
+            email: "test@test.com".into(),
+            ..Default::default()
+        },
         business_category: 644,
         merchant_country_code: "344".into(),
         merchant_type: MerchantType::Enterprise,
@@ -30,6 +35,7 @@ fn post_global_merchants() {
             store_address: None,
             store_photos: None,
             mcc: None,
+            extra: Default::default(),
         },
         idempotency_key: None,
         channel_id: None,
@@ -42,6 +48,7 @@ fn post_global_merchants() {
         apply_h5_payment: None,
         h5_payment_apply_info: None,
         attach: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -61,7 +68,12 @@ fn post_global_merchants() {
         name: "Merchant name".into(),
         shortname: "Merchant shortname".into(),
         office_phone: "075586010000".into(),
-        contact: Contact { name: "李先生".into(), phone: "075586010000".into(), email: "test@test.com".into() },
+        contact: Contact {
+            name: "李先生".into(),
+            phone: "075586010000".into(),
+            email: "test@test.com".into(),
+            ..Default::default()
+        },
         business_category: 644,
         channel_id: Some("3200000001".into()),
         merchant_country_code: "344".into(),
@@ -81,15 +93,18 @@ fn post_global_merchants() {
             ),
             store_photos: Some("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]".into()),
             mcc: Some("4214".into()),
+            extra: Default::default(),
         },
-        director: Some(Director { name: Some("Bob".into()), number: Some("5555-8888".into()) }),
-        principal: Some(Principal { name: Some("Bob".into()), number: Some("5555-8888".into()) }),
+        director: Some(Director { name: Some("Bob".into()), number: Some("5555-8888".into()), ..Default::default() }),
+        principal: Some(Principal { name: Some("Bob".into()), number: Some("5555-8888".into()), ..Default::default() }),
         apply_h5_payment: Some(true),
         h5_payment_apply_info: Some(H5PaymentApplyInfo {
             h5_website_url: Some("https://qq.com".into()),
             domains: vec!["www.qq.com".into()],
+            ..Default::default()
         }),
         attach: Some("555588889999".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -168,7 +183,12 @@ fn patch_global_merchants_by_sub_mchid() {
         body_sub_mchid: "示例值: 20000100".into(),
         shortname: "Merchant shortname".into(),
         office_phone: "075586010000".into(),
-        contact: Contact { name: "李先生".into(), phone: "075586010000".into(), email: "test@test.com".into() },
+        contact: Contact {
+            name: "李先生".into(),
+            phone: "075586010000".into(),
+            email: "test@test.com".into(),
+            ..Default::default()
+        },
         business_category: 644,
         merchant_country_code: "344".into(),
         merchant_type: MerchantType::Enterprise,
@@ -183,6 +203,7 @@ fn patch_global_merchants_by_sub_mchid() {
             store_address: None,
             store_photos: None,
             mcc: None,
+            extra: Default::default(),
         },
         channel_id: None,
         registration_certificate_copy: None,
@@ -191,6 +212,7 @@ fn patch_global_merchants_by_sub_mchid() {
         principal: None,
         apply_h5_payment: None,
         h5_payment_apply_info: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -211,7 +233,12 @@ fn patch_global_merchants_by_sub_mchid() {
         body_sub_mchid: "示例值: 20000100".into(),
         shortname: "Merchant shortname".into(),
         office_phone: "075586010000".into(),
-        contact: Contact { name: "李先生".into(), phone: "075586010000".into(), email: "test@test.com".into() },
+        contact: Contact {
+            name: "李先生".into(),
+            phone: "075586010000".into(),
+            email: "test@test.com".into(),
+            ..Default::default()
+        },
         business_category: 644,
         channel_id: Some("3200000001".into()),
         merchant_country_code: "344".into(),
@@ -231,14 +258,17 @@ fn patch_global_merchants_by_sub_mchid() {
             ),
             store_photos: Some("[\"Media_id1\", \"Media_id2\", \"Media_id3\"]".into()),
             mcc: Some("4214".into()),
+            extra: Default::default(),
         },
-        director: Some(Director { name: Some("Bob".into()), number: Some("5555-8888".into()) }),
-        principal: Some(Principal { name: Some("Bob".into()), number: Some("5555-8888".into()) }),
+        director: Some(Director { name: Some("Bob".into()), number: Some("5555-8888".into()), ..Default::default() }),
+        principal: Some(Principal { name: Some("Bob".into()), number: Some("5555-8888".into()), ..Default::default() }),
         apply_h5_payment: Some(true),
         h5_payment_apply_info: Some(H5PaymentApplyInfo {
             website_url: Some("https://qq.com".into()),
             domains: Some(vec!["www.qq.com".into()]),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,

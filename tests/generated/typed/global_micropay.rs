@@ -19,6 +19,7 @@ fn post_global_micropay_transactions_id_by_transaction_id_reverse() {
         mchid: "1900000109".into(),
         sp_mchid: "1900000100".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -34,6 +35,7 @@ fn post_global_micropay_transactions_id_by_transaction_id_reverse() {
         mchid: "1900000109".into(),
         sp_mchid: "1900000100".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -63,6 +65,7 @@ fn post_global_micropay_transactions_out_trade_no_by_out_trade_no_reverse() {
         mchid: "1900000109".into(),
         sp_mchid: "1900000100".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -78,6 +81,7 @@ fn post_global_micropay_transactions_out_trade_no_by_out_trade_no_reverse() {
         mchid: "1900000109".into(),
         sp_mchid: "1900000100".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -134,8 +138,8 @@ fn post_global_micropay_transactions_pay() {
         trade_type: "MICROPAY".into(),
         limit_pay: Some("no_credit".into()),
         merchant_category_code: "1011".into(),
-        payer: Some(Payer { auth_code: "120061098828009406".into() }),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
+        payer: Some(Payer { auth_code: "120061098828009406".into(), ..Default::default() }),
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
         scene_info: Some(SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
@@ -145,7 +149,9 @@ fn post_global_micropay_transactions_pay() {
                 id: Some("0001".into()),
                 name: "腾讯大厦分店".into(),
                 address: "广东省深圳市南山区科技中一道10000号".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         detail: Some(vec![Detail {
             cost_price: Some(608800),
@@ -156,8 +162,11 @@ fn post_global_micropay_transactions_pay() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,

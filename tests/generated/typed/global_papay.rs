@@ -26,6 +26,7 @@ fn post_global_papay_contracts_app_pre_entrust_sign() {
         openid: Some("ouFhd5X9s9WteC3eWRjXV3lea123".into()),
         user_client_ip: Some("119.145.83.6".into()),
         expired_time: Some("2021-11-20T13:29:35+08:00".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -63,6 +64,7 @@ fn post_global_papay_contracts_h5_pre_entrust_sign() {
         user_client_ip: Some("119.145.83.6".into()),
         expired_time: Some("2021-11-20T13:29:35+08:00".into()),
         return_url: Some("https://pay.weixin.qq.com".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -101,6 +103,7 @@ fn post_global_papay_contracts_jsapi_pre_entrust_sign() {
         openid: Some("ouFhd5X9s9WteC3eWRjXV3lea123".into()),
         return_url: Some("https://pay.weixin.qq.com".into()),
         expired_time: Some("2021-11-20T13:29:35+08:00".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -150,6 +153,7 @@ fn post_global_papay_contracts_miniprogram_pre_entrust_sign() {
         openid: Some("ouFhd5X9s9WteC3eWRjXV3lea123".into()),
         user_client_ip: Some("119.145.83.6".into()),
         expired_time: Some("2021-11-20T13:29:35+08:00".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -227,6 +231,7 @@ fn post_global_papay_contracts_web_pre_entrust_sign() {
         success_notify_url: Some("https://pay.weixin.qq.com".into()),
         expired_time: Some("2021-11-20T13:29:35+08:00".into()),
         return_url: Some("https://pay.weixin.qq.com".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -301,6 +306,7 @@ fn post_global_papay_contracts_by_contract_id_terminate() {
         sub_mchid: Some("1230000109".into()),
         sub_appid: Some("wxcbda96de0b165484".into()),
         termination_note: Some("解约原因".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -353,8 +359,13 @@ fn post_global_papay_transactions() {
         goods_tag: Some("WXG".into()),
         merchant_category_code: "1011".into(),
         contract_id: "100005698".into(),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
-        scene_info: Some(SceneInfo { device_id: Some("013467007045764".into()), device_ip: Some("128.0.0.1".into()) }),
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
+        scene_info: Some(SceneInfo {
+            device_id: Some("013467007045764".into()),
+            device_ip: Some("128.0.0.1".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
     };
     check_request(
         request,

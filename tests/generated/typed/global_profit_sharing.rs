@@ -69,8 +69,10 @@ fn post_global_profit_sharing_orders() {
             authorized: Some(true),
             amount: 888,
             description: "分给商户A".into(),
+            extra: Default::default(),
         }]),
         unfreeze_unsplit: true,
+        ..Default::default()
     };
     check_request(
         request,
@@ -116,6 +118,7 @@ fn post_global_profit_sharing_orders_unfreeze() {
         transaction_id: "4208450740201411110007820472".into(),
         out_order_no: "P20150806125346".into(),
         description: "解冻全部剩余资金".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -175,6 +178,7 @@ fn delete_global_profit_sharing_receivers() {
         sub_appid: Some("wx8888888888888889".into()),
         r#type: Some(Type::MerchantId),
         account: Some("86693852".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -212,6 +216,7 @@ fn post_global_profit_sharing_receivers() {
         expected_ratio: Some(2000),
         application_file_id: Some("de851a06-5a38-9d31-a102-275a17c477de".into()),
         partnership_file_id: Some("de851a06-5a38-9d31-a102-275a17c477de".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -326,6 +331,7 @@ fn post_global_profit_sharing_transactions_mark() {
         sub_mchid: Some("1900000109".into()),
         out_trade_no: Some("P20150806125346".into()),
         currency: Some("CNY".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -102,8 +102,9 @@ fn post_global_refunds() {
         out_trade_no: Some("example".into()),
         out_refund_no: "1217752501201407033233368018".into(),
         reason: Some("商品已售完".into()),
-        amount: Some(Amount { refund: 888, total: 888, currency: "CNY".into() }),
+        amount: Some(Amount { refund: 888, total: 888, currency: "CNY".into(), ..Default::default() }),
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -57,8 +57,9 @@ fn post_global_transactions_app() {
             openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         }),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
         scene_info: Some(SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
@@ -68,7 +69,9 @@ fn post_global_transactions_app() {
                 id: Some("0001".into()),
                 name: "腾讯大厦分店".into(),
                 address: "广东省深圳市南山区科技中一道10000号".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         detail: Some(vec![Detail {
             cost_price: Some(608800),
@@ -79,8 +82,11 @@ fn post_global_transactions_app() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -162,6 +168,7 @@ fn post_global_transactions_id_by_transaction_id_close() {
         mchid: "1230000109".into(),
         sub_mchid: Some("1230000109".into()),
         sp_mchid: Some("1230000109".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -226,8 +233,9 @@ fn post_global_transactions_jsapi() {
             openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         }),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
         scene_info: Some(SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
@@ -237,7 +245,9 @@ fn post_global_transactions_jsapi() {
                 id: Some("0001".into()),
                 name: "腾讯大厦分店".into(),
                 address: "广东省深圳市南山区科技中一道10000号".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         detail: Some(vec![Detail {
             cost_price: Some(608800),
@@ -248,8 +258,11 @@ fn post_global_transactions_jsapi() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -326,8 +339,9 @@ fn post_global_transactions_mweb() {
             openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         }),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
         scene_info: SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
@@ -337,7 +351,9 @@ fn post_global_transactions_mweb() {
                 id: Some("0001".into()),
                 name: "腾讯大厦分店".into(),
                 address: "广东省深圳市南山区科技中一道10000号".into(),
+                ..Default::default()
             },
+            ..Default::default()
         },
         detail: Some(vec![Detail {
             cost_price: Some(608800),
@@ -348,8 +364,11 @@ fn post_global_transactions_mweb() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -419,8 +438,9 @@ fn post_global_transactions_native() {
             openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         }),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
         scene_info: Some(SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
@@ -430,7 +450,9 @@ fn post_global_transactions_native() {
                 id: Some("0001".into()),
                 name: "腾讯大厦分店".into(),
                 address: "广东省深圳市南山区科技中一道10000号".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         detail: Some(vec![Detail {
             cost_price: Some(608800),
@@ -441,8 +463,11 @@ fn post_global_transactions_native() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -527,6 +552,7 @@ fn post_global_transactions_out_trade_no_by_out_trade_no_close() {
         mchid: "1230000109".into(),
         sub_mchid: Some("1230000109".into()),
         sp_mchid: Some("1230000109".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -15,6 +15,7 @@ fn post_goldplan_merchants_changecustompagestatus() {
     let request = PostGoldplanMerchantsChangecustompagestatus {
         sub_mchid: "1234567890".into(),
         operation_type: shared::OperationType::Open,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -28,6 +29,7 @@ fn post_goldplan_merchants_changecustompagestatus() {
     let request = PostGoldplanMerchantsChangecustompagestatus {
         sub_mchid: "1234567890".into(),
         operation_type: shared::OperationType::Open,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -54,6 +56,7 @@ fn post_goldplan_merchants_changegoldplanstatus() {
         sub_mchid: "1234567890".into(),
         operation_type: shared::OperationType::Open,
         operation_pay_scene: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -68,6 +71,7 @@ fn post_goldplan_merchants_changegoldplanstatus() {
         sub_mchid: "1234567890".into(),
         operation_type: shared::OperationType::Open,
         operation_pay_scene: Some(OperationPayScene::JsapiAndMiniprogram),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -87,7 +91,7 @@ fn post_goldplan_merchants_close_advertising_show() {
     use wechatpay_chain::typed::goldplan::post_goldplan_merchants_close_advertising_show::*;
     assert_eq!(PostGoldplanMerchantsCloseAdvertisingShow::PATH, "v3/goldplan/merchants/close-advertising-show");
     assert_eq!(PostGoldplanMerchantsCloseAdvertisingShow::METHOD, wechatpay_chain::http::Method::POST);
-    let request = PostGoldplanMerchantsCloseAdvertisingShow { sub_mchid: "1900000109".into() };
+    let request = PostGoldplanMerchantsCloseAdvertisingShow { sub_mchid: "1900000109".into(), ..Default::default() };
     check_request(
         request,
         "/v3/goldplan/merchants/close-advertising-show",
@@ -97,7 +101,7 @@ fn post_goldplan_merchants_close_advertising_show() {
         Some(r#"{"sub_mchid":"1900000109"}"#),
         &[],
     );
-    let request = PostGoldplanMerchantsCloseAdvertisingShow { sub_mchid: "1900000109".into() };
+    let request = PostGoldplanMerchantsCloseAdvertisingShow { sub_mchid: "1900000109".into(), ..Default::default() };
     check_request(
         request,
         "/v3/goldplan/merchants/close-advertising-show",
@@ -129,6 +133,7 @@ fn patch_goldplan_merchants_open_advertising_show() {
     let request = PatchGoldplanMerchantsOpenAdvertisingShow {
         sub_mchid: "1900000109".into(),
         advertising_industry_filters: Some(vec![shared::GoldPlanAdvertisingIndustry::Software]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -165,6 +170,7 @@ fn post_goldplan_merchants_set_advertising_industry_filter() {
     let request = PostGoldplanMerchantsSetAdvertisingIndustryFilter {
         sub_mchid: "1900000109".into(),
         advertising_industry_filters: Some(vec![shared::GoldPlanAdvertisingIndustry::Software]),
+        ..Default::default()
     };
     check_request(
         request,

@@ -15,6 +15,7 @@ fn post_gov_subsidy_audit_cup_invalid() {
         org_no: "example".into(),
         mchnt_order_id: "example".into(),
         upload_time: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -29,6 +30,7 @@ fn post_gov_subsidy_audit_cup_invalid() {
         org_no: "example".into(),
         mchnt_order_id: "example".into(),
         upload_time: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -54,6 +56,7 @@ fn post_gov_subsidy_audit_cup_query() {
         org_no: "example".into(),
         mchnt_order_id: "example".into(),
         upload_time: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -68,6 +71,7 @@ fn post_gov_subsidy_audit_cup_query() {
         org_no: "example".into(),
         mchnt_order_id: "example".into(),
         upload_time: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -95,6 +99,7 @@ fn post_gov_subsidy_audit_cup_refund_sync() {
         upload_time: "example".into(),
         refund_at: "example".into(),
         refund_dt: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -113,6 +118,7 @@ fn post_gov_subsidy_audit_cup_refund_sync() {
         upload_time: "example".into(),
         refund_at: "example".into(),
         refund_dt: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -231,6 +237,7 @@ fn post_gov_subsidy_audit_cup_update() {
             tax_payer: Some("example".into()),
             num: Some("example".into()),
             service_nm: Some("example".into()),
+            ..Default::default()
         },
         track_info: TrackInfo {
             tracking_no: Some("example".into()),
@@ -243,7 +250,9 @@ fn post_gov_subsidy_audit_cup_update() {
             delivery_method: Some("example".into()),
             shipping_addr: Some("example".into()),
             delivery_time: Some("example".into()),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -362,6 +371,7 @@ fn post_gov_subsidy_audit_cup_upload() {
             tax_payer: Some("example".into()),
             num: Some("example".into()),
             service_nm: Some("example".into()),
+            ..Default::default()
         },
         track_info: TrackInfo {
             tracking_no: Some("example".into()),
@@ -374,7 +384,9 @@ fn post_gov_subsidy_audit_cup_upload() {
             delivery_method: Some("example".into()),
             shipping_addr: Some("example".into()),
             delivery_time: Some("example".into()),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -398,8 +410,11 @@ fn post_gov_subsidy_companies_query() {
     use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_companies_query::*;
     assert_eq!(PostGovSubsidyCompaniesQuery::PATH, "v3/gov/subsidy/companies/query");
     assert_eq!(PostGovSubsidyCompaniesQuery::METHOD, wechatpay_chain::http::Method::POST);
-    let request =
-        PostGovSubsidyCompaniesQuery { qualification_region_code: 310100, license_number: "91110108397173806M".into() };
+    let request = PostGovSubsidyCompaniesQuery {
+        qualification_region_code: 310100,
+        license_number: "91110108397173806M".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/gov/subsidy/companies/query",
@@ -409,8 +424,11 @@ fn post_gov_subsidy_companies_query() {
         Some(r#"{"qualification_region_code":310100,"license_number":"91110108397173806M"}"#),
         &[],
     );
-    let request =
-        PostGovSubsidyCompaniesQuery { qualification_region_code: 310100, license_number: "91110108397173806M".into() };
+    let request = PostGovSubsidyCompaniesQuery {
+        qualification_region_code: 310100,
+        license_number: "91110108397173806M".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/gov/subsidy/companies/query",
@@ -444,6 +462,7 @@ fn post_gov_subsidy_goods_upload() {
         bar_code: "6901010101098".into(),
         energy_grade: None,
         product_model: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -469,6 +488,7 @@ fn post_gov_subsidy_goods_upload() {
         product_type: ProductType::CommonProduct,
         product_model: Some("XX".into()),
         bar_code: "6901010101098".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -526,6 +546,7 @@ fn post_gov_subsidy_n_qualifications_sync() {
         coupon_code: None,
         invoice_code: None,
         refund_id: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -574,6 +595,7 @@ fn post_gov_subsidy_n_qualifications_sync() {
         coupon_code: Some("6901010101098".into()),
         invoice_code: Some("310100".into()),
         refund_id: Some("123456789".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -659,6 +681,7 @@ fn post_gov_subsidy_qualifications_passthrough_cancel() {
         qualification_region_code: 310100,
         identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
         out_request_no: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -679,6 +702,7 @@ fn post_gov_subsidy_qualifications_passthrough_cancel() {
         qualification_region_code: 310100,
         out_request_no: Some("vmall_250120131959_993_4494".into()),
         identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -709,6 +733,7 @@ fn post_gov_subsidy_qualifications_passthrough_claim() {
         longitude: "example".into(),
         latitude: "example".into(),
         appliance_id: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -730,6 +755,7 @@ fn post_gov_subsidy_qualifications_passthrough_claim() {
         identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
         longitude: "example".into(),
         latitude: "example".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -757,6 +783,7 @@ fn post_gov_subsidy_qualifications_passthrough_query() {
         phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
         qualification_region_code: 310100,
         identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -775,6 +802,7 @@ fn post_gov_subsidy_qualifications_passthrough_query() {
         phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
         qualification_region_code: 310100,
         identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -804,6 +832,7 @@ fn post_gov_subsidy_qualifications_query() {
         phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
         qualification_region_code: 310100,
         identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -822,6 +851,7 @@ fn post_gov_subsidy_qualifications_query() {
         phone_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
         qualification_region_code: 310100,
         identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -884,6 +914,7 @@ fn post_gov_subsidy_qualifications_sync() {
         imei2: None,
         refund_id: None,
         invoice_code: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -935,6 +966,7 @@ fn post_gov_subsidy_qualifications_sync() {
         transaction_time: "2025-01-14T19:55:06+08:00".into(),
         cate_state: CateState::CateStateRedeem,
         mch_name: "江苏京东信息技术有限公司".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -969,6 +1001,7 @@ fn post_gov_subsidy_sncode_lock() {
         sale_time: None,
         imei1: None,
         imei2: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -994,6 +1027,7 @@ fn post_gov_subsidy_sncode_lock() {
         sale_time: Some("2025-01-14T19:55:06+08:00".into()),
         imei1: Some("358882046176540".into()),
         imei2: Some("358882046176540".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1015,8 +1049,11 @@ fn post_gov_subsidy_sncode_query() {
     use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_sncode_query::*;
     assert_eq!(PostGovSubsidySncodeQuery::PATH, "v3/gov/subsidy/sncode/query");
     assert_eq!(PostGovSubsidySncodeQuery::METHOD, wechatpay_chain::http::Method::POST);
-    let request =
-        PostGovSubsidySncodeQuery { sn_code_list: vec!["9CC0AC186027".into()], qualification_region_code: 310100 };
+    let request = PostGovSubsidySncodeQuery {
+        sn_code_list: vec!["9CC0AC186027".into()],
+        qualification_region_code: 310100,
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/gov/subsidy/sncode/query",
@@ -1026,8 +1063,11 @@ fn post_gov_subsidy_sncode_query() {
         Some(r#"{"sn_code_list":["9CC0AC186027"],"qualification_region_code":310100}"#),
         &[],
     );
-    let request =
-        PostGovSubsidySncodeQuery { sn_code_list: vec!["9CC0AC186027".into()], qualification_region_code: 310100 };
+    let request = PostGovSubsidySncodeQuery {
+        sn_code_list: vec!["9CC0AC186027".into()],
+        qualification_region_code: 310100,
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/gov/subsidy/sncode/query",
@@ -1055,6 +1095,7 @@ fn post_gov_subsidy_sncode_unlock() {
         sn_code: "fallervuh".into(),
         barcode: "6901010101098".into(),
         product_type: ProductType::CommonProduct,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1074,6 +1115,7 @@ fn post_gov_subsidy_sncode_unlock() {
         sn_code: "fallervuh".into(),
         barcode: "6901010101098".into(),
         product_type: ProductType::CommonProduct,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1098,6 +1140,7 @@ fn post_gov_subsidy_transactions_query() {
     let request = PostGovSubsidyTransactionsQuery {
         qualification_region_code: 310100,
         order_number_list: vec!["vmall_250120131959_993_4494".into()],
+        ..Default::default()
     };
     check_request(
         request,
@@ -1111,6 +1154,7 @@ fn post_gov_subsidy_transactions_query() {
     let request = PostGovSubsidyTransactionsQuery {
         qualification_region_code: 310100,
         order_number_list: vec!["vmall_250120131959_993_4494".into()],
+        ..Default::default()
     };
     check_request(
         request,
@@ -1138,6 +1182,7 @@ fn post_gov_subsidy_transactions_summary_query_day() {
         query_type: QueryType::OrderTypeTransaction,
         appliance_id: None,
         cate_state: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1154,6 +1199,7 @@ fn post_gov_subsidy_transactions_summary_query_day() {
         query_type: QueryType::OrderTypeTransaction,
         appliance_id: Some(ApplianceId::V1),
         cate_state: Some(CateState::CateStateRedeem),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1200,6 +1246,7 @@ fn post_gov_subsidy_transactions_sync() {
         refund_id: None,
         sale_model: None,
         sub_mchid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1235,6 +1282,7 @@ fn post_gov_subsidy_transactions_sync() {
         cate_state: CateState::CateStateRedeem,
         identity_document_type: IdentityDocumentType::IdDocTypeIdCard,
         sub_mchid: Some("123456".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1263,6 +1311,7 @@ fn post_gov_subsidy_zhejiang_authcode_cancel() {
         trans_time: "example".into(),
         auth_code: "example".into(),
         req_ssn: "123".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1282,6 +1331,7 @@ fn post_gov_subsidy_zhejiang_authcode_cancel() {
         trans_time: "example".into(),
         auth_code: "example".into(),
         req_ssn: "123".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1345,6 +1395,7 @@ fn post_gov_subsidy_zhejiang_authcode_commit() {
         plat_subsidy: Some("example".into()),
         county_code: Some("330000".into()),
         amount: Some(1),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1376,6 +1427,7 @@ fn post_gov_subsidy_zhejiang_authcode_issue() {
         req_ssn: "123".into(),
         openid: None,
         custom_info: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1398,6 +1450,7 @@ fn post_gov_subsidy_zhejiang_authcode_issue() {
         cert_type: CertType::V1,
         cert_no: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
         req_ssn: "123".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1460,6 +1513,7 @@ fn post_gov_subsidy_zhejiang_authcode_refund() {
         plat_subsidy: Some("example".into()),
         corp_name: Some("example".into()),
         brand: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1488,6 +1542,7 @@ fn post_gov_subsidy_zhejiang_authcode_try() {
         auth_code: "example".into(),
         category: "A01".into(),
         county_code: "330000".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1507,6 +1562,7 @@ fn post_gov_subsidy_zhejiang_authcode_try() {
         auth_code: "example".into(),
         category: "A01".into(),
         county_code: "330000".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1537,6 +1593,7 @@ fn post_gov_subsidy_zhejiang_goods_query() {
         province: Some("example".into()),
         req_ssn: "123".into(),
         req_time: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1590,9 +1647,11 @@ fn post_gov_subsidy_zhejiang_n_qualifications_confirm() {
             uniscid: "example".into(),
             corp_name: "example".into(),
             serial_num: "example".into(),
+            ..Default::default()
         }]),
         req_ssn: "123".into(),
         req_time: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1622,6 +1681,7 @@ fn post_gov_subsidy_zhejiang_qualifications_alter() {
         name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
         tel: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
         req_ssn: "123".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1640,6 +1700,7 @@ fn post_gov_subsidy_zhejiang_qualifications_alter() {
         name: "OEimkKuua8igpd+0YDgqF2Z61l=".into(),
         tel: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
         req_ssn: "123".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1689,6 +1750,7 @@ fn post_gov_subsidy_zhejiang_qualifications_claim() {
         tel: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==".into(),
         cert_type: Some(CertType::V1),
         req_ssn: "123".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1728,6 +1790,7 @@ fn post_gov_subsidy_zhejiang_qualifications_query() {
         cert_no: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==".into(),
         cate_code: Some("A01".into()),
         req_ssn: "123".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1790,7 +1853,9 @@ fn post_gov_subsidy_zhejiang_qualifications_sync() {
             imei1: Some("example".into()),
             imei2: Some("example".into()),
             ccc_sn_order_no: Some("example".into()),
+            extra: Default::default(),
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1863,6 +1928,7 @@ fn post_gov_subsidy_zhejiang_sncode_lock() {
         sale_models: Some("example".into()),
         req_ssn: "example".into(),
         req_time: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1917,6 +1983,7 @@ fn post_gov_subsidy_zhejiang_sncode_query() {
         sales_models: Some("example".into()),
         req_ssn: "example".into(),
         req_time: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1991,6 +2058,7 @@ fn post_gov_subsidy_zhejiang_sncode_unlock() {
         mfr_info: Some("example".into()),
         brand: Some("example".into()),
         sales_models: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -18,6 +18,7 @@ fn post_hire_power_bank_insurance_orders() {
         openid: Some("2323dfsdf342342".into()),
         notify_url: Some("https://api.test.com".into()),
         service_id: Some("实例值".into()),
+        ..Default::default()
     };
     check_request(
         request,

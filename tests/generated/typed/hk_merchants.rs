@@ -17,7 +17,12 @@ fn post_hk_v3_merchants() {
         name: "Merchant name".into(),
         shortname: "Merchant shortname".into(),
         office_phone: "075586010000".into(),
-        contact: Contact { name: "李先生".into(), phone: "075586010000".into(), email: "test@test.com".into() },
+        contact: Contact {
+            name: "李先生".into(),
+            phone: "075586010000".into(),
+            email: "test@test.com".into(),
+            ..Default::default()
+        },
         business_category: 644,
         merchant_country_code: "344".into(),
         merchant_type: MerchantType::Enterprise,
@@ -30,6 +35,7 @@ fn post_hk_v3_merchants() {
             store_address: None,
             store_photos: None,
             mcc: None,
+            extra: Default::default(),
         },
         idempotency_key: None,
         channel_id: None,
@@ -39,6 +45,7 @@ fn post_hk_v3_merchants() {
         settlement_bank_number: None,
         director: None,
         principal: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -62,6 +69,7 @@ fn post_hk_v3_merchants() {
             name: "李先生".into(),
             phone: "075586010000".into(),
             email: "test@test.com".into(),
+            ..Default::default()
         },
         business_category: 644,
         channel_id: Some("3200000001".into()),
@@ -80,15 +88,19 @@ fn post_hk_v3_merchants() {
             store_address: Some("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong".into()),
             store_photos: Some("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]".into()),
             mcc: Some("4214".into()),
+            extra: Default::default(),
         },
         director: Some(Director {
             name: Some("Bob".into()),
             number: Some("5555-8888".into()),
+            ..Default::default()
         }),
         principal: Some(Principal {
             name: Some("Bob".into()),
             number: Some("5555-8888".into()),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -131,6 +143,7 @@ fn put_hk_v3_merchants() {
             store_address: None,
             store_photos: None,
             mcc: None,
+            extra: Default::default(),
         },
         contact: None,
         channel_id: None,
@@ -140,6 +153,7 @@ fn put_hk_v3_merchants() {
         settlement_bank_number: None,
         director: None,
         principal: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -163,6 +177,7 @@ fn put_hk_v3_merchants() {
             name: "李先生".into(),
             phone: "075586010000".into(),
             email: "test@test.com".into(),
+            ..Default::default()
         }),
         business_category: 644,
         channel_id: Some("3200000001".into()),
@@ -181,15 +196,19 @@ fn put_hk_v3_merchants() {
             store_address: Some("10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong".into()),
             store_photos: Some("[\"Media_id1\",\"Media_id2\",\"Media_id3\"]".into()),
             mcc: Some("4214".into()),
+            extra: Default::default(),
         },
         director: Some(Director {
             name: Some("Bob".into()),
             number: Some("5555-8888".into()),
+            ..Default::default()
         }),
         principal: Some(Principal {
             name: Some("Bob".into()),
             number: Some("5555-8888".into()),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -57,7 +57,7 @@ fn post_hk_v3_refunds() {
         sub_mchid: "1900000109".into(),
         sp_appid: "wx8888888888888888".into(),
         out_refund_no: "1217752501201407033233368018".into(),
-        amount: Amount { refund: 888, total: 888, currency: "CNY".into() },
+        amount: Amount { refund: 888, total: 888, currency: "CNY".into(), ..Default::default() },
         ..Default::default()
     };
     check_request(
@@ -82,8 +82,9 @@ fn post_hk_v3_refunds() {
         out_trade_no: Some("example".into()),
         out_refund_no: "1217752501201407033233368018".into(),
         reason: Some("商品已售完".into()),
-        amount: Amount { refund: 888, total: 888, currency: "CNY".into() },
+        amount: Amount { refund: 888, total: 888, currency: "CNY".into(), ..Default::default() },
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -57,8 +57,9 @@ fn post_hk_v3_transactions_app() {
             openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         }),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
         scene_info: Some(SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
@@ -68,7 +69,9 @@ fn post_hk_v3_transactions_app() {
                 id: Some("0001".into()),
                 name: "腾讯大厦分店".into(),
                 address: "广东省深圳市南山区科技中一道10000号".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         detail: Some(vec![Detail {
             cost_price: Some(608800),
@@ -79,8 +82,11 @@ fn post_hk_v3_transactions_app() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -162,6 +168,7 @@ fn post_hk_v3_transactions_id_by_transaction_id_close() {
         mchid: "1230000109".into(),
         sub_mchid: Some("1230000109".into()),
         sp_mchid: Some("1230000109".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -185,6 +192,7 @@ fn post_hk_v3_transactions_id_by_transaction_id_reverse() {
         mchid: "1900000109".into(),
         sp_mchid: "1900000100".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -200,6 +208,7 @@ fn post_hk_v3_transactions_id_by_transaction_id_reverse() {
         mchid: "1900000109".into(),
         sp_mchid: "1900000100".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -264,8 +273,9 @@ fn post_hk_v3_transactions_jsapi() {
             openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         }),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
         scene_info: Some(SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
@@ -275,7 +285,9 @@ fn post_hk_v3_transactions_jsapi() {
                 id: Some("0001".into()),
                 name: "腾讯大厦分店".into(),
                 address: "广东省深圳市南山区科技中一道10000号".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         detail: Some(vec![Detail {
             cost_price: Some(608800),
@@ -286,8 +298,11 @@ fn post_hk_v3_transactions_jsapi() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -347,8 +362,8 @@ fn post_hk_v3_transactions_micropay() {
         trade_type: "MICROPAY".into(),
         limit_pay: Some("no_credit".into()),
         merchant_category_code: "1011".into(),
-        payer: Some(Payer { auth_code: "120061098828009406".into() }),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
+        payer: Some(Payer { auth_code: "120061098828009406".into(), ..Default::default() }),
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
         scene_info: Some(SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
@@ -358,7 +373,9 @@ fn post_hk_v3_transactions_micropay() {
                 id: Some("0001".into()),
                 name: "腾讯大厦分店".into(),
                 address: "广东省深圳市南山区科技中一道10000号".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         detail: Some(vec![Detail {
             cost_price: Some(608800),
@@ -369,8 +386,11 @@ fn post_hk_v3_transactions_micropay() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -449,8 +469,9 @@ fn post_hk_v3_transactions_mweb() {
             openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         }),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
         scene_info: SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
@@ -460,7 +481,9 @@ fn post_hk_v3_transactions_mweb() {
                 id: Some("0001".into()),
                 name: "腾讯大厦分店".into(),
                 address: "广东省深圳市南山区科技中一道10000号".into(),
+                ..Default::default()
             },
+            ..Default::default()
         },
         detail: Some(vec![Detail {
             cost_price: Some(608800),
@@ -471,8 +494,11 @@ fn post_hk_v3_transactions_mweb() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -542,8 +568,9 @@ fn post_hk_v3_transactions_native() {
             openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         }),
-        amount: Amount { total: 888, currency: Some("HKD".into()) },
+        amount: Amount { total: 888, currency: Some("HKD".into()), ..Default::default() },
         scene_info: Some(SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
@@ -553,7 +580,9 @@ fn post_hk_v3_transactions_native() {
                 id: Some("0001".into()),
                 name: "腾讯大厦分店".into(),
                 address: "广东省深圳市南山区科技中一道10000号".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         detail: Some(vec![Detail {
             cost_price: Some(608800),
@@ -564,8 +593,11 @@ fn post_hk_v3_transactions_native() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -650,6 +682,7 @@ fn post_hk_v3_transactions_out_trade_no_by_out_trade_no_close() {
         mchid: "1230000109".into(),
         sub_mchid: Some("1230000109".into()),
         sp_mchid: Some("1230000109".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -676,6 +709,7 @@ fn post_hk_v3_transactions_out_trade_no_by_out_trade_no_reverse() {
         mchid: "1900000109".into(),
         sp_mchid: "1900000100".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -691,6 +725,7 @@ fn post_hk_v3_transactions_out_trade_no_by_out_trade_no_reverse() {
         mchid: "1900000109".into(),
         sp_mchid: "1900000100".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -13,7 +13,8 @@ fn post_industry_coupon_tokens() {
     assert_eq!(PostIndustryCouponTokens::METHOD, wechatpay_chain::http::Method::POST);
     let request = PostIndustryCouponTokens {
         open_id: "obLatjrR8kUDlj4-nofQsPAJAAFI".into(),
-        coupon_list: vec![CouponList { stock_id: 16474341, coupon_id: "11004999626".into() }],
+        coupon_list: vec![CouponList { stock_id: 16474341, coupon_id: "11004999626".into(), ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -28,7 +29,8 @@ fn post_industry_coupon_tokens() {
     );
     let request = PostIndustryCouponTokens {
         open_id: "obLatjrR8kUDlj4-nofQsPAJAAFI".into(),
-        coupon_list: vec![CouponList { stock_id: 16474341, coupon_id: "11004999626".into() }],
+        coupon_list: vec![CouponList { stock_id: 16474341, coupon_id: "11004999626".into(), ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,

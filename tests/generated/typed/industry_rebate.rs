@@ -37,7 +37,9 @@ fn post_industry_rebate_retail_industry_transactions() {
             goods_name: "iPhoneX 256G".into(),
             quantity: 1,
             price: 528800,
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -63,6 +65,7 @@ fn post_industry_rebate_transactions_by_transaction_id() {
         sub_mchid: "1900000001".into(),
         code_url: "URl:weixin://wxpay/s/An4baqw".into(),
         out_trade_no: "example_out_trade_no".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -80,6 +83,7 @@ fn post_industry_rebate_transactions_by_transaction_id() {
         sub_mchid: "1900000001".into(),
         code_url: "URl:weixin://wxpay/s/An4baqw".into(),
         out_trade_no: "example_out_trade_no".into(),
+        ..Default::default()
     };
     check_request(
         request,

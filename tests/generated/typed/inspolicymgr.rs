@@ -38,6 +38,7 @@ fn post_inspolicymgr_deduct_authorizations() {
         insurance_name: "微医保·百万医疗险".into(),
         payee_mchid: Some("1900000109".into()),
         payee_appid: Some("wx7f3f0032b6e6f0cc".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -131,6 +132,7 @@ fn post_inspolicymgr_deduct_policies() {
         payee_mchid: None,
         payee_appid: None,
         payee_openid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -175,6 +177,7 @@ fn post_inspolicymgr_deduct_policies() {
         payee_mchid: Some("1900000109".into()),
         payee_appid: Some("wx7f3f0032b6e6f0cc".into()),
         payee_openid: Some("oYobu0MVnQfWpSMOYJz2AHPG_gQw".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -281,6 +284,7 @@ fn patch_inspolicymgr_deduct_policies_by_out_insurance_no() {
         first_period_amount: Some(8000),
         subsequent_period_amount: Some(5000),
         coverage_term_type: Some(CoverageTermType::CoverageTermTypeFixedDate),
+        ..Default::default()
     };
     check_request(
         request,

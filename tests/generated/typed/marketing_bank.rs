@@ -43,7 +43,7 @@ fn post_marketing_bank_packages_by_package_id_tasks() {
     let request = PostMarketingBankPackagesByPackageIdTasks {
         package_id: "8473295".into(),
         media: media("example.jpg"),
-        meta: Meta { bank_type: "ICBC_DEBIT".into() },
+        meta: Meta { bank_type: "ICBC_DEBIT".into(), ..Default::default() },
     };
     check_upload(
         request,
@@ -58,7 +58,7 @@ fn post_marketing_bank_packages_by_package_id_tasks() {
     let request = PostMarketingBankPackagesByPackageIdTasks {
         package_id: "8473295".into(),
         media: media("example.jpg"),
-        meta: Meta { bank_type: "ICBC_DEBIT".into() },
+        meta: Meta { bank_type: "ICBC_DEBIT".into(), ..Default::default() },
     };
     check_upload(
         request,

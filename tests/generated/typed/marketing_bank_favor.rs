@@ -21,6 +21,7 @@ fn post_marketing_bank_favor_users_by_openid_bank_multi_activity() {
         out_request_no: "1002600620019090123143254435".into(),
         appid: "wx1234567889999".into(),
         stock_creator_mchid: "9800064".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -40,6 +41,7 @@ fn post_marketing_bank_favor_users_by_openid_bank_multi_activity() {
         out_request_no: "1002600620019090123143254435".into(),
         appid: "wx1234567889999".into(),
         stock_creator_mchid: "9800064".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -40,6 +40,7 @@ fn post_marketing_busifavor_callbacks() {
     let request = PostMarketingBusifavorCallbacks {
         mchid: Some("10000098".into()),
         notify_url: "https://pay.weixin.qq.com".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -66,6 +67,7 @@ fn post_marketing_busifavor_coupons_associate() {
         coupon_code: "example".into(),
         out_trade_no: "example".into(),
         out_request_no: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -81,6 +83,7 @@ fn post_marketing_busifavor_coupons_associate() {
         coupon_code: "example".into(),
         out_trade_no: "example".into(),
         out_request_no: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -124,6 +127,7 @@ fn post_marketing_busifavor_coupons_deactivate() {
         stock_id: "1234567891".into(),
         deactivate_request_no: "1002600620019090123143254436".into(),
         deactivate_reason: Some("此券使用时间设置错误".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -152,6 +156,7 @@ fn post_marketing_busifavor_coupons_disassociate() {
         coupon_code: "example".into(),
         out_trade_no: "example".into(),
         out_request_no: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -167,6 +172,7 @@ fn post_marketing_busifavor_coupons_disassociate() {
         coupon_code: "example".into(),
         out_trade_no: "example".into(),
         out_request_no: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -192,6 +198,7 @@ fn post_marketing_busifavor_coupons_return() {
         coupon_code: "sxxe34343434".into(),
         stock_id: "1234567891".into(),
         return_request_no: "1002600620019090123143254436".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -208,6 +215,7 @@ fn post_marketing_busifavor_coupons_return() {
         coupon_code: "sxxe34343434".into(),
         stock_id: "1234567891".into(),
         return_request_no: "1002600620019090123143254436".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -255,6 +263,7 @@ fn post_marketing_busifavor_coupons_send() {
         stock_id: "100088".into(),
         out_request_no: "1002600620019090123143254435".into(),
         coupon_code: Some("sxxe34343434".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -306,6 +315,7 @@ fn post_marketing_busifavor_coupons_use() {
         out_trade_no: Some("190000001".into()),
         mch_id: Some("190000001".into()),
         transaction_id: Some("4200000001856498491".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -335,6 +345,7 @@ fn post_marketing_busifavor_coupons_by_card_id_send() {
         openid: "example".into(),
         out_request_no: "example".into(),
         send_time: "2018-06-08T10:34:56+08:00".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -353,6 +364,7 @@ fn post_marketing_busifavor_coupons_by_card_id_send() {
         openid: "example".into(),
         out_request_no: "example".into(),
         send_time: "2018-06-08T10:34:56+08:00".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -395,6 +407,7 @@ fn post_marketing_busifavor_product_coupons_pre_send() {
         appid: "wx233544546545989".into(),
         openid: Some("oh-394z-6CGkNoJrsDLTTUKiAnp4".into()),
         send_request_no: "34657_20250101_123456".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -426,6 +439,7 @@ fn post_marketing_busifavor_product_coupons_send() {
         coupon_type: CouponType::Normal,
         coupon_code: None,
         member_card_id: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -446,6 +460,7 @@ fn post_marketing_busifavor_product_coupons_send() {
         coupon_code: Some("202007019999".into()),
         coupon_type: CouponType::Normal,
         member_card_id: Some("pbLatjvWOibDc5-TBnbUk1pD12o0".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -486,6 +501,7 @@ fn post_marketing_busifavor_stocks() {
             exchange_coupon: None,
             mini_programs_appid: None,
             mini_programs_path: None,
+            extra: Default::default(),
         },
         stock_send_rule: StockSendRule { max_coupons: 100, max_coupons_per_user: 5, ..Default::default() },
         out_request_no: "100002322019090134234sfdf".into(),
@@ -495,6 +511,7 @@ fn post_marketing_busifavor_stocks() {
         display_pattern_info: None,
         notify_config: None,
         subsidy: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -520,21 +537,41 @@ fn post_marketing_busifavor_stocks() {
                 available_day_after_receive: Some(3),
                 available_week: Some(AvailableWeek {
                     week_day: Some(vec![1]),
-                    available_day_time: Some(vec![AvailableDayTime { begin_time: Some(3600), end_time: Some(86399) }]),
+                    available_day_time: Some(vec![AvailableDayTime {
+                        begin_time: Some(3600),
+                        end_time: Some(86399),
+                        ..Default::default()
+                    }]),
+                    ..Default::default()
                 }),
                 irregulary_avaliable_time: Some(vec![IrregularyAvaliableTime {
                     begin_time: Some("2015-05-20T13:29:35+08:00".into()),
                     end_time: Some("2015-05-20T13:29:35+08:00".into()),
+                    ..Default::default()
                 }]),
                 wait_days_after_receive: Some(7),
                 available_second_after_receive: Some(3600),
+                ..Default::default()
             },
-            fixed_normal_coupon: Some(FixedNormalCoupon { discount_amount: 5, transaction_minimum: 100 }),
-            discount_coupon: Some(DiscountCoupon { discount_percent: 88, transaction_minimum: 100 }),
-            exchange_coupon: Some(ExchangeCoupon { exchange_price: 100, transaction_minimum: 100 }),
+            fixed_normal_coupon: Some(FixedNormalCoupon {
+                discount_amount: 5,
+                transaction_minimum: 100,
+                ..Default::default()
+            }),
+            discount_coupon: Some(DiscountCoupon {
+                discount_percent: 88,
+                transaction_minimum: 100,
+                ..Default::default()
+            }),
+            exchange_coupon: Some(ExchangeCoupon {
+                exchange_price: 100,
+                transaction_minimum: 100,
+                ..Default::default()
+            }),
             use_method: UseMethod::OffLine,
             mini_programs_appid: Some("wx23232232323".into()),
             mini_programs_path: Some("/path/index/index".into()),
+            extra: Default::default(),
         },
         stock_send_rule: StockSendRule {
             max_amount: Some(100000),
@@ -546,6 +583,7 @@ fn post_marketing_busifavor_stocks() {
             prevent_api_abuse: Some(true),
             transferable: Some(true),
             shareable: Some(true),
+            ..Default::default()
         },
         out_request_no: "100002322019090134234sfdf".into(),
         custom_entrance: Some(CustomEntrance {
@@ -554,11 +592,13 @@ fn post_marketing_busifavor_stocks() {
                 mini_programs_path: "/path/index/index".into(),
                 entrance_words: "欢迎选购".into(),
                 guiding_words: Some("获取更多优惠".into()),
+                ..Default::default()
             }),
             appid: Some("wx324345hgfhfghfg".into()),
             hall_id: Some("233455656".into()),
             store_id: Some("233554655".into()),
             code_display_mode: Some(CodeDisplayMode::Barcode),
+            ..Default::default()
         }),
         display_pattern_info: Some(DisplayPatternInfo {
             description: Some("xxx门店可用".into()),
@@ -570,11 +610,14 @@ fn post_marketing_busifavor_stocks() {
                 finder_id: "sph6Rngt2T4RlUf".into(),
                 finder_video_id: "sph6Rngt2T4RlUf".into(),
                 finder_video_cover_image_url: "https://wxpaylogo.qpic.cn/xxx".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         coupon_code_mode: CouponCodeMode::WechatpayMode,
-        notify_config: Some(NotifyConfig { notify_appid: Some("wx23232232323".into()) }),
+        notify_config: Some(NotifyConfig { notify_appid: Some("wx23232232323".into()), ..Default::default() }),
         subsidy: Some(true),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -635,10 +678,12 @@ fn patch_marketing_busifavor_stocks_by_stock_id() {
                 mini_programs_path: "/path/index/index".into(),
                 entrance_words: "欢迎选购".into(),
                 guiding_words: Some("获取更多优惠".into()),
+                ..Default::default()
             }),
             appid: Some("wx324345hgfhfghfg".into()),
             hall_id: Some("233455656".into()),
             code_display_mode: Some(CodeDisplayMode::Barcode),
+            ..Default::default()
         }),
         stock_name: Some("8月1日活动券".into()),
         comment: Some("活动使用".into()),
@@ -654,16 +699,24 @@ fn patch_marketing_busifavor_stocks_by_stock_id() {
                 finder_id: "sph6Rngt2T4RlUf".into(),
                 finder_video_id: "sph6Rngt2T4RlUf".into(),
                 finder_video_cover_image_url: "https://wxpaylogo.qpic.cn/xxx".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         coupon_use_rule: Some(CouponUseRule {
             use_method: Some(UseMethod::OffLine),
             mini_programs_appid: Some("wx23232232323".into()),
             mini_programs_path: Some("/path/index/index".into()),
+            ..Default::default()
         }),
-        stock_send_rule: Some(StockSendRule { natural_person_limit: Some(true), prevent_api_abuse: Some(true) }),
-        notify_config: Some(NotifyConfig { notify_appid: Some("wx23232232323".into()) }),
+        stock_send_rule: Some(StockSendRule {
+            natural_person_limit: Some(true),
+            prevent_api_abuse: Some(true),
+            ..Default::default()
+        }),
+        notify_config: Some(NotifyConfig { notify_appid: Some("wx23232232323".into()), ..Default::default() }),
         subsidy: Some(false),
+        ..Default::default()
     };
     check_request(
         request,
@@ -705,6 +758,7 @@ fn patch_marketing_busifavor_stocks_by_stock_id_budget() {
         current_max_coupons: Some(500),
         current_max_coupons_by_day: Some(300),
         modify_budget_request_no: "1002600620019090123143254436".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -781,6 +835,7 @@ fn post_marketing_busifavor_stocks_by_stock_id_couponcodes() {
         stock_id: "98065001".into(),
         coupon_code_list: Some(vec!["ABC9588200".into()]),
         upload_request_no: "100002322019090134234sfdf".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -933,6 +988,7 @@ fn post_marketing_busifavor_subsidy_pay_receipts() {
         amount: 100,
         description: "20210115DESCRIPTION".into(),
         out_subsidy_no: "subsidy-abcd-12345678".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -954,6 +1010,7 @@ fn post_marketing_busifavor_subsidy_pay_receipts() {
         amount: 100,
         description: "20210115DESCRIPTION".into(),
         out_subsidy_no: "subsidy-abcd-12345678".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1025,6 +1082,7 @@ fn post_marketing_busifavor_subsidy_return_receipts() {
         amount: 100,
         description: "20210115DESCRIPTION".into(),
         out_subsidy_return_no: "subsidy-abcd-12345678".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1047,6 +1105,7 @@ fn post_marketing_busifavor_subsidy_return_receipts() {
         amount: 100,
         description: "20210115DESCRIPTION".into(),
         out_subsidy_return_no: "subsidy-abcd-12345678".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -42,6 +42,7 @@ fn post_marketing_favor_callbacks() {
         mchid: "9856888".into(),
         notify_url: "https://pay.weixin.qq.com".into(),
         switch: Some(true),
+        ..Default::default()
     };
     check_request(
         request,
@@ -84,6 +85,7 @@ fn post_marketing_favor_coupon_stocks() {
         comment: None,
         pattern_info: None,
         ext_info: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -117,10 +119,12 @@ fn post_marketing_favor_coupon_stocks() {
             jump_target: Some(JumpTarget::PaymentCode),
             mini_program_appid: Some("example".into()),
             mini_program_path: Some("example".into()),
+            ..Default::default()
         }),
-        coupon_use_rule: CouponUseRule { combine_use: Some(true) },
+        coupon_use_rule: CouponUseRule { combine_use: Some(true), ..Default::default() },
         out_request_no: "example".into(),
         ext_info: Some("{\"exinfo1\":\"1234\",\"exinfo2\":\"3456\"}".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -358,6 +362,7 @@ fn post_marketing_favor_stocks_by_stock_id_modify_goods_id() {
         stock_creator_mchid: "8956000".into(),
         add_goods_id_list: Some(vec!["8956000".into()]),
         delete_goods_id_list: Some(vec!["8956000".into()]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -379,8 +384,11 @@ fn post_marketing_favor_stocks_by_stock_id_pause() {
     use wechatpay_chain::typed::marketing_favor::post_marketing_favor_stocks_by_stock_id_pause::*;
     assert_eq!(PostMarketingFavorStocksByStockIdPause::PATH, "v3/marketing/favor/stocks/{stock_id}/pause");
     assert_eq!(PostMarketingFavorStocksByStockIdPause::METHOD, wechatpay_chain::http::Method::POST);
-    let request =
-        PostMarketingFavorStocksByStockIdPause { stock_id: "example".into(), stock_creator_mchid: "8956000".into() };
+    let request = PostMarketingFavorStocksByStockIdPause {
+        stock_id: "example".into(),
+        stock_creator_mchid: "8956000".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/marketing/favor/stocks/example/pause",
@@ -390,8 +398,11 @@ fn post_marketing_favor_stocks_by_stock_id_pause() {
         Some(r#"{"stock_creator_mchid":"8956000"}"#),
         &[],
     );
-    let request =
-        PostMarketingFavorStocksByStockIdPause { stock_id: "example".into(), stock_creator_mchid: "8956000".into() };
+    let request = PostMarketingFavorStocksByStockIdPause {
+        stock_id: "example".into(),
+        stock_creator_mchid: "8956000".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/marketing/favor/stocks/example/pause",
@@ -463,8 +474,11 @@ fn post_marketing_favor_stocks_by_stock_id_restart() {
     use wechatpay_chain::typed::marketing_favor::post_marketing_favor_stocks_by_stock_id_restart::*;
     assert_eq!(PostMarketingFavorStocksByStockIdRestart::PATH, "v3/marketing/favor/stocks/{stock_id}/restart");
     assert_eq!(PostMarketingFavorStocksByStockIdRestart::METHOD, wechatpay_chain::http::Method::POST);
-    let request =
-        PostMarketingFavorStocksByStockIdRestart { stock_id: "example".into(), stock_creator_mchid: "8956000".into() };
+    let request = PostMarketingFavorStocksByStockIdRestart {
+        stock_id: "example".into(),
+        stock_creator_mchid: "8956000".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/marketing/favor/stocks/example/restart",
@@ -474,8 +488,11 @@ fn post_marketing_favor_stocks_by_stock_id_restart() {
         Some(r#"{"stock_creator_mchid":"8956000"}"#),
         &[],
     );
-    let request =
-        PostMarketingFavorStocksByStockIdRestart { stock_id: "example".into(), stock_creator_mchid: "8956000".into() };
+    let request = PostMarketingFavorStocksByStockIdRestart {
+        stock_id: "example".into(),
+        stock_creator_mchid: "8956000".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/marketing/favor/stocks/example/restart",
@@ -496,8 +513,11 @@ fn post_marketing_favor_stocks_by_stock_id_start() {
     use wechatpay_chain::typed::marketing_favor::post_marketing_favor_stocks_by_stock_id_start::*;
     assert_eq!(PostMarketingFavorStocksByStockIdStart::PATH, "v3/marketing/favor/stocks/{stock_id}/start");
     assert_eq!(PostMarketingFavorStocksByStockIdStart::METHOD, wechatpay_chain::http::Method::POST);
-    let request =
-        PostMarketingFavorStocksByStockIdStart { stock_id: "example".into(), stock_creator_mchid: "8956000".into() };
+    let request = PostMarketingFavorStocksByStockIdStart {
+        stock_id: "example".into(),
+        stock_creator_mchid: "8956000".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/marketing/favor/stocks/example/start",
@@ -507,8 +527,11 @@ fn post_marketing_favor_stocks_by_stock_id_start() {
         Some(r#"{"stock_creator_mchid":"8956000"}"#),
         &[],
     );
-    let request =
-        PostMarketingFavorStocksByStockIdStart { stock_id: "example".into(), stock_creator_mchid: "8956000".into() };
+    let request = PostMarketingFavorStocksByStockIdStart {
+        stock_id: "example".into(),
+        stock_creator_mchid: "8956000".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/marketing/favor/stocks/example/start",
@@ -655,6 +678,7 @@ fn post_marketing_favor_users_by_openid_coupons() {
         stock_creator_mchid: "8956000".into(),
         coupon_value: Some(100),
         coupon_minimum: Some(100),
+        ..Default::default()
     };
     check_request(
         request,

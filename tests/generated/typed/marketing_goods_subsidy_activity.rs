@@ -49,6 +49,7 @@ fn post_marketing_goods_subsidy_activity_activity_by_activity_id_apply() {
         activity_id: "example".into(),
         caller_merchant_id: "example".into(),
         apply_infos: vec![ApplyInfos { ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -67,9 +68,12 @@ fn post_marketing_goods_subsidy_activity_activity_by_activity_id_apply() {
                 store_id: Some("example".into()),
                 accounting_merchant_id: Some("example".into()),
                 merchant_id: Some("example".into()),
+                ..Default::default()
             }),
             goods_original_price: Some(1),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -99,6 +103,7 @@ fn post_marketing_goods_subsidy_activity_qualification_lock() {
     let request = PostMarketingGoodsSubsidyActivityQualificationLock {
         order_information: OrderInformation { ..Default::default() },
         qualification_ids: vec!["example".into()],
+        ..Default::default()
     };
     check_request(
         request,
@@ -116,8 +121,10 @@ fn post_marketing_goods_subsidy_activity_qualification_lock() {
             total_fee: Some(1),
             store_id: Some("example".into()),
             store_merchant_id: Some("example".into()),
+            ..Default::default()
         },
         qualification_ids: vec!["example".into()],
+        ..Default::default()
     };
     check_request(
         request,
@@ -147,6 +154,7 @@ fn post_marketing_goods_subsidy_activity_qualification_unlock() {
     let request = PostMarketingGoodsSubsidyActivityQualificationUnlock {
         order_information: OrderInformation { ..Default::default() },
         qualification_ids: vec!["example".into()],
+        ..Default::default()
     };
     check_request(
         request,
@@ -164,8 +172,10 @@ fn post_marketing_goods_subsidy_activity_qualification_unlock() {
             total_fee: Some(1),
             store_id: Some("example".into()),
             store_merchant_id: Some("example".into()),
+            ..Default::default()
         },
         qualification_ids: vec!["example".into()],
+        ..Default::default()
     };
     check_request(
         request,
@@ -197,9 +207,13 @@ fn delete_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_repre
     );
     let request = DeleteMarketingGoodsSubsidyActivityRetailStoreActByActivityIdRepresentative {
         activity_id: "3118550000000004".into(),
-        representative_info_list: vec![RepresentativeInfoList { openid: "oK7fFt8zzEZ909XH-LE2#".into() }],
+        representative_info_list: vec![RepresentativeInfoList {
+            openid: "oK7fFt8zzEZ909XH-LE2#".into(),
+            ..Default::default()
+        }],
         out_request_no: "1002600620019090123143254436".into(),
         delete_time: "2015-05-20T13:29:35.120+08:00".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -214,9 +228,13 @@ fn delete_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_repre
     );
     let request = DeleteMarketingGoodsSubsidyActivityRetailStoreActByActivityIdRepresentative {
         activity_id: "3118550000000004".into(),
-        representative_info_list: vec![RepresentativeInfoList { openid: "oK7fFt8zzEZ909XH-LE2#".into() }],
+        representative_info_list: vec![RepresentativeInfoList {
+            openid: "oK7fFt8zzEZ909XH-LE2#".into(),
+            ..Default::default()
+        }],
         out_request_no: "1002600620019090123143254436".into(),
         delete_time: "2015-05-20T13:29:35.120+08:00".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -248,7 +266,10 @@ fn put_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_represen
     );
     let request = PutMarketingGoodsSubsidyActivityRetailStoreActByActivityIdRepresentative {
         activity_id: "3118550000000004".into(),
-        representative_info_list: vec![RepresentativeInfoList { openid: "oK7fFt8zzEZ909XH-LE2#".into() }],
+        representative_info_list: vec![RepresentativeInfoList {
+            openid: "oK7fFt8zzEZ909XH-LE2#".into(),
+            ..Default::default()
+        }],
         out_request_no: "1002600620019090123143254436".into(),
         ..Default::default()
     };
@@ -265,9 +286,13 @@ fn put_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_represen
     );
     let request = PutMarketingGoodsSubsidyActivityRetailStoreActByActivityIdRepresentative {
         activity_id: "3118550000000004".into(),
-        representative_info_list: vec![RepresentativeInfoList { openid: "oK7fFt8zzEZ909XH-LE2#".into() }],
+        representative_info_list: vec![RepresentativeInfoList {
+            openid: "oK7fFt8zzEZ909XH-LE2#".into(),
+            ..Default::default()
+        }],
         out_request_no: "1002600620019090123143254436".into(),
         add_time: Some("2015-05-20T13:29:35+08:00".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -346,6 +371,7 @@ fn post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_materials(
         brand_id: "1001".into(),
         out_request_no: "1002600620019090123143254436".into(),
         material_num: 100,
+        ..Default::default()
     };
     check_request(
         request,
@@ -360,6 +386,7 @@ fn post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_materials(
         brand_id: "1001".into(),
         out_request_no: "1002600620019090123143254436".into(),
         material_num: 100,
+        ..Default::default()
     };
     check_request(
         request,
@@ -392,6 +419,7 @@ fn delete_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_stores()
         out_request_no: "1002600620019090123143254436".into(),
         delete_time: "2015-05-20T13:29:35+08:00".into(),
         stores: vec![Stores { ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -408,7 +436,12 @@ fn delete_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_stores()
         brand_id: "1001".into(),
         out_request_no: "1002600620019090123143254436".into(),
         delete_time: "2015-05-20T13:29:35+08:00".into(),
-        stores: vec![Stores { store_code: Some("abc_001".into()), store_name: Some("幸福小店".into()) }],
+        stores: vec![Stores {
+            store_code: Some("abc_001".into()),
+            store_name: Some("幸福小店".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -482,6 +515,7 @@ fn post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_stores() {
         out_request_no: "1002600620019090123143254436".into(),
         add_time: "2015-05-20T13:29:35+08:00".into(),
         stores: vec![Stores { ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -498,7 +532,12 @@ fn post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_stores() {
         brand_id: "1001".into(),
         out_request_no: "1002600620019090123143254436".into(),
         add_time: "2015-05-20T13:29:35+08:00".into(),
-        stores: vec![Stores { store_code: Some("abc_001".into()), store_name: Some("幸福小店".into()) }],
+        stores: vec![Stores {
+            store_code: Some("abc_001".into()),
+            store_name: Some("幸福小店".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
     };
     check_request(
         request,

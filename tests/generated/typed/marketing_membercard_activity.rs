@@ -71,6 +71,7 @@ fn post_marketing_membercard_activity_activities() {
         stock_list: None,
         pay_activity_setting: None,
         miniprogram_activity_setting: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -93,13 +94,20 @@ fn post_marketing_membercard_activity_activities() {
             award_send_time: Some(vec![AwardSendTime {
                 begin_time: "2020-01-21T00:00:00.000+08:00".into(),
                 end_time: "2020-01-27T00:00:00.000+08:00".into(),
+                ..Default::default()
             }]),
             award_send_day_time: Some(vec![AwardSendDayTime {
-                begin_day_time: BeginDayTime { hours: 9, minutes: 34, seconds: 6 },
-                end_day_time: EndDayTime { hours: 9, minutes: 34, seconds: 6 },
+                begin_day_time: BeginDayTime { hours: 9, minutes: 34, seconds: 6, ..Default::default() },
+                end_day_time: EndDayTime { hours: 9, minutes: 34, seconds: 6, ..Default::default() },
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
-        stock_list: Some(vec![StockList { stock_creator_mchid: "10000022".into(), stock_id: "98065001".into() }]),
+        stock_list: Some(vec![StockList {
+            stock_creator_mchid: "10000022".into(),
+            stock_id: "98065001".into(),
+            ..Default::default()
+        }]),
         out_request_no: "100002322019090134234sfdf".into(),
         pay_activity_setting: Some(PayActivitySetting {
             logo_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0".into(),
@@ -111,13 +119,17 @@ fn post_marketing_membercard_activity_activities() {
                 activate_miniprogram: Some(ActivateMiniprogram {
                     activate_appid: "wxea9c30a90fs8d3fe".into(),
                     activate_path: "pages/activate/activate".into(),
+                    ..Default::default()
                 }),
+                ..Default::default()
             }),
             payment_setting: Some(PaymentSetting {
-                payment_mode: Some(PaymentMode { payment_scene_list: Some(vec!["APP".into()]) }),
+                payment_mode: Some(PaymentMode { payment_scene_list: Some(vec!["APP".into()]), ..Default::default() }),
                 limit_bank: Some("CFT".into()),
                 goods_tags: Some(vec!["xxx".into()]),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         miniprogram_activity_setting: Some(MiniprogramActivitySetting {
             outer_str: Some(vec!["领取渠道1".into()]),
@@ -125,8 +137,11 @@ fn post_marketing_membercard_activity_activities() {
                 mini_program_appid: Some("wxc0b84a53ed8e8d29".into()),
                 mini_program_path: Some("mall/pages/List".into()),
                 button_text: Some("点击".into()),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,

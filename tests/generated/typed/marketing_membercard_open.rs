@@ -47,7 +47,8 @@ fn patch_marketing_membercard_open_callback() {
     use wechatpay_chain::typed::marketing_membercard_open::patch_marketing_membercard_open_callback::*;
     assert_eq!(PatchMarketingMembercardOpenCallback::PATH, "v3/marketing/membercard-open/callback");
     assert_eq!(PatchMarketingMembercardOpenCallback::METHOD, wechatpay_chain::http::Method::PATCH);
-    let request = PatchMarketingMembercardOpenCallback { notify_url: "https://pay.weixin.qq.com".into() };
+    let request =
+        PatchMarketingMembercardOpenCallback { notify_url: "https://pay.weixin.qq.com".into(), ..Default::default() };
     check_request(
         request,
         "/v3/marketing/membercard-open/callback",
@@ -57,7 +58,8 @@ fn patch_marketing_membercard_open_callback() {
         Some(r#"{"notify_url":"https://pay.weixin.qq.com"}"#),
         &[],
     );
-    let request = PatchMarketingMembercardOpenCallback { notify_url: "https://pay.weixin.qq.com".into() };
+    let request =
+        PatchMarketingMembercardOpenCallback { notify_url: "https://pay.weixin.qq.com".into(), ..Default::default() };
     check_request(
         request,
         "/v3/marketing/membercard-open/callback",
@@ -118,7 +120,7 @@ fn post_marketing_membercard_open_cards() {
     let request = PostMarketingMembercardOpenCards {
         appid: "wxea9c30890f48d5ae".into(),
         logo_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0".into(),
-        brand: Brand { brand_id: "1004".into(), display_name: "微信支付".into() },
+        brand: Brand { brand_id: "1004".into(), display_name: "微信支付".into(), ..Default::default() },
         title: "微信支付测试卡".into(),
         background_picture_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0".into(),
         description: "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有".into(),
@@ -129,6 +131,7 @@ fn post_marketing_membercard_open_cards() {
             available_end_time: None,
             available_day_after_receive: None,
             wait_days_after_receive: None,
+            extra: Default::default(),
         },
         code_mode: shared::MemberCardCodeMode::SystemAllocate,
         out_request_no: "100002322019090134234sfdf".into(),
@@ -140,6 +143,7 @@ fn post_marketing_membercard_open_cards() {
         user_information_form: None,
         additional_statement: None,
         need_dynamic_code: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -155,7 +159,7 @@ fn post_marketing_membercard_open_cards() {
     let request = PostMarketingMembercardOpenCards {
         appid: "wxea9c30890f48d5ae".into(),
         logo_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0".into(),
-        brand: Brand { brand_id: "1004".into(), display_name: "微信支付".into() },
+        brand: Brand { brand_id: "1004".into(), display_name: "微信支付".into(), ..Default::default() },
         title: "微信支付测试卡".into(),
         background_picture_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0".into(),
         description: "使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有".into(),
@@ -168,6 +172,7 @@ fn post_marketing_membercard_open_cards() {
             available_end_time: Some("2030-05-20T13:29:35.120+08:00".into()),
             available_day_after_receive: Some(200),
             wait_days_after_receive: Some(1),
+            extra: Default::default(),
         },
         code_mode: shared::MemberCardCodeMode::SystemAllocate,
         need_display_level: Some(true),
@@ -178,6 +183,7 @@ fn post_marketing_membercard_open_cards() {
             balance_appid: Some("wxea9c30890f48d5ae".into()),
             balance_path: Some("pages/balance/balance".into()),
             balance_url: Some("https://xxx.com".into()),
+            ..Default::default()
         }),
         user_information_form: Some(UserInformationForm {
             common_field_list: Some(vec![shared::MemberCardUserInformationCommonField::UserFormFlagMobile]),
@@ -185,15 +191,19 @@ fn post_marketing_membercard_open_cards() {
                 r#type: Some(shared::MemberCardUserInformationCustomFieldType::Text),
                 name: Some("喜欢的运动".into()),
                 values: Some(vec!["篮球".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
         additional_statement: Some(AdditionalStatement {
             title: Some("xxx会员卡使用须知".into()),
             url: Some("https://xxx.111.com".into()),
             appid: Some("wxea9c30890f48d5ae".into()),
             path: Some("pages/statement/statement".into()),
+            ..Default::default()
         }),
         need_dynamic_code: Some(false),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -305,6 +315,7 @@ fn patch_marketing_membercard_open_cards_by_card_id() {
             available_day_after_receive: Some(200),
             wait_days_after_receive: Some(2),
             available_begin_time: Some("2020-05-20T13:29:35.120+08:00".into()),
+            extra: Default::default(),
         }),
         need_display_level: Some(true),
         init_level: Some("白银会员".into()),
@@ -313,6 +324,7 @@ fn patch_marketing_membercard_open_cards_by_card_id() {
             balance_appid: Some("wxea9c30890f48d5ae".into()),
             balance_path: Some("pages/balance/balance".into()),
             balance_url: Some("https://xxx.com".into()),
+            ..Default::default()
         }),
         user_information_form: Some(UserInformationForm {
             can_modify_after_activate: Some(true),
@@ -321,17 +333,21 @@ fn patch_marketing_membercard_open_cards_by_card_id() {
                 r#type: Some(shared::MemberCardUserInformationCustomFieldType::Text),
                 name: Some("喜欢的运动".into()),
                 values: Some(vec!["篮球".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
         additional_statement: Some(AdditionalStatement {
             title: Some("xxx会员卡使用须知".into()),
             url: Some("https://xxx.111.com".into()),
             appid: Some("wxea9c30890f48d5ae".into()),
             path: Some("pages/statement/statement".into()),
+            ..Default::default()
         }),
         code_mode: Some(CodeMode::SystemAllocate),
         code_type: Some(CodeType::BarCode),
         need_dynamic_code: Some(false),
+        ..Default::default()
     };
     check_request(
         request,
@@ -371,6 +387,7 @@ fn post_marketing_membercard_open_cards_by_card_id_codes_deposit() {
     let request = PostMarketingMembercardOpenCardsByCardIdCodesDeposit {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         code: Some(vec!["478515832665".into()]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -461,9 +478,11 @@ fn patch_marketing_membercard_open_cards_by_card_id_codes_by_code() {
             balance: 888,
             add_balance: 100,
             balance_remark: Some("购买一杯珍珠奶茶，消耗30元".into()),
+            ..Default::default()
         }),
         need_inform_balance: Some(true),
         need_inform_level: Some(true),
+        ..Default::default()
     };
     check_request(
         request,
@@ -508,6 +527,7 @@ fn post_marketing_membercard_open_cards_by_card_id_codes_by_code_activate() {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         code: "478515832665".into(),
         membership_number: Some("316510891298".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -539,6 +559,7 @@ fn post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_commit() 
         mchid: "1230000109".into(),
         sub_mchid: "1900000109".into(),
         bonus_value: 30,
+        ..Default::default()
     };
     check_request(
         request,
@@ -558,6 +579,7 @@ fn post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_commit() 
         mchid: "1230000109".into(),
         sub_mchid: "1900000109".into(),
         bonus_value: 30,
+        ..Default::default()
     };
     check_request(
         request,
@@ -591,6 +613,7 @@ fn post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_prepare()
         mchid: "1230000109".into(),
         sub_mchid: "1900000109".into(),
         bonus_value: 30,
+        ..Default::default()
     };
     check_request(
         request,
@@ -610,6 +633,7 @@ fn post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_prepare()
         mchid: "1230000109".into(),
         sub_mchid: "1900000109".into(),
         bonus_value: 30,
+        ..Default::default()
     };
     check_request(
         request,
@@ -667,7 +691,9 @@ fn patch_marketing_membercard_open_cards_by_card_id_codes_by_code_rights() {
             contact_information_name: Some("微信号".into()),
             contact_information_value: Some("weixin123".into()),
             phone_number: Some("0755-12345677".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -704,6 +730,7 @@ fn post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_service_mod
             content_template_data: ContentTemplateData { ..Default::default() },
             ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -727,23 +754,31 @@ fn post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_service_mod
                 field_list: Some(vec![FieldList {
                     field_id: "hotel_name".into(),
                     field_value: "深圳市南山区滨海路700号".into(),
+                    ..Default::default()
                 }]),
                 action_setting: Some(ActionSetting {
                     action_name: "一键开锁".into(),
                     jump_miniprogram: JumpMiniprogram {
                         appid: "wx37178d097a6851d8".into(),
                         path: "pages/index/index".into(),
+                        ..Default::default()
                     },
+                    ..Default::default()
                 }),
+                ..Default::default()
             },
             message_template_setting: Some(MessageTemplateSetting {
                 message_template_id: "9bJgRNz9XG248XZ-a0nDKH3Vt_vaTp32fRP1LWvxjzI".into(),
                 field_list: vec![FieldList {
                     field_id: "hotel_name".into(),
                     field_value: "深圳市南山区滨海路700号".into(),
+                    ..Default::default()
                 }],
+                ..Default::default()
             }),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -788,6 +823,7 @@ fn post_marketing_membercard_open_cards_by_card_id_codes_by_code_unavailable() {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         code: "478515832665".into(),
         reason: Some("用户违反会员条例".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -869,6 +905,7 @@ fn post_marketing_membercard_open_cards_by_card_id_permission_tokens() {
         activate_appid: Some("wxea9c30a90fs8d3fe".into()),
         activate_path: Some("pages/activate/activate".into()),
         outer_str: Some("szwxtd".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -920,6 +957,7 @@ fn post_marketing_membercard_open_cards_by_card_id_phone_membercard_import() {
         encrypted_phone_number: "vvysDQeEaH3I+wRh14St0aaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==".into(),
         code: Some("478515832665".into()),
         out_request_no: "100002322019090134234sfdf".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -952,6 +990,7 @@ fn post_marketing_membercard_open_cards_by_card_id_qrcode() {
         activate_appid: None,
         activate_path: None,
         outer_str: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -969,6 +1008,7 @@ fn post_marketing_membercard_open_cards_by_card_id_qrcode() {
         activate_appid: Some("wxea9c30a90fs8d3fe".into()),
         activate_path: Some("pages/activate/activate".into()),
         outer_str: Some("szwxtd".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1022,6 +1062,7 @@ fn patch_marketing_membercard_open_cards_by_card_id_rights() {
             bonus_jump_path: Some("/pages/bonus/bonus".into()),
             bonus_support_appid: Some("wxea9c30a90fs8d3fe".into()),
             bonus_support_path: Some("pages/selfbonus/selfbonus".into()),
+            ..Default::default()
         }),
         favor: Some(Favor {
             show_coupon: true,
@@ -1030,12 +1071,14 @@ fn patch_marketing_membercard_open_cards_by_card_id_rights() {
             member_price_path: Some("pages/favor/favor".into()),
             member_price_title: Some(MemberPriceTitle::MemberPrice),
             favor_module_title: Some(FavorModuleTitle::Favor),
+            ..Default::default()
         }),
         show_fapiao: Some(false),
         fapiao: Some(Fapiao {
             fapiao_jump_word: Some("查看我的发票".into()),
             fapiao_jump_appid: Some("wxea9c30a90fs8d3fe".into()),
             fapiao_jump_path: Some("pages/fapiao/fapiao".into()),
+            ..Default::default()
         }),
         show_guide: Some(false),
         guide: Some(Guide {
@@ -1044,7 +1087,9 @@ fn patch_marketing_membercard_open_cards_by_card_id_rights() {
             contact_information_name: Some("微信号".into()),
             contact_information_value: Some("weixin123".into()),
             phone_number: Some("0755-12345677".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1071,7 +1116,12 @@ fn post_marketing_membercard_open_cards_by_card_id_service_modules() {
     let request = PostMarketingMembercardOpenCardsByCardIdServiceModules {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         service_module_id: "666".into(),
-        jump_miniprogram: JumpMiniprogram { appid: "wx37178d097a6851d8".into(), path: "pages/index/index".into() },
+        jump_miniprogram: JumpMiniprogram {
+            appid: "wx37178d097a6851d8".into(),
+            path: "pages/index/index".into(),
+            ..Default::default()
+        },
+        ..Default::default()
     };
     check_request(
         request,
@@ -1087,7 +1137,12 @@ fn post_marketing_membercard_open_cards_by_card_id_service_modules() {
     let request = PostMarketingMembercardOpenCardsByCardIdServiceModules {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         service_module_id: "666".into(),
-        jump_miniprogram: JumpMiniprogram { appid: "wx37178d097a6851d8".into(), path: "pages/index/index".into() },
+        jump_miniprogram: JumpMiniprogram {
+            appid: "wx37178d097a6851d8".into(),
+            path: "pages/index/index".into(),
+            ..Default::default()
+        },
+        ..Default::default()
     };
     check_request(
         request,
@@ -1160,7 +1215,12 @@ fn patch_marketing_membercard_open_cards_by_card_id_service_modules_by_service_m
     let request = PatchMarketingMembercardOpenCardsByCardIdServiceModulesByServiceModuleId {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         service_module_id: "666".into(),
-        jump_miniprogram: JumpMiniprogram { appid: "wx37178d097a6851d8".into(), path: "pages/index/index".into() },
+        jump_miniprogram: JumpMiniprogram {
+            appid: "wx37178d097a6851d8".into(),
+            path: "pages/index/index".into(),
+            ..Default::default()
+        },
+        ..Default::default()
     };
     check_request(
         request,
@@ -1174,7 +1234,12 @@ fn patch_marketing_membercard_open_cards_by_card_id_service_modules_by_service_m
     let request = PatchMarketingMembercardOpenCardsByCardIdServiceModulesByServiceModuleId {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         service_module_id: "666".into(),
-        jump_miniprogram: JumpMiniprogram { appid: "wx37178d097a6851d8".into(), path: "pages/index/index".into() },
+        jump_miniprogram: JumpMiniprogram {
+            appid: "wx37178d097a6851d8".into(),
+            path: "pages/index/index".into(),
+            ..Default::default()
+        },
+        ..Default::default()
     };
     check_request(
         request,
@@ -1203,6 +1268,7 @@ fn post_marketing_membercard_open_cards_by_card_id_upgrade() {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         brand_id: "1001622624".into(),
         appid: "wxea9c30890f48d5ae".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1217,6 +1283,7 @@ fn post_marketing_membercard_open_cards_by_card_id_upgrade() {
         card_id: "pbLatjvWOibDc5-TBnbUk1pD12o0".into(),
         brand_id: "1001622624".into(),
         appid: "wxea9c30890f48d5ae".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1258,6 +1325,7 @@ fn post_marketing_membercard_open_cards_by_card_id_users_import() {
         openid: "obLatjnx9gnqzS4myYGmLZ7LgLBA".into(),
         code: Some("478515832665".into()),
         out_request_no: "100002322019090134234sfdf".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1308,9 +1376,11 @@ fn post_marketing_membercard_open_phonenumber_member_import() {
             code: Some("478515832665".into()),
             membership_number: Some("316510891298".into()),
             registration_time: "2015-05-20T13:29:35.120+08:00".into(),
+            ..Default::default()
         },
         encrypted_phone_number: "vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzqSyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==".into(),
         outer_str: Some("my_card_CARD".into()),
+        ..Default::default()
     };
     check_request(
         request,

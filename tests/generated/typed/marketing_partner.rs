@@ -47,6 +47,7 @@ fn post_marketing_partner_delivery_plan_delivery_plans() {
         reuse_coupon_config: Some(true),
         usage_mode: Some(UsageMode::Single),
         stock_bundle_id: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -149,8 +150,10 @@ fn patch_marketing_partner_delivery_plan_delivery_plans_by_plan_id() {
             user_limit: Some(1),
             daily_limit: Some(1),
             recommend_word: Some("天天有惊喜".into()),
+            ..Default::default()
         },
         out_request_no: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -214,6 +217,7 @@ fn post_marketing_partner_delivery_plan_by_sp_mchid_notify_url() {
     let request = PostMarketingPartnerDeliveryPlanBySpMchidNotifyUrl {
         sp_mchid: "298689900".into(),
         notify_url: "https://pay.weixin.qq.com".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -227,6 +231,7 @@ fn post_marketing_partner_delivery_plan_by_sp_mchid_notify_url() {
     let request = PostMarketingPartnerDeliveryPlanBySpMchidNotifyUrl {
         sp_mchid: "298689900".into(),
         notify_url: "https://pay.weixin.qq.com".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -257,6 +262,7 @@ fn post_marketing_partner_product_coupon_image_generation_tasks() {
         image_generation_type: ImageGenerationType::CombineImage,
         combine_image: None,
         cut_out: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -275,12 +281,17 @@ fn post_marketing_partner_product_coupon_image_generation_tasks() {
             scope: Scope::All,
             r#type: Type::Normal,
             usage_mode: UsageMode::Single,
-            normal_coupon: Some(NormalCoupon { threshold: 10000, discount_amount: 1 }),
-            discount_coupon: Some(DiscountCoupon { threshold: 10000, percent_off: 20 }),
-            exchange_coupon: Some(ExchangeCoupon { threshold: 10000, exchange_price: 20 }),
+            normal_coupon: Some(NormalCoupon { threshold: 10000, discount_amount: 1, ..Default::default() }),
+            discount_coupon: Some(DiscountCoupon { threshold: 10000, percent_off: 20, ..Default::default() }),
+            exchange_coupon: Some(ExchangeCoupon { threshold: 10000, exchange_price: 20, ..Default::default() }),
             background_color: Some("#ff5733".into()),
+            extra: Default::default(),
         }),
-        cut_out: Some(CutOut { image_url: "https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg".into() }),
+        cut_out: Some(CutOut {
+            image_url: "https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg".into(),
+            ..Default::default()
+        }),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -404,7 +415,10 @@ fn post_marketing_partner_product_coupon_notify_configs() {
         "v3/marketing/partner/product-coupon/notify-configs"
     );
     assert_eq!(PostMarketingPartnerProductCouponNotifyConfigs::METHOD, wechatpay_chain::http::Method::POST);
-    let request = PostMarketingPartnerProductCouponNotifyConfigs { notify_url: "https://pay.weixin.qq.com".into() };
+    let request = PostMarketingPartnerProductCouponNotifyConfigs {
+        notify_url: "https://pay.weixin.qq.com".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/marketing/partner/product-coupon/notify-configs",
@@ -414,7 +428,10 @@ fn post_marketing_partner_product_coupon_notify_configs() {
         Some(r#"{"notify_url":"https://pay.weixin.qq.com"}"#),
         &[],
     );
-    let request = PostMarketingPartnerProductCouponNotifyConfigs { notify_url: "https://pay.weixin.qq.com".into() };
+    let request = PostMarketingPartnerProductCouponNotifyConfigs {
+        notify_url: "https://pay.weixin.qq.com".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/marketing/partner/product-coupon/notify-configs",
@@ -464,16 +481,19 @@ fn post_marketing_partner_product_coupon_product_coupons() {
                 entrance_mini_program: None,
                 entrance_official_account: None,
                 entrance_finder: None,
+                extra: Default::default(),
             },
             notify_config: NotifyConfig { ..Default::default() },
             store_scope: StoreScope::None,
             remark: None,
             single_usage_rule: None,
             sequential_usage_rule: None,
+            extra: Default::default(),
         },
         single_usage_info: None,
         sequential_usage_info: None,
         out_product_no: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -493,14 +513,16 @@ fn post_marketing_partner_product_coupon_product_coupons() {
         r#type: Type::Normal,
         usage_mode: UsageMode::Single,
         single_usage_info: Some(SingleUsageInfo {
-            normal_coupon: Some(NormalCoupon { threshold: 10000, discount_amount: 1 }),
-            discount_coupon: Some(DiscountCoupon { threshold: 10000, percent_off: 20 }),
+            normal_coupon: Some(NormalCoupon { threshold: 10000, discount_amount: 1, ..Default::default() }),
+            discount_coupon: Some(DiscountCoupon { threshold: 10000, percent_off: 20, ..Default::default() }),
+            ..Default::default()
         }),
         sequential_usage_info: Some(SequentialUsageInfo {
             r#type: SequentialUsageInfoType::Incremental,
             count: 15,
             available_days: 365,
             interval_days: Some(0),
+            extra: Default::default(),
         }),
         display_info: DisplayInfo {
             name: "全场满100立打8折".into(),
@@ -518,8 +540,11 @@ fn post_marketing_partner_product_coupon_product_coupons() {
                     image_url: Some("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx".into()),
                     mini_program_appid: Some("wx4fd12345678".into()),
                     mini_program_path: Some("/pages/index/index".into()),
+                    ..Default::default()
                 }],
+                ..Default::default()
             }]),
+            ..Default::default()
         },
         out_product_no: Some("Product_1234567890".into()),
         stock: Stock {
@@ -529,6 +554,7 @@ fn post_marketing_partner_product_coupon_product_coupons() {
                 max_count: 100000,
                 max_count_per_day: Some(100000000),
                 max_count_per_user: Some(5),
+                ..Default::default()
             },
             single_usage_rule: Some(SingleUsageRule {
                 coupon_available_period: CouponAvailablePeriod {
@@ -538,17 +564,25 @@ fn post_marketing_partner_product_coupon_product_coupons() {
                     wait_days_after_receive: Some(1),
                     weekly_available_period: Some(WeeklyAvailablePeriod {
                         day_list: Some(vec![DayList::Monday]),
-                        day_period_list: Some(vec![DayPeriodList { begin_time: 60, end_time: 86399 }]),
+                        day_period_list: Some(vec![DayPeriodList {
+                            begin_time: 60,
+                            end_time: 86399,
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
                     }),
                     irregular_available_period_list: Some(vec![IrregularAvailablePeriodList {
                         begin_time: "2025-08-01T00:00:00+08:00".into(),
                         end_time: "2025-08-31T23:59:59+08:00".into(),
+                        ..Default::default()
                     }]),
                     available_seconds: Some(1),
+                    ..Default::default()
                 },
-                normal_coupon: Some(NormalCoupon { threshold: 10000, discount_amount: 1 }),
-                discount_coupon: Some(DiscountCoupon { threshold: 10000, percent_off: 20 }),
-                exchange_coupon: Some(ExchangeCoupon { threshold: 10000, exchange_price: 20 }),
+                normal_coupon: Some(NormalCoupon { threshold: 10000, discount_amount: 1, ..Default::default() }),
+                discount_coupon: Some(DiscountCoupon { threshold: 10000, percent_off: 20, ..Default::default() }),
+                exchange_coupon: Some(ExchangeCoupon { threshold: 10000, exchange_price: 20, ..Default::default() }),
+                ..Default::default()
             }),
             sequential_usage_rule: Some(SequentialUsageRule {
                 coupon_available_period: SequentialUsageRuleCouponAvailablePeriod {
@@ -557,17 +591,37 @@ fn post_marketing_partner_product_coupon_product_coupons() {
                     wait_days_after_receive: Some(30),
                     weekly_available_period: Some(WeeklyAvailablePeriod {
                         day_list: Some(vec![DayList::Monday]),
-                        day_period_list: Some(vec![DayPeriodList { begin_time: 60, end_time: 86399 }]),
+                        day_period_list: Some(vec![DayPeriodList {
+                            begin_time: 60,
+                            end_time: 86399,
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
                     }),
                     irregular_available_period_list: Some(vec![IrregularAvailablePeriodList {
                         begin_time: "2025-08-01T00:00:00+08:00".into(),
                         end_time: "2025-08-31T23:59:59+08:00".into(),
+                        ..Default::default()
                     }]),
+                    ..Default::default()
                 },
-                normal_coupon_list: Some(vec![NormalCouponList { threshold: 10000, discount_amount: 1 }]),
-                discount_coupon_list: Some(vec![DiscountCouponList { threshold: 10000, percent_off: 20 }]),
-                exchange_coupon_list: Some(vec![ExchangeCouponList { threshold: 10000, exchange_price: 20 }]),
+                normal_coupon_list: Some(vec![NormalCouponList {
+                    threshold: 10000,
+                    discount_amount: 1,
+                    ..Default::default()
+                }]),
+                discount_coupon_list: Some(vec![DiscountCouponList {
+                    threshold: 10000,
+                    percent_off: 20,
+                    ..Default::default()
+                }]),
+                exchange_coupon_list: Some(vec![ExchangeCouponList {
+                    threshold: 10000,
+                    exchange_price: 20,
+                    ..Default::default()
+                }]),
                 special_first: Some(true),
+                ..Default::default()
             }),
             usage_rule_display_info: UsageRuleDisplayInfo {
                 coupon_usage_method_list: vec![CouponUsageMethodList::Offline],
@@ -579,9 +633,11 @@ fn post_marketing_partner_product_coupon_product_coupons() {
                     description: "所有门店可用，可使用小程序查看门店列表".into(),
                     mini_program_appid: Some("wx1234567890".into()),
                     mini_program_path: Some("/pages/index/product".into()),
+                    ..Default::default()
                 }),
                 app_jump_type: Some(AppJumpType::H5),
                 passcode_link: Some("passcode_link.example".into()),
+                ..Default::default()
             },
             coupon_display_info: CouponDisplayInfo {
                 code_display_mode: CodeDisplayMode::Qrcode,
@@ -591,17 +647,25 @@ fn post_marketing_partner_product_coupon_product_coupons() {
                     path: "/path/index/index".into(),
                     entrance_wording: "欢迎选购".into(),
                     guidance_wording: Some("获取更多优惠".into()),
+                    ..Default::default()
                 }),
-                entrance_official_account: Some(EntranceOfficialAccount { appid: "wx1234567890".into() }),
+                entrance_official_account: Some(EntranceOfficialAccount {
+                    appid: "wx1234567890".into(),
+                    ..Default::default()
+                }),
                 entrance_finder: Some(EntranceFinder {
                     finder_id: "gh_12345678".into(),
                     finder_video_id: "UDFsdf24df34dD456Hdf34".into(),
                     finder_video_cover_image_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx".into(),
+                    ..Default::default()
                 }),
+                extra: Default::default(),
             },
-            notify_config: NotifyConfig { notify_appid: Some("wx23232232323".into()) },
+            notify_config: NotifyConfig { notify_appid: Some("wx23232232323".into()), ..Default::default() },
             store_scope: StoreScope::None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -684,6 +748,7 @@ fn patch_marketing_partner_product_coupon_product_coupons_by_product_coupon_id()
             background_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx".into(),
             ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -716,9 +781,13 @@ fn patch_marketing_partner_product_coupon_product_coupons_by_product_coupon_id()
                     image_url: Some("https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx".into()),
                     mini_program_appid: Some("wx4fd12345678".into()),
                     mini_program_path: Some("/pages/index/index".into()),
+                    ..Default::default()
                 }],
+                ..Default::default()
             }]),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -753,6 +822,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_de
         brand_id: "120344".into(),
         out_request_no: "34657_20250101_123456".into(),
         deactivate_reason: "批次信息有误，重新创建".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -770,6 +840,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_de
         brand_id: "120344".into(),
         out_request_no: "34657_20250101_123456".into(),
         deactivate_reason: "批次信息有误，重新创建".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -816,7 +887,9 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
             store_scope: StoreScope::None,
             remark: None,
             progressive_bundle_usage_rule: None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -840,6 +913,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
                 max_count: 100000,
                 max_count_per_day: Some(100000000),
                 max_count_per_user: 5,
+                ..Default::default()
             },
             progressive_bundle_usage_rule: Some(ProgressiveBundleUsageRule {
                 coupon_available_period: CouponAvailablePeriod {
@@ -849,17 +923,37 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
                     wait_days_after_receive: Some(1),
                     weekly_available_period: Some(WeeklyAvailablePeriod {
                         day_list: Some(vec![DayList::Monday]),
-                        day_period_list: Some(vec![DayPeriodList { begin_time: 60, end_time: 86399 }]),
+                        day_period_list: Some(vec![DayPeriodList {
+                            begin_time: 60,
+                            end_time: 86399,
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
                     }),
                     irregular_available_period_list: Some(vec![IrregularAvailablePeriodList {
                         begin_time: "2025-08-01T00:00:00+08:00".into(),
                         end_time: "2025-08-31T23:59:59+08:00".into(),
+                        ..Default::default()
                     }]),
                     available_seconds: Some(1),
+                    ..Default::default()
                 },
-                normal_coupon_list: Some(vec![NormalCouponList { threshold: 10000, discount_amount: 1 }]),
-                discount_coupon_list: Some(vec![DiscountCouponList { threshold: 10000, percent_off: 20 }]),
-                exchange_coupon_list: Some(vec![ExchangeCouponList { threshold: 10000, exchange_price: 20 }]),
+                normal_coupon_list: Some(vec![NormalCouponList {
+                    threshold: 10000,
+                    discount_amount: 1,
+                    ..Default::default()
+                }]),
+                discount_coupon_list: Some(vec![DiscountCouponList {
+                    threshold: 10000,
+                    percent_off: 20,
+                    ..Default::default()
+                }]),
+                exchange_coupon_list: Some(vec![ExchangeCouponList {
+                    threshold: 10000,
+                    exchange_price: 20,
+                    ..Default::default()
+                }]),
+                ..Default::default()
             }),
             usage_rule_display_info: UsageRuleDisplayInfo {
                 coupon_usage_method_list: vec![CouponUsageMethodList::Offline],
@@ -871,9 +965,11 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
                     description: "所有门店可用，可使用小程序查看门店列表".into(),
                     mini_program_appid: Some("wx1234567890".into()),
                     mini_program_path: Some("/pages/index/product".into()),
+                    ..Default::default()
                 }),
                 app_jump_type: Some(AppJumpType::H5),
                 passcode_link: Some("passcode_link.example".into()),
+                ..Default::default()
             },
             coupon_display_info: CouponDisplayInfo {
                 code_display_mode: Some(CodeDisplayMode::Qrcode),
@@ -883,17 +979,25 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
                     path: "/path/index/index".into(),
                     entrance_wording: "欢迎选购".into(),
                     guidance_wording: "获取更多优惠".into(),
+                    ..Default::default()
                 }),
-                entrance_official_account: Some(EntranceOfficialAccount { appid: "wx1234567890".into() }),
+                entrance_official_account: Some(EntranceOfficialAccount {
+                    appid: "wx1234567890".into(),
+                    ..Default::default()
+                }),
                 entrance_finder: Some(EntranceFinder {
                     finder_id: "gh_12345678".into(),
                     finder_video_id: "UDFsdf24df34dD456Hdf34".into(),
                     finder_video_cover_image_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx".into(),
+                    ..Default::default()
                 }),
+                ..Default::default()
             },
-            notify_config: NotifyConfig { notify_appid: Some("wx23232232323".into()) },
+            notify_config: NotifyConfig { notify_appid: Some("wx23232232323".into()), ..Default::default() },
             store_scope: StoreScope::None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -954,9 +1058,11 @@ fn patch_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_s
                 description: "所有门店可用，可使用小程序查看门店列表".into(),
                 mini_program_appid: Some("wx1234567890".into()),
                 mini_program_path: Some("/pages/index/product".into()),
+                ..Default::default()
             }),
             app_jump_type: Some(AppJumpType::H5),
             passcode_link: Some("passcode_link.example".into()),
+            ..Default::default()
         }),
         coupon_display_info: Some(CouponDisplayInfo {
             code_display_mode: Some(CodeDisplayMode::Qrcode),
@@ -966,17 +1072,24 @@ fn patch_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_s
                 path: "/path/index/index".into(),
                 entrance_wording: "欢迎选购".into(),
                 guidance_wording: "获取更多优惠".into(),
+                ..Default::default()
             }),
-            entrance_official_account: Some(EntranceOfficialAccount { appid: "wx1234567890".into() }),
+            entrance_official_account: Some(EntranceOfficialAccount {
+                appid: "wx1234567890".into(),
+                ..Default::default()
+            }),
             entrance_finder: Some(EntranceFinder {
                 finder_id: "gh_12345678".into(),
                 finder_video_id: "UDFsdf24df34dD456Hdf34".into(),
                 finder_video_cover_image_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
-        notify_config: Some(NotifyConfig { notify_appid: Some("wx23232232323".into()) }),
+        notify_config: Some(NotifyConfig { notify_appid: Some("wx23232232323".into()), ..Default::default() }),
         store_scope: Some(StoreScope::None),
         brand_id: "120344".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1006,7 +1119,8 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
             product_coupon_id: "1000000013".into(),
             stock_bundle_id: "1000000013001".into(),
             brand_id: "120344".into(),
-            store_list: vec![StoreList { store_id: "100000001".into() }],
+            store_list: vec![StoreList { store_id: "100000001".into(), ..Default::default() }],
+            ..Default::default()
         };
     check_request(
         request,
@@ -1022,7 +1136,8 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
             product_coupon_id: "1000000013".into(),
             stock_bundle_id: "1000000013001".into(),
             brand_id: "120344".into(),
-            store_list: vec![StoreList { store_id: "100000001".into() }],
+            store_list: vec![StoreList { store_id: "100000001".into(), ..Default::default() }],
+            ..Default::default()
         };
     check_request(
         request,
@@ -1048,7 +1163,8 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
             product_coupon_id: "1000000013".into(),
             stock_bundle_id: "1000000013001".into(),
             brand_id: "120344".into(),
-            store_list: vec![StoreList { store_id: "100000001".into() }],
+            store_list: vec![StoreList { store_id: "100000001".into(), ..Default::default() }],
+            ..Default::default()
         };
     check_request(
         request,
@@ -1064,7 +1180,8 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
             product_coupon_id: "1000000013".into(),
             stock_bundle_id: "1000000013001".into(),
             brand_id: "120344".into(),
-            store_list: vec![StoreList { store_id: "100000001".into() }],
+            store_list: vec![StoreList { store_id: "100000001".into(), ..Default::default() }],
+            ..Default::default()
         };
     check_request(
         request,
@@ -1102,6 +1219,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
             target_max_count: None,
             current_max_count_per_day: None,
             target_max_count_per_day: None,
+            extra: Default::default(),
         };
     check_request(
         request,
@@ -1123,6 +1241,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
             current_max_count_per_day: Some(1),
             target_max_count_per_day: Some(1),
             brand_id: "120344".into(),
+            extra: Default::default(),
         };
     check_request(
         request,
@@ -1219,7 +1338,9 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
             remark: None,
             single_usage_rule: None,
             sequential_usage_rule: None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1243,6 +1364,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
                 max_count: 100000,
                 max_count_per_day: Some(100000000),
                 max_count_per_user: Some(5),
+                ..Default::default()
             },
             single_usage_rule: Some(SingleUsageRule {
                 coupon_available_period: CouponAvailablePeriod {
@@ -1252,17 +1374,25 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
                     wait_days_after_receive: Some(1),
                     weekly_available_period: Some(WeeklyAvailablePeriod {
                         day_list: Some(vec![DayList::Monday]),
-                        day_period_list: Some(vec![DayPeriodList { begin_time: 60, end_time: 86399 }]),
+                        day_period_list: Some(vec![DayPeriodList {
+                            begin_time: 60,
+                            end_time: 86399,
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
                     }),
                     irregular_available_period_list: Some(vec![IrregularAvailablePeriodList {
                         begin_time: "2025-08-01T00:00:00+08:00".into(),
                         end_time: "2025-08-31T23:59:59+08:00".into(),
+                        ..Default::default()
                     }]),
                     available_seconds: Some(1),
+                    ..Default::default()
                 },
-                normal_coupon: Some(NormalCoupon { threshold: 10000, discount_amount: 1 }),
-                discount_coupon: Some(DiscountCoupon { threshold: 10000, percent_off: 20 }),
-                exchange_coupon: Some(ExchangeCoupon { threshold: 10000, exchange_price: 20 }),
+                normal_coupon: Some(NormalCoupon { threshold: 10000, discount_amount: 1, ..Default::default() }),
+                discount_coupon: Some(DiscountCoupon { threshold: 10000, percent_off: 20, ..Default::default() }),
+                exchange_coupon: Some(ExchangeCoupon { threshold: 10000, exchange_price: 20, ..Default::default() }),
+                ..Default::default()
             }),
             sequential_usage_rule: Some(SequentialUsageRule {
                 coupon_available_period: SequentialUsageRuleCouponAvailablePeriod {
@@ -1271,17 +1401,37 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
                     wait_days_after_receive: Some(1),
                     weekly_available_period: Some(WeeklyAvailablePeriod {
                         day_list: Some(vec![DayList::Monday]),
-                        day_period_list: Some(vec![DayPeriodList { begin_time: 60, end_time: 86399 }]),
+                        day_period_list: Some(vec![DayPeriodList {
+                            begin_time: 60,
+                            end_time: 86399,
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
                     }),
                     irregular_available_period_list: Some(vec![IrregularAvailablePeriodList {
                         begin_time: "2025-08-01T00:00:00+08:00".into(),
                         end_time: "2025-08-31T23:59:59+08:00".into(),
+                        ..Default::default()
                     }]),
+                    ..Default::default()
                 },
-                normal_coupon_list: Some(vec![NormalCouponList { threshold: 10000, discount_amount: 1 }]),
-                discount_coupon_list: Some(vec![DiscountCouponList { threshold: 10000, percent_off: 20 }]),
-                exchange_coupon_list: Some(vec![ExchangeCouponList { threshold: 10000, exchange_price: 20 }]),
+                normal_coupon_list: Some(vec![NormalCouponList {
+                    threshold: 10000,
+                    discount_amount: 1,
+                    ..Default::default()
+                }]),
+                discount_coupon_list: Some(vec![DiscountCouponList {
+                    threshold: 10000,
+                    percent_off: 20,
+                    ..Default::default()
+                }]),
+                exchange_coupon_list: Some(vec![ExchangeCouponList {
+                    threshold: 10000,
+                    exchange_price: 20,
+                    ..Default::default()
+                }]),
                 special_first: Some(true),
+                ..Default::default()
             }),
             usage_rule_display_info: UsageRuleDisplayInfo {
                 coupon_usage_method_list: vec![CouponUsageMethodList::Offline],
@@ -1293,9 +1443,11 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
                     description: "所有门店可用，可使用小程序查看门店列表".into(),
                     mini_program_appid: Some("wx1234567890".into()),
                     mini_program_path: Some("/pages/index/product".into()),
+                    ..Default::default()
                 }),
                 app_jump_type: Some(AppJumpType::H5),
                 passcode_link: Some("passcode_link.example".into()),
+                ..Default::default()
             },
             coupon_display_info: CouponDisplayInfo {
                 code_display_mode: Some(CodeDisplayMode::Qrcode),
@@ -1305,17 +1457,25 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
                     path: "/path/index/index".into(),
                     entrance_wording: "欢迎选购".into(),
                     guidance_wording: "获取更多优惠".into(),
+                    ..Default::default()
                 }),
-                entrance_official_account: Some(EntranceOfficialAccount { appid: "wx1234567890".into() }),
+                entrance_official_account: Some(EntranceOfficialAccount {
+                    appid: "wx1234567890".into(),
+                    ..Default::default()
+                }),
                 entrance_finder: Some(EntranceFinder {
                     finder_id: "gh_12345678".into(),
                     finder_video_id: "UDFsdf24df34dD456Hdf34".into(),
                     finder_video_cover_image_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx".into(),
+                    ..Default::default()
                 }),
+                ..Default::default()
             },
-            notify_config: NotifyConfig { notify_appid: Some("wx23232232323".into()) },
+            notify_config: NotifyConfig { notify_appid: Some("wx23232232323".into()), ..Default::default() },
             store_scope: StoreScope::None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1422,9 +1582,11 @@ fn patch_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_s
                 description: "所有门店可用，可使用小程序查看门店列表".into(),
                 mini_program_appid: Some("wx1234567890".into()),
                 mini_program_path: Some("/pages/index/product".into()),
+                ..Default::default()
             }),
             app_jump_type: Some(AppJumpType::H5),
             passcode_link: Some("passcode_link.example".into()),
+            ..Default::default()
         }),
         coupon_display_info: Some(CouponDisplayInfo {
             code_display_mode: Some(CodeDisplayMode::Qrcode),
@@ -1434,16 +1596,23 @@ fn patch_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_s
                 path: "/path/index/index".into(),
                 entrance_wording: "欢迎选购".into(),
                 guidance_wording: "获取更多优惠".into(),
+                ..Default::default()
             }),
-            entrance_official_account: Some(EntranceOfficialAccount { appid: "wx1234567890".into() }),
+            entrance_official_account: Some(EntranceOfficialAccount {
+                appid: "wx1234567890".into(),
+                ..Default::default()
+            }),
             entrance_finder: Some(EntranceFinder {
                 finder_id: "gh_12345678".into(),
                 finder_video_id: "UDFsdf24df34dD456Hdf34".into(),
                 finder_video_cover_image_url: "https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx".into(),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
-        notify_config: Some(NotifyConfig { notify_appid: Some("wx23232232323".into()) }),
+        notify_config: Some(NotifyConfig { notify_appid: Some("wx23232232323".into()), ..Default::default() }),
         store_scope: Some(StoreScope::None),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1477,7 +1646,8 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
         product_coupon_id: "1000000013".into(),
         stock_id: "1000000013001".into(),
         brand_id: "120344".into(),
-        store_list: vec![StoreList { store_id: "100000001".into() }],
+        store_list: vec![StoreList { store_id: "100000001".into(), ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -1492,7 +1662,8 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
         product_coupon_id: "1000000013".into(),
         stock_id: "1000000013001".into(),
         brand_id: "120344".into(),
-        store_list: vec![StoreList { store_id: "100000001".into() }],
+        store_list: vec![StoreList { store_id: "100000001".into(), ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -1576,6 +1747,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
         brand_id: "120344".into(),
         out_request_no: "34657_20250101_123456".into(),
         deactivate_reason: "批次信息有误，重新创建".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1594,6 +1766,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
         brand_id: "120344".into(),
         out_request_no: "34657_20250101_123456".into(),
         deactivate_reason: "批次信息有误，重新创建".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1627,7 +1800,8 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
         product_coupon_id: "1000000013".into(),
         stock_id: "1000000013001".into(),
         brand_id: "120344".into(),
-        store_list: vec![StoreList { store_id: "100000001".into() }],
+        store_list: vec![StoreList { store_id: "100000001".into(), ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -1642,7 +1816,8 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
         product_coupon_id: "1000000013".into(),
         stock_id: "1000000013001".into(),
         brand_id: "120344".into(),
-        store_list: vec![StoreList { store_id: "100000001".into() }],
+        store_list: vec![StoreList { store_id: "100000001".into(), ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -1682,6 +1857,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
         target_max_count: None,
         current_max_count_per_day: None,
         target_max_count_per_day: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1702,6 +1878,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
         target_max_count: Some(1),
         current_max_count_per_day: Some(1),
         target_max_count_per_day: Some(1),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1737,6 +1914,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
         brand_id: "120344".into(),
         out_request_no: "34657_20250101_123456".into(),
         code_list: vec!["vCode_1234567890".into()],
+        ..Default::default()
     };
     check_request(
         request,
@@ -1753,6 +1931,7 @@ fn post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_st
         brand_id: "120344".into(),
         out_request_no: "34657_20250101_123456".into(),
         code_list: vec!["vCode_1234567890".into()],
+        ..Default::default()
     };
     check_request(
         request,
@@ -1812,8 +1991,10 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupon_bundles() {
         attach: Some("example_attach".into()),
         coupon_tag_info: Some(CouponTagInfo {
             coupon_tag_list: Some(vec!["MEMBER".into()]),
-            member_tag_info: Some(MemberTagInfo { member_card_id: "example".into() }),
+            member_tag_info: Some(MemberTagInfo { member_card_id: "example".into(), ..Default::default() }),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1852,6 +2033,7 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupon_bundles_by_user_
         appid: "wx233544546545989".into(),
         out_request_no: "34657_20250101_123456".into(),
         deactivate_reason: "商品已下线，使用户商品券失效".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1873,6 +2055,7 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupon_bundles_by_user_
         appid: "wx233544546545989".into(),
         out_request_no: "34657_20250101_123456".into(),
         deactivate_reason: "商品已下线，使用户商品券失效".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1986,8 +2169,10 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupons() {
         attach: Some("example_attach".into()),
         coupon_tag_info: Some(CouponTagInfo {
             coupon_tag_list: Some(vec![CouponTagList::Member]),
-            member_tag_info: Some(MemberTagInfo { member_card_id: Some("example".into()) }),
+            member_tag_info: Some(MemberTagInfo { member_card_id: Some("example".into()), ..Default::default() }),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -2086,6 +2271,7 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_
         stock_id: "1000000013001".into(),
         appid: "wx233544546545989".into(),
         out_request_no: "34657_20250101_123456".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -2106,6 +2292,7 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_
         stock_id: "1000000013001".into(),
         appid: "wx233544546545989".into(),
         out_request_no: "34657_20250101_123456".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -2144,6 +2331,7 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_
         appid: "wx233544546545989".into(),
         out_request_no: "34657_20250101_123456".into(),
         deactivate_reason: "商品已下线，使用户商品券失效".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -2165,6 +2353,7 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_
         appid: "wx233544546545989".into(),
         out_request_no: "34657_20250101_123456".into(),
         deactivate_reason: "商品已下线，使用户商品券失效".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -2224,6 +2413,7 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_
         appid: "wx233544546545989".into(),
         out_request_no: "34657_20250101_123456".into(),
         sequential_coupon_index: Some(0),
+        ..Default::default()
     };
     check_request(
         request,
@@ -2289,6 +2479,7 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_
             out_trade_no: Some("trade_no_20250724123456".into()),
             mchid: Some("1234567890".into()),
             sub_mchid: Some("1234567890".into()),
+            ..Default::default()
         },
         out_request_no: "34657_20250101_123456".into(),
         sequential_coupon_index: Some(0),
@@ -2298,8 +2489,10 @@ fn post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_
             out_order_no: Some("example".into()),
             mchid: Some("example".into()),
             sub_mchid: Some("example".into()),
+            ..Default::default()
         }),
         saved_amount: Some(1),
+        ..Default::default()
     };
     check_request(
         request,
@@ -2358,6 +2551,7 @@ fn post_marketing_partner_product_coupon_users_by_openid_pre_send_coupon() {
         appid: "wx233544546545989".into(),
         send_request_no: "34657_20250101_123456".into(),
         attach: Some("example_attach".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -2415,6 +2609,7 @@ fn post_marketing_partner_product_coupon_users_by_openid_pre_send_coupon_bundle(
         appid: "wx233544546545989".into(),
         send_request_no: "34657_20250101_123456".into(),
         attach: Some("example_attach".into()),
+        ..Default::default()
     };
     check_request(
         request,

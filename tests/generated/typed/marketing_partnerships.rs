@@ -13,8 +13,13 @@ fn post_marketing_partnerships_build() {
     assert_eq!(PostMarketingPartnershipsBuild::METHOD, wechatpay_chain::http::Method::POST);
     let request = PostMarketingPartnershipsBuild {
         idempotency_key: "12345".into(),
-        partner: Partner { r#type: Type::Appid, appid: None, merchant_id: None },
-        authorized_data: AuthorizedData { business_type: BusinessType::FavorStock, stock_id: None },
+        partner: Partner { r#type: Type::Appid, appid: None, merchant_id: None, extra: Default::default() },
+        authorized_data: AuthorizedData {
+            business_type: BusinessType::FavorStock,
+            stock_id: None,
+            extra: Default::default(),
+        },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -31,8 +36,14 @@ fn post_marketing_partnerships_build() {
             r#type: Type::Appid,
             appid: Some("wx4e1916a585d1f4e9".into()),
             merchant_id: Some("2480029552".into()),
+            extra: Default::default(),
         },
-        authorized_data: AuthorizedData { business_type: BusinessType::FavorStock, stock_id: Some("2433405".into()) },
+        authorized_data: AuthorizedData {
+            business_type: BusinessType::FavorStock,
+            stock_id: Some("2433405".into()),
+            extra: Default::default(),
+        },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -58,8 +69,13 @@ fn post_marketing_partnerships_terminate() {
     assert_eq!(PostMarketingPartnershipsTerminate::METHOD, wechatpay_chain::http::Method::POST);
     let request = PostMarketingPartnershipsTerminate {
         idempotency_key: "12345".into(),
-        partner: Partner { r#type: Type::Appid, appid: None, merchant_id: None },
-        authorized_data: AuthorizedData { business_type: BusinessType::FavorStock, stock_id: None },
+        partner: Partner { r#type: Type::Appid, appid: None, merchant_id: None, extra: Default::default() },
+        authorized_data: AuthorizedData {
+            business_type: BusinessType::FavorStock,
+            stock_id: None,
+            extra: Default::default(),
+        },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -76,8 +92,14 @@ fn post_marketing_partnerships_terminate() {
             r#type: Type::Appid,
             appid: Some("wx4e1916a585d1f4e9".into()),
             merchant_id: Some("2480029552".into()),
+            extra: Default::default(),
         },
-        authorized_data: AuthorizedData { business_type: BusinessType::FavorStock, stock_id: Some("2433405".into()) },
+        authorized_data: AuthorizedData {
+            business_type: BusinessType::FavorStock,
+            stock_id: Some("2433405".into()),
+            extra: Default::default(),
+        },
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -159,6 +159,7 @@ fn post_marketing_paygiftactivity_activities_by_activity_id_merchants_add() {
         activity_id: "example".into(),
         merchant_id_list: Some(vec!["example".into()]),
         add_request_no: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -203,6 +204,7 @@ fn post_marketing_paygiftactivity_activities_by_activity_id_merchants_delete() {
         activity_id: "example".into(),
         merchant_id_list: Some(vec!["100123456".into()]),
         delete_request_no: Some("100002322019090134234sfdf".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -262,6 +264,7 @@ fn post_marketing_paygiftactivity_unique_threshold_activity() {
             available_periods: None,
             mini_programs_appid: None,
             mini_programs_path: None,
+            extra: Default::default(),
         },
         award_send_rule: AwardSendRule {
             award_type: shared::AwardType::Busifavor,
@@ -270,8 +273,10 @@ fn post_marketing_paygiftactivity_unique_threshold_activity() {
             send_content: shared::SendContent::SingleCoupon,
             award_list: None,
             merchant_id_list: None,
+            extra: Default::default(),
         },
         advanced_setting: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -293,12 +298,12 @@ fn post_marketing_paygiftactivity_unique_threshold_activity() {
             begin_time: Some("2018-06-08T10:34:56+08:00".into()),
             end_time: Some("2018-06-08T10:34:56+08:00".into()),
             available_periods: Some(shared::AvailablePeriods {
-                available_time: Some(vec![shared::AvailableTime {
+                available_time: Some(vec![shared::AvailablePeriodsAvailableTime {
                     begin_time: Some("2018-06-08T10:34:56+08:00".into()),
                     end_time: Some("2018-06-08T10:34:56+08:00".into()),
                     ..Default::default()
                 }]),
-                available_day_time: Some(vec![shared::AvailableDayTime {
+                available_day_time: Some(vec![shared::AvailablePeriodsAvailableDayTime {
                     begin_day_time: Some("example".into()),
                     end_day_time: Some("example".into()),
                     ..Default::default()
@@ -309,6 +314,7 @@ fn post_marketing_paygiftactivity_unique_threshold_activity() {
             delivery_purpose: shared::DeliveryPurpose::OffLinePay,
             mini_programs_appid: Some("example".into()),
             mini_programs_path: Some("example".into()),
+            extra: Default::default(),
         },
         advanced_setting: Some(AdvancedSetting {
             delivery_user_category: Some(shared::AwardType::Busifavor),
@@ -318,13 +324,17 @@ fn post_marketing_paygiftactivity_unique_threshold_activity() {
                 payment_method_information: Some(PaymentMethodInformation {
                     payment_method: Some(PaymentMethod::Cft),
                     bank_abbreviation: Some("example".into()),
+                    ..Default::default()
                 }),
+                ..Default::default()
             }),
             goods_tags: Some(vec!["example".into()]),
             payment_method_information: Some(PaymentMethodInformation {
                 payment_method: Some(PaymentMethod::Cft),
                 bank_abbreviation: Some("example".into()),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         award_send_rule: AwardSendRule {
             award_type: shared::AwardType::Busifavor,
@@ -335,9 +345,12 @@ fn post_marketing_paygiftactivity_unique_threshold_activity() {
                 stock_id: Some("example".into()),
                 original_image_url: Some("https://www.example.com/x".into()),
                 thumbnail_url: Some("https://www.example.com/x".into()),
+                ..Default::default()
             }]),
             merchant_id_list: Some(vec!["example".into()]),
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -22,8 +22,10 @@ fn post_marketing_shopping_receipt_customentrances() {
         jump_link: JumpLink {
             mini_programs_appid: "wxea9c30a90fs8d3fe".into(),
             mini_programs_path: "/pages/bonus/bonus".into(),
+            ..Default::default()
         },
         goods_thumbnail_url: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -48,7 +50,9 @@ fn post_marketing_shopping_receipt_customentrances() {
         jump_link: JumpLink {
             mini_programs_appid: "wxea9c30a90fs8d3fe".into(),
             mini_programs_path: "/pages/bonus/bonus".into(),
+            ..Default::default()
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -119,7 +123,9 @@ fn patch_marketing_shopping_receipt_customentrances_by_brand_id() {
         jump_link: Some(JumpLink {
             mini_programs_appid: "wxea9c30a90fs8d3fe".into(),
             mini_programs_path: "/pages/bonus/bonus".into(),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -156,6 +162,7 @@ fn post_marketing_shopping_receipt_merchantshoppingreceiptjumpinfos() {
         jump_info: JumpInfo {
             merchant_appid: "example_merchant_appid".into(),
             merchant_path: "example_merchant_path".into(),
+            ..Default::default()
         },
         ..Default::default()
     };
@@ -179,7 +186,9 @@ fn post_marketing_shopping_receipt_merchantshoppingreceiptjumpinfos() {
         jump_info: JumpInfo {
             merchant_appid: "example_merchant_appid".into(),
             merchant_path: "example_merchant_path".into(),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -229,8 +238,10 @@ fn post_marketing_shopping_receipt_shoppingreceipts() {
                 consultation_phone_number: Some(
                     "pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==".into(),
                 ),
+                ..Default::default()
             }),
             upload_time: Some("example".into()),
+            ..Default::default()
         },
     };
     check_upload(

@@ -94,6 +94,7 @@ fn post_marketing_weekly_discount_activities_by_activity_id_apply() {
         activity_id: "11111".into(),
         applying_merchant_id: 10000098,
         store_id: 111111,
+        ..Default::default()
     };
     check_request(
         request,
@@ -108,6 +109,7 @@ fn post_marketing_weekly_discount_activities_by_activity_id_apply() {
         activity_id: "11111".into(),
         applying_merchant_id: 10000098,
         store_id: 111111,
+        ..Default::default()
     };
     check_request(
         request,

@@ -73,6 +73,7 @@ fn post_marketing_withdraw_favor_users_by_openid_coupons() {
         stock_id: "1304490000000059".into(),
         appid: "wxd678efh567hg6787".into(),
         send_request_no: "89560002019101000121".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -91,6 +92,7 @@ fn post_marketing_withdraw_favor_users_by_openid_coupons() {
         stock_id: "1304490000000059".into(),
         appid: "wxd678efh567hg6787".into(),
         send_request_no: "89560002019101000121".into(),
+        ..Default::default()
     };
     check_request(
         request,

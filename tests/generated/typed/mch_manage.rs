@@ -112,6 +112,7 @@ fn post_mch_manage_mch_manage_records_by_manage_record_id_mch_manage_submissions
         manage_record_id: "M1210999900435123451697535102441".into(),
         sub_mchid: "123000110".into(),
         submit_data: "{\"record_fields\":[]}".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -126,6 +127,7 @@ fn post_mch_manage_mch_manage_records_by_manage_record_id_mch_manage_submissions
         manage_record_id: "M1210999900435123451697535102441".into(),
         sub_mchid: "123000110".into(),
         submit_data: "{\"record_fields\":[]}".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -164,6 +166,7 @@ fn post_mch_manage_submission_files_sub_mchid_by_sub_mchid_upload() {
         meta: Meta {
             file_name: Some("demo.png".into()),
             file_digest: Some("B94D27B9934D3E08A52E52D7DA7DABFAC484EFE37A5380EE9088F7ACE2EFCDE9".into()),
+            ..Default::default()
         },
         item_id: 56,
         manage_record_id: "56".into(),

@@ -21,11 +21,13 @@ fn post_mch_operate_risk_withdrawl_apply() {
             account_type: AccountType::AccountTypeCorporate,
             bank_account_info: None,
             identity_info: None,
+            extra: Default::default(),
         },
         payee_mchid: None,
         proof_media_list: None,
         additional_materials: None,
         remark: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -53,21 +55,30 @@ fn post_mch_operate_risk_withdrawl_apply() {
                 bank_branch_id: Some("402713354941".into()),
                 bank_name: Some("402713354941".into()),
                 account_number: "d+xT+MQCvrLHeorwC+w==".into(),
+                ..Default::default()
             }),
             identity_info: Some(IdentityInfo {
                 id_doc_type: Some(IdDocType::IdentificationTypeIdcard),
                 identification_name: "pVd1HJ6zyvPedzfg==".into(),
                 identification_no: "AOZdYGISxo4y44/UgZ69bkw==".into(),
+                ..Default::default()
             }),
+            extra: Default::default(),
         },
         proof_media_list: Some(ProofMediaList {
             proof_payee_media: Some(vec![ProofPayeeMedia {
                 proof_media_type: ProofMediaType::BasicTransactionInformation,
                 proof_media: "jTpGmxUX3FBWVQ5NJTZvlKXQ".into(),
+                extra: Default::default(),
             }]),
+            ..Default::default()
         }),
-        additional_materials: Some(AdditionalMaterials { additional_media: Some(vec!["jTpGmxUX3FBWVQ5NFQ".into()]) }),
+        additional_materials: Some(AdditionalMaterials {
+            additional_media: Some(vec!["jTpGmxUX3FBWVQ5NFQ".into()]),
+            ..Default::default()
+        }),
         remark: Some("特殊理由".into()),
+        extra: Default::default(),
     };
     check_request(
         request,

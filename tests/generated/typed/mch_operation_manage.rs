@@ -75,6 +75,7 @@ fn post_mch_operation_manage_enhanced_due_diligence_by_due_diligence_id_submit()
         due_diligence_id: "123000110_2_2190381dakdajois1283i12jo".into(),
         sub_mchid: "123000110".into(),
         submit_data: Some("{\"record_fields\":[]}".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -116,6 +117,7 @@ fn post_mch_operation_manage_enhanced_due_diligence_by_due_diligence_id_upload()
             file_digest: Some("B94D27B9934D3E08A52E52D7DA7DABFAC484EFE37A5380EE9088F7ACE2EFCDE9".into()),
             sub_mchid: Some("1230001104".into()),
             item_id: Some(130013),
+            ..Default::default()
         },
     };
     check_unsendable(&request);

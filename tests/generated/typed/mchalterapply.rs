@@ -39,7 +39,9 @@ fn post_mchalterapply_mchcontactalterapplyment() {
             business_authorization_letter: Some("example".into()),
             mobile_phone: "pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg=="
                 .into(),
+            extra: Default::default(),
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -190,6 +192,7 @@ fn post_mchalterapply_mchsubjectalterapplyment() {
         legal_person_info: None,
         ubo_info_list: None,
         addition: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -216,6 +219,7 @@ fn post_mchalterapply_mchsubjectalterapplyment() {
             company_address: Some("广东省深圳市南山区xx路xx号".into()),
             license_period_begin: Some("2019-06-06".into()),
             license_period_end: Some("2026-06-06".into()),
+            ..Default::default()
         }),
         certificate_info: Some(CertificateInfo {
             cert_type: CertType::CertificateType2388,
@@ -226,10 +230,12 @@ fn post_mchalterapply_mchsubjectalterapplyment() {
             company_address: "广东省深圳市南山区xx路xx号".into(),
             cert_period_begin: "2019-06-06".into(),
             cert_period_end: "2026-06-06".into(),
+            extra: Default::default(),
         }),
         finance_institution_info: Some(FinanceInstitutionInfo {
             finance_type: FinanceType::FinanceTypeBankAgent,
             finance_license_pics: vec!["0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo".into()],
+            extra: Default::default(),
         }),
         legal_person_info: Some(LegalPersonInfo {
             id_holder_type: IdHolderType::Legal,
@@ -243,6 +249,7 @@ fn post_mchalterapply_mchsubjectalterapplyment() {
             card_period_begin: Some("2019-06-06".into()),
             card_period_end: Some("2026-06-06".into()),
             as_ubo: Some(true),
+            extra: Default::default(),
         }),
         ubo_info_list: Some(vec![UboInfoList {
             id_doc_type: IdDocType::IdentificationTypeIdcard,
@@ -253,6 +260,7 @@ fn post_mchalterapply_mchsubjectalterapplyment() {
             card_address: "pVd1HJ6zyvPedzGaV+bzQIzfb3HHLEjZ4YiR/cJiCrZxnAqi+==".into(),
             card_period_begin: "2019-06-06".into(),
             card_period_end: "2026-06-06".into(),
+            extra: Default::default(),
         }]),
         addition: Some(Addition {
             bank_openaccount_license: Some(vec!["0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo".into()]),
@@ -260,7 +268,9 @@ fn post_mchalterapply_mchsubjectalterapplyment() {
             legal_other_prove: Some(vec!["0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo".into()]),
             agency_prove: Some(vec!["0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo".into()]),
             ubo_prove: Some(vec!["0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo".into()]),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -408,6 +418,7 @@ fn post_mchalterapply_merchantnamealterapplyment() {
         sub_mchid: "2492185251".into(),
         out_request_no: "1900013511_10000".into(),
         merchant_shortname: "新疆大枣专卖店".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -422,6 +433,7 @@ fn post_mchalterapply_merchantnamealterapplyment() {
         sub_mchid: "2492185251".into(),
         out_request_no: "1900013511_10000".into(),
         merchant_shortname: "新疆大枣专卖店".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -15,7 +15,12 @@ fn post_med_ins_orders() {
         mix_pay_type: MixPayType::CashAndInsurance,
         order_type: OrderType::RegPay,
         appid: "wx8888888888888888".into(),
-        payer: Payer { name: "example".into(), id_digest: "example".into(), card_type: CardType::IdCard },
+        payer: Payer {
+            name: "example".into(),
+            id_digest: "example".into(),
+            card_type: CardType::IdCard,
+            extra: Default::default(),
+        },
         out_trade_no: "202204022005169952975171534816".into(),
         serial_no: "1217752501201".into(),
         city_id: "530100".into(),
@@ -46,6 +51,7 @@ fn post_med_ins_orders() {
         attach: None,
         channel_no: None,
         med_ins_test_env: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -66,9 +72,19 @@ fn post_med_ins_orders() {
         sub_mchid: Some("1900000109".into()),
         openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
         sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
-        payer: Payer { name: "example".into(), id_digest: "example".into(), card_type: CardType::IdCard },
+        payer: Payer {
+            name: "example".into(),
+            id_digest: "example".into(),
+            card_type: CardType::IdCard,
+            extra: Default::default(),
+        },
         pay_for_relatives: Some(true),
-        relative: Some(Relative { name: "example".into(), id_digest: "example".into(), card_type: CardType::IdCard }),
+        relative: Some(Relative {
+            name: "example".into(),
+            id_digest: "example".into(),
+            card_type: CardType::IdCard,
+            extra: Default::default(),
+        }),
         out_trade_no: "202204022005169952975171534816".into(),
         serial_no: "1217752501201".into(),
         pay_order_id: Some("ORD530100202204022006350000021".into()),
@@ -84,10 +100,15 @@ fn post_med_ins_orders() {
         med_ins_other_fee: Some(5000),
         med_ins_cash_fee: Some(50000),
         wechat_pay_cash_fee: Some(42000),
-        cash_add_detail: Some(vec![CashAddDetail { cash_add_fee: 2000, cash_add_type: CashAddType::Freight }]),
+        cash_add_detail: Some(vec![CashAddDetail {
+            cash_add_fee: 2000,
+            cash_add_type: CashAddType::Freight,
+            extra: Default::default(),
+        }]),
         cash_reduce_detail: Some(vec![CashReduceDetail {
             cash_reduce_fee: 10000,
             cash_reduce_type: CashReduceType::DefaultReduceType,
+            extra: Default::default(),
         }]),
         callback_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
         prepay_id: Some("wx201410272009395522657a690389285100".into()),
@@ -96,6 +117,7 @@ fn post_med_ins_orders() {
         attach: Some("{}".into()),
         channel_no: Some("AAGN9uhZc5EGyRdairKW7Qnu".into()),
         med_ins_test_env: Some(true),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -186,6 +208,7 @@ fn post_med_ins_refunds_notify() {
         med_refund_other_fee: 45000,
         refund_time: "2018-06-08T10:34:56+08:00".into(),
         out_refund_no: "R202204022005169952975171534816".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -207,6 +230,7 @@ fn post_med_ins_refunds_notify() {
         med_refund_other_fee: 45000,
         refund_time: "2018-06-08T10:34:56+08:00".into(),
         out_refund_no: "R202204022005169952975171534816".into(),
+        ..Default::default()
     };
     check_request(
         request,

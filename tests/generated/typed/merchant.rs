@@ -49,6 +49,7 @@ fn post_merchant_fund_withdraw() {
         remark: None,
         bank_memo: None,
         notify_url: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -66,6 +67,7 @@ fn post_merchant_fund_withdraw() {
         bank_memo: Some("xx平台提现".into()),
         account_type: shared::BillAccountType::Basic,
         notify_url: Some("example".into()),
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -32,6 +32,7 @@ fn post_merchant_risk_manage_ec_trade_risk_query_risk_trades() {
         end_time: Some("2025-05-20T13:29:35+08:00".into()),
         page_index: Some(1),
         page_size: Some(10),
+        ..Default::default()
     };
     check_request(
         request,
@@ -82,6 +83,7 @@ fn post_merchant_risk_manage_ec_trade_risk_recv_dispose_result() {
         disp_addition: Some("example_disp_addition".into()),
         exist_complaint: Some(true),
         refund_amount: Some(100),
+        ..Default::default()
     };
     check_request(
         request,
@@ -136,7 +138,11 @@ fn post_merchant_risk_manage_report_trade_union_information() {
         phone_from: Some(1),
         seller_userid: Some("抖音的账号：XXXXX".into()),
         scene: Some(Scene::V1),
-        recharge_fields: Some(RechargeFields { account_type: Some(1), account: Some("example_account".into()) }),
+        recharge_fields: Some(RechargeFields {
+            account_type: Some(1),
+            account: Some("example_account".into()),
+            ..Default::default()
+        }),
         living_expenses_fields: Some(LivingExpensesFields {
             acc_no: Some("123456".into()),
             r#type: Some(1),
@@ -145,6 +151,7 @@ fn post_merchant_risk_manage_report_trade_union_information() {
             acc_name: Some("詹讯".into()),
             company_name: Some("深圳电力".into()),
             amount: Some(500),
+            ..Default::default()
         }),
         extra_fields1: Some("{\"key1\":\"value1\"}".into()),
         extra_fields2: Some("{\"key1\":\"value1\"}".into()),
@@ -178,7 +185,9 @@ fn post_merchant_risk_manage_report_trade_union_information() {
             risky_goods: Some(RiskyGoods::V1),
             user_risk_level: Some(UserRiskLevel::V1),
             sp_risk_level: Some(SpRiskLevel::V1),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -260,6 +269,7 @@ fn post_merchant_risk_manage_trade_risk_result() {
         risk_type: None,
         additional_punish_type: None,
         complaints_information: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -280,6 +290,7 @@ fn post_merchant_risk_manage_trade_risk_result() {
         punish_type: PunishType::OtherPunish,
         additional_punish_type: Some("SUSPEND_SETTLEMENT_NDAYS:10".into()),
         complaints_information: Some("商家说高额返利，支付很大金额之后发现并没有返利，是骗子".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -334,6 +345,7 @@ fn post_merchant_risk_manage_violation_notifications() {
     check_request(request, "/v3/merchant-risk-manage/violation-notifications", &[], &[], &[], Some(r#"{}"#), &[]);
     let request = PostMerchantRiskManageViolationNotifications {
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -359,6 +371,7 @@ fn put_merchant_risk_manage_violation_notifications() {
     check_request(request, "/v3/merchant-risk-manage/violation-notifications", &[], &[], &[], Some(r#"{}"#), &[]);
     let request = PutMerchantRiskManageViolationNotifications {
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
+        ..Default::default()
     };
     check_request(
         request,

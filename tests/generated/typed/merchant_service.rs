@@ -38,7 +38,8 @@ fn post_merchant_service_complaint_notifications() {
     use wechatpay_chain::typed::merchant_service::post_merchant_service_complaint_notifications::*;
     assert_eq!(PostMerchantServiceComplaintNotifications::PATH, "v3/merchant-service/complaint-notifications");
     assert_eq!(PostMerchantServiceComplaintNotifications::METHOD, wechatpay_chain::http::Method::POST);
-    let request = PostMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into() };
+    let request =
+        PostMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into(), ..Default::default() };
     check_request(
         request,
         "/v3/merchant-service/complaint-notifications",
@@ -48,7 +49,8 @@ fn post_merchant_service_complaint_notifications() {
         Some(r#"{"url":"https://www.xxx.com/notify"}"#),
         &[],
     );
-    let request = PostMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into() };
+    let request =
+        PostMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into(), ..Default::default() };
     check_request(
         request,
         "/v3/merchant-service/complaint-notifications",
@@ -69,7 +71,8 @@ fn put_merchant_service_complaint_notifications() {
     use wechatpay_chain::typed::merchant_service::put_merchant_service_complaint_notifications::*;
     assert_eq!(PutMerchantServiceComplaintNotifications::PATH, "v3/merchant-service/complaint-notifications");
     assert_eq!(PutMerchantServiceComplaintNotifications::METHOD, wechatpay_chain::http::Method::PUT);
-    let request = PutMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into() };
+    let request =
+        PutMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into(), ..Default::default() };
     check_request(
         request,
         "/v3/merchant-service/complaint-notifications",
@@ -79,7 +82,8 @@ fn put_merchant_service_complaint_notifications() {
         Some(r#"{"url":"https://www.xxx.com/notify"}"#),
         &[],
     );
-    let request = PutMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into() };
+    let request =
+        PutMerchantServiceComplaintNotifications { url: "https://www.xxx.com/notify".into(), ..Default::default() };
     check_request(
         request,
         "/v3/merchant-service/complaint-notifications",
@@ -227,6 +231,7 @@ fn post_merchant_service_complaints_v2_by_complaint_id_complete() {
     let request = PostMerchantServiceComplaintsV2ByComplaintIdComplete {
         complaint_id: "200201820200101080076610000".into(),
         complainted_mchid: "1900012181".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -240,6 +245,7 @@ fn post_merchant_service_complaints_v2_by_complaint_id_complete() {
     let request = PostMerchantServiceComplaintsV2ByComplaintIdComplete {
         complaint_id: "200201820200101080076610000".into(),
         complainted_mchid: "1900012181".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -331,7 +337,9 @@ fn post_merchant_service_complaints_v2_by_complaint_id_response() {
             appid: "example_appid".into(),
             path: "example_path".into(),
             text: "example_text".into(),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -363,6 +371,7 @@ fn post_merchant_service_complaints_v2_by_complaint_id_response_immediate_servic
         complainted_mchid: "1900012181".into(),
         message: Message { ..Default::default() },
         idempotent_id: "550e8400-e29b-41d4-a716-446655440000".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -385,10 +394,12 @@ fn post_merchant_service_complaints_v2_by_complaint_id_response_immediate_servic
                     text: Some("example_text".into()),
                     color: Some(Color::Default),
                     is_bold: Some(true),
+                    ..Default::default()
                 }),
                 image: Some(Image {
                     media_id: Some("example_media_id".into()),
                     image_style_type: Some(ImageStyleType::ImageStyleTypeNarrow),
+                    ..Default::default()
                 }),
                 link: Some(Link {
                     text: Some("example_text".into()),
@@ -399,17 +410,22 @@ fn post_merchant_service_complaints_v2_by_complaint_id_response_immediate_servic
                             appid: "example_appid".into(),
                             path: Some("example_path".into()),
                             text: Some("example_text".into()),
+                            ..Default::default()
                         }),
                         message_info: Some(MessageInfo {
                             content: "example_content".into(),
                             custom_data: Some("example_custom_data".into()),
+                            ..Default::default()
                         }),
                         action_id: Some("example_action_id".into()),
+                        ..Default::default()
                     }),
                     invalid_info: Some(InvalidInfo {
                         expired_time: Some("2015-05-20T13:29:35+08:00".into()),
                         multi_clickable: Some(true),
+                        ..Default::default()
                     }),
+                    ..Default::default()
                 }),
                 faq_list: Some(FaqList {
                     faqs: Some(vec![Faqs {
@@ -422,14 +438,19 @@ fn post_merchant_service_complaints_v2_by_complaint_id_response_immediate_servic
                                 appid: "example_appid".into(),
                                 path: Some("example_path".into()),
                                 text: Some("example_text".into()),
+                                ..Default::default()
                             }),
                             message_info: Some(MessageInfo {
                                 content: "example_content".into(),
                                 custom_data: Some("example_custom_data".into()),
+                                ..Default::default()
                             }),
                             action_id: Some("example_action_id".into()),
+                            ..Default::default()
                         }),
+                        ..Default::default()
                     }]),
+                    ..Default::default()
                 }),
                 button: Some(Button {
                     text: Some("example_text".into()),
@@ -440,17 +461,22 @@ fn post_merchant_service_complaints_v2_by_complaint_id_response_immediate_servic
                             appid: "example_appid".into(),
                             path: Some("example_path".into()),
                             text: Some("example_text".into()),
+                            ..Default::default()
                         }),
                         message_info: Some(MessageInfo {
                             content: "example_content".into(),
                             custom_data: Some("example_custom_data".into()),
+                            ..Default::default()
                         }),
                         action_id: Some("example_action_id".into()),
+                        ..Default::default()
                     }),
                     invalid_info: Some(InvalidInfo {
                         expired_time: Some("2015-05-20T13:29:35+08:00".into()),
                         multi_clickable: Some(true),
+                        ..Default::default()
                     }),
+                    ..Default::default()
                 }),
                 button_group: Some(ButtonGroup {
                     buttons: Some(vec![Buttons {
@@ -462,29 +488,39 @@ fn post_merchant_service_complaints_v2_by_complaint_id_response_immediate_servic
                                 appid: "example_appid".into(),
                                 path: Some("example_path".into()),
                                 text: Some("example_text".into()),
+                                ..Default::default()
                             }),
                             message_info: Some(MessageInfo {
                                 content: "example_content".into(),
                                 custom_data: Some("example_custom_data".into()),
+                                ..Default::default()
                             }),
                             action_id: Some("example_action_id".into()),
+                            ..Default::default()
                         }),
                         invalid_info: Some(InvalidInfo {
                             expired_time: Some("2015-05-20T13:29:35+08:00".into()),
                             multi_clickable: Some(true),
+                            ..Default::default()
                         }),
+                        ..Default::default()
                     }]),
                     button_layout: Some(ButtonLayout::LayoutHorizontal),
                     invalid_info: Some(InvalidInfo {
                         expired_time: Some("2015-05-20T13:29:35+08:00".into()),
                         multi_clickable: Some(true),
+                        ..Default::default()
                     }),
+                    ..Default::default()
                 }),
+                ..Default::default()
             }]),
             sender_identity: Some(SenderIdentity::Unknown_),
             custom_data: Some("example_custom_data".into()),
+            ..Default::default()
         },
         idempotent_id: "550e8400-e29b-41d4-a716-446655440000".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -521,6 +557,7 @@ fn post_merchant_service_complaints_v2_by_complaint_id_update_refund_progress() 
         reject_reason: None,
         reject_media_list: None,
         remark: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -538,6 +575,7 @@ fn post_merchant_service_complaints_v2_by_complaint_id_update_refund_progress() 
         reject_reason: Some("拒绝退款".into()),
         reject_media_list: Some(vec!["file23578_21798531.jpg".into()]),
         remark: Some("已处理完成".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -643,6 +681,7 @@ fn post_merchant_service_feedbacks() {
         feedback_content: "已与用户协商解决".into(),
         feedback_images: Some(vec!["example".into()]),
         launch_confirm_process: Some(true),
+        ..Default::default()
     };
     check_request(
         request,

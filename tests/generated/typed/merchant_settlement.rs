@@ -19,6 +19,7 @@ fn post_merchant_settlement_merchant_settle_rule_applications() {
         channel_id: "20001111".into(),
         sub_mchid: "1346578".into(),
         settle_rule_id: 760,
+        ..Default::default()
     };
     check_request(
         request,
@@ -34,6 +35,7 @@ fn post_merchant_settlement_merchant_settle_rule_applications() {
         channel_id: "20001111".into(),
         sub_mchid: "1346578".into(),
         settle_rule_id: 760,
+        ..Default::default()
     };
     check_request(
         request,

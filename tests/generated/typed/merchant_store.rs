@@ -21,6 +21,7 @@ fn post_merchant_store_stores() {
             store_name: "麦当劳".into(),
             branch_name: Some("海岸城店".into()),
             brand_id: Some(1001),
+            ..Default::default()
         }),
         store_address: Some(StoreAddress {
             address_code: "440305".into(),
@@ -28,15 +29,19 @@ fn post_merchant_store_stores() {
             address_complements: Some("地铁A口右侧100米".into()),
             longitude: Some("112.63484".into()),
             latitude: Some("37.75464".into()),
+            ..Default::default()
         }),
         store_business: Some(StoreBusiness {
             service_phone: Some("0755-86013388".into()),
             business_hours: Some("周一至周五 09:00-20:00|周六至周日 10:00-22:00".into()),
+            ..Default::default()
         }),
         store_recipient: Some(vec![StoreRecipient {
             mchid: "1230000109".into(),
             company_name: Some("腾讯科技（深圳）有限公司".into()),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -84,6 +89,7 @@ fn patch_merchant_store_stores_by_store_id() {
             store_name: "麦当劳".into(),
             branch_name: Some("海岸城店".into()),
             brand_id: Some(1001),
+            ..Default::default()
         }),
         store_address: Some(StoreAddress {
             address_code: "440305".into(),
@@ -91,11 +97,14 @@ fn patch_merchant_store_stores_by_store_id() {
             address_complements: Some("地铁A口右侧100米".into()),
             longitude: Some("112.63484".into()),
             latitude: Some("37.75464".into()),
+            ..Default::default()
         }),
         store_business: Some(StoreBusiness {
             service_phone: Some("0755-86013388".into()),
             business_hours: Some("周一至周五 09:00-20:00|周六至周日 10:00-22:00".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -123,6 +132,7 @@ fn post_merchant_store_stores_by_store_id_recipients_bind() {
         store_id: 20488000,
         sub_mchid: "1900000109".into(),
         store_recipient: vec![StoreRecipient { mchid: "1230000109".into(), ..Default::default() }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -139,7 +149,9 @@ fn post_merchant_store_stores_by_store_id_recipients_bind() {
         store_recipient: vec![StoreRecipient {
             mchid: "1230000109".into(),
             company_name: Some("腾讯科技（深圳）有限公司".into()),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -174,7 +186,9 @@ fn post_merchant_store_stores_by_store_id_recipients_unbind() {
         store_recipient: Some(vec![StoreRecipient {
             mchid: "1230000109".into(),
             company_name: Some("腾讯科技（深圳）有限公司".into()),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,

@@ -65,6 +65,7 @@ fn post_multiuse_users_by_openid_coupons() {
         appid: "wx233544546545989".into(),
         card_type: CardType::IdCard,
         amount: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -86,6 +87,7 @@ fn post_multiuse_users_by_openid_coupons() {
         amount: Some(10000),
         appid: "wx233544546545989".into(),
         card_type: CardType::IdCard,
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -42,8 +42,11 @@ fn post_new_tax_control_fapiao_card_template() {
                 jump_url: Some("http://www.qq.com".into()),
                 miniprogram_user_name: Some("gh_86a091e50ad4@app".into()),
                 miniprogram_path: Some("pages/xxxPage".into()),
+                ..Default::default()
             }),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -115,6 +118,7 @@ fn post_new_tax_control_fapiao_fapiao_applications() {
             bank_account: Some("62001234567890".into()),
             phone: Some("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB".into()),
             email: Some("pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB".into()),
+            ..Default::default()
         },
         fapiao_information: vec![FapiaoInformation {
             fapiao_id: "20200701123456".into(),
@@ -133,8 +137,11 @@ fn post_new_tax_control_fapiao_fapiao_applications() {
                 tax_rate: Some(1300),
                 tax_prefer_mark: Some("NO_FAVORABLE".into()),
                 discount: true,
+                ..Default::default()
             }],
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -175,6 +182,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_general() {
             out_trade_no: None,
             fapiao_bill_type: None,
             user_apply_message: None,
+            extra: Default::default(),
         },
         fapiao_information: FapiaoInformation {
             fapiao_id: "20200701123456".into(),
@@ -194,12 +202,15 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_general() {
                 transaction_id: "4200000008202508080512076713".into(),
                 amount: 382895,
                 out_trade_no: None,
+                extra: Default::default(),
             }],
             export_business_policy_code: None,
             vat_refund_levy_code: None,
             billing_person: None,
             remark: None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -229,6 +240,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_general() {
             out_trade_no: Some("order_20200701_123456".into()),
             fapiao_bill_type: Some(FapiaoBillType::CommFapiao),
             user_apply_message: Some("用户留言".into()),
+            extra: Default::default(),
         },
         fapiao_information: FapiaoInformation {
             fapiao_id: "20200701123456".into(),
@@ -243,6 +255,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_general() {
                 tax_rate: 1300,
                 discount: true,
                 preferential_policy_code: Some(PreferentialPolicyCode::V1),
+                ..Default::default()
             }],
             export_business_policy_code: Some(ExportBusinessPolicyCode::V1),
             vat_refund_levy_code: Some(VatRefundLevyCode::V1),
@@ -254,9 +267,12 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_general() {
                 transaction_id: "4200000008202508080512076713".into(),
                 out_trade_no: Some("order_20200701_123456".into()),
                 amount: 382895,
+                extra: Default::default(),
             }],
             remark: Some("备注".into()),
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -300,6 +316,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transport() {
             out_trade_no: None,
             fapiao_bill_type: None,
             user_apply_message: None,
+            extra: Default::default(),
         },
         fapiao_information: FapiaoInformation {
             fapiao_id: "20200701123456".into(),
@@ -319,12 +336,15 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transport() {
                 transaction_id: "4200000008202508080512076713".into(),
                 amount: 382895,
                 out_trade_no: None,
+                extra: Default::default(),
             }],
             export_business_policy_code: None,
             vat_refund_levy_code: None,
             billing_person: None,
             remark: None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -354,6 +374,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transport() {
             out_trade_no: Some("order_20200701_123456".into()),
             fapiao_bill_type: Some(FapiaoBillType::CommFapiao),
             user_apply_message: Some("用户留言".into()),
+            extra: Default::default(),
         },
         fapiao_information: FapiaoInformation {
             fapiao_id: "20200701123456".into(),
@@ -377,7 +398,9 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transport() {
                     destination: "上海市浦东新区".into(),
                     transportation_type: TransportationType::LongDistanceBus,
                     transportation_classes: Some(TransportationClasses::ShipFirstClassCabin),
+                    extra: Default::default(),
                 }),
+                ..Default::default()
             }],
             export_business_policy_code: Some(ExportBusinessPolicyCode::V1),
             vat_refund_levy_code: Some(VatRefundLevyCode::V1),
@@ -389,9 +412,12 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transport() {
                 transaction_id: "4200000008202508080512076713".into(),
                 out_trade_no: Some("order_20200701_123456".into()),
                 amount: 382895,
+                extra: Default::default(),
             }],
             remark: Some("备注".into()),
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -436,6 +462,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil() {
             out_trade_no: None,
             fapiao_bill_type: None,
             user_apply_message: None,
+            extra: Default::default(),
         },
         fapiao_information: FapiaoInformation {
             fapiao_id: "20200701123456".into(),
@@ -455,12 +482,15 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil() {
                 transaction_id: "4200000008202508080512076713".into(),
                 amount: 382895,
                 out_trade_no: None,
+                extra: Default::default(),
             }],
             export_business_policy_code: None,
             vat_refund_levy_code: None,
             billing_person: None,
             remark: None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -490,6 +520,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil() {
             out_trade_no: Some("order_20200701_123456".into()),
             fapiao_bill_type: Some(FapiaoBillType::CommFapiao),
             user_apply_message: Some("用户留言".into()),
+            extra: Default::default(),
         },
         fapiao_information: FapiaoInformation {
             fapiao_id: "20200701123456".into(),
@@ -508,7 +539,9 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil() {
                     station: "中国石油(江北红旗河沟加油站)".into(),
                     trade_time: "2025-07-01T00:00:00+08:00".into(),
                     gun_number: "1号枪".into(),
+                    ..Default::default()
                 }),
+                ..Default::default()
             }],
             export_business_policy_code: Some(ExportBusinessPolicyCode::V1),
             vat_refund_levy_code: Some(VatRefundLevyCode::V1),
@@ -520,9 +553,12 @@ fn post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil() {
                 transaction_id: "4200000008202508080512076713".into(),
                 out_trade_no: Some("order_20200701_123456".into()),
                 amount: 382895,
+                extra: Default::default(),
             }],
             remark: Some("备注".into()),
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -563,6 +599,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing() {
             out_trade_no: None,
             fapiao_bill_type: None,
             user_apply_message: None,
+            extra: Default::default(),
         },
         fapiao_information: FapiaoInformation {
             fapiao_id: "20200701123456".into(),
@@ -582,12 +619,15 @@ fn post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing() {
                 transaction_id: "4200000008202508080512076713".into(),
                 amount: 382895,
                 out_trade_no: None,
+                extra: Default::default(),
             }],
             export_business_policy_code: None,
             vat_refund_levy_code: None,
             billing_person: None,
             remark: None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -617,6 +657,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing() {
             out_trade_no: Some("order_20200701_123456".into()),
             fapiao_bill_type: Some(FapiaoBillType::CommFapiao),
             user_apply_message: Some("用户留言".into()),
+            extra: Default::default(),
         },
         fapiao_information: FapiaoInformation {
             fapiao_id: "20200701123456".into(),
@@ -640,7 +681,9 @@ fn post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing() {
                     cross_city_flag: true,
                     certificate_no: Some("OVgc/slzCvzSebaz46sUA4tJmm5GbN".into()),
                     plate_no: Some(vec!["渝A12345".into()]),
+                    ..Default::default()
                 }),
+                ..Default::default()
             }],
             export_business_policy_code: Some(ExportBusinessPolicyCode::V1),
             vat_refund_levy_code: Some(VatRefundLevyCode::V1),
@@ -652,9 +695,12 @@ fn post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing() {
                 transaction_id: "4200000008202508080512076713".into(),
                 out_trade_no: Some("order_20200701_123456".into()),
                 amount: 382895,
+                extra: Default::default(),
             }],
             remark: Some("备注".into()),
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -708,6 +754,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_upload_fapiao_file() {
             file_type: "PDF".into(),
             digest_alogrithm: "SM3".into(),
             digest: "example".into(),
+            ..Default::default()
         },
     };
     check_upload(
@@ -866,6 +913,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_insert_car
             out_trade_no: None,
             fapiao_bill_type: None,
             user_apply_message: None,
+            extra: Default::default(),
         },
         fapiao_card_information: vec![FapiaoCardInformation {
             fapiao_media_id: "ASNFZ4mrze/+3LqYdlQyEA==".into(),
@@ -897,10 +945,12 @@ fn post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_insert_car
                 discount: true,
                 specification: None,
                 unit: None,
+                extra: Default::default(),
             }],
             ..Default::default()
         }],
         sub_mchid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -931,6 +981,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_insert_car
             out_trade_no: Some("order_20200701_123456".into()),
             fapiao_bill_type: Some(FapiaoBillType::CommFapiao),
             user_apply_message: Some("用户留言".into()),
+            extra: Default::default(),
         },
         fapiao_card_information: vec![FapiaoCardInformation {
             fapiao_media_id: "ASNFZ4mrze/+3LqYdlQyEA==".into(),
@@ -949,11 +1000,13 @@ fn post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_insert_car
                 telephone: Some("075512345678".into()),
                 bank_name: Some("测试银行".into()),
                 bank_account: Some("62001234567890".into()),
+                ..Default::default()
             },
             extra_information: ExtraInformation {
                 payee: Some("张三".into()),
                 reviewer: Some("李四".into()),
                 drawer: "王五".into(),
+                ..Default::default()
             },
             items: vec![Items {
                 tax_code: "3010101020203000000".into(),
@@ -968,9 +1021,12 @@ fn post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_insert_car
                 tax_rate: 1300,
                 tax_prefer_mark: TaxPreferMark::NoFavorable,
                 discount: true,
+                extra: Default::default(),
             }],
             remark: Some("备注".into()),
+            ..Default::default()
         }],
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1006,6 +1062,7 @@ fn post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_reverse() 
             ..Default::default()
         }],
         sub_mchid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1026,7 +1083,9 @@ fn post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_reverse() 
             fapiao_id: "20200701123456".into(),
             fapiao_code: Some("044001911211".into()),
             fapiao_number: "12897794".into(),
+            ..Default::default()
         }],
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1232,6 +1291,7 @@ fn patch_new_tax_control_fapiao_merchant_development_config() {
         sub_mch_code: Some("1900000109".into()),
         show_fapiao_cell: Some(false),
         support_vat_fapiao: Some(false),
+        ..Default::default()
     };
     check_request(
         request,

@@ -37,6 +37,7 @@ fn post_offlineface_authinfo() {
         device_id: "example".into(),
         raw_data: "example".into(),
         organization_id: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -85,8 +86,10 @@ fn post_offlineface_contracts_presign() {
             identification: Some(Identification {
                 identification_type: IdentificationType::Idcard,
                 identification_number: "example".into(),
+                extra: Default::default(),
             }),
             phone: Some("example".into()),
+            ..Default::default()
         },
         limit_bank_card: Some(LimitBankCard {
             bank_card_number: Some("example".into()),
@@ -94,12 +97,15 @@ fn post_offlineface_contracts_presign() {
             identification: Some(Identification {
                 identification_type: IdentificationType::Idcard,
                 identification_number: "example".into(),
+                extra: Default::default(),
             }),
             valid_thru: Some("example".into()),
             bank_type: Some("example".into()),
             phone: Some("example".into()),
+            ..Default::default()
         }),
         contract_mode: Some(ContractMode::LimitBankCard),
+        ..Default::default()
     };
     check_request(
         request,
@@ -202,7 +208,11 @@ fn post_offlineface_repayment_url() {
     use wechatpay_chain::typed::offlineface::post_offlineface_repayment_url::*;
     assert_eq!(PostOfflinefaceRepaymentUrl::PATH, "v3/offlineface/repayment-url");
     assert_eq!(PostOfflinefaceRepaymentUrl::METHOD, wechatpay_chain::http::Method::POST);
-    let request = PostOfflinefaceRepaymentUrl { out_user_id: "example".into(), organization_id: "example".into() };
+    let request = PostOfflinefaceRepaymentUrl {
+        out_user_id: "example".into(),
+        organization_id: "example".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/offlineface/repayment-url",
@@ -212,7 +222,11 @@ fn post_offlineface_repayment_url() {
         Some(r#"{"out_user_id":"example","organization_id":"example"}"#),
         &[],
     );
-    let request = PostOfflinefaceRepaymentUrl { out_user_id: "example".into(), organization_id: "example".into() };
+    let request = PostOfflinefaceRepaymentUrl {
+        out_user_id: "example".into(),
+        organization_id: "example".into(),
+        ..Default::default()
+    };
     check_request(
         request,
         "/v3/offlineface/repayment-url",
@@ -241,14 +255,19 @@ fn post_offlineface_transactions() {
         sp_mchid: Some("example".into()),
         sub_appid: Some("example".into()),
         sub_mchid: Some("example".into()),
-        amount: Some(Amount { total: 1, currency: Currency::Cny }),
-        scene_info: Some(SceneInfo { device_ip: "example".into() }),
+        amount: Some(Amount { total: 1, currency: Currency::Cny, extra: Default::default() }),
+        scene_info: Some(SceneInfo { device_ip: "example".into(), ..Default::default() }),
         goods_tag: Some("example".into()),
         description: Some("example".into()),
         attach: Some("example".into()),
-        settle_info: Some(SettleInfo { profit_sharing: Some(true) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(true), ..Default::default() }),
         out_trade_no: Some("example".into()),
-        business: Some(Business { business_product_id: BusinessProductId::V2, business_scene_id: BusinessSceneId::V3 }),
+        business: Some(Business {
+            business_product_id: BusinessProductId::V2,
+            business_scene_id: BusinessSceneId::V3,
+            extra: Default::default(),
+        }),
+        ..Default::default()
     };
     check_request(
         request,

@@ -105,10 +105,11 @@ fn patch_offlinefacemch_organizations_by_organization_id_users_out_user_id_by_ou
         out_user_id: "example".into(),
         user_name: Some("example".into()),
         user_type: Some(UserType::Student),
-        student_info: Some(StudentInfo { class_name: Some("example".into()) }),
-        staff_info: Some(StaffInfo { occupation: Some("example".into()) }),
+        student_info: Some(StudentInfo { class_name: Some("example".into()), ..Default::default() }),
+        staff_info: Some(StaffInfo { occupation: Some("example".into()), ..Default::default() }),
         status: Some(Status::Normal),
         phone: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -176,7 +177,9 @@ fn post_offlinefacemch_tokens() {
         web_init_data: Some(WebInitData {
             out_user_id: Some("example".into()),
             organization_id: Some("example".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,

@@ -65,6 +65,7 @@ fn post_palmservice_authorization_preauthorize() {
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
         preauthorize_session_id: Some("181167098309019291163".into()),
         organization_id: Some("1004".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -15,6 +15,7 @@ fn post_papay_contracts_by_contract_id_fail_notify() {
         contract_id: "123124412412423431".into(),
         mchid: "1230000109".into(),
         appid: "wxd678efh567hg6787".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -29,6 +30,7 @@ fn post_papay_contracts_by_contract_id_fail_notify() {
         contract_id: "123124412412423431".into(),
         mchid: "1230000109".into(),
         appid: "wxd678efh567hg6787".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -67,8 +69,9 @@ fn post_papay_contracts_by_contract_id_notify() {
         contract_id: "example".into(),
         mchid: "1230000109".into(),
         appid: "wxd678efh567hg6787".into(),
-        deduct_duration: Some(DeductDuration { count: Count::V1, unit: Some(Unit::Day) }),
-        estimated_amount: EstimatedAmount { amount: 1, currency: Some("CNY".into()) },
+        deduct_duration: Some(DeductDuration { count: Count::V1, unit: Some(Unit::Day), extra: Default::default() }),
+        estimated_amount: EstimatedAmount { amount: 1, currency: Some("CNY".into()), ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,

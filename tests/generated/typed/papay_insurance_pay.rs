@@ -65,6 +65,7 @@ fn post_papay_insurance_pay_policy_periods_contract_id_by_contract_id_policy_per
         policy_period_id: 1,
         appid: "wxd678efh567hg6787".into(),
         scheduled_amount: ScheduledAmount { total: 1, ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,
@@ -79,7 +80,8 @@ fn post_papay_insurance_pay_policy_periods_contract_id_by_contract_id_policy_per
         contract_id: "example".into(),
         policy_period_id: 1,
         appid: "wxd678efh567hg6787".into(),
-        scheduled_amount: ScheduledAmount { total: 1, currency: Some("CNY".into()) },
+        scheduled_amount: ScheduledAmount { total: 1, currency: Some("CNY".into()), ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,
@@ -131,9 +133,10 @@ fn post_papay_insurance_pay_transactions_apply() {
         transaction_notify_url: "https://www.qq.com/".into(),
         contract_id: "123124412412423431".into(),
         policy_period_id: 1,
-        amount: Amount { total: 1, currency: Some("CNY".into()) },
+        amount: Amount { total: 1, currency: Some("CNY".into()), ..Default::default() },
         goods_tag: Some("DISCOUNTS".into()),
         attach: Some("自定义数据".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -25,7 +25,9 @@ fn post_papay_insurance_sign_contracts_plan_id_by_plan_id_contract_id_by_contrac
             policy_period_id: 1,
             estimated_deduct_date: "2019-11-22".into(),
             estimated_deduct_amount: EstimatedDeductAmount { total: 1, ..Default::default() },
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -45,8 +47,14 @@ fn post_papay_insurance_sign_contracts_plan_id_by_plan_id_contract_id_by_contrac
         policy_periods: vec![PolicyPeriods {
             policy_period_id: 1,
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -120,6 +128,7 @@ fn post_papay_insurance_sign_contracts_plan_id_by_plan_id_out_contract_code_by_o
         plan_id: 12535,
         out_contract_code: "wxwtdk20200910100000".into(),
         contract_termination_remark: "用户解约".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -134,6 +143,7 @@ fn post_papay_insurance_sign_contracts_plan_id_by_plan_id_out_contract_code_by_o
         plan_id: 12535,
         out_contract_code: "wxwtdk20200910100000".into(),
         contract_termination_remark: "用户解约".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -170,6 +180,7 @@ fn post_papay_insurance_sign_contracts_pre_entrust_sign_app() {
             policy_period_id: 1,
             estimated_deduct_date: "2019-11-22".into(),
             estimated_deduct_amount: EstimatedDeductAmount { total: 1, ..Default::default() },
+            ..Default::default()
         }],
         ..Default::default()
     };
@@ -196,9 +207,14 @@ fn post_papay_insurance_sign_contracts_pre_entrust_sign_app() {
         policy_periods: vec![PolicyPeriods {
             policy_period_id: 1,
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
+            ..Default::default()
         }],
-        amount: Some(Amount { total: 1, currency: Some("CNY".into()) }),
+        amount: Some(Amount { total: 1, currency: Some("CNY".into()), ..Default::default() }),
         out_trade_no: Some("1217752501201407033233368018".into()),
         description: Some("Image形象店-深圳腾大-QQ公仔".into()),
         transaction_notify_url: Some("https://www.qq.com/".into()),
@@ -211,8 +227,10 @@ fn post_papay_insurance_sign_contracts_pre_entrust_sign_app() {
             real_name: "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==".into(),
             id_card_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==".into(),
             identity_type: Some(IdentityType::IdCard),
+            ..Default::default()
         }),
         combined_deduct_period_count: Some(1),
+        ..Default::default()
     };
     check_request(
         request,
@@ -278,16 +296,23 @@ fn post_papay_insurance_sign_contracts_pre_entrust_sign_h5() {
         policy_periods: vec![PolicyPeriods {
             policy_period_id: 1,
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             policy_coverage_detail: Some(PolicyCoverageDetail {
                 policy_amount: Some("50000".into()),
                 policy_clauses: Some(vec![PolicyClauses {
                     clause_name: Some("example_clause_name".into()),
                     clause_quota: Some("example_clause_quota".into()),
+                    ..Default::default()
                 }]),
+                ..Default::default()
             }),
+            ..Default::default()
         }],
-        amount: Some(Amount { total: 1, currency: Some("CNY".into()) }),
+        amount: Some(Amount { total: 1, currency: Some("CNY".into()), ..Default::default() }),
         out_trade_no: Some("1217752501201407033233368018".into()),
         description: Some("Image形象店-深圳腾大-QQ公仔".into()),
         transaction_notify_url: Some("https://www.qq.com/".into()),
@@ -300,9 +325,11 @@ fn post_papay_insurance_sign_contracts_pre_entrust_sign_h5() {
             real_name: "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==".into(),
             id_card_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==".into(),
             identity_type: Some(IdentityType::IdCard),
+            ..Default::default()
         }),
-        jump_control: Some(JumpControl { jump_appid: Some("wxd678efh567hg6787".into()) }),
+        jump_control: Some(JumpControl { jump_appid: Some("wxd678efh567hg6787".into()), ..Default::default() }),
         combined_deduct_period_count: Some(1),
+        ..Default::default()
     };
     check_request(
         request,
@@ -368,16 +395,23 @@ fn post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi() {
         policy_periods: vec![PolicyPeriods {
             policy_period_id: 1,
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             policy_coverage_detail: Some(PolicyCoverageDetail {
                 policy_amount: Some("50000".into()),
                 policy_clauses: Some(vec![PolicyClauses {
                     clause_name: Some("example_clause_name".into()),
                     clause_quota: Some("example_clause_quota".into()),
+                    ..Default::default()
                 }]),
+                ..Default::default()
             }),
+            ..Default::default()
         }],
-        amount: Some(Amount { total: 1, currency: Some("CNY".into()) }),
+        amount: Some(Amount { total: 1, currency: Some("CNY".into()), ..Default::default() }),
         out_trade_no: Some("1217752501201407033233368018".into()),
         description: Some("Image形象店-深圳腾大-QQ公仔".into()),
         transaction_notify_url: Some("https://www.qq.com/".into()),
@@ -390,8 +424,10 @@ fn post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi() {
             real_name: "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==".into(),
             id_card_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==".into(),
             identity_type: Some(IdentityType::IdCard),
+            ..Default::default()
         }),
         combined_deduct_period_count: Some(1),
+        ..Default::default()
     };
     check_request(
         request,
@@ -457,16 +493,23 @@ fn post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program() {
         policy_periods: vec![PolicyPeriods {
             policy_period_id: 1,
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             policy_coverage_detail: Some(PolicyCoverageDetail {
                 policy_amount: Some("50000".into()),
                 policy_clauses: Some(vec![PolicyClauses {
                     clause_name: Some("example_clause_name".into()),
                     clause_quota: Some("example_clause_quota".into()),
+                    ..Default::default()
                 }]),
+                ..Default::default()
             }),
+            ..Default::default()
         }],
-        amount: Some(Amount { total: 1, currency: Some("CNY".into()) }),
+        amount: Some(Amount { total: 1, currency: Some("CNY".into()), ..Default::default() }),
         out_trade_no: Some("1217752501201407033233368018".into()),
         description: Some("Image形象店-深圳腾大-QQ公仔".into()),
         transaction_notify_url: Some("https://www.qq.com/".into()),
@@ -479,8 +522,10 @@ fn post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program() {
             real_name: "OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==".into(),
             id_card_number: "1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==".into(),
             identity_type: Some(IdentityType::IdCard),
+            ..Default::default()
         }),
         combined_deduct_period_count: Some(1),
+        ..Default::default()
     };
     check_request(
         request,
@@ -518,6 +563,7 @@ fn post_papay_insurance_sign_policy_periods_plan_id_by_plan_id_contract_id_by_co
             policy_period_id: 1,
             estimated_deduct_date: "2019-11-22".into(),
             estimated_deduct_amount: EstimatedDeductAmount { total: 1, ..Default::default() },
+            ..Default::default()
         }],
         ..Default::default()
     };
@@ -539,9 +585,15 @@ fn post_papay_insurance_sign_policy_periods_plan_id_by_plan_id_contract_id_by_co
         policy_periods: vec![PolicyPeriods {
             policy_period_id: 1,
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
+            ..Default::default()
         }],
         allow_cancel_scheduled: Some(true),
+        ..Default::default()
     };
     check_request(
         request,

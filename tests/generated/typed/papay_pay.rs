@@ -38,11 +38,12 @@ fn post_papay_pay_harmony_transactions_apply() {
         description: "Image形象店-深圳腾大-QQ公仔".into(),
         transaction_notify_url: "https://www.qq.com/".into(),
         contract_id: "123124412412423431".into(),
-        amount: Amount { total: 1, currency: Some("CNY".into()) },
+        amount: Amount { total: 1, currency: Some("CNY".into()), ..Default::default() },
         goods_tag: Some("DISCOUNTS".into()),
         attach: Some("自定义数据".into()),
         harmony_account_id: "example_harmony_account_id".into(),
         mcc: Some("5734".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -130,7 +131,8 @@ fn post_papay_pay_partner_schedules_contract_id_by_contract_id_schedule() {
         sp_appid: "wxd678efh567hg6787".into(),
         sub_mchid: "1900000109".into(),
         sub_appid: Some("wxd678efh567hg6787".into()),
-        schedule_amount: ScheduleAmount { total: 1, currency: Some("CNY".into()) },
+        schedule_amount: ScheduleAmount { total: 1, currency: Some("CNY".into()), ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,
@@ -183,9 +185,10 @@ fn post_papay_pay_partner_transactions_apply() {
         description: "Image形象店-深圳腾大-QQ公仔".into(),
         transaction_notify_url: "https://www.qq.com/".into(),
         contract_id: "123124412412423431".into(),
-        amount: Amount { total: 1, currency: Some("CNY".into()) },
+        amount: Amount { total: 1, currency: Some("CNY".into()), ..Default::default() },
         goods_tag: Some("DISCOUNTS".into()),
         attach: Some("自定义数据".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -231,6 +234,7 @@ fn post_papay_pay_schedules_contract_id_by_contract_id_schedule() {
         contract_id: "123124412412423431".into(),
         appid: "wxd678efh567hg6787".into(),
         schedule_amount: ScheduleAmount { total: 1, ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,
@@ -244,7 +248,8 @@ fn post_papay_pay_schedules_contract_id_by_contract_id_schedule() {
     let request = PostPapayPaySchedulesContractIdByContractIdSchedule {
         contract_id: "123124412412423431".into(),
         appid: "wxd678efh567hg6787".into(),
-        schedule_amount: ScheduleAmount { total: 1, currency: Some("CNY".into()) },
+        schedule_amount: ScheduleAmount { total: 1, currency: Some("CNY".into()), ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,
@@ -292,9 +297,10 @@ fn post_papay_pay_transactions_apply() {
         description: "Image形象店-深圳腾大-QQ公仔".into(),
         transaction_notify_url: "https://www.qq.com/".into(),
         contract_id: "123124412412423431".into(),
-        amount: Amount { total: 1, currency: Some("CNY".into()) },
+        amount: Amount { total: 1, currency: Some("CNY".into()), ..Default::default() },
         goods_tag: Some("DISCOUNTS".into()),
         attach: Some("自定义数据".into()),
+        ..Default::default()
     };
     check_request(
         request,

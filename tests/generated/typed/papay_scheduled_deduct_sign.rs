@@ -43,9 +43,15 @@ fn post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_app() {
         out_user_code: Some("用户A".into()),
         deduct_schedule: Some(DeductSchedule {
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             description: "小乔-碎云皮肤（微信83区沧海之耀）".into(),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -101,10 +107,16 @@ fn post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_h5() {
         out_user_code: Some("用户A".into()),
         deduct_schedule: Some(DeductSchedule {
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             description: "小乔-碎云皮肤（微信83区沧海之耀）".into(),
+            ..Default::default()
         }),
-        jump_control: Some(JumpControl { jump_appid: Some("wxd678efh567hg6787".into()) }),
+        jump_control: Some(JumpControl { jump_appid: Some("wxd678efh567hg6787".into()), ..Default::default() }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -160,9 +172,15 @@ fn post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_jsapi() {
         out_user_code: Some("用户A".into()),
         deduct_schedule: Some(DeductSchedule {
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             description: "小乔-碎云皮肤（微信83区沧海之耀）".into(),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -221,9 +239,15 @@ fn post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_mini_program() {
         out_user_code: Some("用户A".into()),
         deduct_schedule: Some(DeductSchedule {
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             description: "小乔-碎云皮肤（微信83区沧海之耀）".into(),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -286,9 +310,15 @@ fn post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_app() {
         out_user_code: Some("用户A".into()),
         deduct_schedule: Some(DeductSchedule {
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             description: "小乔-碎云皮肤（微信83区沧海之耀）".into(),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -351,10 +381,16 @@ fn post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_h5() {
         out_user_code: Some("用户A".into()),
         deduct_schedule: Some(DeductSchedule {
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             description: "小乔-碎云皮肤（微信83区沧海之耀）".into(),
+            ..Default::default()
         }),
-        jump_control: Some(JumpControl { jump_appid: Some("wxd678efh567hg6787".into()) }),
+        jump_control: Some(JumpControl { jump_appid: Some("wxd678efh567hg6787".into()), ..Default::default() }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -417,9 +453,15 @@ fn post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_jsapi() {
         out_user_code: Some("用户A".into()),
         deduct_schedule: Some(DeductSchedule {
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             description: "小乔-碎云皮肤（微信83区沧海之耀）".into(),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -482,9 +524,15 @@ fn post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_mini_prog
         out_user_code: Some("用户A".into()),
         deduct_schedule: Some(DeductSchedule {
             estimated_deduct_date: "2019-11-22".into(),
-            estimated_deduct_amount: EstimatedDeductAmount { total: 1, currency: Some("CNY".into()) },
+            estimated_deduct_amount: EstimatedDeductAmount {
+                total: 1,
+                currency: Some("CNY".into()),
+                ..Default::default()
+            },
             description: "小乔-碎云皮肤（微信83区沧海之耀）".into(),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,

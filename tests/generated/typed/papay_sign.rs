@@ -107,6 +107,7 @@ fn post_papay_sign_contracts_plan_id_by_plan_id_out_contract_code_by_out_contrac
         plan_id: 12535,
         out_contract_code: "wxwtdk20200910100000".into(),
         contract_termination_remark: "用户解约".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -121,6 +122,7 @@ fn post_papay_sign_contracts_plan_id_by_plan_id_out_contract_code_by_out_contrac
         plan_id: 12535,
         out_contract_code: "wxwtdk20200910100000".into(),
         contract_termination_remark: "用户解约".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -159,9 +161,11 @@ fn post_papay_sign_contracts_pre_entrust_sign() {
             weixin_installed: true,
             weixin_version: "example_weixin_version".into(),
             days_since_first_login: DaysSinceFirstLogin::DaysSinceFirstLoginUnknow,
+            extra: Default::default(),
         },
         openid: None,
         return_url: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -193,7 +197,9 @@ fn post_papay_sign_contracts_pre_entrust_sign() {
             weixin_installed: true,
             weixin_version: "example_weixin_version".into(),
             days_since_first_login: DaysSinceFirstLogin::DaysSinceFirstLoginUnknow,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -273,6 +279,7 @@ fn post_papay_sign_partner_contracts_plan_id_by_plan_id_out_contract_code_by_out
         out_contract_code: "wxwtdk20200910100000".into(),
         sub_mchid: "1900000109".into(),
         contract_termination_remark: "用户解约".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -288,6 +295,7 @@ fn post_papay_sign_partner_contracts_plan_id_by_plan_id_out_contract_code_by_out
         out_contract_code: "wxwtdk20200910100000".into(),
         sub_mchid: "1900000109".into(),
         contract_termination_remark: "用户解约".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -27,7 +27,9 @@ fn post_parking_reminders_application() {
             parking_order_mini_prog_appid: None,
             parking_order_path: None,
             charging_rule: None,
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -78,6 +80,7 @@ fn post_parking_reminders_application() {
                     free_period_calculation_mode: Some(FreePeriodCalculationMode::FreePeriodCalSequentialStart),
                     is_green_vehicle_free_parking: Some(false),
                     first_duration_mode: Some(FirstDurationMode::FirstDurationModeOnlyFirstDuration),
+                    ..Default::default()
                 }]),
                 duration_segment_rule: Some(vec![DurationSegmentRule {
                     day_type: Some(DayType::DayTypeWeekday),
@@ -93,6 +96,7 @@ fn post_parking_reminders_application() {
                     interval_amount: Some(200),
                     interval_max_amount: Some(1000),
                     max_fee_per_day: Some(5000),
+                    ..Default::default()
                 }]),
                 pre_entry_rule: Some(vec![PreEntryRule {
                     day_type: Some(DayType::DayTypeWeekday),
@@ -102,12 +106,16 @@ fn post_parking_reminders_application() {
                     plate_type: Some(PlateType::PlateTypeTemporary),
                     amount: Some(1000),
                     max_fee_per_day: Some(5000),
+                    ..Default::default()
                 }]),
                 holiday_mode: Some(HolidayMode::HolidayModeLegalMody),
                 aggregate_limit_mode: Some(AggregateLimitMode::AggregateLimitModeNormal),
                 first_charge_time_mode: Some(FirstChargeTimeMode::FirstChargeTimeModeEnter),
+                ..Default::default()
             }),
+            extra: Default::default(),
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -169,6 +177,7 @@ fn post_parking_reminders_application_withdraw() {
     let request = PostParkingRemindersApplicationWithdraw {
         parking_lot_audit_no: "PLA202604230001".into(),
         out_parking_lot_id: "lot_sz_tencent_001".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -182,6 +191,7 @@ fn post_parking_reminders_application_withdraw() {
     let request = PostParkingRemindersApplicationWithdraw {
         parking_lot_audit_no: "PLA202604230001".into(),
         out_parking_lot_id: "lot_sz_tencent_001".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -247,6 +257,7 @@ fn post_parking_reminders_entry() {
         entrance_number: None,
         entrance_name: None,
         discount_template_id: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -270,6 +281,7 @@ fn post_parking_reminders_entry() {
         entrance_number: Some("A01".into()),
         entrance_name: Some("南门入口".into()),
         discount_template_id: Some(vec![1001]),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -307,6 +319,7 @@ fn post_parking_reminders_exit() {
         pay_time: None,
         token: None,
         wx_trade_no: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -335,6 +348,7 @@ fn post_parking_reminders_exit() {
         pay_time: Some(1720081800),
         token: Some("token1234567890".into()),
         wx_trade_no: Some("4200001999202407041234567890".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -357,7 +371,11 @@ fn post_parking_reminders_ext_payment() {
     assert_eq!(PostParkingRemindersExtPayment::METHOD, wechatpay_chain::http::Method::POST);
     let request = PostParkingRemindersExtPayment {
         out_trade_no: "TRADE202407041530001".into(),
-        fee_items: vec![FeeItems { fee_type: FeeType::ExtParkingPaymentFeeTypeMonthly, amount: 5000 }],
+        fee_items: vec![FeeItems {
+            fee_type: FeeType::ExtParkingPaymentFeeTypeMonthly,
+            amount: 5000,
+            extra: Default::default(),
+        }],
         pay_time: 1719128975,
         ..Default::default()
     };
@@ -374,10 +392,15 @@ fn post_parking_reminders_ext_payment() {
     );
     let request = PostParkingRemindersExtPayment {
         out_trade_no: "TRADE202407041530001".into(),
-        fee_items: vec![FeeItems { fee_type: FeeType::ExtParkingPaymentFeeTypeMonthly, amount: 5000 }],
+        fee_items: vec![FeeItems {
+            fee_type: FeeType::ExtParkingPaymentFeeTypeMonthly,
+            amount: 5000,
+            extra: Default::default(),
+        }],
         pay_time: 1719128975,
         wx_parking_lot_id: Some("21232735744117624001123604298240".into()),
         wx_trade_no: Some("4200001999202407041234567890".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -413,6 +436,7 @@ fn post_parking_reminders_parking_fee() {
         out_serial_number: "PARK202407041530001".into(),
         plate_number: Some("粤B12345".into()),
         out_parking_id: Some("lot_sz_tencent_001".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -477,6 +501,7 @@ fn post_parking_reminders_payment() {
         pay_time: None,
         token: None,
         wx_trade_no: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -504,6 +529,7 @@ fn post_parking_reminders_payment() {
         pay_time: Some(1720081800),
         token: Some("token1234567890".into()),
         wx_trade_no: Some("4200001999202407041234567890".into()),
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -36,6 +36,7 @@ fn post_partner_papay_contracts_by_contract_id_fail_notify() {
         sp_appid: "wxd678efh567hg6787".into(),
         sub_mchid: "12345512".into(),
         sub_appid: Some("wxd678efh567hg6787".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -81,8 +82,9 @@ fn post_partner_papay_contracts_by_contract_id_notify() {
         sp_appid: "wxd678efh567hg6787".into(),
         sub_mchid: "12345512".into(),
         sub_appid: Some("wxd678efh567hg6787".into()),
-        deduct_duration: Some(DeductDuration { count: 1, unit: Some("DAY".into()) }),
-        estimated_amount: EstimatedAmount { amount: 1, currency: Some("CNY".into()) },
+        deduct_duration: Some(DeductDuration { count: 1, unit: Some("DAY".into()), ..Default::default() }),
+        estimated_amount: EstimatedAmount { amount: 1, currency: Some("CNY".into()), ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,

@@ -31,6 +31,7 @@ fn post_partner_transfer_batches() {
         sp_appid: None,
         transfer_purpose: None,
         transfer_scene: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -59,10 +60,12 @@ fn post_partner_transfer_batches() {
             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
             user_name: "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45".into(),
             user_id_card: Some("8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f".into()),
+            ..Default::default()
         }],
         sp_appid: Some("wxf636efh567hg4388".into()),
         transfer_purpose: Some(TransferPurpose::Commission),
         transfer_scene: Some(TransferScene::OrdinaryTransfer),
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -24,6 +24,7 @@ fn post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_mini_progr
         notify_url: "https://yourapp.com/notify".into(),
         contract_display_account: "微信代扣用户A".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -43,6 +44,7 @@ fn post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_mini_progr
         notify_url: "https://yourapp.com/notify".into(),
         contract_display_account: "微信代扣用户A".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -80,6 +82,7 @@ fn post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_pay_redire
         contract_display_account: "微信代扣用户A".into(),
         prepay_id: "wx201410272009395522657a690389285100".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -100,6 +103,7 @@ fn post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_pay_redire
         contract_display_account: "微信代扣用户A".into(),
         prepay_id: "wx201410272009395522657a690389285100".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -136,6 +140,7 @@ fn post_password_exempt_contract_contracts_normal_pre_entrust_sign_mini_program(
         notify_url: "https://yourapp.com/notify".into(),
         contract_display_account: "微信代扣用户A".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -155,6 +160,7 @@ fn post_password_exempt_contract_contracts_normal_pre_entrust_sign_mini_program(
         notify_url: "https://yourapp.com/notify".into(),
         contract_display_account: "微信代扣用户A".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -192,6 +198,7 @@ fn post_password_exempt_contract_contracts_normal_pre_entrust_sign_pay_redirect_
         contract_display_account: "微信代扣用户A".into(),
         prepay_id: "wx201410272009395522657a690389285100".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -212,6 +219,7 @@ fn post_password_exempt_contract_contracts_normal_pre_entrust_sign_pay_redirect_
         contract_display_account: "微信代扣用户A".into(),
         prepay_id: "wx201410272009395522657a690389285100".into(),
         openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -272,6 +280,7 @@ fn post_password_exempt_contract_contracts_qs_pre_entrust_sign_mini_program() {
         contract_display_account: "微信代扣用户A".into(),
         openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
         sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -334,6 +343,7 @@ fn post_password_exempt_contract_contracts_qs_pre_entrust_sign_pay_redirect_sign
         prepay_id: "wx201410272009395522657a690389285100".into(),
         openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
         sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -410,6 +420,7 @@ fn post_password_exempt_contract_contracts_service_id_by_service_id_out_contract
         service_id: 12535,
         out_contract_code: "wxwtdk20200910100000".into(),
         contract_termination_remark: "用户解约".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -424,6 +435,7 @@ fn post_password_exempt_contract_contracts_service_id_by_service_id_out_contract
         service_id: 12535,
         out_contract_code: "wxwtdk20200910100000".into(),
         contract_termination_remark: "用户解约".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -482,6 +494,7 @@ fn post_password_exempt_contract_contracts_service_provider_pre_entrust_sign_min
         out_contract_code: "wxwtdk20200910100000".into(),
         notify_url: "https://yourapp.com/notify".into(),
         contract_display_account: "微信代扣用户A".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -544,6 +557,7 @@ fn post_password_exempt_contract_contracts_service_provider_pre_entrust_sign_pay
         notify_url: "https://yourapp.com/notify".into(),
         contract_display_account: "微信代扣用户A".into(),
         prepay_id: "wx201410272009395522657a690389285100".into(),
+        ..Default::default()
     };
     check_request(
         request,

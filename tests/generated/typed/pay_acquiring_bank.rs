@@ -40,8 +40,10 @@ fn post_pay_acquiring_bank_transactions_exposure() {
             acquiring_bank_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             phone_number_hash: Some("ABDEF3445546456B".into()),
             merchant_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         },
         out_trade_no: "1217752501201407033233368018".into(),
+        ..Default::default()
     };
     check_request(
         request,

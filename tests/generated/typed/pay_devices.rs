@@ -33,6 +33,7 @@ fn post_pay_devices_open_scenario_speaker_by_device_sn_bind() {
         device_sn: "ABCDEF".into(),
         sub_mchid: "1900000001".into(),
         code_url: "URl:weixin://wxpay/s/An4baqw".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -47,6 +48,7 @@ fn post_pay_devices_open_scenario_speaker_by_device_sn_bind() {
         device_sn: "ABCDEF".into(),
         sub_mchid: "1900000001".into(),
         code_url: "URl:weixin://wxpay/s/An4baqw".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -74,6 +76,7 @@ fn post_pay_devices_open_scenario_speaker_by_device_sn_prebind() {
     let request = PostPayDevicesOpenScenarioSpeakerByDeviceSnPrebind {
         device_sn: "ABCDEF".into(),
         code_url: "URl:weixin://wxpay/s/An4baqw".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -87,6 +90,7 @@ fn post_pay_devices_open_scenario_speaker_by_device_sn_prebind() {
     let request = PostPayDevicesOpenScenarioSpeakerByDeviceSnPrebind {
         device_sn: "ABCDEF".into(),
         code_url: "URl:weixin://wxpay/s/An4baqw".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -138,6 +142,7 @@ fn post_pay_devices_open_scenario_speakerorder_by_transaction_id_report() {
         code_url: "URl:weixin://wxpay/s/An4baqw".into(),
         out_trade_no: "example_out_trade_no".into(),
         device_sn: "example_device_sn".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -156,6 +161,7 @@ fn post_pay_devices_open_scenario_speakerorder_by_transaction_id_report() {
         code_url: "URl:weixin://wxpay/s/An4baqw".into(),
         out_trade_no: "example_out_trade_no".into(),
         device_sn: "example_device_sn".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -187,11 +193,17 @@ fn post_pay_devices_printers_by_device_id_print_orders() {
         print_order_no: Some("wx8888888888888888".into()),
         template_id: Some("pt_02583429616371386640209536".into()),
         notify_url: Some("https://payapp.weixin.qq.com/callback".into()),
-        variable_list: Some(vec![VariableList { key: Some("example".into()), value: Some("example".into()) }]),
+        variable_list: Some(vec![VariableList {
+            key: Some("example".into()),
+            value: Some("example".into()),
+            ..Default::default()
+        }]),
         table_list: Some(vec![TableList {
             key: Some("example".into()),
-            row_list: Some(vec![RowList { cell_list: Some(vec!["example".into()]) }]),
+            row_list: Some(vec![RowList { cell_list: Some(vec!["example".into()]), ..Default::default() }]),
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,

@@ -17,6 +17,7 @@ fn post_pay_instal_exposure() {
         user_id_type: UserIdType::Openid,
         openid: None,
         phone_number_hash: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -33,6 +34,7 @@ fn post_pay_instal_exposure() {
         user_id_type: UserIdType::Openid,
         openid: Some("123456789".into()),
         phone_number_hash: Some("EF879546FFFF".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -79,7 +81,9 @@ fn post_pay_instal_partner_exposure() {
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             phone_number_hash: Some("ABDEF3445546456B".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,

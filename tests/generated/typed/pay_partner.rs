@@ -82,7 +82,9 @@ fn post_pay_partner_transactions_app() {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         }),
         subsidy_info: Some(SubsidyInfo {
             subsidy_detail: Some(vec![SubsidyDetail {
@@ -90,9 +92,13 @@ fn post_pay_partner_transactions_app() {
                 subsidy_plan: vec![SubsidyPlan {
                     subsidy_installment_num: SubsidyInstallmentNum::V3,
                     subsidy_percent: SubsidyPercent::V100,
+                    extra: Default::default(),
                 }],
+                extra: Default::default(),
             }]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -155,9 +161,9 @@ fn post_pay_partner_transactions_app_with_contract() {
         attach: Some("自定义数据".into()),
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
         goods_tag: Some("WXG".into()),
-        settle_info: Some(SettleInfo { profit_sharing: Some(true) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(true), ..Default::default() }),
         support_fapiao: Some(true),
-        amount: Amount { total: 100, currency: Some("CNY".into()) },
+        amount: Amount { total: 100, currency: Some("CNY".into()), ..Default::default() },
         detail: Some(Detail {
             cost_price: Some(608800),
             invoice_id: Some("微信123".into()),
@@ -167,7 +173,9 @@ fn post_pay_partner_transactions_app_with_contract() {
                 goods_name: Some("iPhoneX 256G".into()),
                 quantity: 1,
                 unit_price: 528800,
+                ..Default::default()
             }],
+            ..Default::default()
         }),
         scene_info: Some(SceneInfo {
             payer_client_ip: "14.23.150.211".into(),
@@ -177,7 +185,9 @@ fn post_pay_partner_transactions_app_with_contract() {
                 name: Some("腾讯大厦分店".into()),
                 area_code: Some("440305".into()),
                 address: Some("广东省深圳市南山区科技中一道10000号".into()),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         contract_info: ContractInfo {
             plan_id: "3484306348".into(),
@@ -187,7 +197,9 @@ fn post_pay_partner_transactions_app_with_contract() {
             request_serial: "1695".into(),
             contract_display_account: "123456".into(),
             contract_notify_url: Some("https://yoursite.com".into()),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -216,7 +228,7 @@ fn post_pay_partner_transactions_codepay() {
         sub_mchid: "1230000109".into(),
         description: "Image形象店-深圳腾大-QQ公仔".into(),
         out_trade_no: "1217752501201407033233368018".into(),
-        payer: Payer { auth_code: "130061098828009406".into() },
+        payer: Payer { auth_code: "130061098828009406".into(), ..Default::default() },
         amount: Amount { total: 100, ..Default::default() },
         scene_info: SceneInfo { store_info: StoreInfo { ..Default::default() }, ..Default::default() },
         ..Default::default()
@@ -242,12 +254,13 @@ fn post_pay_partner_transactions_codepay() {
         attach: Some("自定义数据说明".into()),
         goods_tag: Some("WXG".into()),
         support_fapiao: Some(false),
-        payer: Payer { auth_code: "130061098828009406".into() },
-        amount: Amount { total: 100, currency: Some("CNY".into()) },
+        payer: Payer { auth_code: "130061098828009406".into(), ..Default::default() },
+        amount: Amount { total: 100, currency: Some("CNY".into()), ..Default::default() },
         scene_info: SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
-            store_info: StoreInfo { id: Some("0001".into()), out_id: Some("A1111".into()) },
+            store_info: StoreInfo { id: Some("0001".into()), out_id: Some("A1111".into()), ..Default::default() },
+            ..Default::default()
         },
         detail: Some(Detail {
             cost_price: Some(608800),
@@ -258,9 +271,12 @@ fn post_pay_partner_transactions_codepay() {
                 goods_name: Some("iPhoneX 256G".into()),
                 quantity: 1,
                 unit_price: 528800,
+                ..Default::default()
             }],
+            ..Default::default()
         }),
-        settle_info: Some(SettleInfo { profit_sharing: Some(false) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(false), ..Default::default() }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -312,8 +328,10 @@ fn post_pay_partner_transactions_exposure() {
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             phone_number_hash: Some("ABDEF3445546456B".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         },
         out_trade_no: "1217752501201407033233368018".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -401,14 +419,18 @@ fn post_pay_partner_transactions_h5() {
                 package_name: Some("com.tencent.tmgp.sgame".into()),
                 ..Default::default()
             }),
+            ..Default::default()
         },
         payer: Some(Payer {
             identity: Some(Identity {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -545,7 +567,9 @@ fn post_pay_partner_transactions_jsapi() {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         },
         subsidy_info: Some(SubsidyInfo {
             subsidy_detail: Some(vec![SubsidyDetail {
@@ -553,9 +577,13 @@ fn post_pay_partner_transactions_jsapi() {
                 subsidy_plan: vec![SubsidyPlan {
                     subsidy_installment_num: SubsidyInstallmentNum::V3,
                     subsidy_percent: SubsidyPercent::V100,
+                    extra: Default::default(),
                 }],
+                extra: Default::default(),
             }]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -611,12 +639,13 @@ fn post_pay_partner_transactions_jsapi_with_contract() {
         attach: Some("自定义数据".into()),
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
         goods_tag: Some("WXG".into()),
-        settle_info: Some(SettleInfo { profit_sharing: Some(true) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(true), ..Default::default() }),
         support_fapiao: Some(true),
-        amount: Amount { total: 100, currency: Some("CNY".into()) },
+        amount: Amount { total: 100, currency: Some("CNY".into()), ..Default::default() },
         payer: Payer {
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         },
         detail: Some(Detail {
             cost_price: Some(608800),
@@ -627,7 +656,9 @@ fn post_pay_partner_transactions_jsapi_with_contract() {
                 goods_name: Some("iPhoneX 256G".into()),
                 quantity: 1,
                 unit_price: 528800,
+                ..Default::default()
             }],
+            ..Default::default()
         }),
         scene_info: Some(SceneInfo {
             payer_client_ip: "14.23.150.211".into(),
@@ -637,7 +668,9 @@ fn post_pay_partner_transactions_jsapi_with_contract() {
                 name: Some("腾讯大厦分店".into()),
                 area_code: Some("440305".into()),
                 address: Some("广东省深圳市南山区科技中一道10000号".into()),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
         contract_info: ContractInfo {
             password_free_contract_id: Some("201710180325670965".into()),
@@ -649,7 +682,9 @@ fn post_pay_partner_transactions_jsapi_with_contract() {
             request_serial: Some("1695".into()),
             contract_display_account: Some("123456".into()),
             contract_notify_url: Some("https://yoursite.com".into()),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -706,10 +741,11 @@ fn post_pay_partner_transactions_miniprogram() {
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
         goods_tag: Some("WXG".into()),
         support_fapiao: Some(true),
-        amount: Amount { total: 100, currency: Some("CNY".into()) },
+        amount: Amount { total: 100, currency: Some("CNY".into()), ..Default::default() },
         payer: Payer {
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         },
         detail: Some(Detail {
             cost_price: Some(608800),
@@ -720,14 +756,22 @@ fn post_pay_partner_transactions_miniprogram() {
                 goods_name: Some("iPhoneX 256G".into()),
                 quantity: 1,
                 unit_price: 828800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
         scene_info: Some(SceneInfo {
             payer_client_ip: Some("14.23.150.211".into()),
             device_id: Some("013467007045764".into()),
-            store_info: Some(StoreInfo { id: Some("0001".into()), out_id: Some("example_out_id".into()) }),
+            store_info: Some(StoreInfo {
+                id: Some("0001".into()),
+                out_id: Some("example_out_id".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
         }),
-        settle_info: Some(SettleInfo { profit_sharing: Some(true) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(true), ..Default::default() }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -822,8 +866,11 @@ fn post_pay_partner_transactions_native() {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -896,6 +943,7 @@ fn post_pay_partner_transactions_out_trade_no_by_out_trade_no_close() {
         out_trade_no: "1217752501201407033233368018".into(),
         sp_mchid: "1230000109".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -910,6 +958,7 @@ fn post_pay_partner_transactions_out_trade_no_by_out_trade_no_close() {
         out_trade_no: "1217752501201407033233368018".into(),
         sp_mchid: "1230000109".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -952,6 +1001,7 @@ fn post_pay_partner_transactions_out_trade_no_by_out_trade_no_reverse() {
         sp_mchid: "1230000109".into(),
         sub_appid: Some("wxd678efh567hg6787".into()),
         sub_mchid: "1230000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1012,10 +1062,11 @@ fn post_pay_partner_transactions_scannedpos() {
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
         goods_tag: Some("WXG".into()),
         support_fapiao: Some(true),
-        amount: Amount { total: 888, currency: Some("CNY".into()) },
+        amount: Amount { total: 888, currency: Some("CNY".into()), ..Default::default() },
         payer: Payer {
             sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+            ..Default::default()
         },
         detail: Some(Detail {
             cost_price: Some(1),
@@ -1026,14 +1077,22 @@ fn post_pay_partner_transactions_scannedpos() {
                 goods_name: Some("iPhone6s 16G".into()),
                 quantity: 1,
                 unit_price: 528800,
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
         scene_info: SceneInfo {
             payer_client_ip: "14.23.150.211".into(),
             device_id: Some("013467007045764".into()),
-            store_info: StoreInfo { id: Some("0001".into()), out_id: Some("example_out_id".into()) },
+            store_info: StoreInfo {
+                id: Some("0001".into()),
+                out_id: Some("example_out_id".into()),
+                ..Default::default()
+            },
+            ..Default::default()
         },
-        settle_info: Some(SettleInfo { profit_sharing: Some(false) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(false), ..Default::default() }),
+        ..Default::default()
     };
     check_request(
         request,

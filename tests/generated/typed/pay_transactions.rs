@@ -74,18 +74,24 @@ fn post_pay_transactions_app() {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         }),
-        settle_info: Some(SettleInfo { profit_sharing: Some(false) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(false), ..Default::default() }),
         subsidy_info: Some(SubsidyInfo {
             subsidy_detail: Some(vec![SubsidyDetail {
                 subsidy_period_type: SubsidyPeriodType::Period,
                 subsidy_plan: vec![SubsidyPlan {
                     subsidy_installment_num: SubsidyInstallmentNum::V3,
                     subsidy_percent: SubsidyPercent::V100,
+                    extra: Default::default(),
                 }],
+                extra: Default::default(),
             }]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -146,7 +152,7 @@ fn post_pay_transactions_app_with_contract() {
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
         goods_tag: Some("WXG".into()),
         support_fapiao: Some(false),
-        amount: Amount { total: 100, currency: Some("CNY".into()) },
+        amount: Amount { total: 100, currency: Some("CNY".into()), ..Default::default() },
         detail: Some(Detail {
             cost_price: Some(608800),
             invoice_id: Some("微信123".into()),
@@ -156,7 +162,9 @@ fn post_pay_transactions_app_with_contract() {
                 goods_name: Some("iPhoneX 256G".into()),
                 quantity: 1,
                 unit_price: 528800,
+                ..Default::default()
             }],
+            ..Default::default()
         }),
         scene_info: Some(SceneInfo {
             payer_client_ip: "14.23.150.211".into(),
@@ -166,9 +174,11 @@ fn post_pay_transactions_app_with_contract() {
                 name: Some("腾讯大厦分店".into()),
                 area_code: Some("440305".into()),
                 address: Some("广东省深圳市南山区科技中一道10000号".into()),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
-        settle_info: Some(SettleInfo { profit_sharing: Some(false) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(false), ..Default::default() }),
         contract_info: ContractInfo {
             plan_id: "3484306348".into(),
             contract_mchid: "1200009811".into(),
@@ -177,7 +187,9 @@ fn post_pay_transactions_app_with_contract() {
             request_serial: "1695".into(),
             contract_display_account: "123456".into(),
             contract_notify_url: Some("https://yoursite.com".into()),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -206,7 +218,7 @@ fn post_pay_transactions_codepay() {
         mchid: "1230000109".into(),
         description: "Image形象店-深圳腾大-QQ公仔".into(),
         out_trade_no: "1217752501201407033233368018".into(),
-        payer: Payer { auth_code: "130061098828009406".into() },
+        payer: Payer { auth_code: "130061098828009406".into(), ..Default::default() },
         amount: Amount { total: 100, ..Default::default() },
         scene_info: SceneInfo { store_info: StoreInfo { ..Default::default() }, ..Default::default() },
         ..Default::default()
@@ -230,12 +242,13 @@ fn post_pay_transactions_codepay() {
         attach: Some("自定义数据说明".into()),
         goods_tag: Some("WXG".into()),
         support_fapiao: Some(false),
-        payer: Payer { auth_code: "130061098828009406".into() },
-        amount: Amount { total: 100, currency: Some("CNY".into()) },
+        payer: Payer { auth_code: "130061098828009406".into(), ..Default::default() },
+        amount: Amount { total: 100, currency: Some("CNY".into()), ..Default::default() },
         scene_info: SceneInfo {
             device_id: Some("013467007045764".into()),
             device_ip: Some("128.0.0.1".into()),
-            store_info: StoreInfo { id: Some("0001".into()), out_id: Some("A1111".into()) },
+            store_info: StoreInfo { id: Some("0001".into()), out_id: Some("A1111".into()), ..Default::default() },
+            ..Default::default()
         },
         detail: Some(Detail {
             cost_price: Some(608800),
@@ -246,9 +259,12 @@ fn post_pay_transactions_codepay() {
                 goods_name: Some("iPhoneX 256G".into()),
                 quantity: 1,
                 unit_price: 528800,
+                ..Default::default()
             }],
+            ..Default::default()
         }),
-        settle_info: Some(SettleInfo { profit_sharing: Some(false) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(false), ..Default::default() }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -293,8 +309,10 @@ fn post_pay_transactions_exposure() {
         payer: Payer {
             openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
             phone_number_hash: Some("ABDEF3445546456B".into()),
+            ..Default::default()
         },
         out_trade_no: "1217752501201407033233368018".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -374,15 +392,19 @@ fn post_pay_transactions_h5() {
                 package_name: Some("com.tencent.tmgp.sgame".into()),
                 ..Default::default()
             }),
+            ..Default::default()
         },
         payer: Some(Payer {
             identity: Some(Identity {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         }),
-        settle_info: Some(SettleInfo { profit_sharing: Some(false) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(false), ..Default::default() }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -508,18 +530,24 @@ fn post_pay_transactions_jsapi() {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         },
-        settle_info: Some(SettleInfo { profit_sharing: Some(false) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(false), ..Default::default() }),
         subsidy_info: Some(SubsidyInfo {
             subsidy_detail: Some(vec![SubsidyDetail {
                 subsidy_period_type: SubsidyPeriodType::Period,
                 subsidy_plan: vec![SubsidyPlan {
                     subsidy_installment_num: SubsidyInstallmentNum::V3,
                     subsidy_percent: SubsidyPercent::V100,
+                    extra: Default::default(),
                 }],
+                extra: Default::default(),
             }]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -548,7 +576,7 @@ fn post_pay_transactions_jsapi_with_contract() {
         out_trade_no: "1217752501201407033233368018".into(),
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
         amount: Amount { total: 100, ..Default::default() },
-        payer: Payer { openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into() },
+        payer: Payer { openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(), ..Default::default() },
         contract_info: ContractInfo { ..Default::default() },
         ..Default::default()
     };
@@ -573,8 +601,8 @@ fn post_pay_transactions_jsapi_with_contract() {
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
         goods_tag: Some("WXG".into()),
         support_fapiao: Some(false),
-        amount: Amount { total: 100, currency: Some("CNY".into()) },
-        payer: Payer { openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into() },
+        amount: Amount { total: 100, currency: Some("CNY".into()), ..Default::default() },
+        payer: Payer { openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(), ..Default::default() },
         detail: Some(Detail {
             cost_price: Some(608800),
             invoice_id: Some("微信123".into()),
@@ -584,7 +612,9 @@ fn post_pay_transactions_jsapi_with_contract() {
                 goods_name: Some("iPhoneX 256G".into()),
                 quantity: 1,
                 unit_price: 528800,
+                ..Default::default()
             }],
+            ..Default::default()
         }),
         scene_info: Some(SceneInfo {
             payer_client_ip: "14.23.150.211".into(),
@@ -594,9 +624,11 @@ fn post_pay_transactions_jsapi_with_contract() {
                 name: Some("腾讯大厦分店".into()),
                 area_code: Some("440305".into()),
                 address: Some("广东省深圳市南山区科技中一道10000号".into()),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
-        settle_info: Some(SettleInfo { profit_sharing: Some(false) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(false), ..Default::default() }),
         contract_info: ContractInfo {
             token: Some("201710180325670965".into()),
             password_free_contract_id: Some("201710180325670965".into()),
@@ -607,7 +639,9 @@ fn post_pay_transactions_jsapi_with_contract() {
             request_serial: Some("1695".into()),
             contract_display_account: Some("123456".into()),
             contract_notify_url: Some("https://yoursite.com".into()),
+            ..Default::default()
         },
+        ..Default::default()
     };
     check_request(
         request,
@@ -694,9 +728,12 @@ fn post_pay_transactions_native() {
                 r#type: Type::Idcard,
                 number: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
                 name: "6B46824C852FA29AAC3DCE6BFD852E27".into(),
+                extra: Default::default(),
             }),
+            ..Default::default()
         }),
-        settle_info: Some(SettleInfo { profit_sharing: Some(false) }),
+        settle_info: Some(SettleInfo { profit_sharing: Some(false), ..Default::default() }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -763,6 +800,7 @@ fn post_pay_transactions_out_trade_no_by_out_trade_no_close() {
     let request = PostPayTransactionsOutTradeNoByOutTradeNoClose {
         out_trade_no: "1217752501201407033233368018".into(),
         mchid: "1230000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -776,6 +814,7 @@ fn post_pay_transactions_out_trade_no_by_out_trade_no_close() {
     let request = PostPayTransactionsOutTradeNoByOutTradeNoClose {
         out_trade_no: "1217752501201407033233368018".into(),
         mchid: "1230000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -801,6 +840,7 @@ fn post_pay_transactions_out_trade_no_by_out_trade_no_reverse() {
         out_trade_no: "1217752501201407033233368018".into(),
         appid: "wxd678efh567hg6787".into(),
         mchid: "1230000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -815,6 +855,7 @@ fn post_pay_transactions_out_trade_no_by_out_trade_no_reverse() {
         out_trade_no: "1217752501201407033233368018".into(),
         appid: "wxd678efh567hg6787".into(),
         mchid: "1230000109".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -80,6 +80,7 @@ fn post_payroll_card_authentications_pre_order() {
         authenticate_type: AuthenticateType::SignIn,
         appid: None,
         sub_appid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -101,6 +102,7 @@ fn post_payroll_card_authentications_pre_order() {
         project_name: "某项目".into(),
         employer_name: "某单位名称".into(),
         authenticate_type: AuthenticateType::SignIn,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -139,6 +141,7 @@ fn post_payroll_card_authentications_pre_order_with_auth() {
         authenticate_type: AuthenticateType::SignIn,
         appid: None,
         sub_appid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -163,6 +166,7 @@ fn post_payroll_card_authentications_pre_order_with_auth() {
         id_card_number: "7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5".into(),
         employment_type: EmploymentType::LongTermEmployment,
         authenticate_type: AuthenticateType::SignIn,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -266,6 +270,7 @@ fn post_payroll_card_tokens() {
         employment_type: EmploymentType::LongTermEmployment,
         appid: None,
         sub_appid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -286,6 +291,7 @@ fn post_payroll_card_tokens() {
         user_name: "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg".into(),
         id_card_number: "7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5".into(),
         employment_type: EmploymentType::LongTermEmployment,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -323,6 +329,7 @@ fn post_payroll_card_transfer_batches() {
             transfer_remark: "2020年4月报销".into(),
             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
             user_name: "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45".into(),
+            ..Default::default()
         }],
         employment_type: "LONG_TERM_EMPLOYMENT".into(),
         employment_scene: "LOGISTICS".into(),
@@ -354,10 +361,12 @@ fn post_payroll_card_transfer_batches() {
             transfer_remark: "2020年4月报销".into(),
             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
             user_name: "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45".into(),
+            ..Default::default()
         }],
         sp_appid: Some("wxf636efh567hg4388".into()),
         employment_type: "LONG_TERM_EMPLOYMENT".into(),
         employment_scene: "LOGISTICS".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -391,6 +400,7 @@ fn post_payroll_card_wesure_insurance() {
         insure_effect_time: "2018-06-08T10:34:56+08:00".into(),
         insure_invalid_time: "2018-06-08T10:34:56+08:00".into(),
         insurance_company_name: "平安".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -413,6 +423,7 @@ fn post_payroll_card_wesure_insurance() {
         insure_effect_time: "2018-06-08T10:34:56+08:00".into(),
         insure_invalid_time: "2018-06-08T10:34:56+08:00".into(),
         insurance_company_name: "平安".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -459,6 +470,7 @@ fn post_payroll_card_wesure_token_validations() {
         user_name: "LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg".into(),
         id_card_number: "7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5".into(),
         authenticate_type: Some(AuthenticateType::Normal),
+        ..Default::default()
     };
     check_request(
         request,

@@ -118,10 +118,12 @@ fn post_payscore_payafter_orders() {
             fee_count: Some(1),
             fee_amount: Some(1),
             fee_desc: Some("example".into()),
+            ..Default::default()
         }]),
         discounts: Some(vec![Discounts {
             discount_name: Some("满20减1元".into()),
             discount_desc: Some("不与其他优惠叠加".into()),
+            ..Default::default()
         }]),
         risk_amount: Some(1),
         attach: Some("example".into()),
@@ -131,6 +133,7 @@ fn post_payscore_payafter_orders() {
         phone: Some("example".into()),
         userid: Some("example".into()),
         address: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -174,6 +177,7 @@ fn post_payscore_permissions() {
         appid: "wxd678efh567hg6787".into(),
         authorization_code: "1234323JKHDFE1243252".into(),
         notify_url: Some("http://www.qq.com".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -271,24 +275,31 @@ fn post_payscore_serviceorder() {
             amount: Some(40000),
             description: Some("就餐人均100元".into()),
             count: Some(4),
+            ..Default::default()
         }]),
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: "不与其他优惠叠加".into(),
             count: Some(2),
+            ..Default::default()
         }]),
         time_range: TimeRange {
             start_time: "20091225091010".into(),
             end_time: Some("20091225121010".into()),
             start_time_remark: Some("备注1".into()),
             end_time_remark: Some("备注2".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         risk_fund: RiskFund {
-            name: "DEPOSIT".into(), amount: 10000, description: Some("就餐的预估费用".into())
+            name: "DEPOSIT".into(),
+            amount: 10000,
+            description: Some("就餐的预估费用".into()),
+            ..Default::default()
         },
         attach: Some("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald".into()),
         notify_url: "https://api.test.com".into(),
@@ -298,7 +309,9 @@ fn post_payscore_serviceorder() {
             start_device_id: Some("HG123456".into()),
             end_device_id: Some("HG123456".into()),
             materiel_no: Some("example_materiel_no".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -335,6 +348,7 @@ fn post_payscore_servicepayondeliveryorder() {
             name: Name::Deposit,
             amount: 10000,
             description: None,
+            extra: Default::default(),
         },
         notify_url: "https://api.test.com".into(),
         shopping_info: ShoppingInfo {
@@ -357,6 +371,7 @@ fn post_payscore_servicepayondeliveryorder() {
         openid: None,
         need_user_confirm: None,
         mchid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -379,27 +394,32 @@ fn post_payscore_servicepayondeliveryorder() {
             amount: Some(40000),
             description: Some("就餐人均100元，服务费：100/小时".into()),
             count: Some(4),
+            ..Default::default()
         }]),
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: "不与其他优惠叠加".into(),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
         time_range: TimeRange {
             start_time: "20091225091010".into(),
             start_time_remark: Some("备注1".into()),
             end_time: Some("20091225121010".into()),
             end_time_remark: Some("备注2".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         risk_fund: RiskFund {
             name: Name::Deposit,
             amount: 10000,
             description: Some("就餐的预估费用".into()),
+            extra: Default::default(),
         },
         attach: Some("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald".into()),
         notify_url: "https://api.test.com".into(),
@@ -412,6 +432,7 @@ fn post_payscore_servicepayondeliveryorder() {
                 jump_link_type: Some(JumpLinkType::JumpLinkMiniProgram),
                 appid: Some("example".into()),
                 path: Some("example".into()),
+                ..Default::default()
             },
             goods: vec![Goods {
                 name: "森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪".into(),
@@ -419,8 +440,11 @@ fn post_payscore_servicepayondeliveryorder() {
                 amount: 40000,
                 count: 4,
                 category_id: Some(vec!["example".into()]),
+                ..Default::default()
             }],
+            ..Default::default()
         },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -501,15 +525,18 @@ fn post_payscore_smartretail_orders() {
             fee_count: Some(1),
             fee_amount: Some(1),
             fee_desc: Some("example".into()),
+            ..Default::default()
         }]),
         discounts: Some(vec![Discounts {
             discount_name: Some("满20减1元".into()),
             discount_desc: Some("不与其他优惠叠加".into()),
+            ..Default::default()
         }]),
         risk_amount: Some(1),
         attach: Some("example".into()),
         need_user_confirm: Some(true),
         openid: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,

@@ -38,6 +38,7 @@ fn post_payscore_acquiringbank_permissions() {
         sub_mchid: "1230000109".into(),
         authorization_code: "1234323JKHDFE1243252".into(),
         notify_url: Some("http://www.qq.com".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -136,6 +137,7 @@ fn post_payscore_acquiringbank_permissions_authorization_code_by_authorization_c
         channel_id: Some("1230000109".into()),
         sub_mchid: "1230000109".into(),
         reason: "撤销原因".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -238,31 +240,39 @@ fn post_payscore_acquiringbank_serviceorder() {
             description: Some("就餐人均100元".into()),
             amount: Some(40000),
             count: Some(4),
+            ..Default::default()
         }]),
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: "不与其他优惠叠加".into(),
             count: Some(2),
             amount: Some(40000),
+            ..Default::default()
         }]),
         risk_fund: RiskFund {
-            name: "DEPOSIT".into(), amount: 10000, description: Some("就餐的预估费用".into())
+            name: "DEPOSIT".into(),
+            amount: 10000,
+            description: Some("就餐的预估费用".into()),
+            ..Default::default()
         },
         time_range: TimeRange {
             start_time: "20091225091010".into(),
             start_time_remark: Some("开始租借时间".into()),
             end_time: Some("20091225121010".into()),
             end_time_remark: Some("租借结束时间".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
         sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
         need_user_confirm: Some(true),
         notify_url: "https://api.test.com".into(),
         attach: Some("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -351,6 +361,7 @@ fn post_payscore_acquiringbank_serviceorder_by_out_order_no_cancel() {
         channel_id: "1230000109".into(),
         sub_mchid: "1900000109".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -369,6 +380,7 @@ fn post_payscore_acquiringbank_serviceorder_by_out_order_no_cancel() {
         channel_id: "1230000109".into(),
         sub_mchid: "1900000109".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -421,12 +433,14 @@ fn post_payscore_acquiringbank_serviceorder_by_out_order_no_complete() {
             description: Some("就餐人均100元".into()),
             amount: Some(40000),
             count: Some(4),
+            ..Default::default()
         }],
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: "不与其他优惠叠加".into(),
             amount: 100,
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         time_range: Some(TimeRange {
@@ -434,14 +448,17 @@ fn post_payscore_acquiringbank_serviceorder_by_out_order_no_complete() {
             start_time_remark: Some("开始租借时间".into()),
             end_time: Some("20091225121010".into()),
             end_time_remark: Some("租借结束时间".into()),
+            ..Default::default()
         }),
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         profit_sharing: Some(true),
         complete_time: Some("2019-11-11T16:24:05+08:00".into()),
         goods_tag: Some("goods_tag".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -494,15 +511,18 @@ fn post_payscore_acquiringbank_serviceorder_by_out_order_no_modify() {
             description: Some("就餐人均100元".into()),
             amount: Some(40000),
             count: Some(4),
+            ..Default::default()
         }]),
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: "不与其他优惠叠加".into(),
             amount: 100,
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -553,6 +573,7 @@ fn post_payscore_acquiringbank_serviceorder_by_out_order_no_registerdeductinfo()
         channel_id: "1230000109".into(),
         out_trade_no: Some("1234323JKHDFE1243252".into()),
         sub_appid: Some("wxd678efh567hg6999".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -584,7 +605,7 @@ fn post_payscore_acquiringbank_serviceorder_by_out_order_no_sync() {
         service_id: "2002000000000558128851361561536".into(),
         sub_mchid: "1900000109".into(),
         r#type: "Order_Paid".into(),
-        detail: Detail { paid_time: "20091225091210".into() },
+        detail: Detail { paid_time: "20091225091210".into(), ..Default::default() },
         ..Default::default()
     };
     check_request(
@@ -604,7 +625,8 @@ fn post_payscore_acquiringbank_serviceorder_by_out_order_no_sync() {
         sub_mchid: "1900000109".into(),
         channel_id: Some("1230000109".into()),
         r#type: "Order_Paid".into(),
-        detail: Detail { paid_time: "20091225091210".into() },
+        detail: Detail { paid_time: "20091225091210".into(), ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,
@@ -660,27 +682,32 @@ fn post_payscore_acquiringbank_servicepayondeliveryorder() {
             amount: Some(40000),
             description: Some("就餐人均100元，服务费：100/小时".into()),
             count: Some(4),
+            ..Default::default()
         }]),
         post_discounts: Some(vec![PostDiscounts {
             name: Some("满20减1元".into()),
             description: Some("不与其他优惠叠加".into()),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
         time_range: TimeRange {
             start_time: Some("20091225091010".into()),
             start_time_remark: Some("备注1".into()),
             end_time: Some("20091225121010".into()),
             end_time_remark: Some("备注2".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         risk_fund: Some(RiskFund {
             name: Some(Name::Deposit),
             amount: Some(10000),
             description: Some("就餐的预估费用".into()),
+            ..Default::default()
         }),
         attach: Some("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald".into()),
         notify_url: Some("https://api.test.com".into()),
@@ -694,6 +721,7 @@ fn post_payscore_acquiringbank_servicepayondeliveryorder() {
                 jump_link_type: Some(JumpLinkType::JumpLinkMiniProgram),
                 appid: Some("example".into()),
                 path: Some("example".into()),
+                ..Default::default()
             }),
             goods: Some(vec![Goods {
                 name: Some("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪".into()),
@@ -701,8 +729,11 @@ fn post_payscore_acquiringbank_servicepayondeliveryorder() {
                 amount: Some(40000),
                 count: Some(4),
                 category_id: Some(vec!["6032".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,

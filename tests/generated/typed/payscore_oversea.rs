@@ -92,31 +92,39 @@ fn post_payscore_oversea_partner_serviceorder() {
             amount: Some(40000),
             description: Some("就餐人均100元".into()),
             count: Some(4),
+            ..Default::default()
         }]),
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: "不与其他优惠叠加".into(),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
         risk_fund: RiskFund {
-            name: "DEPOSIT".into(), amount: 10000, description: Some("就餐的预估费用".into())
+            name: "DEPOSIT".into(),
+            amount: 10000,
+            description: Some("就餐的预估费用".into()),
+            ..Default::default()
         },
         time_range: TimeRange {
             start_time: "2019-11-11T16:24:05+08:00".into(),
             end_time: Some("2019-11-11T16:24:05+08:00".into()),
             start_time_remark: Some("备注1".into()),
             end_time_remark: Some("备注2".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
         sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
         need_user_confirm: Some(true),
         notify_url: "https://api.test.com".into(),
         attach: Some("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -148,6 +156,7 @@ fn post_payscore_oversea_partner_serviceorder_by_out_order_no_cancel() {
         service_id: "2002000000000558128851361561536".into(),
         sub_mchid: "1900000109".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -163,6 +172,7 @@ fn post_payscore_oversea_partner_serviceorder_by_out_order_no_cancel() {
         service_id: "2002000000000558128851361561536".into(),
         sub_mchid: "1900000109".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -212,12 +222,14 @@ fn post_payscore_oversea_partner_serviceorder_by_out_order_no_complete() {
             description: Some("就餐人均100元".into()),
             amount: Some(40000),
             count: Some(4),
+            ..Default::default()
         }],
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: "不与其他优惠叠加".into(),
             amount: 100,
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         currency: Some("HKD".into()),
@@ -226,14 +238,17 @@ fn post_payscore_oversea_partner_serviceorder_by_out_order_no_complete() {
             end_time: Some("2019-11-11T16:24:05+08:00".into()),
             start_time_remark: Some("备注1".into()),
             end_time_remark: Some("备注2".into()),
+            ..Default::default()
         }),
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         profit_sharing: Some(true),
         complete_time: Some("2019-11-11T16:24:05+08:00".into()),
         goods_tag: Some("goods_tag".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -263,6 +278,7 @@ fn post_payscore_oversea_partner_serviceorder_by_out_order_no_sync() {
         sub_mchid: "1900000109".into(),
         r#type: Type::OrderPaid,
         detail: Detail { paid_time: "2019-11-11T16:24:05+08:00".into(), ..Default::default() },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -280,7 +296,13 @@ fn post_payscore_oversea_partner_serviceorder_by_out_order_no_sync() {
         service_id: "2002000000000558128851361561536".into(),
         sub_mchid: "1900000109".into(),
         r#type: Type::OrderPaid,
-        detail: Detail { seq: Some(1), paid_time: "2019-11-11T16:24:05+08:00".into(), paid_amount: Some(1) },
+        detail: Detail {
+            seq: Some(1),
+            paid_time: "2019-11-11T16:24:05+08:00".into(),
+            paid_amount: Some(1),
+            ..Default::default()
+        },
+        extra: Default::default(),
     };
     check_request(
         request,

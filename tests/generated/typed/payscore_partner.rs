@@ -36,6 +36,7 @@ fn post_payscore_partner_permissions() {
         sub_mchid: "1230000109".into(),
         authorization_code: "1234323JKHDFE1243252".into(),
         notify_url: Some("http://www.qq.com".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -87,7 +88,9 @@ fn post_payscore_partner_permissions_apply_for_scene() {
         transaction_scene_info: Some(TransactionSceneInfo {
             mchid: "1230000109".into(),
             sub_mchid: "1230000109".into(),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -144,8 +147,11 @@ fn post_payscore_partner_permissions_assess_user_risk_level() {
                 amount: 550,
                 count: 1,
                 category_id: Some(vec!["example".into()]),
+                ..Default::default()
             }],
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -225,6 +231,7 @@ fn post_payscore_partner_permissions_authorization_code_by_authorization_code_te
         service_id: "500001".into(),
         sub_mchid: "1230000109".into(),
         reason: "撤销原因".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -240,6 +247,7 @@ fn post_payscore_partner_permissions_authorization_code_by_authorization_code_te
         service_id: "500001".into(),
         sub_mchid: "1230000109".into(),
         reason: "撤销原因".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -332,6 +340,7 @@ fn post_payscore_partner_permissions_terminate() {
         sub_appid: Some("wxd678efh567hg6787".into()),
         sub_mchid: "1230000109".into(),
         reason: "reason".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -377,6 +386,7 @@ fn post_payscore_partner_service_account_applications() {
         sub_appid: Some("wxd678efh567hg6787".into()),
         out_apply_no: "1234323JKHDFE1243252".into(),
         result_notify_url: Some("https://api.test.com".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -487,7 +497,7 @@ fn post_payscore_partner_serviceorder() {
         sub_mchid: "1900000109".into(),
         out_order_no: "1234323JKHDFE1243252".into(),
         service_introduction: "XX充电宝".into(),
-        risk_fund: RiskFund { name: Name::Deposit, amount: 10000, description: None },
+        risk_fund: RiskFund { name: Name::Deposit, amount: 10000, description: None, extra: Default::default() },
         time_range: TimeRange { ..Default::default() },
         notify_url: "https://api.test.com".into(),
         sub_appid: None,
@@ -499,6 +509,7 @@ fn post_payscore_partner_serviceorder() {
         need_user_confirm: None,
         attach: None,
         device: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -523,23 +534,32 @@ fn post_payscore_partner_serviceorder() {
             description: Some("就餐人均100元".into()),
             amount: Some(40000),
             count: Some(4),
+            ..Default::default()
         }]),
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: "不与其他优惠叠加".into(),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
-        risk_fund: RiskFund { name: Name::Deposit, amount: 10000, description: Some("就餐的预估费用".into()) },
+        risk_fund: RiskFund {
+            name: Name::Deposit,
+            amount: 10000,
+            description: Some("就餐的预估费用".into()),
+            extra: Default::default(),
+        },
         time_range: TimeRange {
             start_time: Some("20091225091010".into()),
             start_time_remark: Some("开始租借时间".into()),
             end_time: Some("20091225121010".into()),
             end_time_remark: Some("租借结束时间".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
         sub_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
@@ -550,7 +570,9 @@ fn post_payscore_partner_serviceorder() {
             start_device_id: Some("HG123456".into()),
             end_device_id: Some("HG123456".into()),
             materiel_no: Some("example_materiel_no".into()),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -608,12 +630,14 @@ fn post_payscore_partner_serviceorder_direct_complete() {
             description: Some("就餐人均100元".into()),
             amount: Some(40000),
             count: Some(4),
+            ..Default::default()
         }]),
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: "不与其他优惠叠加".into(),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         time_range: TimeRange {
@@ -621,16 +645,19 @@ fn post_payscore_partner_serviceorder_direct_complete() {
             start_time_remark: Some("开始租借时间".into()),
             end_time: Some("20091225121010".into()),
             end_time_remark: Some("租借结束时间".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         profit_sharing: Some(true),
         goods_tag: Some("goods_tag".into()),
         attach: Some("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald".into()),
         notify_url: "https://api.test.com".into(),
         openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -659,6 +686,7 @@ fn post_payscore_partner_serviceorder_by_out_order_no_cancel() {
         service_id: "2002000000000558128851361561536".into(),
         sub_mchid: "1900000109".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -674,6 +702,7 @@ fn post_payscore_partner_serviceorder_by_out_order_no_cancel() {
         service_id: "2002000000000558128851361561536".into(),
         sub_mchid: "1900000109".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -723,12 +752,14 @@ fn post_payscore_partner_serviceorder_by_out_order_no_complete() {
             description: Some("就餐人均100元".into()),
             amount: Some(40000),
             count: Some(4),
+            ..Default::default()
         }],
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: "不与其他优惠叠加".into(),
             amount: 100,
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         time_range: Some(TimeRange {
@@ -736,10 +767,12 @@ fn post_payscore_partner_serviceorder_by_out_order_no_complete() {
             start_time_remark: Some("开始租借时间".into()),
             end_time: Some("20091225121010".into()),
             end_time_remark: Some("租借结束时间".into()),
+            ..Default::default()
         }),
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         profit_sharing: Some(true),
         complete_time: Some("2019-11-11T16:24:05+08:00".into()),
@@ -748,7 +781,9 @@ fn post_payscore_partner_serviceorder_by_out_order_no_complete() {
             start_device_id: Some("HG123456".into()),
             end_device_id: Some("HG123456".into()),
             materiel_no: Some("example_materiel_no".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -800,12 +835,14 @@ fn post_payscore_partner_serviceorder_by_out_order_no_modify() {
             description: Some("就餐人均100元".into()),
             amount: Some(40000),
             count: Some(4),
+            ..Default::default()
         }],
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: Some("不与其他优惠叠加".into()),
             amount: 100,
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         reason: "用户投诉".into(),
@@ -813,7 +850,9 @@ fn post_payscore_partner_serviceorder_by_out_order_no_modify() {
             start_device_id: Some("HG123456".into()),
             end_device_id: Some("HG123456".into()),
             materiel_no: Some("example_materiel_no".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -855,6 +894,7 @@ fn post_payscore_partner_serviceorder_by_out_order_no_pay() {
         out_order_no: "1234323JKHDFE1243252".into(),
         service_id: Some("2002000000000558128851361561536".into()),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -908,15 +948,18 @@ fn post_payscore_partner_serviceorder_by_out_order_no_send_pendingmessage() {
             amount: Some(40000),
             description: Some("就餐人均100元".into()),
             count: Some(4),
+            ..Default::default()
         }],
         post_discounts: Some(vec![PostDiscounts {
             name: Some("满20减1元".into()),
             description: Some("不与其他优惠叠加".into()),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         prepaid_time: "20231218".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -972,15 +1015,18 @@ fn post_payscore_partner_serviceorder_by_out_order_no_send_prepaidmessage() {
             amount: Some(40000),
             description: Some("就餐人均100元".into()),
             count: Some(4),
+            ..Default::default()
         }],
         post_discounts: Some(vec![PostDiscounts {
             name: Some("满20减1元".into()),
             description: Some("不与其他优惠叠加".into()),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         prepaid_time: "20231218".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1010,6 +1056,7 @@ fn post_payscore_partner_serviceorder_by_out_order_no_sync() {
         sub_mchid: "1900000109".into(),
         r#type: "Order_Paid".into(),
         detail: Detail { paid_time: "20091225091210".into(), ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,
@@ -1027,7 +1074,8 @@ fn post_payscore_partner_serviceorder_by_out_order_no_sync() {
         service_id: "2002000000000558128851361561536".into(),
         sub_mchid: "1900000109".into(),
         r#type: "Order_Paid".into(),
-        detail: Detail { seq: Some(1), paid_time: "20091225091210".into(), paid_amount: Some(1) },
+        detail: Detail { seq: Some(1), paid_time: "20091225091210".into(), paid_amount: Some(1), ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,
@@ -1055,7 +1103,7 @@ fn post_payscore_partner_servicepayondeliveryorder() {
         service_id: "500001".into(),
         service_introduction: "某某酒店".into(),
         time_range: TimeRange { ..Default::default() },
-        risk_fund: RiskFund { name: Name::Deposit, amount: 10000, description: None },
+        risk_fund: RiskFund { name: Name::Deposit, amount: 10000, description: None, extra: Default::default() },
         notify_url: "https://api.test.com".into(),
         shopping_info: ShoppingInfo { ..Default::default() },
         sub_appid: None,
@@ -1067,6 +1115,7 @@ fn post_payscore_partner_servicepayondeliveryorder() {
         sub_openid: None,
         need_user_confirm: None,
         mchid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1091,27 +1140,32 @@ fn post_payscore_partner_servicepayondeliveryorder() {
             amount: Some(40000),
             description: Some("就餐人均100元，服务费：100/小时".into()),
             count: Some(4),
+            ..Default::default()
         }]),
         post_discounts: Some(vec![PostDiscounts {
             name: Some("满20减1元".into()),
             description: Some("不与其他优惠叠加".into()),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
         time_range: TimeRange {
             start_time: Some("20091225091010".into()),
             start_time_remark: Some("备注1".into()),
             end_time: Some("20091225121010".into()),
             end_time_remark: Some("备注2".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         risk_fund: RiskFund {
             name: Name::Deposit,
             amount: 10000,
             description: Some("就餐的预估费用".into()),
+            extra: Default::default(),
         },
         attach: Some("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald".into()),
         notify_url: "https://api.test.com".into(),
@@ -1125,6 +1179,7 @@ fn post_payscore_partner_servicepayondeliveryorder() {
                 jump_link_type: Some(JumpLinkType::JumpLinkMiniProgram),
                 appid: Some("example".into()),
                 path: Some("example".into()),
+                ..Default::default()
             }),
             goods: Some(vec![Goods {
                 name: Some("森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪".into()),
@@ -1132,8 +1187,11 @@ fn post_payscore_partner_servicepayondeliveryorder() {
                 amount: Some(40000),
                 count: Some(4),
                 category_id: Some(vec!["example".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         },
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -16,6 +16,7 @@ fn post_payscore_payafter_orders_by_out_order_no_cancel() {
         appid: "wxd678efh567hg6787".into(),
         service_id: "500001".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -31,6 +32,7 @@ fn post_payscore_payafter_orders_by_out_order_no_cancel() {
         appid: "wxd678efh567hg6787".into(),
         service_id: "500001".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -84,15 +86,18 @@ fn post_payscore_payafter_orders_by_out_order_no_complete() {
             fee_count: Some(1),
             fee_amount: Some(1),
             fee_desc: Some("example".into()),
+            ..Default::default()
         }]),
         discounts: Some(vec![Discounts {
             discount_name: Some("满20减1元".into()),
             discount_amount: Some(1),
             discount_desc: Some("不与其他优惠叠加".into()),
+            ..Default::default()
         }]),
         total_amount: Some(1),
         finish_ticket: Some("example".into()),
         profit_sharing: Some(true),
+        ..Default::default()
     };
     check_request(
         request,
@@ -123,7 +128,8 @@ fn post_payscore_payafter_orders_by_out_order_no_sync() {
         appid: Some("wxd678efh567hg6787".into()),
         service_id: Some("500001".into()),
         r#type: Some(Type::OrderPaid),
-        detail: Some(Detail { paid_time: Some("20091225091010".into()) }),
+        detail: Some(Detail { paid_time: Some("20091225091010".into()), ..Default::default() }),
+        ..Default::default()
     };
     check_request(
         request,

@@ -37,8 +37,11 @@ fn post_payscore_permissions_assess_user_risk_level() {
                 amount: 550,
                 count: 1,
                 category_id: Some(vec!["example".into()]),
+                ..Default::default()
             }],
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -112,6 +115,7 @@ fn post_payscore_permissions_authorization_code_by_authorization_code_terminate(
         authorization_code: "1234323JKHDFE1243252".into(),
         service_id: "500001".into(),
         reason: "撤销原因".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -126,6 +130,7 @@ fn post_payscore_permissions_authorization_code_by_authorization_code_terminate(
         authorization_code: "1234323JKHDFE1243252".into(),
         service_id: "500001".into(),
         reason: "撤销原因".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -191,6 +196,7 @@ fn post_payscore_permissions_openid_by_openid_terminate() {
         service_id: "2002000000000558128851361561536".into(),
         appid: "wxd678efh567hg6787".into(),
         reason: "reason".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -206,6 +212,7 @@ fn post_payscore_permissions_openid_by_openid_terminate() {
         service_id: "2002000000000558128851361561536".into(),
         appid: "wxd678efh567hg6787".into(),
         reason: "reason".into(),
+        ..Default::default()
     };
     check_request(
         request,

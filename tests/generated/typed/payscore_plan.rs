@@ -49,8 +49,10 @@ fn post_payscore_plan_partner_payscore_plans() {
             plan_discount_description: Some("享受九折".into()),
             actual_price: 14000,
             plan_detail_name: "第八节课".into(),
+            ..Default::default()
         }]),
         merchant_plan_no: "1234323JKHDFE1243252".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -126,6 +128,7 @@ fn post_payscore_plan_partner_payscore_plans_merchant_plan_no_by_merchant_plan_n
     let request = PostPayscorePlanPartnerPayscorePlansMerchantPlanNoByMerchantPlanNoStop {
         merchant_plan_no: "1234323JKHDFE1243252".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -139,6 +142,7 @@ fn post_payscore_plan_partner_payscore_plans_merchant_plan_no_by_merchant_plan_n
     let request = PostPayscorePlanPartnerPayscorePlansMerchantPlanNoByMerchantPlanNoStop {
         merchant_plan_no: "1234323JKHDFE1243252".into(),
         sub_mchid: "1900000109".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -195,8 +199,10 @@ fn post_payscore_plan_payscore_plans() {
             plan_discount_description: Some("享受九折".into()),
             actual_price: 14000,
             plan_detail_name: "第八节课".into(),
+            ..Default::default()
         }]),
         merchant_plan_no: "1234323JKHDFE1243252".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -53,10 +53,12 @@ fn post_payscore_serviceorder_direct_complete() {
             start_time_remark: Some("开始租借时间".into()),
             end_time: Some("20091225121010".into()),
             end_time_remark: Some("租借结束时间".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         service_introduction: Some("某某酒店".into()),
         attach: Some("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald".into()),
@@ -65,6 +67,7 @@ fn post_payscore_serviceorder_direct_complete() {
         total_amount: Some(50000),
         profit_sharing: Some(true),
         goods_tag: Some("example".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -93,6 +96,7 @@ fn post_payscore_serviceorder_by_out_order_no_cancel() {
         appid: "wxd678efh567hg6787".into(),
         service_id: "500001".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -108,6 +112,7 @@ fn post_payscore_serviceorder_by_out_order_no_cancel() {
         appid: "wxd678efh567hg6787".into(),
         service_id: "500001".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -157,12 +162,14 @@ fn post_payscore_serviceorder_by_out_order_no_complete() {
             amount: Some(40000),
             description: Some("就餐人均100元".into()),
             count: Some(4),
+            ..Default::default()
         }],
         post_discounts: Some(vec![PostDiscounts {
             name: "满20减1元".into(),
             description: Some("不与其他优惠叠加".into()),
             amount: 100,
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         time_range: Some(TimeRange {
@@ -170,15 +177,18 @@ fn post_payscore_serviceorder_by_out_order_no_complete() {
             end_time: Some("20091225121010".into()),
             start_time_remark: Some("备注1".into()),
             end_time_remark: Some("备注2".into()),
+            ..Default::default()
         }),
-        location: Some(Location { end_location: Some("嗨客时尚主题展餐厅".into()) }),
+        location: Some(Location { end_location: Some("嗨客时尚主题展餐厅".into()), ..Default::default() }),
         profit_sharing: Some(false),
         goods_tag: Some("goods_tag".into()),
         device: Some(Device {
             start_device_id: Some("HG123456".into()),
             end_device_id: Some("HG123456".into()),
             materiel_no: Some("example_materiel_no".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -231,12 +241,14 @@ fn post_payscore_serviceorder_by_out_order_no_modify() {
             amount: Some(40000),
             description: Some("就餐人均100元".into()),
             count: Some(4),
+            ..Default::default()
         }],
         post_discounts: Some(vec![PostDiscounts {
             name: Some("满20减1元".into()),
             description: Some("不与其他优惠叠加".into()),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         reason: "用户投诉".into(),
@@ -244,7 +256,9 @@ fn post_payscore_serviceorder_by_out_order_no_modify() {
             start_device_id: Some("HG123456".into()),
             end_device_id: Some("HG123456".into()),
             materiel_no: Some("example_materiel_no".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -274,6 +288,7 @@ fn post_payscore_serviceorder_by_out_order_no_pay() {
         out_order_no: "example".into(),
         appid: Some("wxd678efh567hg6787".into()),
         service_id: Some("500001".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -325,15 +340,18 @@ fn post_payscore_serviceorder_by_out_order_no_send_pendingmessage() {
             amount: Some(40000),
             description: Some("就餐人均100元".into()),
             count: Some(4),
+            ..Default::default()
         }],
         post_discounts: Some(vec![PostDiscounts {
             name: Some("满20减1元".into()),
             description: Some("不与其他优惠叠加".into()),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         prepaid_time: "20231218".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -384,15 +402,18 @@ fn post_payscore_serviceorder_by_out_order_no_send_prepaidmessage() {
             amount: Some(40000),
             description: Some("就餐人均100元".into()),
             count: Some(4),
+            ..Default::default()
         }],
         post_discounts: Some(vec![PostDiscounts {
             name: Some("满20减1元".into()),
             description: Some("不与其他优惠叠加".into()),
             amount: Some(100),
             count: Some(2),
+            ..Default::default()
         }]),
         total_amount: 50000,
         prepaid_time: "20231218".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -418,7 +439,8 @@ fn post_payscore_serviceorder_by_out_order_no_sync() {
         appid: "wxd678efh567hg6787".into(),
         service_id: "500001".into(),
         r#type: "Order_Paid".into(),
-        detail: Detail { paid_time: "20091225091210".into() },
+        detail: Detail { paid_time: "20091225091210".into(), ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,
@@ -436,7 +458,8 @@ fn post_payscore_serviceorder_by_out_order_no_sync() {
         appid: "wxd678efh567hg6787".into(),
         service_id: "500001".into(),
         r#type: "Order_Paid".into(),
-        detail: Detail { paid_time: "20091225091210".into() },
+        detail: Detail { paid_time: "20091225091210".into(), ..Default::default() },
+        ..Default::default()
     };
     check_request(
         request,

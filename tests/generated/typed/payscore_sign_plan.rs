@@ -50,13 +50,16 @@ fn post_payscore_sign_plan_partner_serviceorder() {
             end_time: Some("20091225121010".into()),
             start_time_remark: Some("备注1".into()),
             end_time_remark: Some("备注2".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         attach: Some("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald".into()),
         out_trade_no: "1514323JSVDFE1243252".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -90,6 +93,7 @@ fn post_payscore_sign_plan_partner_user_sign_plans() {
         sign_plan_detail: vec![SignPlanDetail {
             plan_detail_no: 1,
             merchant_plan_detail_no: "1234323JKHDFE1243252".into(),
+            ..Default::default()
         }],
         ..Default::default()
     };
@@ -117,7 +121,9 @@ fn post_payscore_sign_plan_partner_user_sign_plans() {
         sign_plan_detail: vec![SignPlanDetail {
             plan_detail_no: 1,
             merchant_plan_detail_no: "1234323JKHDFE1243252".into(),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -194,6 +200,7 @@ fn post_payscore_sign_plan_partner_user_sign_plans_merchant_sign_plan_no_by_merc
         merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
         sub_mchid: "1900000109".into(),
         stop_reason: "用户协商后停止".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -208,6 +215,7 @@ fn post_payscore_sign_plan_partner_user_sign_plans_merchant_sign_plan_no_by_merc
         merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
         sub_mchid: "1900000109".into(),
         stop_reason: "用户协商后停止".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -265,13 +273,16 @@ fn post_payscore_sign_plan_serviceorder() {
             end_time: Some("20091225121010".into()),
             start_time_remark: Some("备注1".into()),
             end_time_remark: Some("备注2".into()),
+            ..Default::default()
         },
         location: Some(Location {
             start_location: Some("嗨客时尚主题展餐厅".into()),
             end_location: Some("嗨客时尚主题展餐厅".into()),
+            ..Default::default()
         }),
         attach: Some("Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald".into()),
         out_trade_no: "1514323JSVDFE1243252".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -305,7 +316,9 @@ fn post_payscore_sign_plan_user_sign_plans() {
         sign_plan_detail: vec![SignPlanDetail {
             plan_detail_no: 1,
             merchant_plan_detail_no: "1234323JKHDFE1243252".into(),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -328,7 +341,9 @@ fn post_payscore_sign_plan_user_sign_plans() {
         sign_plan_detail: vec![SignPlanDetail {
             plan_detail_no: 1,
             merchant_plan_detail_no: "1234323JKHDFE1243252".into(),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -402,6 +417,7 @@ fn post_payscore_sign_plan_user_sign_plans_merchant_sign_plan_no_by_merchant_sig
     let request = PostPayscoreSignPlanUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStop {
         merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
         stop_reason: "用户协商后停止".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -415,6 +431,7 @@ fn post_payscore_sign_plan_user_sign_plans_merchant_sign_plan_no_by_merchant_sig
     let request = PostPayscoreSignPlanUserSignPlansMerchantSignPlanNoByMerchantSignPlanNoStop {
         merchant_sign_plan_no: "1234323JKHDFE1243252".into(),
         stop_reason: "用户协商后停止".into(),
+        ..Default::default()
     };
     check_request(
         request,

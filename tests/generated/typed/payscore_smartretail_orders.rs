@@ -19,6 +19,7 @@ fn post_payscore_smartretail_orders_by_out_order_no_cancel() {
         appid: "wxd678efh567hg6787".into(),
         service_id: "500001".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -34,6 +35,7 @@ fn post_payscore_smartretail_orders_by_out_order_no_cancel() {
         appid: "wxd678efh567hg6787".into(),
         service_id: "500001".into(),
         reason: "用户投诉".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -87,15 +89,18 @@ fn post_payscore_smartretail_orders_by_out_order_no_complete() {
             fee_count: Some(1),
             fee_amount: Some(1),
             fee_desc: Some("example".into()),
+            ..Default::default()
         }]),
         discounts: Some(vec![Discounts {
             discount_name: Some("满20减1元".into()),
             discount_amount: Some(1),
             discount_desc: Some("不与其他优惠叠加".into()),
+            ..Default::default()
         }]),
         total_amount: Some(1),
         finish_ticket: Some("example".into()),
         profit_sharing: Some(true),
+        ..Default::default()
     };
     check_request(
         request,

@@ -21,6 +21,7 @@ fn post_payscore_users_by_openid_permissions_by_service_id_terminate() {
         service_id_2: "example".into(),
         appid: "example".into(),
         reason: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -38,6 +39,7 @@ fn post_payscore_users_by_openid_permissions_by_service_id_terminate() {
         service_id_2: "example".into(),
         appid: "example".into(),
         reason: "example".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -19,6 +19,7 @@ fn post_platsolution_ecommerce_bank_transfer_recharges_apply() {
         recharge_scene: "ECOMMERCE_BANK_TRANSFER".into(),
         account_type: AccountType::Basic,
         recharge_amount: RechargeAmount { ..Default::default() },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -35,7 +36,8 @@ fn post_platsolution_ecommerce_bank_transfer_recharges_apply() {
         out_recharge_no: "cz202407181234".into(),
         recharge_scene: "ECOMMERCE_BANK_TRANSFER".into(),
         account_type: AccountType::Basic,
-        recharge_amount: RechargeAmount { amount: Some(500000), currency: Some("CNY".into()) },
+        recharge_amount: RechargeAmount { amount: Some(500000), currency: Some("CNY".into()), ..Default::default() },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -111,7 +113,9 @@ fn post_platsolution_ecommerce_insurance_compensation_contracts() {
             agreement_version: "20240815".into(),
             sign_organization: "温州名优贸易".into(),
             sign_time: "2024-08-08T10:34:56+08:00".into(),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -132,7 +136,9 @@ fn post_platsolution_ecommerce_insurance_compensation_contracts() {
             agreement_version: "20240815".into(),
             sign_organization: "温州名优贸易".into(),
             sign_time: "2024-08-08T10:34:56+08:00".into(),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -221,7 +227,9 @@ fn post_platsolution_ecommerce_mch_transfer_compensate_bills() {
             transaction_info: Some(TransactionInfo {
                 transaction_id: "1217752501201407033233368018".into(),
                 r#type: Some(TransactionInfoType::Wxpay),
+                ..Default::default()
             }),
+            ..Default::default()
         },
         out_bill_no: "plfk2020042013".into(),
         amount: Some(10000),
@@ -229,6 +237,7 @@ fn post_platsolution_ecommerce_mch_transfer_compensate_bills() {
         sponsor_mchid: Some("1900001109".into()),
         transfer_scene_id: Some("1001".into()),
         user_recv_perception: Some("退货运费补偿".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -401,7 +410,9 @@ fn post_platsolution_ecommerce_mch_transfer_compensate_bills_pre_transfer() {
             transaction_info: Some(TransactionInfo {
                 transaction_id: "1217752501201407033233368018".into(),
                 r#type: Some(TransactionInfoType::Wxpay),
+                ..Default::default()
             }),
+            ..Default::default()
         },
         out_bill_no: "plfk2020042013".into(),
         amount: Some(10000),
@@ -410,6 +421,7 @@ fn post_platsolution_ecommerce_mch_transfer_compensate_bills_pre_transfer() {
         transfer_scene_id: Some("1001".into()),
         user_recv_perception: Some("退货运费补偿".into()),
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -462,8 +474,10 @@ fn post_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensation_bil
             transaction_info: Some(TransactionInfo {
                 transaction_id: "1217752501201407033233368018".into(),
                 r#type: Some(TransactionInfoType::Wxpay),
+                ..Default::default()
             }),
-            user_info: Some(UserInfo { sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()) }),
+            user_info: Some(UserInfo { sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()), ..Default::default() }),
+            ..Default::default()
         },
         out_bill_no: "plfk2020042013".into(),
         amount: Some(10000),
@@ -471,6 +485,7 @@ fn post_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensation_bil
         transfer_scene_id: Some("1001".into()),
         user_recv_perception: Some("退货运费补偿".into()),
         sub_appid: Some("wx8888888888888888".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -606,15 +621,18 @@ fn post_platsolution_ecommerce_mch_transfer_deposit_insurance_premiums_compensat
         sp_appid: Some("wx8888888888888888".into()),
         receiver: Receiver {
             r#type: Some(Type::Merchant),
-            mch_info: Some(MchInfo { mchid: Some("1900001108".into()) }),
+            mch_info: Some(MchInfo { mchid: Some("1900001108".into()), ..Default::default() }),
             transaction_info: Some(TransactionInfo {
                 transaction_id: "1217752501201407033233368018".into(),
                 r#type: TransactionInfoType::Wxpay,
+                extra: Default::default(),
             }),
+            ..Default::default()
         },
         out_bill_no: "plfk2020042013".into(),
         amount: Some(10000),
         transfer_remark: "直播违规扣罚".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -707,14 +725,17 @@ fn post_platsolution_ecommerce_mch_transfer_deposit_shipping_cost_compensation_b
             transaction_info: Some(TransactionInfo {
                 transaction_id: "1217752501201407033233368018".into(),
                 r#type: Some(Type::Wxpay),
+                ..Default::default()
             }),
-            user_info: Some(UserInfo { sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()) }),
+            user_info: Some(UserInfo { sp_openid: Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into()), ..Default::default() }),
+            ..Default::default()
         },
         out_bill_no: "plfk2020042013".into(),
         amount: Some(10000),
         transfer_remark: "直播违规扣罚".into(),
         transfer_scene_id: Some("1001".into()),
         user_recv_perception: Some("退货运费补偿".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -806,11 +827,14 @@ fn post_platsolution_ecommerce_mch_transfer_insurance_claim_bills() {
             transaction_info: Some(TransactionInfo {
                 transaction_id: "1217752501201407033233368018".into(),
                 r#type: Some(TransactionInfoType::Wxpay),
+                ..Default::default()
             }),
+            ..Default::default()
         },
         out_bill_no: "plfk2020042013".into(),
         amount: Some(10000),
         transfer_remark: "直播违规扣罚".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -942,6 +966,7 @@ fn post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_out_bill_no_by
     let request = PostPlatsolutionEcommerceMchTransferInsuranceClaimBillsOutBillNoByOutBillNoCancel {
         out_bill_no: "plfk2020042013".into(),
         sub_mchid: Some("1900001109".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -991,12 +1016,15 @@ fn post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_pre_transfer()
             transaction_info: Some(TransactionInfo {
                 transaction_id: "1217752501201407033233368018".into(),
                 r#type: Some(TransactionInfoType::Wxpay),
+                ..Default::default()
             }),
+            ..Default::default()
         },
         out_bill_no: "plfk2020042013".into(),
         amount: Some(10000),
         transfer_remark: "直播违规扣罚".into(),
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1027,11 +1055,16 @@ fn post_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills() {
         wechatpay_chain::http::Method::POST
     );
     let request = PostPlatsolutionEcommerceMchTransferSubMchCompensationBills {
-        receiver: Receiver { r#type: Type::Merchant, mch_info: MchInfo { mchid: "1900001108".into() } },
+        receiver: Receiver {
+            r#type: Type::Merchant,
+            mch_info: MchInfo { mchid: "1900001108".into(), ..Default::default() },
+            extra: Default::default(),
+        },
         out_bill_no: "plfk2020042013".into(),
         amount: 10000,
         transfer_remark: "直播违规扣罚".into(),
         sponsor_mchid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1045,11 +1078,16 @@ fn post_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills() {
         &[],
     );
     let request = PostPlatsolutionEcommerceMchTransferSubMchCompensationBills {
-        receiver: Receiver { r#type: Type::Merchant, mch_info: MchInfo { mchid: "1900001108".into() } },
+        receiver: Receiver {
+            r#type: Type::Merchant,
+            mch_info: MchInfo { mchid: "1900001108".into(), ..Default::default() },
+            extra: Default::default(),
+        },
         out_bill_no: "plfk2020042013".into(),
         amount: 10000,
         transfer_remark: "直播违规扣罚".into(),
         sponsor_mchid: Some("1900001109".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1128,6 +1166,7 @@ fn post_platsolution_ecommerce_mch_transfer_transfer_bills() {
         sp_appid: None,
         amount: None,
         receiver_remark: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1146,12 +1185,18 @@ fn post_platsolution_ecommerce_mch_transfer_transfer_bills() {
         business_type: BusinessType::DepositCompensation,
         receiver: Receiver {
             r#type: Some(Type::Merchant),
-            mch_info: Some(MchInfo { mch_id: Some("1900001108".into()), mchid: Some("1900001108".into()) }),
+            mch_info: Some(MchInfo {
+                mch_id: Some("1900001108".into()),
+                mchid: Some("1900001108".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
         },
         out_bill_no: "plfk2020042013".into(),
         amount: Some(10000),
         transfer_remark: "直播违规扣罚".into(),
         receiver_remark: Some("小店XXXX直播违规扣罚".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1264,6 +1309,7 @@ fn post_platsolution_ecommerce_recharge_employees() {
     let request = PostPlatsolutionEcommerceRechargeEmployees {
         sub_mchid: "1900000109".into(),
         sp_openid: "oLTPCuCsfN3ABBz50VUZBNlHDbUU".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1277,6 +1323,7 @@ fn post_platsolution_ecommerce_recharge_employees() {
     let request = PostPlatsolutionEcommerceRechargeEmployees {
         sub_mchid: "1900000109".into(),
         sp_openid: "oLTPCuCsfN3ABBz50VUZBNlHDbUU".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -1384,6 +1431,7 @@ fn post_platsolution_ecommerce_recharges_apply() {
         notify_url: None,
         available_recharge_channels: None,
         remark: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1401,10 +1449,11 @@ fn post_platsolution_ecommerce_recharges_apply() {
         out_recharge_no: "cz202407181234".into(),
         recharge_scene: RechargeScene::EcommerceDeposit,
         account_type: AccountType::Deposit,
-        recharge_amount: RechargeAmount { amount: Some(500000), currency: Some("CNY".into()) },
+        recharge_amount: RechargeAmount { amount: Some(500000), currency: Some("CNY".into()), ..Default::default() },
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
         available_recharge_channels: Some(vec![AvailableRechargeChannels::BankTransfer]),
         remark: Some("example_remark".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1533,9 +1582,12 @@ fn post_platsolution_ecommerce_settle_prepay_settle_orders() {
                 receiver_type: "MERCHANT".into(),
                 receiver_account: "1234567890".into(),
                 amount: Amount { amount: 11000, ..Default::default() },
+                ..Default::default()
             }],
+            ..Default::default()
         }],
         receive_type_template_id: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1563,10 +1615,13 @@ fn post_platsolution_ecommerce_settle_prepay_settle_orders() {
                 settle_type: "RECEIVE".into(),
                 receiver_type: "MERCHANT".into(),
                 receiver_account: "1234567890".into(),
-                amount: Amount { amount: 11000, currency: Some("CNY".into()) },
+                amount: Amount { amount: 11000, currency: Some("CNY".into()), ..Default::default() },
+                ..Default::default()
             }],
+            ..Default::default()
         }],
         receive_type_template_id: Some(ReceiveTypeTemplateId::V1),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1641,6 +1696,7 @@ fn post_platsolution_ecommerce_settle_prepay_settle_orders_by_settle_batch_no_ap
         out_abnormal_settle_batch_no: "1236698745558870".into(),
         abnormal_settle_type: AbnormalSettleType::TransferToOriginalReceiveUser,
         description: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1659,6 +1715,7 @@ fn post_platsolution_ecommerce_settle_prepay_settle_orders_by_settle_batch_no_ap
         out_abnormal_settle_batch_no: "1236698745558870".into(),
         abnormal_settle_type: AbnormalSettleType::TransferToOriginalReceiveUser,
         description: Some("xx结算失败，转付至原用户".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1693,6 +1750,7 @@ fn post_platsolution_ecommerce_withdraw_day_end_balance_withdraw() {
         bank_memo: None,
         notify_url: None,
         reserve_amount: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -1713,6 +1771,7 @@ fn post_platsolution_ecommerce_withdraw_day_end_balance_withdraw() {
         bank_memo: Some("微信支付提现".into()),
         notify_url: Some("https://yourapp.com/notify".into()),
         reserve_amount: Some(100),
+        extra: Default::default(),
     };
     check_request(
         request,

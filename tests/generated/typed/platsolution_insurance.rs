@@ -29,6 +29,7 @@ fn post_platsolution_insurance_mch_transfer_batches_apply() {
             transfer_remark: "2023年2月报销".into(),
             reservation_id: "1330000071100999991182020050700019480001".into(),
             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+            ..Default::default()
         }],
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
         ..Default::default()
@@ -60,8 +61,10 @@ fn post_platsolution_insurance_mch_transfer_batches_apply() {
             transfer_remark: "2023年2月报销".into(),
             reservation_id: "1330000071100999991182020050700019480001".into(),
             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+            ..Default::default()
         }],
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -240,6 +243,7 @@ fn post_platsolution_insurance_mch_transfer_batches_detail_receipts_out_batch_no
             out_batch_no: "sjzz20230223".into(),
             out_detail_no: "x23zy545Bd5436".into(),
             sub_mchid: "1900102208".into(),
+            ..Default::default()
         };
     check_request(
         request,
@@ -255,6 +259,7 @@ fn post_platsolution_insurance_mch_transfer_batches_detail_receipts_out_batch_no
             out_batch_no: "sjzz20230223".into(),
             out_detail_no: "x23zy545Bd5436".into(),
             sub_mchid: "1900102208".into(),
+            ..Default::default()
         };
     check_request(
         request,
@@ -431,6 +436,7 @@ fn post_platsolution_insurance_mch_transfer_batches_summary_receipts_out_batch_n
     let request = PostPlatsolutionInsuranceMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoApply {
         out_batch_no: "sjzz20230223".into(),
         sub_mchid: "1900102208".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -444,6 +450,7 @@ fn post_platsolution_insurance_mch_transfer_batches_summary_receipts_out_batch_n
     let request = PostPlatsolutionInsuranceMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoApply {
         out_batch_no: "sjzz20230223".into(),
         sub_mchid: "1900102208".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -509,8 +516,11 @@ fn post_platsolution_insurance_mch_transfer_reservation_apply() {
                 name: "养老保险".into(),
                 withdrawal_no: Some("202310410941".into()),
                 claim_no: Some("202310410941".into()),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,

@@ -26,6 +26,7 @@ fn post_platsolution_mch_transfer_batches_apply() {
             transfer_remark: "2023年2月报销".into(),
             reservation_id: "1330000071100999991182020050700019480001".into(),
             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+            ..Default::default()
         }],
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
         ..Default::default()
@@ -57,8 +58,10 @@ fn post_platsolution_mch_transfer_batches_apply() {
             transfer_remark: "2023年2月报销".into(),
             reservation_id: "1330000071100999991182020050700019480001".into(),
             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
+            ..Default::default()
         }],
         notify_url: "https://www.weixin.qq.com/wxpay/pay.php".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -235,6 +238,7 @@ fn post_platsolution_mch_transfer_batches_detail_receipts_out_batch_no_by_out_ba
         out_batch_no: "sjzz20230223".into(),
         out_detail_no: "x23zy545Bd5436".into(),
         sub_mchid: "1900102208".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -249,6 +253,7 @@ fn post_platsolution_mch_transfer_batches_detail_receipts_out_batch_no_by_out_ba
         out_batch_no: "sjzz20230223".into(),
         out_detail_no: "x23zy545Bd5436".into(),
         sub_mchid: "1900102208".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -421,6 +426,7 @@ fn post_platsolution_mch_transfer_batches_summary_receipts_out_batch_no_by_out_b
     let request = PostPlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoApply {
         out_batch_no: "sjzz20230223".into(),
         sub_mchid: "1900102208".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -434,6 +440,7 @@ fn post_platsolution_mch_transfer_batches_summary_receipts_out_batch_no_by_out_b
     let request = PostPlatsolutionMchTransferBatchesSummaryReceiptsOutBatchNoByOutBatchNoApply {
         out_batch_no: "sjzz20230223".into(),
         sub_mchid: "1900102208".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -496,8 +503,11 @@ fn post_platsolution_mch_transfer_reservation_apply() {
                 name: "养老保险".into(),
                 withdrawal_no: Some("202310410941".into()),
                 claim_no: Some("202310410941".into()),
+                ..Default::default()
             }),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,

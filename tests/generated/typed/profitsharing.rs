@@ -80,8 +80,10 @@ fn post_profitsharing_orders() {
             name: Some("hu89ohu89ohu89o".into()),
             amount: 888,
             description: "分给商户A".into(),
+            extra: Default::default(),
         }]),
         unfreeze_unsplit: true,
+        ..Default::default()
     };
     check_request(
         request,
@@ -127,6 +129,7 @@ fn post_profitsharing_orders_unfreeze() {
         transaction_id: "4208450740201411110007820472".into(),
         out_order_no: "P20150806125346".into(),
         description: "解冻全部剩余资金".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -198,6 +201,7 @@ fn post_profitsharing_receivers_add() {
         sub_appid: None,
         name: None,
         custom_relation: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -219,6 +223,7 @@ fn post_profitsharing_receivers_add() {
         name: Some("hu89ohu89ohu89o".into()),
         relation_type: RelationType::ServiceProvider,
         custom_relation: Some("代理商".into()),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -250,6 +255,7 @@ fn post_profitsharing_receivers_delete() {
         account: "86693852".into(),
         sub_mchid: None,
         sub_appid: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -266,6 +272,7 @@ fn post_profitsharing_receivers_delete() {
         sub_appid: Some("wx8888888888888889".into()),
         r#type: Type::MerchantId,
         account: "86693852".into(),
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -313,6 +320,7 @@ fn post_profitsharing_return_orders() {
         return_mchid: "86693852".into(),
         amount: 10,
         description: "用户退款".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -25,6 +25,7 @@ fn post_qrcode_transactions() {
         amount: None,
         bus_info: None,
         metro_info: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -48,18 +49,21 @@ fn post_qrcode_transactions() {
         goods_tag: Some("WXG".into()),
         contract_id: "Wx15463511252015071056489715".into(),
         notify_url: Some("https://pay.weixin.qq.com/wxpay.html".into()),
-        amount: Some(Amount { total: Some(600), currency: Some("CNY".into()) }),
+        amount: Some(Amount { total: Some(600), currency: Some("CNY".into()), ..Default::default() }),
         bus_info: Some(BusInfo {
             start_time: Some("2017-08-26T10:43:39+08:00".into()),
             line_name: Some("1路公车".into()),
             plate_number: Some("粤B888888".into()),
+            ..Default::default()
         }),
         metro_info: Some(MetroInfo {
             start_time: Some("2017-08-26T10:43:39+08:00".into()),
             end_time: Some("2017-08-26T10:43:39+08:00".into()),
             start_station: Some("西单".into()),
             end_station: Some("天安门西".into()),
+            ..Default::default()
         }),
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -39,12 +39,16 @@ fn post_rate_activity_applications() {
             activity_apply_information: Some(vec![ActivityApplyInformation {
                 apply_material_id: Some("SCHOOL_QUALIFICATION_PROVEMENT".into()),
                 apply_material_information: Some(vec!["0P3ng6KTIW4-Q_l2FjKLZuhHjBWoMAjmVtCz7ScmhEIThCaV-4BBgVwtNkCHO_XXqK5dE5YdOmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         },
         additional_information: Some(AdditionalInformation {
             additional_message: Some("特殊情况，说明原因".into()),
             additional_material: Some(vec!["0P3ng6KTIW4-Q_l2FjKLZuhHjBWoMAjmVtCz7ScmhEIThCaV-4BBgVwtNkCHO_XXqK5dE5YdOmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo".into()]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -94,12 +98,16 @@ fn patch_rate_activity_applications_id_by_application_id() {
             activity_apply_information: Some(vec![ActivityApplyInformation {
                 apply_material_id: Some("SCHOOL_QUALIFICATION_PROOF".into()),
                 apply_material_information: Some(vec!["0P3ng6KTIW4-Q_l2FjKLZuhHjBWoMAjmVtCz7ScmhEIThCaV-4BBgVwtNkCHO_XXqK5dE5YdOmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo".into()]),
+                ..Default::default()
             }]),
+            ..Default::default()
         }),
         additional_information: Some(AdditionalInformation {
             additional_message: Some("特殊情况，说明原因".into()),
             additional_material: Some(vec!["0P3ng6KTIW4-Q_l2FjKLZuhHjBWoMAjmVtCz7ScmhEIThCaV-4BBgVwtNkCHO_XXqK5dE5YdOmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo".into()]),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,

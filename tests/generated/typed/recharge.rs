@@ -16,6 +16,7 @@ fn post_recharge_bank_transfer_recharges_apply() {
         recharge_scene: RechargeScene::NormalBankTransfer,
         account_type: AccountType::Basic,
         recharge_amount: RechargeAmount { ..Default::default() },
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -32,7 +33,8 @@ fn post_recharge_bank_transfer_recharges_apply() {
         out_recharge_no: "cz202407181234".into(),
         recharge_scene: RechargeScene::NormalBankTransfer,
         account_type: AccountType::Basic,
-        recharge_amount: RechargeAmount { amount: Some(500000), currency: Some("CNY".into()) },
+        recharge_amount: RechargeAmount { amount: Some(500000), currency: Some("CNY".into()), ..Default::default() },
+        extra: Default::default(),
     };
     check_request(
         request,

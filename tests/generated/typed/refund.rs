@@ -37,9 +37,10 @@ fn post_refund_domestic_refunds() {
         funds_account: Some("AVAILABLE".into()),
         amount: Amount {
             refund: 888,
-            from: Some(vec![AmountFrom { account: "AVAILABLE".into(), amount: 444 }]),
+            from: Some(vec![AmountFrom { account: "AVAILABLE".into(), amount: 444, ..Default::default() }]),
             total: 888,
             currency: "CNY".into(),
+            ..Default::default()
         },
         goods_detail: Some(vec![GoodsDetail {
             merchant_goods_id: "1217752501201407033233368018".into(),
@@ -48,7 +49,9 @@ fn post_refund_domestic_refunds() {
             unit_price: 528800,
             refund_amount: 528800,
             refund_quantity: 1,
+            ..Default::default()
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -112,6 +115,7 @@ fn post_refund_domestic_refunds_by_refund_id_apply_abnormal_refund() {
         bank_type: None,
         bank_account: None,
         real_name: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -130,6 +134,7 @@ fn post_refund_domestic_refunds_by_refund_id_apply_abnormal_refund() {
         bank_type: Some(BankType::CmbDebit),
         bank_account: Some("d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==".into()),
         real_name: Some("UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd".into()),
+        extra: Default::default(),
     };
     check_request(
         request,

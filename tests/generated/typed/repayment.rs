@@ -65,6 +65,7 @@ fn post_repayment_combine_transactions_partner_out_trade_no_by_combine_out_trade
             out_trade_no: "20150806125346".into(),
             ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -81,7 +82,9 @@ fn post_repayment_combine_transactions_partner_out_trade_no_by_combine_out_trade
             mchid: "1900000109".into(),
             out_trade_no: "20150806125346".into(),
             sub_mchid: Some("1900000109".into()),
+            ..Default::default()
         }],
+        ..Default::default()
     };
     check_request(
         request,
@@ -106,7 +109,7 @@ fn post_repayment_combine_transactions_partner_prepay() {
         sub_orders: vec![SubOrders {
             mchid: "1230000109".into(),
             out_trade_no: "20150806125346".into(),
-            amount: Amount { total_amount: 10, currency: "CNY".into() },
+            amount: Amount { total_amount: 10, currency: "CNY".into(), ..Default::default() },
             attach: "深圳分店".into(),
             description: "某某放心借".into(),
             ..Default::default()
@@ -131,10 +134,15 @@ fn post_repayment_combine_transactions_partner_prepay() {
             mchid: "1230000109".into(),
             sub_mchid: Some("1900000109".into()),
             out_trade_no: "20150806125346".into(),
-            amount: Amount { total_amount: 10, currency: "CNY".into() },
+            amount: Amount { total_amount: 10, currency: "CNY".into(), ..Default::default() },
             attach: "深圳分店".into(),
             description: "某某放心借".into(),
-            settle_info: Some(SettleInfo { profit_sharing: Some(true), subsidy_amount: Some(10) }),
+            settle_info: Some(SettleInfo {
+                profit_sharing: Some(true),
+                subsidy_amount: Some(10),
+                ..Default::default()
+            }),
+            ..Default::default()
         }],
         time_expire: Some("2018-06-08T10:34:56+08:00".into()),
         notify_url: Some("https://yourapp.com/notify".into()),
@@ -146,20 +154,30 @@ fn post_repayment_combine_transactions_partner_prepay() {
             app_url: "https://pay.qq.com".into(),
             bundle_id: Some("com.tencent.wzryiOS".into()),
             package_name: Some("com.tencent.tmgp.sgame".into()),
+            extra: Default::default(),
         }),
-        app_info: Some(AppInfo { combine_appid: "wxd678efh567hg6787".into() }),
+        app_info: Some(AppInfo { combine_appid: "wxd678efh567hg6787".into(), ..Default::default() }),
         miniprogram_info: Some(MiniprogramInfo {
             combine_appid: "wxd678efh567hg6787".into(),
             openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+            ..Default::default()
         }),
         combine_payer_info: Some(CombinePayerInfo {
-            identity: Some(Identity { r#type: IdentityType::Idcard, number: "example".into(), name: "example".into() }),
+            identity: Some(Identity {
+                r#type: IdentityType::Idcard,
+                number: "example".into(),
+                name: "example".into(),
+                extra: Default::default(),
+            }),
+            ..Default::default()
         }),
         wechat_web_info: Some(WechatWebInfo {
             combine_appid: Some("example".into()),
             openid: Some("example".into()),
             webview_url: Some("example".into()),
+            ..Default::default()
         }),
+        ..Default::default()
     };
     check_request(
         request,

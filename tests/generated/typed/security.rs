@@ -17,6 +17,7 @@ fn post_security_echo() {
         notify_url: Some("https://www.weixin.qq.com/v3/test".into()),
         echo_message: "hello".into(),
         encrypted_echo_message: Some("Fx9mh7K5sjqHxxQcgDVhnJ9QdS4nKfcUbuAOj".into()),
+        ..Default::default()
     };
     check_request(
         request,

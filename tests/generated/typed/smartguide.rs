@@ -91,6 +91,7 @@ fn post_smartguide_guides() {
         qr_code: "https://www.example.com/x".into(),
         avatar: "https://www.example.com/x".into(),
         group_qrcode: Some("https://work.weixin.qq.com/xxxxxxx".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -131,6 +132,7 @@ fn patch_smartguide_guides_by_guide_id() {
         qr_code: Some("https://www.example.com/x".into()),
         avatar: Some("https://www.example.com/x".into()),
         group_qrcode: Some("https://work.weixin.qq.com/xxxxxxx".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -169,6 +171,7 @@ fn post_smartguide_guides_by_guide_id_assign() {
         guide_id: "example".into(),
         sub_mchid: Some("1234567890".into()),
         out_trade_no: "20150806125346".into(),
+        ..Default::default()
     };
     check_request(
         request,

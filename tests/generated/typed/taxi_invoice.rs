@@ -17,6 +17,7 @@ fn post_taxi_invoice_attendance_punch() {
         event_time: "2019-12-01T12:00:00.000+08:00".into(),
         event_type: "SIGN_IN".into(),
         region_id: 510100,
+        ..Default::default()
     };
     check_request(
         request,
@@ -35,6 +36,7 @@ fn post_taxi_invoice_attendance_punch() {
         event_time: "2019-12-01T12:00:00.000+08:00".into(),
         event_type: "SIGN_IN".into(),
         region_id: 510100,
+        ..Default::default()
     };
     check_request(
         request,
@@ -128,6 +130,7 @@ fn post_taxi_invoice_cards() {
                 telephone: Some("075512345678".into()),
                 bank_name: Some("测试银行".into()),
                 bank_account: Some("62001234567890".into()),
+                ..Default::default()
             },
             seller_information: SellerInformation {
                 name: "深圳市南山区测试公司".into(),
@@ -136,11 +139,13 @@ fn post_taxi_invoice_cards() {
                 telephone: Some("075512345678".into()),
                 bank_name: Some("测试银行".into()),
                 bank_account: Some("62001234567890".into()),
+                ..Default::default()
             },
             extra_information: ExtraInformation {
                 payee: Some("张三".into()),
                 reviewer: Some("李四".into()),
                 drawer: "王五".into(),
+                ..Default::default()
             },
             items: Some(vec![Items {
                 tax_code: "3010101020203000000".into(),
@@ -155,10 +160,13 @@ fn post_taxi_invoice_cards() {
                 tax_rate: 1300,
                 tax_prefer_mark: "NO_FAVORABLE".into(),
                 discount: true,
+                ..Default::default()
             }]),
             remark: Some("备注".into()),
+            ..Default::default()
         },
         token: Some("ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -189,6 +197,7 @@ fn post_taxi_invoice_cards_upload_file() {
             digest: "addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db".into(),
             digest_algorithm: "DIGEST_ALGORITHM_SM3".into(),
             region_id: 310100,
+            ..Default::default()
         },
     };
     check_upload(
@@ -208,6 +217,7 @@ fn post_taxi_invoice_cards_upload_file() {
             digest: "addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db".into(),
             digest_algorithm: "DIGEST_ALGORITHM_SM3".into(),
             region_id: 310100,
+            ..Default::default()
         },
     };
     check_upload(
@@ -264,11 +274,14 @@ fn post_taxi_invoice_driver_update_driver() {
             photo_digest: Some(PhotoDigest {
                 hash_type: Some("MD5".into()),
                 hash_value: Some("e10adc3949ba59abbe56e057f20f883e".into()),
+                ..Default::default()
             }),
             photo_url: Some("http://www.abc.com/driver.icon".into()),
             photo_icon: Some("Pm+zC+kaOSdRmVQP7pPQ++Ky9C8FaVp8El2sLT3b/M887b3YnrknrmiiumOkNDklrUdznfitoFkPC94vlnbbESwgn7hBXge3JFHw80S0l8J2jSIZN8PnMrHIZiWPI74xwKKK35n9X3+1+hzKK+t7fZ/U9Bg8P2L2ixmBdpTaRjtivPdOt28P3THTp5rXkjCNwRnoRjB/GiisYHRPc7WHV7jWvC32m42+ctyqZQYBx3I9a6GZisqMOCZXP4+STRRXMzqiZPmv8A3jRRRUFH/9k=".into()),
+            ..Default::default()
         }),
         region_id: 510100,
+        ..Default::default()
     };
     check_request(
         request,
@@ -380,6 +393,7 @@ fn post_taxi_invoice_taxi_company_create_taxi_company() {
         short_name: Some("深圳未来".into()),
         region_id: 510100,
         enterprise_type: "ENTERPRISE".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -430,6 +444,7 @@ fn post_taxi_invoice_taxi_update_taxi() {
         region_id: 510100,
         invoice_flag: Some("INVOICE".into()),
         taxi_state: Some(TaxiState::InOperation),
+        ..Default::default()
     };
     check_request(
         request,

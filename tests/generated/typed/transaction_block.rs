@@ -106,6 +106,7 @@ fn post_transaction_block_transaction_block_submissions_sub_mchid_by_sub_mchid()
         sub_mchid: "123000110".into(),
         merchant_submit_id: "ABC123456789".into(),
         submit_data: "{\"record_fields\":[]}".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -120,6 +121,7 @@ fn post_transaction_block_transaction_block_submissions_sub_mchid_by_sub_mchid()
         sub_mchid: "123000110".into(),
         merchant_submit_id: "ABC123456789".into(),
         submit_data: "{\"record_fields\":[]}".into(),
+        ..Default::default()
     };
     check_request(
         request,

@@ -54,9 +54,11 @@ fn post_transfer_batches() {
             openid: "o-MYE42l80oelYMDE34nYD456Xoy".into(),
             user_name: "757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45".into(),
             user_id_card: Some("8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f".into()),
+            ..Default::default()
         }],
         transfer_scene_id: "1001".into(),
         notify_url: Some("https://www.weixin.qq.com/wxpay/pay.php".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -245,7 +247,7 @@ fn post_transfer_bill_receipt() {
     use wechatpay_chain::typed::transfer::post_transfer_bill_receipt::*;
     assert_eq!(PostTransferBillReceipt::PATH, "v3/transfer/bill-receipt");
     assert_eq!(PostTransferBillReceipt::METHOD, wechatpay_chain::http::Method::POST);
-    let request = PostTransferBillReceipt { out_batch_no: "plfk2020042013".into() };
+    let request = PostTransferBillReceipt { out_batch_no: "plfk2020042013".into(), ..Default::default() };
     check_request(
         request,
         "/v3/transfer/bill-receipt",
@@ -255,7 +257,7 @@ fn post_transfer_bill_receipt() {
         Some(r#"{"out_batch_no":"plfk2020042013"}"#),
         &[],
     );
-    let request = PostTransferBillReceipt { out_batch_no: "plfk2020042013".into() };
+    let request = PostTransferBillReceipt { out_batch_no: "plfk2020042013".into(), ..Default::default() };
     check_request(
         request,
         "/v3/transfer/bill-receipt",

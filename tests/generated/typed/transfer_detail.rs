@@ -58,6 +58,7 @@ fn post_transfer_detail_electronic_receipts() {
         accept_type: AcceptType::BatchTransfer,
         out_detail_no: "mx0911231610162610v4CNkO4HAf".into(),
         out_batch_no: None,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -72,6 +73,7 @@ fn post_transfer_detail_electronic_receipts() {
         accept_type: AcceptType::BatchTransfer,
         out_batch_no: Some("GD2021011610162610BBdkkIwcu3".into()),
         out_detail_no: "mx0911231610162610v4CNkO4HAf".into(),
+        extra: Default::default(),
     };
     check_request(
         request,

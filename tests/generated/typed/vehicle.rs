@@ -49,6 +49,7 @@ fn post_vehicle_etc_preopen() {
             encrypted_real_name: "LOX6jBeRlK/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==".into(),
             encrypted_credential_id: "t85SAX3GxVYqGQm2Q8cfeFd1dWy40j4s7XpIds8Glw83HG3vN9Q==".into(),
             credential_type: "ID_CARD".into(),
+            ..Default::default()
         },
         ..Default::default()
     };
@@ -75,8 +76,10 @@ fn post_vehicle_etc_preopen() {
             encrypted_real_name: "LOX6jBeRlK/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==".into(),
             encrypted_credential_id: "t85SAX3GxVYqGQm2Q8cfeFd1dWy40j4s7XpIds8Glw83HG3vN9Q==".into(),
             credential_type: "ID_CARD".into(),
+            ..Default::default()
         },
         bank_card_no: Some("K/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -144,9 +147,15 @@ fn post_vehicle_etc_transactions_highway() {
             exit: Some("广珠东线-珠海站".into()),
             carrying_capacity: Some(3),
             carrying_range: Some("6-12".into()),
+            ..Default::default()
         },
-        amount: Amount { total: Some(888), currency: Some("CNY".into()) },
-        device_info: Some(DeviceInfo { device_id: Some("POS1:1".into()), device_ip: "123.12.12.123".into() }),
+        amount: Amount { total: Some(888), currency: Some("CNY".into()), ..Default::default() },
+        device_info: Some(DeviceInfo {
+            device_id: Some("POS1:1".into()),
+            device_ip: "123.12.12.123".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
     };
     check_request(
         request,
@@ -282,6 +291,7 @@ fn post_vehicle_parking_parkings() {
         start_time: "2017-08-26T10:43:39+08:00".into(),
         parking_name: "欢乐海岸停车场".into(),
         free_duration: 3600,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -303,6 +313,7 @@ fn post_vehicle_parking_parkings() {
         start_time: "2017-08-26T10:43:39+08:00".into(),
         parking_name: "欢乐海岸停车场".into(),
         free_duration: 3600,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -445,7 +456,7 @@ fn post_vehicle_transactions_parking() {
         goods_tag: Some("WXG".into()),
         notify_url: "https://yoursite.com/wxpay.html".into(),
         profit_sharing: Some(ProfitSharing::Y),
-        amount: Amount { total: 888, currency: Some(Currency::Cny) },
+        amount: Amount { total: 888, currency: Some(Currency::Cny), ..Default::default() },
         parking_info: Some(ParkingInfo {
             parking_id: "5K8264ILTKCH16CQ250".into(),
             plate_number: "粤B888888".into(),
@@ -455,7 +466,9 @@ fn post_vehicle_transactions_parking() {
             parking_name: "欢乐海岸停车场".into(),
             charging_duration: 3600,
             device_id: "12313".into(),
+            extra: Default::default(),
         }),
+        ..Default::default()
     };
     check_request(
         request,

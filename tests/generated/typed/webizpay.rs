@@ -26,8 +26,11 @@ fn post_webizpay_avail_mch_ranges() {
     use wechatpay_chain::typed::webizpay::post_webizpay_avail_mch_ranges::*;
     assert_eq!(PostWebizpayAvailMchRanges::PATH, "v3/webizpay/avail-mch-ranges");
     assert_eq!(PostWebizpayAvailMchRanges::METHOD, wechatpay_chain::http::Method::POST);
-    let request =
-        PostWebizpayAvailMchRanges { sp_mchid: "12341234".into(), identifier_type: IdentifierType::OrganizationCode };
+    let request = PostWebizpayAvailMchRanges {
+        sp_mchid: "12341234".into(),
+        identifier_type: IdentifierType::OrganizationCode,
+        extra: Default::default(),
+    };
     check_request(
         request,
         "/v3/webizpay/avail-mch-ranges",
@@ -37,8 +40,11 @@ fn post_webizpay_avail_mch_ranges() {
         Some(r#"{"sp_mchid":"12341234","identifier_type":"ORGANIZATION_CODE"}"#),
         &[],
     );
-    let request =
-        PostWebizpayAvailMchRanges { sp_mchid: "12341234".into(), identifier_type: IdentifierType::OrganizationCode };
+    let request = PostWebizpayAvailMchRanges {
+        sp_mchid: "12341234".into(),
+        identifier_type: IdentifierType::OrganizationCode,
+        extra: Default::default(),
+    };
     check_request(
         request,
         "/v3/webizpay/avail-mch-ranges",
@@ -108,6 +114,7 @@ fn post_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers() {
         range_id: "89f5123e-5ad4-4e0e-89b1-63ced0c798c5".into(),
         sp_mchid: "12341234".into(),
         merchant_identifier: "91110000710926094P".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -122,6 +129,7 @@ fn post_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers() {
         range_id: "89f5123e-5ad4-4e0e-89b1-63ced0c798c5".into(),
         sp_mchid: "12341234".into(),
         merchant_identifier: "91110000710926094P".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -153,6 +161,7 @@ fn delete_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers_by_merchant
         range_id: "89f5123e-5ad4-4e0e-89b1-63ced0c798c5".into(),
         merchant_identifier: "91110000710926094P".into(),
         sp_mchid: "12341234".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -167,6 +176,7 @@ fn delete_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers_by_merchant
         range_id: "89f5123e-5ad4-4e0e-89b1-63ced0c798c5".into(),
         merchant_identifier: "91110000710926094P".into(),
         sp_mchid: "12341234".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -214,6 +224,7 @@ fn post_webizpay_bill_proof() {
         end_date: "2025-04-23".into(),
         entity_name: Some("某某科技有限公司".into()),
         out_operation_id: "operation12345678".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -242,6 +253,7 @@ fn post_webizpay_bill_trade_bill() {
         sub_mchid: "43214321".into(),
         date: "2025-04-23".into(),
         r#type: Type::Qyzfall,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -257,6 +269,7 @@ fn post_webizpay_bill_trade_bill() {
         sub_mchid: "43214321".into(),
         date: "2025-04-23".into(),
         r#type: Type::Qyzfall,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -355,6 +368,7 @@ fn post_webizpay_employees_by_employee_id_quota_cards() {
         effective_end_time: "2023-12-31T23:59:59+08:00".into(),
         card_remark: Some("2023年1月差旅报销".into()),
         avail_mch_range_id: Some("range_12345678".into()),
+        ..Default::default()
     };
     check_request(
         request,
@@ -431,6 +445,7 @@ fn post_webizpay_employees_by_employee_id_quota_cards_by_card_no_cancel() {
         sp_mchid: "12341234".into(),
         sub_mchid: "43214321".into(),
         reason: "商户主动作废".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -447,6 +462,7 @@ fn post_webizpay_employees_by_employee_id_quota_cards_by_card_no_cancel() {
         sp_mchid: "12341234".into(),
         sub_mchid: "43214321".into(),
         reason: "商户主动作废".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -521,6 +537,7 @@ fn post_webizpay_employees_by_employee_id_revoke() {
         employee_id: "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c".into(),
         sp_mchid: "12341234".into(),
         sub_mchid: "43214321".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -535,6 +552,7 @@ fn post_webizpay_employees_by_employee_id_revoke() {
         employee_id: "WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c".into(),
         sp_mchid: "12341234".into(),
         sub_mchid: "43214321".into(),
+        ..Default::default()
     };
     check_request(
         request,
@@ -577,7 +595,9 @@ fn post_webizpay_stores_entity_matches() {
             organization_code: "91110000710926094P".into(),
             store_name: "微信小店".into(),
             product_type: ProductType::CodePay,
+            extra: Default::default(),
         }]),
+        ..Default::default()
     };
     check_request(
         request,
@@ -678,6 +698,7 @@ fn post_webizpay_users_by_user_id_authorization_url() {
         sp_mchid: "12341234".into(),
         sub_mchid: "43214321".into(),
         application_type: ApplicationType::H5,
+        extra: Default::default(),
     };
     check_request(
         request,
@@ -693,6 +714,7 @@ fn post_webizpay_users_by_user_id_authorization_url() {
         sp_mchid: "12341234".into(),
         sub_mchid: "43214321".into(),
         application_type: ApplicationType::H5,
+        extra: Default::default(),
     };
     check_request(
         request,

@@ -46,10 +46,22 @@ use crate::error::{DecodeError, Error};
 /// no private key); JSON that does not fit `T` is an [`Error::Decode`].
 ///
 /// ```
+/// use serde::Deserialize;
 /// use serde_json::json;
 /// use wechatpay_chain::sandbox::Sandbox;
+/// use wechatpay_chain::sensitive::Sensitive;
 /// use wechatpay_chain::typed::decrypt;
-/// use wechatpay_chain::typed::facemch::FaceUser;
+///
+/// #[derive(Deserialize)]
+/// struct RealName {
+///     #[serde(default, with = "wechatpay_chain::typed::decrypt")]
+///     encrypted_credential_id: Option<Sensitive>,
+/// }
+///
+/// #[derive(Deserialize)]
+/// struct FaceUser {
+///     real_name_info: Option<RealName>,
+/// }
 ///
 /// let sandbox = Sandbox::start()?;
 /// let client = sandbox.client_builder().build()?;
@@ -57,7 +69,8 @@ use crate::error::{DecodeError, Error};
 ///     "face_sid": "aabbccdd12345", "query": {"info_type": "ASK_REAL_NAME", "appid": "wx2b029c08a6233333"},
 /// }))?;
 /// let user: FaceUser = decrypt::from_slice(&client, res.body())?;
-/// assert_eq!(user.real_name_info.map(|r| r.credential_id.len()), Some(18));
+/// let id = user.real_name_info.and_then(|r| r.encrypted_credential_id);
+/// assert_eq!(id.map(|id| id.len()), Some(18));
 /// # Ok::<(), wechatpay_chain::Error>(())
 /// ```
 pub fn from_slice<T: DeserializeOwned>(client: &Client, bytes: &[u8]) -> Result<T, Error> {

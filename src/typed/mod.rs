@@ -3,12 +3,15 @@
 //!
 //! A request type implements [`Endpoint`] (or [`DownloadEndpoint`] for file downloads);
 //! [`Client::call`] and [`Client::call_async`] send it through exactly the same pipeline as
-//! `client.chain(E::PATH).request(E::METHOD, options)` and parse the body into `E::Response`.
+//! `client.chain(E::PATH).request(E::METHOD, options)` and parse the body into `E::Response`. With the
+//! feature `typed-facemch` (the seed endpoint):
 //!
 //! ```
+//! # #[cfg(feature = "typed-facemch")]
+//! # fn main() -> Result<(), wechatpay_chain::Error> {
 //! use wechatpay_chain::sandbox::Sandbox;
-//! use wechatpay_chain::typed::facemch::get_facemch_users_by_face_sid::{CredentialType, InfoType};
 //! use wechatpay_chain::typed::facemch::GetFacemchUsersByFaceSid;
+//! use wechatpay_chain::typed::facemch::get_facemch_users_by_face_sid::{CredentialType, InfoType};
 //!
 //! let sandbox = Sandbox::start()?;
 //! let client = sandbox.client_builder().build()?;
@@ -16,7 +19,9 @@
 //!     face_sid: "aabbccdd12345".into(),
 //!     info_type: InfoType::AskRealName,
 //!     appid: "wx2b029c08a6233333".into(),
-//!     ..Default::default()
+//!     sub_mchid: None,
+//!     sub_appid: None,
+//!     sub_serial_no: None,
 //! })?;
 //! assert!(user.openid.is_some());
 //! assert_eq!(user.raw().status(), 200);
@@ -25,8 +30,11 @@
 //! let number = real.encrypted_credential_id.as_ref().expect("an ID number");
 //! assert_eq!(number.len(), 18);
 //! assert_eq!(real.credential_type, Some(CredentialType::IdCard)); // 身份证
-//! assert!(!format!("{user:?}").contains(number.expose()));
-//! # Ok::<(), wechatpay_chain::Error>(())
+//! assert!(!format!("{:?}", *user).contains(number.expose()));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "typed-facemch"))]
+//! # fn main() {}
 //! ```
 //!
 //! # The generated layer

@@ -621,7 +621,7 @@ fn transaction_success_is_delivered_and_typed() {
     // The notification's resource is the order as the query answers it.
     assert_eq!(*client.call(by_out_trade_no("T-typed-notify")).unwrap(), transaction);
     match Event::parse(&notification).unwrap() {
-        Event::Transaction(t) => assert_eq!(t, transaction),
+        Event::Transaction(t) => assert_eq!(*t, transaction),
         other => panic!("{other:?}"),
     }
 }
@@ -663,7 +663,7 @@ fn refund_notifications_are_typed() {
         match Event::parse(&notification).unwrap() {
             Event::Refund(kind, refund) => {
                 assert_eq!(kind.as_str(), event);
-                assert_eq!(refund, typed);
+                assert_eq!(*refund, typed);
             }
             other => panic!("{other:?}"),
         }

@@ -208,7 +208,8 @@ async fn bill_file_download_async() {
     let (_sandbox, client) = setup();
     let bill = client.call_async(GetBillTradebill { bill_date: "2024-11-24".into(), ..Default::default() }).await;
     let url = bill.unwrap().download_url.clone().unwrap();
-    let mut download = client.call_download_async(GetBilldownloadFile { token: token(&url), tartype: None }).await.unwrap();
+    let mut download =
+        client.call_download_async(GetBilldownloadFile { token: token(&url), tartype: None }).await.unwrap();
     let mut bytes = Vec::new();
     while let Some(chunk) = download.next().await {
         bytes.extend_from_slice(&chunk.unwrap());

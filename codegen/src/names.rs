@@ -171,7 +171,7 @@ pub fn variant_ident(value: &str) -> Option<String> {
             }
         }
     }
-    if out.is_empty() || value.chars().any(|c| !c.is_ascii()) {
+    if out.is_empty() || !value.is_ascii() {
         return None;
     }
     if out.starts_with(|c: char| c.is_ascii_digit()) {

@@ -582,7 +582,7 @@ impl<'a> Gen<'a> {
                     .get(key)
                     .cloned()
                     .ok_or_else(|| format!("`#/definitions/{key}` is not in codegen/data/schemas.json"))?;
-                let id = if let Some(values) = schema.get("enum").and_then(Value::as_array).filter(|v| !v.is_empty()) {
+                if let Some(values) = schema.get("enum").and_then(Value::as_array).filter(|v| !v.is_empty()) {
                     let values = values.clone();
                     let id = self.enum_def(&schema, &values, key, "", Module::Shared)?;
                     if let Def::Enum(e) = &mut self.defs[id] {
@@ -615,8 +615,7 @@ impl<'a> Gen<'a> {
                     id
                 } else {
                     return Err(format!("`#/definitions/{key}` is neither an enum nor an object with properties"));
-                };
-                id
+                }
             }
         };
         match self.in_shared.last() {
@@ -680,6 +679,7 @@ impl<'a> Gen<'a> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn field_doc(
         &self,
         wire: &str,
@@ -1657,7 +1657,7 @@ pub fn generate<'a>(catalog: &Catalog, schemas: &'a Schemas) -> Result<(TypedOut
     shared.line("#![allow(clippy::upper_case_acronyms, clippy::enum_variant_names)]");
     shared.blank();
     if uses.value || uses.map {
-        shared.line(format!("#[allow(unused_imports)]\nuse serde_json::{{Map, Value}};"));
+        shared.line("#[allow(unused_imports)]\nuse serde_json::{Map, Value};");
     }
     shared.blank();
     shared.push_str(&shared_body.into_string());

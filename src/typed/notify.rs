@@ -59,9 +59,9 @@ wire_enum! {
 #[non_exhaustive]
 pub enum Event {
     /// `TRANSACTION.SUCCESS`.
-    Transaction(Transaction),
+    Transaction(Box<Transaction>),
     /// `REFUND.SUCCESS`, `REFUND.ABNORMAL` or `REFUND.CLOSED` (the first field says which).
-    Refund(EventType, RefundNotification),
+    Refund(EventType, Box<RefundNotification>),
     /// Any other event: read [`Notification::resource`] or
     /// [`resource_as`](Notification::resource_as) yourself.
     Other(EventType),
@@ -73,9 +73,9 @@ impl Event {
     pub fn parse(notification: &Notification) -> Result<Event, Error> {
         let kind = EventType::from(notification.event_type());
         Ok(match kind {
-            EventType::TransactionSuccess => Event::Transaction(notification.resource_as()?),
+            EventType::TransactionSuccess => Event::Transaction(Box::new(notification.resource_as()?)),
             EventType::RefundSuccess | EventType::RefundAbnormal | EventType::RefundClosed => {
-                Event::Refund(kind, notification.resource_as()?)
+                Event::Refund(kind, Box::new(notification.resource_as()?))
             }
             other => Event::Other(other),
         })

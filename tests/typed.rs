@@ -1,6 +1,8 @@
-//! Typed calls (feature `typed`): `#[derive(Endpoint)]`, `Client::call`/`call_async` against the sandbox,
-//! the `FaceUser` model with its decrypted real name, declarative sensitive fields (`#[encrypt]`,
-//! `typed::encrypt`, `typed::decrypt`, nested), and the derive's compile errors.
+//! Typed calls (feature `typed`, and `typed-facemch` for the seed endpoint): `#[derive(Endpoint)]`,
+//! `Client::call`/`call_async` against the sandbox, the generated seed request
+//! `GetFacemchUsersByFaceSid` with its decrypted real name and named credential types, declarative
+//! sensitive fields (`#[encrypt]`, `typed::encrypt`, `typed::decrypt`, nested), and the derive's compile
+//! errors.
 
 mod common;
 
@@ -9,13 +11,26 @@ use serde_json::{Value, json};
 use wechatpay_chain::crypto::{PrivateKey, PublicKey};
 use wechatpay_chain::http::Method;
 use wechatpay_chain::sensitive::Sensitive;
-use wechatpay_chain::typed::facemch::{CredentialType, FaceUser, InfoType, QueryFaceUser, RealName};
+use wechatpay_chain::typed::facemch::get_facemch_users_by_face_sid::{CredentialType, InfoType, RealNameInfo};
+use wechatpay_chain::typed::facemch::{GetFacemchUsersByFaceSid, GetFacemchUsersByFaceSidResponse as FaceUser};
 use wechatpay_chain::typed::{Endpoint, Typed, decrypt};
 use wechatpay_chain::{Client, Error, SensitiveEncryptor, Verification};
 use wechatpay_sandbox::Sandbox;
 
 const FACE_SID: &str = "aabbccdd12345";
 const APPID: &str = "wx2b029c08a6233333";
+
+/// The seed request: the user behind `FACE_SID` under `APPID`.
+fn query(info_type: InfoType) -> GetFacemchUsersByFaceSid {
+    GetFacemchUsersByFaceSid {
+        face_sid: FACE_SID.into(),
+        info_type,
+        appid: APPID.into(),
+        sub_mchid: None,
+        sub_appid: None,
+        sub_serial_no: None,
+    }
+}
 
 fn assert_signed<T>(user: &Typed<T>) {
     assert_eq!(user.raw().status(), 200);
@@ -48,9 +63,9 @@ fn for_merchant(sandbox: &Sandbox, text: &str) -> String {
 fn call_gives_the_typed_answer_and_the_raw_response() {
     let sandbox = Sandbox::start().unwrap();
     let client = sandbox.client_builder().build().unwrap();
-    let mut query = QueryFaceUser::new(FACE_SID, InfoType::AskUnionid, APPID);
-    query.sub_appid = Some("wx2b029c08a6255555".to_owned());
-    let user = client.call(query).unwrap();
+    let mut request = query(InfoType::AskUnionid);
+    request.sub_appid = Some("wx2b029c08a6255555".to_owned());
+    let user = client.call(request).unwrap();
     assert_signed(&user);
 
     // The same request through the chain gives the same body, parsed the same way.
@@ -76,12 +91,9 @@ async fn call_async_gives_the_same_answer() {
     let client = sandbox.client_builder().build().unwrap();
     let blocking = {
         let client = client.clone();
-        tokio::task::spawn_blocking(move || client.call(QueryFaceUser::new(FACE_SID, InfoType::AskRealName, APPID)))
-            .await
-            .unwrap()
-            .unwrap()
+        tokio::task::spawn_blocking(move || client.call(query(InfoType::AskRealName))).await.unwrap().unwrap()
     };
-    let user = client.call_async(QueryFaceUser::new(FACE_SID, InfoType::AskRealName, APPID)).await.unwrap();
+    let user = client.call_async(query(InfoType::AskRealName)).await.unwrap();
     assert_signed(&user);
     assert_eq!(*user, *blocking, "decrypted to the same name and number");
     assert!(user.real_name_info.is_some());
@@ -93,7 +105,9 @@ async fn call_async_gives_the_same_answer() {
 fn errors_come_through_unchanged() {
     let sandbox = Sandbox::start().unwrap();
     let client = sandbox.client_builder().build().unwrap();
-    let err = client.call(QueryFaceUser::new(FACE_SID, InfoType::AskUnionid, "")).unwrap_err();
+    let mut request = query(InfoType::AskUnionid);
+    request.appid = String::new();
+    let err = client.call(request).unwrap_err();
     let chained = client
         .chain("v3/facemch/users/{face_sid}")
         .get(json!({"face_sid": FACE_SID, "query": {"info_type": "ASK_UNIONID", "appid": ""}}))
@@ -107,11 +121,12 @@ fn errors_come_through_unchanged() {
 fn options_put_fields_in_place_and_leave_out_none() {
     let sandbox = Sandbox::start().unwrap();
     let client = sandbox.client_builder().build().unwrap();
-    assert_eq!((QueryFaceUser::METHOD, QueryFaceUser::PATH), (Method::GET, "v3/facemch/users/{face_sid}"));
-    let mut query = QueryFaceUser::new("a/b c", InfoType::AskRealName, APPID);
-    query.sub_mchid = Some("1900000109".to_owned());
-    let prepared =
-        client.chain(QueryFaceUser::PATH).prepare(QueryFaceUser::METHOD, query.to_options().unwrap()).unwrap();
+    type Seed = GetFacemchUsersByFaceSid;
+    assert_eq!((Seed::METHOD, Seed::PATH), (Method::GET, "v3/facemch/users/{face_sid}"));
+    let mut request = query(InfoType::AskRealName);
+    request.face_sid = "a/b c".to_owned();
+    request.sub_mchid = Some("1900000109".to_owned());
+    let prepared = client.chain(Seed::PATH).prepare(Seed::METHOD, request.to_options().unwrap()).unwrap();
     assert_eq!(
         prepared.request_target(),
         "/v3/facemch/users/a%2Fb%20c?info_type=ASK_REAL_NAME&appid=wx2b029c08a6233333&sub_mchid=1900000109"
@@ -169,13 +184,13 @@ fn derive_mistakes_do_not_compile() {
     t.compile_fail("tests/ui/typed_*.rs");
 }
 
-// --- the seed model: FaceUser with its real name decrypted ---
+// --- the seed endpoint: its answer with the real name decrypted ---
 
 #[test]
 fn real_name_comes_back_decrypted_and_redacted() {
     let sandbox = Sandbox::start().unwrap();
     let client = sandbox.client_builder().build().unwrap();
-    let ask = || client.call(QueryFaceUser::new(FACE_SID, InfoType::AskRealName, APPID)).unwrap();
+    let ask = || client.call(query(InfoType::AskRealName)).unwrap();
     let (first, second) = (ask(), ask());
     assert_signed(&first);
     let raw = |user: &Typed<FaceUser>| user.raw().json().unwrap()["real_name_info"].clone();
@@ -184,17 +199,20 @@ fn real_name_comes_back_decrypted_and_redacted() {
 
     let (a, b) = (first.real_name_info.as_ref().unwrap(), second.real_name_info.as_ref().unwrap());
     assert_eq!(a, b, "the same person both times");
-    assert_eq!(a.credential_type, CredentialType::IdCard);
-    let number = a.credential_id.expose();
+    assert_eq!(a.credential_type, Some(CredentialType::IdCard));
+    let name = a.encrypted_real_name.as_ref().unwrap();
+    let number = a.encrypted_credential_id.as_ref().unwrap().expose();
     assert_eq!(number.len(), 18);
     assert!(number.starts_with("110101"));
-    assert!(!a.real_name.expose().is_empty());
+    assert!(!name.expose().is_empty());
     // What was decrypted is what WeChat Pay encrypted.
-    assert_eq!(client.decrypt_sensitive(raw_a["encrypted_real_name"].as_str().unwrap()).unwrap(), a.real_name);
+    assert_eq!(client.decrypt_sensitive(raw_a["encrypted_real_name"].as_str().unwrap()).unwrap(), *name);
 
     let debug = format!("{first:?} {a:?} {:?}", first.real_name_info);
-    assert!(!debug.contains(a.real_name.expose()), "{debug}");
+    assert!(!debug.contains(name.expose()), "{debug}");
     assert!(!debug.contains(number), "{debug}");
+    let answer = format!("{:?}", *first);
+    assert!(!answer.contains(first.openid.as_deref().unwrap()), "the openid stays out of Debug: {answer}");
     assert!(debug.contains("redacted"), "{debug}");
 
     // Another merchant's key cannot decrypt it: the call fails as a sensitive-field error.
@@ -211,21 +229,21 @@ fn real_name_comes_back_decrypted_and_redacted() {
 fn face_user_serde_round_trips_and_refuses_plain_text() {
     let sandbox = Sandbox::start().unwrap();
     let client = sandbox.client_builder().build().unwrap();
-    let mut query = QueryFaceUser::new(FACE_SID, InfoType::AskUnionid, APPID);
-    query.sub_appid = Some("wx2b029c08a6255555".to_owned());
-    let user = client.call(query).unwrap();
+    let mut request = query(InfoType::AskUnionid);
+    request.sub_appid = Some("wx2b029c08a6255555".to_owned());
+    let user = client.call(request).unwrap();
     let sent: Value = user.raw().json().unwrap();
     assert_eq!(serde_json::to_value(&*user).unwrap(), sent);
     assert_eq!(serde_json::from_value::<FaceUser>(sent).unwrap(), *user);
 
     // With the real name: parsing (with the key) gives the same model; serializing it would write the
     // name as plain text, so it fails, and the error does not quote it.
-    let user = client.call(QueryFaceUser::new(FACE_SID, InfoType::AskRealName, APPID)).unwrap();
+    let user = client.call(query(InfoType::AskRealName)).unwrap();
     let reparsed: FaceUser = decrypt::from_slice(&client, user.raw().body()).unwrap();
     assert_eq!(reparsed, *user);
     let err = serde_json::to_value(&*user).unwrap_err().to_string();
     assert!(err.contains("does not serialize"), "{err}");
-    assert!(!err.contains(user.real_name_info.as_ref().unwrap().real_name.expose()));
+    assert!(!err.contains(user.real_name_info.as_ref().unwrap().encrypted_real_name.as_ref().unwrap().expose()));
     let mut without = user.into_inner();
     without.real_name_info = None;
     assert!(serde_json::to_value(&without).is_ok());
@@ -248,28 +266,56 @@ fn wechat_pay_documented_real_name_json_parses() {
         });
         let user: FaceUser = decrypt::from_value(&client, doc).unwrap();
         let real = user.real_name_info.unwrap();
-        assert_eq!((real.real_name.expose(), real.credential_id.expose()), ("张三", "11010519491231002X"));
-        assert_eq!(real.credential_type.code(), t);
-        assert_eq!(real.credential_type == CredentialType::IdCard, t == 1);
+        let plain = |s: &Option<Sensitive>| s.as_ref().map(|s| s.expose().to_owned());
+        assert_eq!(plain(&real.encrypted_real_name).as_deref(), Some("张三"));
+        assert_eq!(plain(&real.encrypted_credential_id).as_deref(), Some("11010519491231002X"));
+        let kind = real.credential_type.unwrap();
+        assert_eq!(kind.code(), t);
+        assert_eq!(kind == CredentialType::IdCard, t == 1);
+        assert_eq!(matches!(kind, CredentialType::Unknown(_)), !(1..=11).contains(&t));
     }
-    // A null or missing ciphertext is refused (the field is required).
-    for bad in [
+    // Answers are read leniently: a null or missing ciphertext is `None`, not an error.
+    for lenient in [
         json!({"credential_type": 1, "encrypted_credential_id": for_merchant(&sandbox, "x")}),
         json!({
             "encrypted_real_name": null, "credential_type": 1, "encrypted_credential_id": for_merchant(&sandbox, "x"),
         }),
     ] {
-        assert!(matches!(decrypt::from_value::<RealName>(&client, bad), Err(Error::Decode(_))));
+        let real = decrypt::from_value::<RealNameInfo>(&client, lenient).unwrap();
+        assert!(real.encrypted_real_name.is_none());
+        assert_eq!(real.encrypted_credential_id.map(|s| s.expose().to_owned()).as_deref(), Some("x"));
     }
-    // Garbage instead of a ciphertext is a sensitive-field error, not a panic.
+    // Garbage instead of a ciphertext is a sensitive-field error, not a panic; so is a wrong JSON type.
     let garbage = json!({"encrypted_real_name": "!!", "credential_type": 1, "encrypted_credential_id": "%%"});
-    assert!(matches!(decrypt::from_value::<RealName>(&client, garbage), Err(Error::Sensitive(_))));
+    assert!(matches!(decrypt::from_value::<RealNameInfo>(&client, garbage), Err(Error::Sensitive(_))));
+    let wrong = json!({"encrypted_real_name": 7});
+    assert!(matches!(decrypt::from_value::<RealNameInfo>(&client, wrong), Err(Error::Decode(_))));
 }
 
 #[test]
-fn credential_types_never_break_deserialization() {
-    assert_eq!(serde_json::from_value::<CredentialType>(json!(1)).unwrap(), CredentialType::IdCard);
-    for t in [2, 3, 4, 6, 7, 8, 9, 10, 11, 99, -1] {
+fn credential_type_has_the_eleven_labelled_variants() {
+    // The schema's labels, in order: 身份证, 护照, 军官证, 士兵证, 回乡证, 临时身份证, 户口簿, 警官证, 台胞证,
+    // 营业执照, 其他证件.
+    let named = [
+        CredentialType::IdCard,
+        CredentialType::Passport,
+        CredentialType::MilitaryOfficerCard,
+        CredentialType::SoldierCard,
+        CredentialType::HomeReturnPermit,
+        CredentialType::TemporaryIdCard,
+        CredentialType::HouseholdRegister,
+        CredentialType::PoliceOfficerCard,
+        CredentialType::TaiwanCompatriotPermit,
+        CredentialType::BusinessLicense,
+        CredentialType::OtherCredential,
+    ];
+    for (code, variant) in (1..=11).zip(named) {
+        assert_eq!(CredentialType::from(code), variant);
+        assert_eq!(variant.code(), code);
+        assert_eq!(serde_json::from_value::<CredentialType>(json!(code)).unwrap(), variant);
+        assert_eq!(serde_json::to_value(variant).unwrap(), json!(code));
+    }
+    for t in [0, 12, 99, -1] {
         let parsed: CredentialType = serde_json::from_value(json!(t)).unwrap();
         assert_eq!(parsed, CredentialType::Unknown(t));
         assert_eq!(serde_json::to_value(parsed).unwrap(), json!(t));

@@ -20,8 +20,7 @@
 //!   else is literal and percent-encoded where a URL needs it.
 //! - Values never go into segments: they come from the options at call time and are percent-encoded
 //!   (`{x}` like PHP's `rawurlencode`, `{+x}` keeping reserved characters). A missing value is an error.
-//! - The generated methods follow the naming rule documented on
-//!   [`wechatpay_chain_macros`](https://docs.rs/wechatpay-chain-macros): `-` → `_`, keywords and
+//! - The generated methods follow the naming rule documented on [`nodes`]: `-` → `_`, keywords and
 //!   chain-method names get a trailing `_` (`.return_()`, `.use_()`, `.delete_()`), a sibling clash
 //!   such as `policy-periods`/`policy_periods` gives `.policy_periods_kebab()` for the dashed one, and
 //!   a trailing empty segment is `.trailing_slash()`. `.seg("…")` reaches anything.

@@ -4,6 +4,7 @@
 mod bills;
 mod builder;
 mod notifications;
+mod roots;
 mod sensitive;
 
 use std::fmt;
@@ -67,7 +68,6 @@ impl fmt::Debug for Client {
     }
 }
 
-wechatpay_chain_macros::catalog_roots!();
 
 impl Client {
     /// Starts configuring a client.

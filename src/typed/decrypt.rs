@@ -46,10 +46,22 @@ use crate::error::{DecodeError, Error};
 /// no private key); JSON that does not fit `T` is an [`Error::Decode`].
 ///
 /// ```
+/// use serde::Deserialize;
 /// use serde_json::json;
 /// use wechatpay_sandbox::Sandbox;
+/// use wechatpay_chain::sensitive::Sensitive;
 /// use wechatpay_chain::typed::decrypt;
-/// use wechatpay_chain::typed::facemch::FaceUser;
+///
+/// #[derive(Deserialize)]
+/// struct RealName {
+///     #[serde(default, with = "wechatpay_chain::typed::decrypt")]
+///     encrypted_credential_id: Option<Sensitive>,
+/// }
+///
+/// #[derive(Deserialize)]
+/// struct FaceUser {
+///     real_name_info: Option<RealName>,
+/// }
 ///
 /// let sandbox = Sandbox::start()?;
 /// let client = sandbox.client_builder().build()?;
@@ -57,7 +69,8 @@ use crate::error::{DecodeError, Error};
 ///     "face_sid": "aabbccdd12345", "query": {"info_type": "ASK_REAL_NAME", "appid": "wx2b029c08a6233333"},
 /// }))?;
 /// let user: FaceUser = decrypt::from_slice(&client, res.body())?;
-/// assert_eq!(user.real_name_info.map(|r| r.credential_id.len()), Some(18));
+/// let id = user.real_name_info.and_then(|r| r.encrypted_credential_id);
+/// assert_eq!(id.map(|id| id.len()), Some(18));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn from_slice<T: DeserializeOwned>(client: &Client, bytes: &[u8]) -> Result<T, Error> {
@@ -90,5 +103,38 @@ pub fn serialize<T: SensitiveField, S: Serializer>(field: &T, serializer: S) -> 
             "a decrypted field does not serialize (it would write personal data as plain text); use \
              Sensitive::expose where the plain text is really needed",
         )),
+    }
+}
+
+/// `#[serde(with = "wechatpay_chain::typed::decrypt::each")]`: a list of values WeChat Pay encrypted for
+/// the merchant (`Vec<Sensitive>` or `Option<Vec<Sensitive>>`), each decrypted while the answer is parsed.
+pub mod each {
+    use serde::de::Error as _;
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::typed::SensitiveList;
+    use crate::typed::scope;
+
+    /// Deserializes a list of ciphertexts and decrypts each.
+    pub fn deserialize<'de, D: Deserializer<'de>, T: SensitiveList>(deserializer: D) -> Result<T, D::Error> {
+        let items = match Option::<Vec<String>>::deserialize(deserializer)? {
+            None => None,
+            Some(ciphertexts) => Some(
+                ciphertexts.iter().map(|c| scope::open(c)).collect::<Result<Vec<_>, _>>().map_err(D::Error::custom)?,
+            ),
+        };
+        T::from_items(items).ok_or_else(|| D::Error::custom("expected a list of encrypted values, found null"))
+    }
+
+    /// Refuses to serialize decrypted plain text (`None` serializes as `null`).
+    pub fn serialize<T: SensitiveList, S: Serializer>(field: &T, serializer: S) -> Result<S::Ok, S::Error> {
+        match field.items() {
+            None => serializer.serialize_none(),
+            Some(_) => Err(S::Error::custom(
+                "a decrypted field does not serialize (it would write personal data as plain text); use \
+                 Sensitive::expose where the plain text is really needed",
+            )),
+        }
     }
 }

@@ -45,3 +45,25 @@ pub fn serialize<T: SensitiveField, S: Serializer>(field: &T, serializer: S) -> 
         },
     }
 }
+
+/// `#[serde(with = "wechatpay_chain::typed::encrypt::each")]`: a list of sensitive values
+/// (`Vec<Sensitive>` or `Option<Vec<Sensitive>>`), each sent as its own ciphertext under the request's one
+/// WeChat Pay key.
+pub mod each {
+    use serde::Serializer;
+    use serde::ser::{Error as _, SerializeSeq};
+
+    use crate::typed::SensitiveList;
+    use crate::typed::scope;
+
+    /// Serializes every value as its ciphertext (`None` as `null`).
+    pub fn serialize<T: SensitiveList, S: Serializer>(field: &T, serializer: S) -> Result<S::Ok, S::Error> {
+        let Some(items) = field.items() else { return serializer.serialize_none() };
+        let mut seq = serializer.serialize_seq(Some(items.len()))?;
+        for item in items {
+            let ciphertext = scope::seal(item.expose()).map_err(S::Error::custom)?;
+            seq.serialize_element(&ciphertext)?;
+        }
+        seq.end()
+    }
+}

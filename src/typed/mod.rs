@@ -1,42 +1,67 @@
-//! Typed calls (preview): request structs that know their endpoint, and parsed responses that keep the
-//! raw, verified [`Response`].
+//! Typed calls (preview): one request type per catalogued APIv3 endpoint, generated from the schema
+//! catalog, and parsed answers that keep the raw, verified [`Response`].
 //!
-//! A request type implements [`Endpoint`], usually with `#[derive(Endpoint)]`; [`Client::call`] and
-//! [`Client::call_async`] send it through exactly the same pipeline as
-//! `client.chain(E::PATH).request(E::METHOD, options)` and parse the body into `E::Response`.
+//! A request type implements [`Endpoint`] (or [`DownloadEndpoint`] for file downloads);
+//! [`Client::call`] and [`Client::call_async`] send it through exactly the same pipeline as
+//! `client.chain(E::PATH).request(E::METHOD, options)` and parse the body into `E::Response`. With the
+//! feature `typed-facemch` (the seed endpoint):
 //!
 //! ```
+//! # #[cfg(feature = "typed-facemch")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use wechatpay_sandbox::Sandbox;
-//! use wechatpay_chain::typed::facemch::{InfoType, QueryFaceUser};
+//! use wechatpay_chain::typed::facemch::GetFacemchUsersByFaceSid;
+//! use wechatpay_chain::typed::facemch::get_facemch_users_by_face_sid::{CredentialType, InfoType};
 //!
 //! let sandbox = Sandbox::start()?;
 //! let client = sandbox.client_builder().build()?;
-//! let user = client.call(QueryFaceUser::new("aabbccdd12345", InfoType::AskRealName, "wx2b029c08a6233333"))?;
+//! let user = client.call(GetFacemchUsersByFaceSid {
+//!     face_sid: "aabbccdd12345".into(),
+//!     info_type: InfoType::AskRealName,
+//!     appid: "wx2b029c08a6233333".into(),
+//!     sub_mchid: None,
+//!     sub_appid: None,
+//!     sub_serial_no: None,
+//! })?;
 //! assert!(user.openid.is_some());
 //! assert_eq!(user.raw().status(), 200);
 //! // Decrypted while parsing; `Debug` shows neither the name nor the number.
 //! let real = user.real_name_info.as_ref().expect("asked for the real name");
-//! assert_eq!(real.credential_id.len(), 18);
-//! assert!(!format!("{user:?}").contains(real.credential_id.expose()));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! let number = real.encrypted_credential_id.as_ref().expect("an ID number");
+//! assert_eq!(number.len(), 18);
+//! assert_eq!(real.credential_type, Some(CredentialType::IdCard)); // 身份证
+//! assert!(!format!("{:?}", *user).contains(number.expose()));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "typed-facemch"))]
+//! # fn main() {}
 //! ```
 //!
-//! # Models
+//! # The generated layer
 //!
-//! | Module | Endpoints |
-//! |---|---|
-//! | [`facemch`] | `GET v3/facemch/users/{face_sid}` |
-//! | [`pay`] | JSAPI/APP/H5/Native prepay, query by `out_trade_no` and by `transaction_id`, close |
-//! | [`refund`] | `POST v3/refund/domestic/refunds`, `GET v3/refund/domestic/refunds/{out_refund_no}` |
-//! | [`certificates`] | `GET v3/certificates` |
-//! | [`bill`] | `GET v3/bill/tradebill`, `GET v3/bill/fundflowbill` |
-//! | [`notify`] | the resources of `TRANSACTION.SUCCESS` and `REFUND.*` notifications |
+//! `wechatpay-codegen` (`codegen/` in the repository) writes one module per catalog group
+//! (`typed::pay_transactions`, `typed::refund`, `typed::facemch`, …), each behind its own feature
+//! (`typed-pay-transactions`, `typed-refund`, `typed-facemch`, …; `typed-all` enables every group). In a
+//! group module every endpoint has its own module (`typed::facemch::get_facemch_users_by_face_sid`) with
+//! the request, its answer and the types of their fields; the request and the answer are re-exported in
+//! the group module. Definitions the schema shares between endpoints are shared types
+//! (`typed::shared`). The naming rules, the mapping of the schema to Rust types and the examples are
+//! described in the [`guide`].
 //!
-//! Field names are WeChat Pay's, so a model serializes back to the JSON it came from; money is integer
-//! fen (`i64`); timestamps are the RFC 3339 strings WeChat Pay sends; every enum has an `Unknown` variant
-//! that keeps a value this version does not know, so a new WeChat Pay value never breaks parsing. Every
-//! other endpoint is reached through the chain, or typed in a few lines by deriving [`Endpoint`] on your
-//! own struct (see the [`guide`]).
+//! * **Names.** The request is the HTTP method and the CamelCase path without the leading `v3`,
+//!   placeholders as `By<Name>`: `GET v3/pay/transactions/id/{transaction_id}` is
+//!   `GetPayTransactionsIdByTransactionId`, its answer `GetPayTransactionsIdByTransactionIdResponse`, its
+//!   module `get_pay_transactions_id_by_transaction_id`. Each chain node's documentation links the typed
+//!   requests of its path (with their feature on).
+//! * **Requests** hold the path and query parameters and the JSON body's fields, required ones plain and
+//!   optional ones `Option`s left out when `None`; uploads take a [`Media`](crate::Media) as `media`.
+//! * **Answers** keep every field WeChat Pay sends: the documented ones (all `Option`s: a field WeChat Pay
+//!   leaves out never fails a call) and the others in `extra`, so an answer serializes back unchanged.
+//! * Money and other integers are `i64`; timestamps the RFC 3339 strings WeChat Pay sends; every enum
+//!   keeps a value it does not know (`Unknown(…)`) and documents each value with WeChat Pay's label.
+//!
+//! Every other endpoint (and any endpoint, typed by hand) is a struct deriving [`Endpoint`] (see the
+//! [`guide`]).
 //!
 //! # Sensitive fields (敏感信息)
 //!
@@ -47,25 +72,29 @@
 //!   `#[serde(with = "wechatpay_chain::typed::encrypt")]`) holds plain text and is sent as ciphertext:
 //!   [`Client::call`] picks one WeChat Pay key for the request
 //!   ([`Client::sensitive_encryptor`](crate::Client::sensitive_encryptor)), encrypts every such field with
-//!   it and names it in `Wechatpay-Serial` ([`Options::encrypted_with`]).
+//!   it and names it in `Wechatpay-Serial` ([`Options::encrypted_with`]). The generated requests mark
+//!   their encrypted fields (also in query parameters) the same way.
 //! * **In answers** a field marked `#[serde(with = "wechatpay_chain::typed::decrypt")]` arrives as
 //!   ciphertext and is decrypted with the merchant private key while the answer is parsed, at any depth.
+//! * **Envelopes** (`AEAD_AES_256_GCM`, such as a platform certificate's `encrypt_certificate`) have a
+//!   `decrypt(&ApiV3Key)` method.
 //!
 //! Outside a call neither happens: encrypting needs the client's WeChat Pay key and decrypting its
 //! merchant key, so serializing or deserializing such a field on its own is an error, never plain text
 //! where ciphertext belongs or the other way round.
 
-pub mod bill;
-pub mod certificates;
 pub mod decrypt;
 pub mod encrypt;
-pub mod facemch;
+mod generated;
 #[doc = include_str!("../../docs/typed-endpoints.md")]
 pub mod guide {}
+#[cfg(feature = "typed-pay-transactions")]
 pub mod notify;
-pub mod pay;
-pub mod refund;
 mod scope;
+
+// Empty (and so unused) when no typed group feature is on.
+#[allow(unused_imports)]
+pub use generated::*;
 
 use std::future::Future;
 use std::ops::Deref;
@@ -74,6 +103,7 @@ use http::Method;
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
+use crate::download::Download;
 use crate::error::Error;
 use crate::request::Options;
 use crate::response::Response;
@@ -98,6 +128,17 @@ pub trait Endpoint {
     /// The request options: path variables, query parameters and the JSON body. Fails when a field
     /// cannot be serialized, and for encrypted fields outside [`Client::call`] (which encrypts them; see
     /// [`Client::endpoint_options`]).
+    fn to_options(&self) -> Result<Options, Error>;
+}
+
+/// A typed request whose answer is a file (bills, transfer receipts, complaint images, overseas
+/// statements): [`Client::call_download`] streams it as a [`Download`] instead of parsing JSON. Always a
+/// `GET`.
+pub trait DownloadEndpoint {
+    /// The path template, e.g. `v3/billdownload/file`.
+    const PATH: &'static str;
+
+    /// The request options (path variables and query).
     fn to_options(&self) -> Result<Options, Error>;
 }
 
@@ -138,10 +179,47 @@ impl SensitiveField for Option<Sensitive> {
     }
 }
 
+/// What can be a list of encrypted ([`encrypt::each`]) or decrypted ([`decrypt::each`]) values:
+/// `Vec<Sensitive>` and `Option<Vec<Sensitive>>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold a list of sensitive values",
+    label = "an encrypted or decrypted list must be a `Vec<Sensitive>` or an `Option<Vec<Sensitive>>`"
+)]
+pub trait SensitiveList: private::Sealed + Sized {
+    /// The plain texts, `None` for an absent optional list.
+    #[doc(hidden)]
+    fn items(&self) -> Option<&[Sensitive]>;
+    /// The field from decrypted values (`None`: the field was `null`); `None` when it cannot be absent.
+    #[doc(hidden)]
+    fn from_items(items: Option<Vec<Sensitive>>) -> Option<Self>;
+}
+
+impl SensitiveList for Vec<Sensitive> {
+    fn items(&self) -> Option<&[Sensitive]> {
+        Some(self)
+    }
+
+    fn from_items(items: Option<Vec<Sensitive>>) -> Option<Self> {
+        items
+    }
+}
+
+impl SensitiveList for Option<Vec<Sensitive>> {
+    fn items(&self) -> Option<&[Sensitive]> {
+        self.as_deref()
+    }
+
+    fn from_items(items: Option<Vec<Sensitive>>) -> Option<Self> {
+        Some(items)
+    }
+}
+
 mod private {
     pub trait Sealed {}
     impl Sealed for crate::sensitive::Sensitive {}
     impl Sealed for Option<crate::sensitive::Sensitive> {}
+    impl Sealed for Vec<crate::sensitive::Sensitive> {}
+    impl Sealed for Option<Vec<crate::sensitive::Sensitive>> {}
 }
 
 /// A parsed answer together with the raw, verified [`Response`] it came from.
@@ -210,6 +288,33 @@ impl Client {
         })
     }
 
+    /// Streams the file a typed download request names (blocking; see
+    /// [`Chain::download`](crate::Chain::download)): the same pipeline as
+    /// `self.chain(E::PATH).download(options)`, returning once the answer's head has arrived.
+    pub fn call_download<E: DownloadEndpoint>(&self, endpoint: E) -> Result<Download, Error> {
+        let options = self.download_options(&endpoint)?;
+        self.chain(E::PATH).download(options)
+    }
+
+    /// [`call_download`](Client::call_download), async (any executor). The options are prepared right
+    /// away; nothing is sent until the future is first polled.
+    pub fn call_download_async<E: DownloadEndpoint>(
+        &self,
+        endpoint: E,
+    ) -> impl Future<Output = Result<Download, Error>> + Send + 'static {
+        let options = self.download_options(&endpoint);
+        let chain = self.chain(E::PATH);
+        async move { chain.download_async(options?).await }
+    }
+
+    fn download_options<E: DownloadEndpoint>(&self, endpoint: &E) -> Result<Options, Error> {
+        let (options, encryptor) = scope::sealing(self, || endpoint.to_options())?;
+        Ok(match encryptor {
+            Some(encryptor) => options.encrypted_with(&encryptor),
+            None => options,
+        })
+    }
+
     /// Sends a typed request and parses the verified answer (blocking; see [`Chain::get`](crate::Chain::get)
     /// for where it may be called). Same pipeline as `self.chain(E::PATH).request(E::METHOD, options)` with
     /// the [`endpoint_options`](Client::endpoint_options); the answer is parsed with
@@ -238,6 +343,7 @@ impl Client {
 
 /// A string enum of WeChat Pay's with a fallback: every documented value is a variant, anything else is
 /// kept in `Unknown`. Serializes as the wire string.
+#[allow(unused_macros)] // without a typed group feature
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -255,7 +361,7 @@ macro_rules! wire_enum {
         $vis enum $name {
             $( $(#[$vmeta])* $variant, )*
             /// A value not known to this version, as sent.
-            Unknown(String),
+            Unknown(::std::string::String),
         }
 
         impl $name {
@@ -268,17 +374,17 @@ macro_rules! wire_enum {
             }
         }
 
-        impl From<&str> for $name {
+        impl ::core::convert::From<&str> for $name {
             fn from(value: &str) -> Self {
                 match value {
                     $( $wire => Self::$variant, )*
-                    other => Self::Unknown(other.to_owned()),
+                    other => Self::Unknown(::std::borrow::ToOwned::to_owned(other)),
                 }
             }
         }
 
-        impl From<String> for $name {
-            fn from(value: String) -> Self {
+        impl ::core::convert::From<::std::string::String> for $name {
+            fn from(value: ::std::string::String) -> Self {
                 match Self::from(value.as_str()) {
                     Self::Unknown(_) => Self::Unknown(value),
                     known => known,
@@ -293,28 +399,102 @@ macro_rules! wire_enum {
         }
 
         impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
         impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                <String as ::serde::Deserialize>::deserialize(deserializer).map(Self::from)
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                <::std::string::String as ::serde::Deserialize>::deserialize(deserializer).map(Self::from)
             }
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use wire_enum;
 
-/// Used by the code `#[derive(Endpoint)]` generates; not a stable API.
+/// An integer enum of WeChat Pay's with a fallback: every documented value is a variant, anything else is
+/// kept in `Unknown`. Serializes as the wire number.
+#[allow(unused_macros)] // without a typed group feature
+macro_rules! int_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        ///
+        /// A value this version does not know is kept as [`Unknown`](Self::Unknown), so it never breaks
+        /// parsing and serializes back unchanged. Build values with `From<i64>` (which picks the named
+        /// variant for a known value).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant, )*
+            /// A value not known to this version, as sent.
+            Unknown(i64),
+        }
+
+        impl $name {
+            /// The wire value.
+            pub fn code(self) -> i64 {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::Unknown(other) => other,
+                }
+            }
+        }
+
+        impl ::core::convert::From<i64> for $name {
+            fn from(value: i64) -> Self {
+                match value {
+                    $( $wire => Self::$variant, )*
+                    other => Self::Unknown(other),
+                }
+            }
+        }
+
+        impl ::core::convert::From<$name> for i64 {
+            fn from(value: $name) -> i64 {
+                value.code()
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&self.code(), f)
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                serializer.serialize_i64(self.code())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                <i64 as ::serde::Deserialize>::deserialize(deserializer).map(Self::from)
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use int_enum;
+
+/// Used by the code `#[derive(Endpoint)]` and the generator write; not a stable API.
 #[doc(hidden)]
 pub mod __private {
     use serde::Serialize;
     use serde_json::Value;
 
     use super::{SensitiveField, scope};
-    use crate::error::{Error, InputErrorKind};
+    use crate::crypto::{ApiV3Key, aead};
+    use crate::error::{DecodeError, Error, InputErrorKind};
+    use crate::media::Media;
+    use crate::request::Options;
 
     pub use serde_json::Map;
 
@@ -336,5 +516,109 @@ pub mod __private {
         scope::seal(text).map(|ciphertext| Some(Value::String(ciphertext))).map_err(|message| {
             Error::input(InputErrorKind::InvalidOption, format!("the field `{name}` cannot be encrypted: {message}"))
         })
+    }
+
+    /// Sets the path variable `name`.
+    pub fn param<T: Serialize + ?Sized>(options: Options, name: &str, field: &T) -> Result<Options, Error> {
+        Ok(options.param(name, value(name, field)?))
+    }
+
+    /// Adds the query parameter `name` unless the field is absent.
+    pub fn query<T: Serialize + ?Sized>(options: Options, name: &str, field: &T) -> Result<Options, Error> {
+        Ok(match present(name, field)? {
+            Some(v) => options.query(name, v),
+            None => options,
+        })
+    }
+
+    /// Adds the query parameter `name`, encrypted, unless the field is absent.
+    pub fn query_sensitive<T: SensitiveField>(options: Options, name: &str, field: &T) -> Result<Options, Error> {
+        Ok(match encrypted(name, field)? {
+            Some(v) => options.query(name, v),
+            None => options,
+        })
+    }
+
+    /// Sets the request header `name` unless the field is absent.
+    pub fn header<T: Serialize + ?Sized>(options: Options, name: &str, field: &T) -> Result<Options, Error> {
+        Ok(match present(name, field)? {
+            Some(Value::String(text)) => options.header(name, text),
+            Some(other) => options.header(name, other.to_string()),
+            None => options,
+        })
+    }
+
+    /// The upload of `media`: its meta is the fields of `meta` (if any) followed by those of `fills`
+    /// (`filename`, `sha256`) taken from the file.
+    pub fn media<M: Serialize>(
+        options: Options,
+        media: &Media,
+        meta: Option<&M>,
+        fills: &[&str],
+    ) -> Result<Options, Error> {
+        if meta.is_none() && fills == ["filename", "sha256"] {
+            return Ok(options.media(media.clone()));
+        }
+        let mut fields = match meta.map(|m| value("meta", m)).transpose()? {
+            Some(Value::Object(map)) => map,
+            Some(_) | None => Map::new(),
+        };
+        for fill in fills {
+            let text = match *fill {
+                "filename" => media.filename(),
+                "sha256" => media.sha256(),
+                _ => continue,
+            };
+            if !fields.contains_key(*fill) {
+                fields.insert((*fill).to_owned(), Value::String(text.to_owned()));
+            }
+        }
+        Ok(options.media(media.clone().meta(Value::Object(fields))?))
+    }
+
+    /// The error of a generated request that cannot be sent as its endpoint wants.
+    pub fn unsupported(why: &str) -> Error {
+        Error::input(
+            InputErrorKind::InvalidOption,
+            format!("{why}; this typed request cannot be sent yet, send the body through the chain instead"),
+        )
+    }
+
+    /// Opens an `AEAD_AES_256_GCM` envelope with the APIv3 key.
+    pub fn open_aead(
+        key: &ApiV3Key,
+        algorithm: Option<&str>,
+        nonce: Option<&str>,
+        associated_data: Option<&str>,
+        ciphertext: Option<&str>,
+    ) -> Result<String, Error> {
+        let fail = |message: String| Error::Decode(DecodeError::new(message, None));
+        if algorithm != Some(crate::notify::ALGORITHM) {
+            return Err(fail(format!("the envelope's algorithm is {algorithm:?}, not AEAD_AES_256_GCM")));
+        }
+        let (Some(nonce), Some(ciphertext)) = (nonce, ciphertext) else {
+            return Err(fail("the envelope has no nonce or no ciphertext".to_owned()));
+        };
+        let plain = aead::decrypt(key, nonce.as_bytes(), associated_data.unwrap_or_default().as_bytes(), ciphertext)
+            .map_err(|e| fail(format!("the envelope does not decrypt: {e}")))?;
+        String::from_utf8(plain).map_err(|_| fail("the decrypted envelope is not text".to_owned()))
+    }
+
+    /// `Debug` of a user identifier: whether it is there, not what it is.
+    pub struct Redacted<'a, T>(pub &'a T);
+
+    impl std::fmt::Debug for Redacted<'_, String> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("\"<redacted>\"")
+        }
+    }
+
+    impl std::fmt::Debug for Redacted<'_, Option<String>> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self.0 {
+                Some(_) => f.write_str("Some(\"<redacted>\")"),
+                None => f.write_str("None"),
+            }
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! Typed notification resources (回调通知): a verified, decrypted
 //! [`Notification`] as the [`Transaction`] of `TRANSACTION.SUCCESS` or the [`RefundNotification`] of
-//! `REFUND.SUCCESS`/`REFUND.ABNORMAL`/`REFUND.CLOSED`.
+//! `REFUND.SUCCESS`/`REFUND.ABNORMAL`/`REFUND.CLOSED`. Needs the feature `typed-pay-transactions`.
+//!
+//! Notifications are not endpoints, so their resources are written by hand here, except the order of
+//! `TRANSACTION.SUCCESS`, which is the generated answer of the order query.
 //!
 //! ```
 //! use serde_json::json;
 //! use wechatpay_sandbox::{NotificationSpec, Sandbox};
-//! use wechatpay_chain::typed::notify::{Event, EventType};
-//! use wechatpay_chain::typed::refund::RefundStatus;
+//! use wechatpay_chain::typed::notify::{Event, EventType, RefundStatus};
 //!
 //! let sandbox = Sandbox::start()?;
 //! let client = sandbox.client_builder().build()?;
@@ -27,12 +29,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::Error;
 use crate::notify::Notification;
 use crate::typed::wire_enum;
 
-pub use crate::typed::pay::Transaction;
-pub use crate::typed::refund::RefundNotification;
+/// The order of a `TRANSACTION.SUCCESS` notification: the answer of the order query
+/// (`GET v3/pay/transactions/out-trade-no/{out_trade_no}`).
+pub type Transaction = crate::typed::pay_transactions::GetPayTransactionsOutTradeNoByOutTradeNoResponse;
 
 wire_enum! {
     /// `event_type` of a notification, for the events this module types.
@@ -50,13 +55,13 @@ wire_enum! {
 
 /// A notification's resource, typed by its `event_type`. `Debug` shows the resource without the payer's
 /// openid.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
     /// `TRANSACTION.SUCCESS`.
-    Transaction(Transaction),
+    Transaction(Box<Transaction>),
     /// `REFUND.SUCCESS`, `REFUND.ABNORMAL` or `REFUND.CLOSED` (the first field says which).
-    Refund(EventType, RefundNotification),
+    Refund(EventType, Box<RefundNotification>),
     /// Any other event: read [`Notification::resource`] or
     /// [`resource_as`](Notification::resource_as) yourself.
     Other(EventType),
@@ -68,11 +73,79 @@ impl Event {
     pub fn parse(notification: &Notification) -> Result<Event, Error> {
         let kind = EventType::from(notification.event_type());
         Ok(match kind {
-            EventType::TransactionSuccess => Event::Transaction(notification.resource_as()?),
+            EventType::TransactionSuccess => Event::Transaction(Box::new(notification.resource_as()?)),
             EventType::RefundSuccess | EventType::RefundAbnormal | EventType::RefundClosed => {
-                Event::Refund(kind, notification.resource_as()?)
+                Event::Refund(kind, Box::new(notification.resource_as()?))
             }
             other => Event::Other(other),
         })
     }
+}
+
+wire_enum! {
+    /// `status` of a refund (`refund_status` in notifications).
+    pub enum RefundStatus {
+        /// `SUCCESS`: refunded.
+        Success = "SUCCESS",
+        /// `CLOSED`: closed.
+        Closed = "CLOSED",
+        /// `PROCESSING`: being refunded.
+        Processing = "PROCESSING",
+        /// `ABNORMAL`: failed (the payer's card was cancelled, say); retry through the merchant platform.
+        Abnormal = "ABNORMAL",
+    }
+}
+
+/// The resource of a `REFUND.SUCCESS`, `REFUND.ABNORMAL` or `REFUND.CLOSED` notification (退款结果通知):
+/// `notification.resource_as::<RefundNotification>()`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundNotification {
+    /// The merchant id (direct merchants).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mchid: Option<String>,
+    /// The service provider's merchant id (service-provider mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sp_mchid: Option<String>,
+    /// The sub-merchant id (service-provider mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_mchid: Option<String>,
+    /// The merchant's order number.
+    pub out_trade_no: String,
+    /// WeChat Pay's order number.
+    pub transaction_id: String,
+    /// The merchant's refund number.
+    pub out_refund_no: String,
+    /// WeChat Pay's refund number.
+    pub refund_id: String,
+    /// How the refund ended.
+    pub refund_status: RefundStatus,
+    /// When it succeeded (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_time: Option<String>,
+    /// The account credited, in words.
+    pub user_received_account: String,
+    /// The amounts.
+    pub amount: RefundNotificationAmount,
+    /// The source of an e-commerce platform's advance refund.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_account: Option<String>,
+}
+
+/// `amount` of a [`RefundNotification`], in fen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundNotificationAmount {
+    /// The order total.
+    pub total: i64,
+    /// The refund.
+    pub refund: i64,
+    /// What the payer paid.
+    pub payer_total: i64,
+    /// What goes back to the payer.
+    pub payer_refund: i64,
+    /// The currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// The payer's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_currency: Option<String>,
 }

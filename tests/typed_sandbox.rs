@@ -9,7 +9,6 @@ use std::io::Read;
 use futures::StreamExt;
 use serde_json::Value;
 use wechatpay_chain::Media;
-use wechatpay_sandbox::Sandbox;
 use wechatpay_chain::sensitive::Sensitive;
 use wechatpay_chain::typed::bill::GetBillTradebill;
 use wechatpay_chain::typed::billdownload::GetBilldownloadFile;
@@ -22,6 +21,7 @@ use wechatpay_chain::typed::merchant_service::{
 use wechatpay_chain::typed::profitsharing::PostProfitsharingReceiversAdd;
 use wechatpay_chain::typed::profitsharing::post_profitsharing_receivers_add::{RelationType, Type};
 use wechatpay_chain::{Client, Verification};
+use wechatpay_sandbox::Sandbox;
 
 fn setup() -> (Sandbox, Client) {
     let sandbox = Sandbox::start().unwrap();

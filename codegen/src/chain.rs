@@ -259,7 +259,8 @@ pub fn generate(catalog: &Catalog, typed: &BTreeMap<usize, TypedLink>) -> Result
     // client; they start each first-level node from a bare chain.
     let mut starts = Out::new();
     starts.push_str(&header(WHAT));
-    starts.line("//! The client's chain roots (`client.v3()`, `client.v2()`, …): one per first catalogued segment, each");
+    starts
+        .line("//! The client's chain roots (`client.v3()`, `client.v2()`, …): one per first catalogued segment, each");
     starts.line("//! starting a typed chain node at that segment.");
     starts.blank();
     starts.line("use super::Client;");

@@ -68,7 +68,6 @@ impl fmt::Debug for Client {
     }
 }
 
-
 impl Client {
     /// Starts configuring a client.
     pub fn builder() -> ClientBuilder {

@@ -35,10 +35,13 @@ enum Fault {
     Stall,
 }
 
+/// What a faulty host received: the request line and the body.
+type Received = (String, Vec<u8>);
+
 /// A host that reads each request (logging its line and body) and then misbehaves.
 struct Faulty {
     addr: SocketAddr,
-    log: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    log: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Faulty {
@@ -60,12 +63,12 @@ impl Faulty {
         format!("http://{}/", self.addr)
     }
 
-    fn requests(&self) -> Vec<(String, Vec<u8>)> {
+    fn requests(&self) -> Vec<Received> {
         self.log.lock().unwrap().clone()
     }
 }
 
-fn serve(mut stream: TcpStream, fault: Fault, log: &Mutex<Vec<(String, Vec<u8>)>>) {
+fn serve(mut stream: TcpStream, fault: Fault, log: &Mutex<Vec<Received>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let Ok(clone) = stream.try_clone() else { return };
     let mut reader = BufReader::new(clone);
@@ -79,10 +82,10 @@ fn serve(mut stream: TcpStream, fault: Fault, log: &Mutex<Vec<(String, Vec<u8>)>
         if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
             break;
         }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
         }
     }
     let mut body = vec![0; length];

@@ -170,12 +170,10 @@ pub fn generate(catalog: &Catalog, typed: &BTreeMap<usize, TypedLink>) -> Result
     for (file, nodes) in &by_file {
         for &i in nodes {
             let owner = catalog.nodes[i].display[..2].join("/");
-            if let Some(previous) = owners.insert(file.as_str(), owner.clone()) {
-                if previous != owner {
-                    return Err(format!(
-                        "chain node files clash: `{previous}` and `{owner}` both map to nodes/{file}.rs"
-                    ));
-                }
+            if let Some(previous) = owners.insert(file.as_str(), owner.clone())
+                && previous != owner
+            {
+                return Err(format!("chain node files clash: `{previous}` and `{owner}` both map to nodes/{file}.rs"));
             }
         }
     }

@@ -55,27 +55,27 @@ impl Gen<'_> {
         access: &str,
         out: &mut Vec<(String, String, String)>,
     ) {
-        if let Ty::Def(id) = ty {
-            if let Def::Struct(s) = &self.defs[*id] {
-                for f in s.fields.iter().filter(|f| f.place == Place::Body && (all || !f.optional)) {
-                    let pointer = format!("{pointer}/{}", f.wire.replace('~', "~0").replace('/', "~1"));
-                    let field = if f.optional {
-                        format!("{access}.{}.as_ref().unwrap()", f.ident)
-                    } else {
-                        format!("({access}.{})", f.ident)
-                    };
-                    match (&f.ty, f.encrypted) {
-                        (Ty::Sensitive, true) => {
-                            out.push((pointer, value_text(&f.example), field));
-                        }
-                        (Ty::Vec(_), true) => {
-                            out.push((format!("{pointer}/0"), value_text(&f.example), format!("{field}[0]")))
-                        }
-                        (Ty::Vec(inner), false) => {
-                            self.encrypted_paths(inner, all, &format!("{pointer}/0"), &format!("{field}[0]"), out)
-                        }
-                        (other, _) => self.encrypted_paths(other, all, &pointer, &field, out),
+        if let Ty::Def(id) = ty
+            && let Def::Struct(s) = &self.defs[*id]
+        {
+            for f in s.fields.iter().filter(|f| f.place == Place::Body && (all || !f.optional)) {
+                let pointer = format!("{pointer}/{}", f.wire.replace('~', "~0").replace('/', "~1"));
+                let field = if f.optional {
+                    format!("{access}.{}.as_ref().unwrap()", f.ident)
+                } else {
+                    format!("({access}.{})", f.ident)
+                };
+                match (&f.ty, f.encrypted) {
+                    (Ty::Sensitive, true) => {
+                        out.push((pointer, value_text(&f.example), field));
                     }
+                    (Ty::Vec(_), true) => {
+                        out.push((format!("{pointer}/0"), value_text(&f.example), format!("{field}[0]")))
+                    }
+                    (Ty::Vec(inner), false) => {
+                        self.encrypted_paths(inner, all, &format!("{pointer}/0"), &format!("{field}[0]"), out)
+                    }
+                    (other, _) => self.encrypted_paths(other, all, &pointer, &field, out),
                 }
             }
         }

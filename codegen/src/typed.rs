@@ -460,10 +460,10 @@ impl<'a> Gen<'a> {
 
     /// A type made inside a shared definition belongs to it (for its feature gate).
     fn note_shared_child(&mut self, id: usize, module: Module) {
-        if module == Module::Shared {
-            if let Some(&owner) = self.in_shared.last() {
-                self.shared_refs.entry(owner).or_default().insert(id);
-            }
+        if module == Module::Shared
+            && let Some(&owner) = self.in_shared.last()
+        {
+            self.shared_refs.entry(owner).or_default().insert(id);
         }
     }
 
@@ -739,10 +739,11 @@ impl<'a> Gen<'a> {
             }
             Ty::Str | Ty::I64 | Ty::F64 | Ty::Bool if !encrypted => {
                 if let Some(example) = prop.get("example").or_else(|| prop.get("items").and_then(|i| i.get("example")))
+                    && !example.is_object()
+                    && !example.is_array()
+                    && !example.is_null()
                 {
-                    if !example.is_object() && !example.is_array() && !example.is_null() {
-                        notes.push(format!("e.g. {}", code_span(&value_text(example))));
-                    }
+                    notes.push(format!("e.g. {}", code_span(&value_text(example))));
                 }
             }
             _ => {}

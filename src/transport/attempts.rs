@@ -136,10 +136,10 @@ impl Attempts<'_> {
         loop {
             let attempt = self.begin();
             let outcome = send(attempt).await;
-            if let (Err(e), Some(earlier)) = (&outcome, previous.take()) {
-                if !matches!(e, Error::Transport(_) | Error::Timeout(_)) {
-                    return earlier;
-                }
+            if let (Err(e), Some(earlier)) = (&outcome, previous.take())
+                && !matches!(e, Error::Transport(_) | Error::Timeout(_))
+            {
+                return earlier;
             }
             match self.after(&attempt, &outcome) {
                 Next::RetryAfter(delay) => {

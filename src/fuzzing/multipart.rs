@@ -47,7 +47,9 @@ pub fn multipart(data: &[u8]) {
     let Ok(mut media) = media else { return };
     check!(media.filename() == base, "file name `{}` became `{}`", filename.escape_debug(), media.filename());
     check!(media.sha256() == digest_hex(&digest::SHA256, &bytes), "the SHA-256 is not the file's");
-    if base.len() >= 6 {
+    // A name that is part of what `Debug` prints for any file (`custom_meta: false`) proves nothing.
+    let shown_anyway = Media::from_bytes("neutral.bin", bytes.clone()).is_ok_and(|m| format!("{m:?}").contains(&base));
+    if base.len() >= 6 && !shown_anyway {
         check!(!format!("{media:?}").contains(&base), "Debug of a media shows the file name");
     }
     match ((control >> 4) & 3, meta_field) {

@@ -222,7 +222,7 @@ pub fn prepare_typed(data: &[u8]) {
     }
     let target = request.request_target();
     if let [(name, Value::String(value))] = params.as_slice()
-        && template.contains(&format!("{{{name}}}"))
+        && in_path(&template, &format!("{{{name}}}"))
         && !value.is_empty()
     {
         check!(
@@ -250,5 +250,14 @@ pub fn prepare_typed(data: &[u8]) {
         let content_type = request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
         check!(content_type.starts_with("multipart/form-data; boundary="), "a media upload sent as `{content_type}`");
         check!(request.signed_body() == &media.meta_bytes(), "a media upload is not signed over its meta");
+    }
+}
+
+/// Whether `expression` occurs in the path of `template`: anywhere in a relative template, after the
+/// authority in an absolute one (`https://{host}/…` expands into the host, not the request target).
+fn in_path(template: &str, expression: &str) -> bool {
+    match template.split_once("://") {
+        Some((_, rest)) => rest.find('/').is_some_and(|slash| rest[slash..].contains(expression)),
+        None => template.contains(expression),
     }
 }

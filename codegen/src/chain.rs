@@ -1,5 +1,5 @@
 //! Chain nodes (`src/chain/nodes.rs`, `src/chain/nodes/*.rs`), the catalog table
-//! (`src/catalog/data.rs`) and the reachability list for `tests/catalog.rs`.
+//! (`src/catalog/data.rs`) and the reachability list for `tests/sdk/catalog.rs`.
 
 use std::collections::BTreeMap;
 

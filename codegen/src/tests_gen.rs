@@ -1,4 +1,4 @@
-//! The generated typed tests (`tests/generated/typed/*.rs`, run by `tests/typed_generated.rs`): per
+//! The generated typed tests (`tests/generated/typed/*.rs`, run by `tests/sdk/typed_generated.rs`): per
 //! endpoint, the request built from the schema's example values (required fields only, then every field)
 //! checked against the JSON the schema names, and the answer parsed from a JSON made of the schema's
 //! examples and serialized back.
@@ -247,7 +247,10 @@ pub fn generate(g: &Gen<'_>) -> BTreeMap<String, String> {
         out.inner_doc(format!("Generated checks of the typed requests of `typed::{group}`."));
         out.line("#![allow(unused_imports)]");
         out.blank();
-        out.line("use crate::{check_answer, check_download, check_request, check_sealed_answer, check_unsendable, check_upload, media};");
+        out.line(
+            "use crate::typed_generated::{check_answer, check_download, check_request, check_sealed_answer, \
+             check_unsendable, check_upload, media};",
+        );
         out.line("use wechatpay_chain::typed::{DownloadEndpoint as _, Endpoint as _};");
         out.blank();
         for &i in members {

@@ -1283,7 +1283,7 @@ impl Gen<'_> {
         // The request.
         let mut doc = self.request_doc(m);
         let example = self.example_text(m);
-        doc.push_str("\n\n# Example\n\nBuilt from WeChat Pay's documented example values (the same code is compiled and checked by\n`tests/typed_generated.rs`):\n\n```text\n");
+        doc.push_str("\n\n# Example\n\nBuilt from WeChat Pay's documented example values (the same code is compiled and checked by\n`tests/sdk/typed_generated.rs`):\n\n```text\n");
         doc.push_str(&example);
         doc.push_str("```");
         self.emit_struct(m.request, module, None, &mut body, &mut uses, &doc);

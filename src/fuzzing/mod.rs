@@ -2,7 +2,7 @@
 //! documentation, and changed whenever the fuzz targets change.
 //!
 //! Every target of `fuzz/` (cargo-fuzz, nightly) is a one-line `fuzz_target!` calling one function of
-//! [`TARGETS`], and `tests/fuzz_replay.rs` (stable, `cargo test --all-features`) runs the same functions
+//! [`TARGETS`], and `tests/sdk/fuzz_replay.rs` (stable, `cargo test --all-features`) runs the same functions
 //! over every committed corpus and regression input, so the two cannot drift apart.
 //!
 //! Each function takes arbitrary bytes, drives one part of the SDK with them (through its public API;

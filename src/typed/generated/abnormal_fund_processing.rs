@@ -37,7 +37,7 @@ pub mod get_abnormal_fund_processing_receipts_by_receipt_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::abnormal_fund_processing::get_abnormal_fund_processing_receipts_by_receipt_id::*;
@@ -212,7 +212,7 @@ pub mod post_abnormal_fund_processing_receipts_by_receipt_id_transfer_instructio
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::abnormal_fund_processing::post_abnormal_fund_processing_receipts_by_receipt_id_transfer_instructions::*;
@@ -478,7 +478,7 @@ pub mod get_abnormal_fund_processing_receipts_by_receipt_id_transfer_instruction
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::abnormal_fund_processing::get_abnormal_fund_processing_receipts_by_receipt_id_transfer_instructions_by_out_instruction_no::*;

@@ -73,7 +73,7 @@ pub mod get_aggracct_bc_wb_channel_account_balance {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::get_aggracct_bc_wb_channel_account_balance::*;
@@ -162,7 +162,7 @@ pub mod get_aggracct_bc_wb_channel_account_mch_archives {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::get_aggracct_bc_wb_channel_account_mch_archives::*;
@@ -397,7 +397,7 @@ pub mod get_aggracct_bc_wb_channel_account_mch_media {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::get_aggracct_bc_wb_channel_account_mch_media::*;
@@ -525,7 +525,7 @@ pub mod post_aggracct_bc_wb_channel_bank_channel_account_rename {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::post_aggracct_bc_wb_channel_bank_channel_account_rename::*;
@@ -661,7 +661,7 @@ pub mod get_aggracct_bc_wb_channel_bank_channel_account_rename_by_application_id
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::get_aggracct_bc_wb_channel_bank_channel_account_rename_by_application_id::*;
@@ -772,7 +772,7 @@ pub mod post_aggracct_bc_wb_channel_control_orders_info_update_result_notify {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::post_aggracct_bc_wb_channel_control_orders_info_update_result_notify::*;
@@ -878,7 +878,7 @@ pub mod post_aggracct_bc_wb_channel_control_orders_punish {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::post_aggracct_bc_wb_channel_control_orders_punish::*;
@@ -994,7 +994,7 @@ pub mod post_aggracct_bc_wb_channel_control_orders_recover {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::post_aggracct_bc_wb_channel_control_orders_recover::*;
@@ -1093,7 +1093,7 @@ pub mod get_aggracct_bc_wb_channel_control_orders_by_out_request_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::get_aggracct_bc_wb_channel_control_orders_by_out_request_no::*;
@@ -1336,7 +1336,7 @@ pub mod post_aggracct_bc_wb_channel_special_reduction {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::post_aggracct_bc_wb_channel_special_reduction::*;
@@ -1504,7 +1504,7 @@ pub mod get_aggracct_bc_wb_channel_special_reduction_by_out_request_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::aggracct_bc::get_aggracct_bc_wb_channel_special_reduction_by_out_request_no::*;

@@ -38,7 +38,7 @@ pub mod get_apply4sub_sub_merchants_by_sub_mchid_application_by_application_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::apply4sub::get_apply4sub_sub_merchants_by_sub_mchid_application_by_application_no::*;
@@ -164,7 +164,7 @@ pub mod post_apply4sub_sub_merchants_by_sub_mchid_modify_settlement {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::apply4sub::post_apply4sub_sub_merchants_by_sub_mchid_modify_settlement::*;
@@ -275,7 +275,7 @@ pub mod get_apply4sub_sub_merchants_by_sub_mchid_settlement {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::apply4sub::get_apply4sub_sub_merchants_by_sub_mchid_settlement::*;

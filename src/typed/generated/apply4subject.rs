@@ -41,7 +41,7 @@ pub mod get_apply4subject_applyment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::apply4subject::get_apply4subject_applyment::*;
@@ -112,7 +112,7 @@ pub mod post_apply4subject_applyment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::apply4subject::post_apply4subject_applyment::*;
@@ -473,7 +473,7 @@ pub mod get_apply4subject_applyment_merchants_by_sub_mchid_state {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::apply4subject::get_apply4subject_applyment_merchants_by_sub_mchid_state::*;
@@ -530,7 +530,7 @@ pub mod post_apply4subject_applyment_by_applyment_id_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::apply4subject::post_apply4subject_applyment_by_applyment_id_cancel::*;
@@ -578,7 +578,7 @@ pub mod post_apply4subject_applyment_by_business_code_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::apply4subject::post_apply4subject_applyment_by_business_code_cancel::*;

@@ -38,7 +38,7 @@ pub mod post_applyment4sub_applyment_trailing_slash {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::applyment4sub::post_applyment4sub_applyment_trailing_slash::*;
@@ -783,7 +783,7 @@ pub mod get_applyment4sub_applyment_applyment_id_by_applyment_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::applyment4sub::get_applyment4sub_applyment_applyment_id_by_applyment_id::*;
@@ -831,7 +831,7 @@ pub mod get_applyment4sub_applyment_business_code_by_business_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::applyment4sub::get_applyment4sub_applyment_business_code_by_business_code::*;

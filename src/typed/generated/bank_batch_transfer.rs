@@ -41,7 +41,7 @@ pub mod get_bank_batch_transfer_receipt_detail_receipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bank_batch_transfer::get_bank_batch_transfer_receipt_detail_receipts::*;
@@ -121,7 +121,7 @@ pub mod post_bank_batch_transfer_receipt_detail_receipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bank_batch_transfer::post_bank_batch_transfer_receipt_detail_receipts::*;
@@ -203,7 +203,7 @@ pub mod get_bank_batch_transfer_receipt_summary_receipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bank_batch_transfer::get_bank_batch_transfer_receipt_summary_receipts::*;
@@ -282,7 +282,7 @@ pub mod post_bank_batch_transfer_receipt_summary_receipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bank_batch_transfer::post_bank_batch_transfer_receipt_summary_receipts::*;

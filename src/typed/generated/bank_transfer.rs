@@ -46,7 +46,7 @@ pub mod post_bank_transfer_batches {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bank_transfer::post_bank_transfer_batches::*;
@@ -175,7 +175,7 @@ pub mod get_bank_transfer_batches_batch_id_by_batch_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bank_transfer::get_bank_transfer_batches_batch_id_by_batch_id::*;
@@ -475,7 +475,7 @@ pub mod get_bank_transfer_batches_batch_id_by_batch_id_details_detail_id_by_deta
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bank_transfer::get_bank_transfer_batches_batch_id_by_batch_id_details_detail_id_by_detail_id::*;
@@ -726,7 +726,7 @@ pub mod get_bank_transfer_batches_out_batch_no_by_out_batch_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bank_transfer::get_bank_transfer_batches_out_batch_no_by_out_batch_no::*;
@@ -1030,7 +1030,7 @@ pub mod get_bank_transfer_batches_out_batch_no_by_out_batch_no_details_out_detai
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bank_transfer::get_bank_transfer_batches_out_batch_no_by_out_batch_no_details_out_detail_no_by_out_detail_no::*;

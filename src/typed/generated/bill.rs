@@ -33,7 +33,7 @@ pub mod get_bill_fundflowbill {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bill::get_bill_fundflowbill::*;
@@ -127,7 +127,7 @@ pub mod get_bill_sub_merchant_fundflowbill {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bill::get_bill_sub_merchant_fundflowbill::*;
@@ -263,7 +263,7 @@ pub mod get_bill_tradebill {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::bill::get_bill_tradebill::*;

@@ -35,7 +35,7 @@ pub mod get_brand_applyments_applyment_id_by_applyment_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_applyments::get_brand_applyments_applyment_id_by_applyment_id::*;
@@ -133,7 +133,7 @@ pub mod get_brand_applyments_business_code_by_business_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_applyments::get_brand_applyments_business_code_by_business_code::*;
@@ -231,7 +231,7 @@ pub mod post_brand_applyments_cancel_applyment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_applyments::post_brand_applyments_cancel_applyment::*;

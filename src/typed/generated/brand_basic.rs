@@ -28,7 +28,7 @@ pub mod get_brand_basic_partner_brands_by_brand_id_product_authorities {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_basic::get_brand_basic_partner_brands_by_brand_id_product_authorities::*;

@@ -55,7 +55,7 @@ pub mod get_brand_card_card_configs {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_card::get_brand_card_card_configs::*;
@@ -156,7 +156,7 @@ pub mod post_brand_card_card_configs {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_card::post_brand_card_card_configs::*;
@@ -324,7 +324,7 @@ pub mod post_brand_card_card_configs_cancel_applyment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_card::post_brand_card_card_configs_cancel_applyment::*;
@@ -418,7 +418,7 @@ pub mod get_brand_card_card_configs_preview_url {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_card::get_brand_card_card_configs_preview_url::*;
@@ -493,7 +493,7 @@ pub mod post_brand_card_card_configs_publish {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_card::post_brand_card_card_configs_publish::*;
@@ -589,7 +589,7 @@ pub mod get_brand_card_card_links {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_card::get_brand_card_card_links::*;
@@ -702,7 +702,7 @@ pub mod post_brand_card_card_links {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_card::post_brand_card_card_links::*;
@@ -808,7 +808,7 @@ pub mod get_brand_card_card_links_business_code_by_business_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_card::get_brand_card_card_links_business_code_by_business_code::*;
@@ -919,7 +919,7 @@ pub mod post_brand_card_card_links_cancel_applyment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_card::post_brand_card_card_links_cancel_applyment::*;
@@ -981,7 +981,7 @@ pub mod post_brand_card_card_links_unbind_card_link {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_card::post_brand_card_card_links_unbind_card_link::*;

@@ -27,7 +27,7 @@ pub mod get_brand_marketing_shake_activities_activities {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_marketing::get_brand_marketing_shake_activities_activities::*;

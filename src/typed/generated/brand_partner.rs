@@ -159,7 +159,7 @@ pub mod get_brand_partner_card_member_cards {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::get_brand_partner_card_member_cards::*;
@@ -514,7 +514,7 @@ pub mod post_brand_partner_card_member_cards {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_cards::*;
@@ -1033,7 +1033,7 @@ pub mod delete_brand_partner_card_member_cards_by_card_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::delete_brand_partner_card_member_cards_by_card_id::*;
@@ -1370,7 +1370,7 @@ pub mod get_brand_partner_card_member_cards_by_card_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::get_brand_partner_card_member_cards_by_card_id::*;
@@ -1707,7 +1707,7 @@ pub mod patch_brand_partner_card_member_cards_by_card_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::patch_brand_partner_card_member_cards_by_card_id::*;
@@ -2223,7 +2223,7 @@ pub mod post_brand_partner_card_member_cards_by_card_id_invalidate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_cards_by_card_id_invalidate::*;
@@ -2586,7 +2586,7 @@ pub mod get_brand_partner_card_member_membership_activities {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::get_brand_partner_card_member_membership_activities::*;
@@ -2757,7 +2757,7 @@ pub mod post_brand_partner_card_member_membership_activities {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_membership_activities::*;
@@ -2939,7 +2939,7 @@ pub mod get_brand_partner_card_member_membership_activities_by_activity_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::get_brand_partner_card_member_membership_activities_by_activity_id::*;
@@ -3078,7 +3078,7 @@ pub mod patch_brand_partner_card_member_membership_activities_by_activity_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::patch_brand_partner_card_member_membership_activities_by_activity_id::*;
@@ -3234,7 +3234,7 @@ pub mod post_brand_partner_card_member_membership_activities_by_activity_id_term
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_membership_activities_by_activity_id_terminate::*;
@@ -3378,7 +3378,7 @@ pub mod post_brand_partner_card_member_pay_view_tokens {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_pay_view_tokens::*;
@@ -3446,7 +3446,7 @@ pub mod post_brand_partner_card_member_pre_auth_tokens {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_pre_auth_tokens::*;
@@ -3515,7 +3515,7 @@ pub mod get_brand_partner_card_member_user_cards {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::get_brand_partner_card_member_user_cards::*;
@@ -3803,7 +3803,7 @@ pub mod post_brand_partner_card_member_user_cards_import_by_openid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_user_cards_import_by_openid::*;
@@ -4151,7 +4151,7 @@ pub mod post_brand_partner_card_member_user_cards_import_by_phone {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_user_cards_import_by_phone::*;
@@ -4493,7 +4493,7 @@ pub mod get_brand_partner_card_member_user_cards_by_user_card_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::get_brand_partner_card_member_user_cards_by_user_card_code::*;
@@ -4756,7 +4756,7 @@ pub mod patch_brand_partner_card_member_user_cards_by_user_card_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::patch_brand_partner_card_member_user_cards_by_user_card_code::*;
@@ -5113,7 +5113,7 @@ pub mod post_brand_partner_card_member_user_cards_by_user_card_code_confirm {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_user_cards_by_user_card_code_confirm::*;
@@ -5484,7 +5484,7 @@ pub mod post_brand_partner_card_member_user_cards_by_user_card_code_invalidate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_user_cards_by_user_card_code_invalidate::*;
@@ -5753,7 +5753,7 @@ pub mod post_brand_partner_card_member_user_feeds {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_user_feeds::*;
@@ -5856,7 +5856,7 @@ pub mod post_brand_partner_card_member_user_points_exchange_coupon_confirm {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_user_points_exchange_coupon_confirm::*;
@@ -5992,7 +5992,7 @@ pub mod post_brand_partner_card_member_user_points_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_card_member_user_points_sync::*;
@@ -6095,7 +6095,7 @@ pub mod get_brand_partner_store_brandstores {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::get_brand_partner_store_brandstores::*;
@@ -6319,7 +6319,7 @@ pub mod post_brand_partner_store_brandstores {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_store_brandstores::*;
@@ -6577,7 +6577,7 @@ pub mod delete_brand_partner_store_brandstores_by_store_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::delete_brand_partner_store_brandstores_by_store_id::*;
@@ -6633,7 +6633,7 @@ pub mod get_brand_partner_store_brandstores_by_store_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::get_brand_partner_store_brandstores_by_store_id::*;
@@ -6827,7 +6827,7 @@ pub mod patch_brand_partner_store_brandstores_by_store_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::patch_brand_partner_store_brandstores_by_store_id::*;
@@ -7087,7 +7087,7 @@ pub mod post_brand_partner_store_brandstores_by_store_id_bindrecipient {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_store_brandstores_by_store_id_bindrecipient::*;
@@ -7184,7 +7184,7 @@ pub mod post_brand_partner_store_brandstores_by_store_id_close {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_store_brandstores_by_store_id_close::*;
@@ -7267,7 +7267,7 @@ pub mod post_brand_partner_store_brandstores_by_store_id_resume {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_store_brandstores_by_store_id_resume::*;
@@ -7350,7 +7350,7 @@ pub mod post_brand_partner_store_brandstores_by_store_id_unbindrecipient {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_partner::post_brand_partner_store_brandstores_by_store_id_unbindrecipient::*;

@@ -57,7 +57,7 @@ pub mod get_brand_profitsharing_brand_configs_by_brand_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_profitsharing::get_brand_profitsharing_brand_configs_by_brand_mchid::*;
@@ -118,7 +118,7 @@ pub mod post_brand_profitsharing_finish_order {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_profitsharing::post_brand_profitsharing_finish_order::*;
@@ -197,7 +197,7 @@ pub mod get_brand_profitsharing_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_profitsharing::get_brand_profitsharing_orders::*;
@@ -374,7 +374,7 @@ pub mod post_brand_profitsharing_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_profitsharing::post_brand_profitsharing_orders::*;
@@ -590,7 +590,7 @@ pub mod get_brand_profitsharing_orders_by_transaction_id_amounts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_profitsharing::get_brand_profitsharing_orders_by_transaction_id_amounts::*;
@@ -651,7 +651,7 @@ pub mod post_brand_profitsharing_receivers_add {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_profitsharing::post_brand_profitsharing_receivers_add::*;
@@ -768,7 +768,7 @@ pub mod post_brand_profitsharing_receivers_delete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_profitsharing::post_brand_profitsharing_receivers_delete::*;
@@ -860,7 +860,7 @@ pub mod get_brand_profitsharing_returnorders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_profitsharing::get_brand_profitsharing_returnorders::*;
@@ -982,7 +982,7 @@ pub mod post_brand_profitsharing_returnorders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::brand_profitsharing::post_brand_profitsharing_returnorders::*;

@@ -39,7 +39,7 @@ pub mod post_businesscircle_parkings {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::businesscircle::post_businesscircle_parkings::*;
@@ -109,7 +109,7 @@ pub mod post_businesscircle_points_notify {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::businesscircle::post_businesscircle_points_notify::*;
@@ -185,7 +185,7 @@ pub mod get_businesscircle_user_authorizations_by_openid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::businesscircle::get_businesscircle_user_authorizations_by_openid::*;
@@ -272,7 +272,7 @@ pub mod get_businesscircle_users_by_openid_points_commit_status {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::businesscircle::get_businesscircle_users_by_openid_points_commit_status::*;

@@ -50,7 +50,7 @@ pub mod get_capital_capitallhh_areas_provinces {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::capital::get_capital_capitallhh_areas_provinces::*;
@@ -120,7 +120,7 @@ pub mod get_capital_capitallhh_areas_provinces_by_province_code_cities {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::capital::get_capital_capitallhh_areas_provinces_by_province_code_cities::*;
@@ -196,7 +196,7 @@ pub mod get_capital_capitallhh_banks_corporate_banking {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::capital::get_capital_capitallhh_banks_corporate_banking::*;
@@ -312,7 +312,7 @@ pub mod get_capital_capitallhh_banks_personal_banking {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::capital::get_capital_capitallhh_banks_personal_banking::*;
@@ -432,7 +432,7 @@ pub mod get_capital_capitallhh_banks_search_banks_by_bank_account {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::capital::get_capital_capitallhh_banks_search_banks_by_bank_account::*;
@@ -517,7 +517,7 @@ pub mod get_capital_capitallhh_banks_by_bank_alias_code_branches {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::capital::get_capital_capitallhh_banks_by_bank_alias_code_branches::*;

@@ -25,7 +25,7 @@ pub mod post_catering_orders_sync_status {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::catering::post_catering_orders_sync_status::*;

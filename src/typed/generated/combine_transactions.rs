@@ -53,7 +53,7 @@ pub mod post_combine_transactions_app {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::combine_transactions::post_combine_transactions_app::*;
@@ -428,7 +428,7 @@ pub mod post_combine_transactions_h5 {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::combine_transactions::post_combine_transactions_h5::*;
@@ -699,7 +699,7 @@ pub mod get_combine_transactions_id_by_combine_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::combine_transactions::get_combine_transactions_id_by_combine_transaction_id::*;
@@ -886,7 +886,7 @@ pub mod post_combine_transactions_jsapi {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::combine_transactions::post_combine_transactions_jsapi::*;
@@ -1206,7 +1206,7 @@ pub mod post_combine_transactions_miniprogram {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::combine_transactions::post_combine_transactions_miniprogram::*;
@@ -1388,7 +1388,7 @@ pub mod post_combine_transactions_native {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::combine_transactions::post_combine_transactions_native::*;
@@ -1627,7 +1627,7 @@ pub mod get_combine_transactions_out_trade_no_by_combine_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::combine_transactions::get_combine_transactions_out_trade_no_by_combine_out_trade_no::*;
@@ -1980,7 +1980,7 @@ pub mod post_combine_transactions_out_trade_no_by_combine_out_trade_no_close {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::combine_transactions::post_combine_transactions_out_trade_no_by_combine_out_trade_no_close::*;

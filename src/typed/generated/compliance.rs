@@ -29,7 +29,7 @@ pub mod post_compliance_inactive_merchant_identity_verification_merchants {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::compliance::post_compliance_inactive_merchant_identity_verification_merchants::*;
@@ -90,7 +90,7 @@ pub mod get_compliance_inactive_merchant_identity_verification_merchants_by_sub_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::compliance::get_compliance_inactive_merchant_identity_verification_merchants_by_sub_mchid_verifications_by_verification_id::*;

@@ -57,7 +57,7 @@ pub mod post_credit_repayment_partner_contracts_app_presign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::credit_repayment::post_credit_repayment_partner_contracts_app_presign::*;
@@ -207,7 +207,7 @@ pub mod post_credit_repayment_partner_contracts_h5_presign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::credit_repayment::post_credit_repayment_partner_contracts_h5_presign::*;
@@ -369,7 +369,7 @@ pub mod post_credit_repayment_partner_contracts_terminate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::credit_repayment::post_credit_repayment_partner_contracts_terminate::*;
@@ -526,7 +526,7 @@ pub mod get_credit_repayment_partner_contracts_by_out_contract_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::credit_repayment::get_credit_repayment_partner_contracts_by_out_contract_code::*;
@@ -665,7 +665,7 @@ pub mod post_credit_repayment_partner_deduct_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::credit_repayment::post_credit_repayment_partner_deduct_orders::*;
@@ -809,7 +809,7 @@ pub mod get_credit_repayment_partner_deduct_orders_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::credit_repayment::get_credit_repayment_partner_deduct_orders_by_out_trade_no::*;
@@ -932,7 +932,7 @@ pub mod post_credit_repayment_partner_schedule_records_batch_create {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::credit_repayment::post_credit_repayment_partner_schedule_records_batch_create::*;
@@ -1078,7 +1078,7 @@ pub mod get_credit_repayment_partner_schedule_records_by_out_record_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::credit_repayment::get_credit_repayment_partner_schedule_records_by_out_record_id::*;

@@ -47,7 +47,7 @@ pub mod post_discount_card_cards {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::discount_card::post_discount_card_cards::*;
@@ -117,7 +117,7 @@ pub mod get_discount_card_cards_by_out_card_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::discount_card::get_discount_card_cards_by_out_card_code::*;
@@ -399,7 +399,7 @@ pub mod post_discount_card_cards_by_out_card_code_add_user_records {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::discount_card::post_discount_card_cards_by_out_card_code_add_user_records::*;
@@ -513,7 +513,7 @@ pub mod get_discount_card_orders_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::discount_card::get_discount_card_orders_out_trade_no_by_out_trade_no::*;
@@ -747,7 +747,7 @@ pub mod get_discount_card_orders_by_out_order_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::discount_card::get_discount_card_orders_by_out_order_no::*;
@@ -981,7 +981,7 @@ pub mod patch_discount_card_orders_by_out_order_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::discount_card::patch_discount_card_orders_by_out_order_no::*;

@@ -51,7 +51,7 @@ pub mod post_ebike_charge_contracts_preopen {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ebike::post_ebike_charge_contracts_preopen::*;
@@ -124,7 +124,7 @@ pub mod get_ebike_charge_contracts_by_contract_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ebike::get_ebike_charge_contracts_by_contract_id::*;
@@ -211,7 +211,7 @@ pub mod post_ebike_charge_contracts_by_contract_id_confirm {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ebike::post_ebike_charge_contracts_by_contract_id_confirm::*;
@@ -310,7 +310,7 @@ pub mod post_ebike_charge_transactions {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ebike::post_ebike_charge_transactions::*;
@@ -473,7 +473,7 @@ pub mod get_ebike_charge_transactions_id_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ebike::get_ebike_charge_transactions_id_by_transaction_id::*;
@@ -680,7 +680,7 @@ pub mod get_ebike_charge_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ebike::get_ebike_charge_transactions_out_trade_no_by_out_trade_no::*;
@@ -887,7 +887,7 @@ pub mod get_ebike_charge_users_by_openid_contract {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ebike::get_ebike_charge_users_by_openid_contract::*;

@@ -34,7 +34,7 @@ pub mod post_ecommerce_applyments_trailing_slash {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce::post_ecommerce_applyments_trailing_slash::*;
@@ -449,7 +449,7 @@ pub mod get_ecommerce_subject_sub_merchants {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce::get_ecommerce_subject_sub_merchants::*;

@@ -60,7 +60,7 @@ pub mod post_ecommerce_account_apply_cancel_withdraw {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_account::post_ecommerce_account_apply_cancel_withdraw::*;
@@ -277,7 +277,7 @@ pub mod get_ecommerce_account_apply_cancel_withdraw_applyment_id_by_applyment_id
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_account::get_ecommerce_account_apply_cancel_withdraw_applyment_id_by_applyment_id::*;
@@ -485,7 +485,7 @@ pub mod post_ecommerce_account_apply_cancel_withdraw_confirm {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_account::post_ecommerce_account_apply_cancel_withdraw_confirm::*;
@@ -565,7 +565,7 @@ pub mod get_ecommerce_account_apply_cancel_withdraw_out_request_no_by_out_reques
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_account::get_ecommerce_account_apply_cancel_withdraw_out_request_no_by_out_request_no::*;
@@ -773,7 +773,7 @@ pub mod get_ecommerce_account_apply_cancel_withdraw_validate_cancel_by_sub_mchid
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_account::get_ecommerce_account_apply_cancel_withdraw_validate_cancel_by_sub_mchid::*;
@@ -921,7 +921,7 @@ pub mod post_ecommerce_account_cancel_applications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_account::post_ecommerce_account_cancel_applications::*;
@@ -1042,7 +1042,7 @@ pub mod post_ecommerce_account_cancel_applications_media {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_account::post_ecommerce_account_cancel_applications_media::*;
@@ -1120,7 +1120,7 @@ pub mod get_ecommerce_account_cancel_applications_out_apply_no_by_out_apply_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_account::get_ecommerce_account_cancel_applications_out_apply_no_by_out_apply_no::*;

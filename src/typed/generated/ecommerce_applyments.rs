@@ -50,7 +50,7 @@ pub mod get_ecommerce_applyments_out_request_no_by_out_request_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_applyments::get_ecommerce_applyments_out_request_no_by_out_request_no::*;
@@ -196,7 +196,7 @@ pub mod post_ecommerce_applyments_out_request_no_by_out_request_no_revoke {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_applyments::post_ecommerce_applyments_out_request_no_by_out_request_no_revoke::*;
@@ -256,7 +256,7 @@ pub mod post_ecommerce_applyments_submit_account_hosting_applyment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_applyments::post_ecommerce_applyments_submit_account_hosting_applyment::*;
@@ -693,7 +693,7 @@ pub mod post_ecommerce_applyments_submit_sign_verify_info {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_applyments::post_ecommerce_applyments_submit_sign_verify_info::*;
@@ -786,7 +786,7 @@ pub mod get_ecommerce_applyments_by_applyment_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_applyments::get_ecommerce_applyments_by_applyment_id::*;
@@ -932,7 +932,7 @@ pub mod post_ecommerce_applyments_by_applyment_id_revoke {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_applyments::post_ecommerce_applyments_by_applyment_id_revoke::*;

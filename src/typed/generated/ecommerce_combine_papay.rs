@@ -39,7 +39,7 @@ pub mod get_ecommerce_combine_papay_contracts_plan_id_by_plan_id_out_contract_co
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_combine_papay::get_ecommerce_combine_papay_contracts_plan_id_by_plan_id_out_contract_code_by_out_contract_code::*;
@@ -169,7 +169,7 @@ pub mod post_ecommerce_combine_papay_contracts_plan_id_by_plan_id_out_contract_c
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_combine_papay::post_ecommerce_combine_papay_contracts_plan_id_by_plan_id_out_contract_code_by_out_contract_code_terminate::*;
@@ -251,7 +251,7 @@ pub mod post_ecommerce_combine_papay_contracts_pre_entrust_sign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_combine_papay::post_ecommerce_combine_papay_contracts_pre_entrust_sign::*;
@@ -339,7 +339,7 @@ pub mod post_ecommerce_combine_papay_contracts_pre_entrust_sign_mini_program {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_combine_papay::post_ecommerce_combine_papay_contracts_pre_entrust_sign_mini_program::*;
@@ -421,7 +421,7 @@ pub mod post_ecommerce_combine_papay_transactions {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_combine_papay::post_ecommerce_combine_papay_transactions::*;
@@ -652,7 +652,7 @@ pub mod get_ecommerce_combine_papay_transactions_by_combine_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_combine_papay::get_ecommerce_combine_papay_transactions_by_combine_out_trade_no::*;
@@ -806,7 +806,7 @@ pub mod post_ecommerce_combine_papay_transactions_by_combine_out_trade_no_revers
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_combine_papay::post_ecommerce_combine_papay_transactions_by_combine_out_trade_no_reverse::*;

@@ -43,7 +43,7 @@ pub mod get_ecommerce_fund_balance_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_fund::get_ecommerce_fund_balance_by_sub_mchid::*;
@@ -128,7 +128,7 @@ pub mod get_ecommerce_fund_enddaybalance_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_fund::get_ecommerce_fund_enddaybalance_by_sub_mchid::*;
@@ -213,7 +213,7 @@ pub mod post_ecommerce_fund_withdraw {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_fund::post_ecommerce_fund_withdraw::*;
@@ -313,7 +313,7 @@ pub mod get_ecommerce_fund_withdraw_out_request_no_by_out_request_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_fund::get_ecommerce_fund_withdraw_out_request_no_by_out_request_no::*;
@@ -447,7 +447,7 @@ pub mod get_ecommerce_fund_withdraw_by_withdraw_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_fund::get_ecommerce_fund_withdraw_by_withdraw_id::*;

@@ -51,7 +51,7 @@ pub mod get_ecommerce_individual_contracts_out_contract_code_by_out_contract_cod
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_individual_contracts::get_ecommerce_individual_contracts_out_contract_code_by_out_contract_code::*;
@@ -163,7 +163,7 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_iden
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_individual_contracts::post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_identity_app::*;
@@ -248,7 +248,7 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_iden
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_individual_contracts::post_ecommerce_individual_contracts_pre_entrust_sign_with_real_name_identity_mini_program::*;
@@ -333,7 +333,7 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_app {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_individual_contracts::post_ecommerce_individual_contracts_pre_entrust_sign_app::*;
@@ -395,7 +395,7 @@ pub mod post_ecommerce_individual_contracts_pre_entrust_sign_mini_program {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_individual_contracts::post_ecommerce_individual_contracts_pre_entrust_sign_mini_program::*;
@@ -462,7 +462,7 @@ pub mod get_ecommerce_individual_contracts_by_openid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_individual_contracts::get_ecommerce_individual_contracts_by_openid::*;

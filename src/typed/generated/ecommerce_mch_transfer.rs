@@ -52,7 +52,7 @@ pub mod post_ecommerce_mch_transfer_authorizations {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_mch_transfer::post_ecommerce_mch_transfer_authorizations::*;
@@ -148,7 +148,7 @@ pub mod get_ecommerce_mch_transfer_authorizations_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_mch_transfer::get_ecommerce_mch_transfer_authorizations_by_sub_mchid::*;
@@ -216,7 +216,7 @@ pub mod post_ecommerce_mch_transfer_transfer_bills {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_mch_transfer::post_ecommerce_mch_transfer_transfer_bills::*;
@@ -319,7 +319,7 @@ pub mod get_ecommerce_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_mch_transfer::get_ecommerce_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no::*;
@@ -442,7 +442,7 @@ pub mod post_ecommerce_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no_ca
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_mch_transfer::post_ecommerce_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no_cancel::*;
@@ -521,7 +521,7 @@ pub mod get_ecommerce_mch_transfer_transfer_bills_transfer_bill_no_by_transfer_b
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_mch_transfer::get_ecommerce_mch_transfer_transfer_bills_transfer_bill_no_by_transfer_bill_no::*;

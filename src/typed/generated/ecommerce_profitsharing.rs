@@ -66,7 +66,7 @@ pub mod get_ecommerce_profitsharing_after_sales_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_profitsharing::get_ecommerce_profitsharing_after_sales_orders::*;
@@ -167,7 +167,7 @@ pub mod post_ecommerce_profitsharing_after_sales_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_profitsharing::post_ecommerce_profitsharing_after_sales_orders::*;
@@ -269,7 +269,7 @@ pub mod post_ecommerce_profitsharing_finish_order {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_profitsharing::post_ecommerce_profitsharing_finish_order::*;
@@ -348,7 +348,7 @@ pub mod get_ecommerce_profitsharing_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_profitsharing::get_ecommerce_profitsharing_orders::*;
@@ -521,7 +521,7 @@ pub mod post_ecommerce_profitsharing_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_profitsharing::post_ecommerce_profitsharing_orders::*;
@@ -719,7 +719,7 @@ pub mod get_ecommerce_profitsharing_orders_by_transaction_id_amounts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_profitsharing::get_ecommerce_profitsharing_orders_by_transaction_id_amounts::*;
@@ -784,7 +784,7 @@ pub mod post_ecommerce_profitsharing_receivers_add {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_profitsharing::post_ecommerce_profitsharing_receivers_add::*;
@@ -866,7 +866,7 @@ pub mod post_ecommerce_profitsharing_receivers_delete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_profitsharing::post_ecommerce_profitsharing_receivers_delete::*;
@@ -937,7 +937,7 @@ pub mod get_ecommerce_profitsharing_returnorders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_profitsharing::get_ecommerce_profitsharing_returnorders::*;
@@ -1033,7 +1033,7 @@ pub mod post_ecommerce_profitsharing_returnorders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_profitsharing::post_ecommerce_profitsharing_returnorders::*;

@@ -47,7 +47,7 @@ pub mod post_ecommerce_refunds_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_refunds::post_ecommerce_refunds_apply::*;
@@ -308,7 +308,7 @@ pub mod get_ecommerce_refunds_id_by_refund_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_refunds::get_ecommerce_refunds_id_by_refund_id::*;
@@ -511,7 +511,7 @@ pub mod get_ecommerce_refunds_out_refund_no_by_out_refund_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_refunds::get_ecommerce_refunds_out_refund_no_by_out_refund_no::*;
@@ -718,7 +718,7 @@ pub mod post_ecommerce_refunds_by_refund_id_apply_abnormal_refund {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_refunds::post_ecommerce_refunds_by_refund_id_apply_abnormal_refund::*;
@@ -1006,7 +1006,7 @@ pub mod get_ecommerce_refunds_by_refund_id_return_advance {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_refunds::get_ecommerce_refunds_by_refund_id_return_advance::*;
@@ -1092,7 +1092,7 @@ pub mod post_ecommerce_refunds_by_refund_id_return_advance {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_refunds::post_ecommerce_refunds_by_refund_id_return_advance::*;

@@ -31,7 +31,7 @@ pub mod post_ecommerce_subsidies_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_subsidies::post_ecommerce_subsidies_cancel::*;
@@ -107,7 +107,7 @@ pub mod post_ecommerce_subsidies_create {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_subsidies::post_ecommerce_subsidies_create::*;
@@ -201,7 +201,7 @@ pub mod post_ecommerce_subsidies_return {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::ecommerce_subsidies::post_ecommerce_subsidies_return::*;

@@ -53,7 +53,7 @@ pub mod get_edu_papay_contracts_id_by_contract_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_papay::get_edu_papay_contracts_id_by_contract_id::*;
@@ -177,7 +177,7 @@ pub mod post_edu_papay_contracts_presign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_papay::post_edu_papay_contracts_presign::*;
@@ -262,7 +262,7 @@ pub mod delete_edu_papay_contracts_by_contract_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_papay::delete_edu_papay_contracts_by_contract_id::*;
@@ -311,7 +311,7 @@ pub mod post_edu_papay_transactions {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_papay::post_edu_papay_transactions::*;
@@ -430,7 +430,7 @@ pub mod get_edu_papay_transactions_id_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_papay::get_edu_papay_transactions_id_by_transaction_id::*;
@@ -631,7 +631,7 @@ pub mod get_edu_papay_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_papay::get_edu_papay_transactions_out_trade_no_by_out_trade_no::*;
@@ -832,7 +832,7 @@ pub mod post_edu_papay_user_notifications_by_contract_id_send {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_papay::post_edu_papay_user_notifications_by_contract_id_send::*;
@@ -896,7 +896,7 @@ pub mod get_edu_papay_user_by_openid_contracts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_papay::get_edu_papay_user_by_openid_contracts::*;

@@ -33,7 +33,7 @@ pub mod get_edu_star_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_star::get_edu_star_orders::*;
@@ -141,7 +141,7 @@ pub mod post_edu_star_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_star::post_edu_star_orders::*;
@@ -230,7 +230,7 @@ pub mod get_edu_star_users_openid_by_wechat_openid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_star::get_edu_star_users_openid_by_wechat_openid::*;
@@ -302,7 +302,7 @@ pub mod get_edu_star_users_qq_by_qq {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::edu_star::get_edu_star_users_qq_by_qq::*;

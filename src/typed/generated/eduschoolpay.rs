@@ -56,7 +56,7 @@ pub mod post_eduschoolpay_contracts_presign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::eduschoolpay::post_eduschoolpay_contracts_presign::*;
@@ -183,7 +183,7 @@ pub mod get_eduschoolpay_contracts_by_contract_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::eduschoolpay::get_eduschoolpay_contracts_by_contract_id::*;
@@ -278,7 +278,7 @@ pub mod post_eduschoolpay_contracts_by_contract_id_terminate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::eduschoolpay::post_eduschoolpay_contracts_by_contract_id_terminate::*;
@@ -327,7 +327,7 @@ pub mod post_eduschoolpay_transactions {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::eduschoolpay::post_eduschoolpay_transactions::*;
@@ -638,7 +638,7 @@ pub mod get_eduschoolpay_transactions_id_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::eduschoolpay::get_eduschoolpay_transactions_id_by_transaction_id::*;
@@ -842,7 +842,7 @@ pub mod get_eduschoolpay_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::eduschoolpay::get_eduschoolpay_transactions_out_trade_no_by_out_trade_no::*;
@@ -1046,7 +1046,7 @@ pub mod get_eduschoolpay_users_by_openid_contracts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::eduschoolpay::get_eduschoolpay_users_by_openid_contracts::*;
@@ -1198,7 +1198,7 @@ pub mod get_eduschoolpay_users_by_openid_debt_state {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::eduschoolpay::get_eduschoolpay_users_by_openid_debt_state::*;

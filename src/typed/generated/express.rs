@@ -29,7 +29,7 @@ pub mod post_express_users_by_openid_transform {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::express::post_express_users_by_openid_transform::*;

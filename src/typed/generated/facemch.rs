@@ -28,7 +28,7 @@ pub mod get_facemch_users_by_face_sid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::facemch::get_facemch_users_by_face_sid::*;

@@ -48,7 +48,7 @@ pub mod post_fund_app_brand_redpacket_brand_merchant_batches {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_brand_redpacket::post_fund_app_brand_redpacket_brand_merchant_batches::*;
@@ -193,7 +193,7 @@ pub mod get_fund_app_brand_redpacket_brand_merchant_batches_by_batch_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_brand_redpacket::get_fund_app_brand_redpacket_brand_merchant_batches_by_batch_no::*;
@@ -383,7 +383,7 @@ pub mod get_fund_app_brand_redpacket_brand_merchant_batches_by_batch_no_details_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_brand_redpacket::get_fund_app_brand_redpacket_brand_merchant_batches_by_batch_no_details_by_detail_no::*;
@@ -574,7 +574,7 @@ pub mod get_fund_app_brand_redpacket_brand_merchant_out_batches_by_out_batch_no 
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_brand_redpacket::get_fund_app_brand_redpacket_brand_merchant_out_batches_by_out_batch_no::*;
@@ -764,7 +764,7 @@ pub mod get_fund_app_brand_redpacket_brand_merchant_out_batches_by_out_batch_no_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_brand_redpacket::get_fund_app_brand_redpacket_brand_merchant_out_batches_by_out_batch_no_out_details_by_out_detail_no::*;

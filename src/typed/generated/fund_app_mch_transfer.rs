@@ -95,7 +95,7 @@ pub mod post_fund_app_mch_transfer_elecsign_out_bill_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_elecsign_out_bill_no::*;
@@ -159,7 +159,7 @@ pub mod get_fund_app_mch_transfer_elecsign_out_bill_no_by_out_bill_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_elecsign_out_bill_no_by_out_bill_no::*;
@@ -257,7 +257,7 @@ pub mod post_fund_app_mch_transfer_elecsign_transfer_bill_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_elecsign_transfer_bill_no::*;
@@ -321,7 +321,7 @@ pub mod get_fund_app_mch_transfer_elecsign_transfer_bill_no_by_transfer_bill_no 
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_elecsign_transfer_bill_no_by_transfer_bill_no::*;
@@ -417,7 +417,7 @@ pub mod get_fund_app_mch_transfer_partner_budget_by_out_budget_no_electronic_rec
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_partner_budget_by_out_budget_no_electronic_receipts::*;
@@ -524,7 +524,7 @@ pub mod post_fund_app_mch_transfer_partner_budget_by_out_budget_no_electronic_re
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_budget_by_out_budget_no_electronic_receipts::*;
@@ -645,7 +645,7 @@ pub mod post_fund_app_mch_transfer_partner_charity_budget {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_charity_budget::*;
@@ -778,7 +778,7 @@ pub mod get_fund_app_mch_transfer_partner_charity_budget_by_out_budget_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_partner_charity_budget_by_out_budget_no::*;
@@ -894,7 +894,7 @@ pub mod post_fund_app_mch_transfer_partner_charity_budget_by_out_budget_no_unloc
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_charity_budget_by_out_budget_no_unlock::*;
@@ -1003,7 +1003,7 @@ pub mod post_fund_app_mch_transfer_partner_charity_transfer_bills {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_charity_transfer_bills::*;
@@ -1140,7 +1140,7 @@ pub mod get_fund_app_mch_transfer_partner_charity_transfer_bills_out_transfer_no
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_partner_charity_transfer_bills_out_transfer_no_by_out_transfer_no::*;
@@ -1244,7 +1244,7 @@ pub mod post_fund_app_mch_transfer_partner_electronic_receipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_electronic_receipts::*;
@@ -1345,7 +1345,7 @@ pub mod get_fund_app_mch_transfer_partner_electronic_receipts_by_out_bill_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_partner_electronic_receipts_by_out_bill_no::*;
@@ -1444,7 +1444,7 @@ pub mod post_fund_app_mch_transfer_partner_sub_mch_authorizations {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_sub_mch_authorizations::*;
@@ -1532,7 +1532,7 @@ pub mod get_fund_app_mch_transfer_partner_sub_mch_authorizations_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_partner_sub_mch_authorizations_by_sub_mchid::*;
@@ -1654,7 +1654,7 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_transfer_bills::*;
@@ -1798,7 +1798,7 @@ pub mod get_fund_app_mch_transfer_partner_transfer_bills_out_bill_no_by_out_bill
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_partner_transfer_bills_out_bill_no_by_out_bill_no::*;
@@ -1938,7 +1938,7 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_out_bill_no_by_out_bil
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_transfer_bills_out_bill_no_by_out_bill_no_cancel::*;
@@ -2078,7 +2078,7 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_pre_transfer_with_auth
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_transfer_bills_pre_transfer_with_authorization::*;
@@ -2244,7 +2244,7 @@ pub mod post_fund_app_mch_transfer_partner_transfer_bills_transfer {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_transfer_bills_transfer::*;
@@ -2442,7 +2442,7 @@ pub mod post_fund_app_mch_transfer_partner_user_confirm_authorizations {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_user_confirm_authorizations::*;
@@ -2559,7 +2559,7 @@ pub mod get_fund_app_mch_transfer_partner_user_confirm_authorizations_by_out_aut
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_partner_user_confirm_authorizations_by_out_authorization_no::*;
@@ -2724,7 +2724,7 @@ pub mod post_fund_app_mch_transfer_partner_user_confirm_authorizations_by_out_au
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_partner_user_confirm_authorizations_by_out_authorization_no_close::*;
@@ -2889,7 +2889,7 @@ pub mod post_fund_app_mch_transfer_transfer_bills {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_transfer_bills::*;
@@ -3082,7 +3082,7 @@ pub mod get_fund_app_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no::*;
@@ -3215,7 +3215,7 @@ pub mod post_fund_app_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no_can
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no_cancel::*;
@@ -3294,7 +3294,7 @@ pub mod post_fund_app_mch_transfer_transfer_bills_pre_transfer_with_authorizatio
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_transfer_bills_pre_transfer_with_authorization::*;
@@ -3485,7 +3485,7 @@ pub mod post_fund_app_mch_transfer_transfer_bills_transfer {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_transfer_bills_transfer::*;
@@ -3692,7 +3692,7 @@ pub mod get_fund_app_mch_transfer_transfer_bills_transfer_bill_no_by_transfer_bi
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_transfer_bills_transfer_bill_no_by_transfer_bill_no::*;
@@ -3827,7 +3827,7 @@ pub mod post_fund_app_mch_transfer_transfer_to_qq_wallet_bills {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_transfer_to_qq_wallet_bills::*;
@@ -4021,7 +4021,7 @@ pub mod get_fund_app_mch_transfer_transfer_to_qq_wallet_bills_by_out_bill_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_transfer_to_qq_wallet_bills_by_out_bill_no::*;
@@ -4157,7 +4157,7 @@ pub mod post_fund_app_mch_transfer_transfer_to_qq_wallet_bills_by_out_bill_no_ca
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_transfer_to_qq_wallet_bills_by_out_bill_no_cancel::*;
@@ -4292,7 +4292,7 @@ pub mod post_fund_app_mch_transfer_user_confirm_authorization {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_user_confirm_authorization::*;
@@ -4445,7 +4445,7 @@ pub mod get_fund_app_mch_transfer_user_confirm_authorization_out_authorization_n
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::get_fund_app_mch_transfer_user_confirm_authorization_out_authorization_no_by_out_authorization_no::*;
@@ -4604,7 +4604,7 @@ pub mod post_fund_app_mch_transfer_user_confirm_authorization_out_authorization_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::fund_app_mch_transfer::post_fund_app_mch_transfer_user_confirm_authorization_out_authorization_no_by_out_authorization_no_close::*;

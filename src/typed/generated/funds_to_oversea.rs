@@ -49,7 +49,7 @@ pub mod get_funds_to_oversea_bill_download_url {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::funds_to_oversea::get_funds_to_oversea_bill_download_url::*;
@@ -117,7 +117,7 @@ pub mod post_funds_to_oversea_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::funds_to_oversea::post_funds_to_oversea_orders::*;
@@ -344,7 +344,7 @@ pub mod get_funds_to_oversea_orders_by_out_order_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::funds_to_oversea::get_funds_to_oversea_orders_by_out_order_id::*;
@@ -452,7 +452,7 @@ pub mod post_funds_to_oversea_return_return_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::funds_to_oversea::post_funds_to_oversea_return_return_orders::*;
@@ -578,7 +578,7 @@ pub mod get_funds_to_oversea_return_return_orders_out_return_no_by_out_return_no
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::funds_to_oversea::get_funds_to_oversea_return_return_orders_out_return_no_by_out_return_no::*;
@@ -682,7 +682,7 @@ pub mod get_funds_to_oversea_transactions_by_transaction_id_available_abroad_amo
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::funds_to_oversea::get_funds_to_oversea_transactions_by_transaction_id_available_abroad_amounts::*;

@@ -59,7 +59,7 @@ pub mod post_global_merchant_h5_permission_applications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant::post_global_merchant_h5_permission_applications::*;
@@ -237,7 +237,7 @@ pub mod get_global_merchant_h5_permission_applications_by_applyment_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant::get_global_merchant_h5_permission_applications_by_applyment_id::*;
@@ -382,7 +382,7 @@ pub mod patch_global_merchant_h5_permission_applications_by_applyment_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant::patch_global_merchant_h5_permission_applications_by_applyment_id::*;
@@ -554,7 +554,7 @@ pub mod post_global_merchant_h5_permission_domain_applications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant::post_global_merchant_h5_permission_domain_applications::*;
@@ -692,7 +692,7 @@ pub mod get_global_merchant_h5_permission_domain_applications_by_applyment_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant::get_global_merchant_h5_permission_domain_applications_by_applyment_id::*;
@@ -806,7 +806,7 @@ pub mod patch_global_merchant_h5_permission_domain_applications_by_applyment_id 
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant::patch_global_merchant_h5_permission_domain_applications_by_applyment_id::*;
@@ -941,7 +941,7 @@ pub mod get_global_merchant_h5_permission_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant::get_global_merchant_h5_permission_by_sub_mchid::*;

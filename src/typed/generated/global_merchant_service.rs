@@ -69,7 +69,7 @@ pub mod delete_global_merchant_service_complaint_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::delete_global_merchant_service_complaint_notifications::*;
@@ -112,7 +112,7 @@ pub mod get_global_merchant_service_complaint_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::get_global_merchant_service_complaint_notifications::*;
@@ -167,7 +167,7 @@ pub mod post_global_merchant_service_complaint_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::post_global_merchant_service_complaint_notifications::*;
@@ -231,7 +231,7 @@ pub mod put_global_merchant_service_complaint_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::put_global_merchant_service_complaint_notifications::*;
@@ -296,7 +296,7 @@ pub mod get_global_merchant_service_complaints {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::get_global_merchant_service_complaints::*;
@@ -587,7 +587,7 @@ pub mod get_global_merchant_service_complaints_by_complaint_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::get_global_merchant_service_complaints_by_complaint_id::*;
@@ -841,7 +841,7 @@ pub mod post_global_merchant_service_complaints_by_complaint_id_complete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::post_global_merchant_service_complaints_by_complaint_id_complete::*;
@@ -901,7 +901,7 @@ pub mod get_global_merchant_service_complaints_by_complaint_id_negotiation_histo
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::get_global_merchant_service_complaints_by_complaint_id_negotiation_historys::*;
@@ -1113,7 +1113,7 @@ pub mod post_global_merchant_service_complaints_by_complaint_id_response {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::post_global_merchant_service_complaints_by_complaint_id_response::*;
@@ -1186,7 +1186,7 @@ pub mod post_global_merchant_service_images_upload {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::post_global_merchant_service_images_upload::*;
@@ -1243,7 +1243,7 @@ pub mod get_global_merchant_service_images_by_media_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_service::get_global_merchant_service_images_by_media_id::*;

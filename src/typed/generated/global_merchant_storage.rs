@@ -34,7 +34,7 @@ pub mod post_global_merchant_storage_file_upload {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchant_storage::post_global_merchant_storage_file_upload::*;

@@ -34,7 +34,7 @@ pub mod post_global_merchants {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchants::post_global_merchants::*;
@@ -337,7 +337,7 @@ pub mod get_global_merchants_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchants::get_global_merchants_by_sub_mchid::*;
@@ -646,7 +646,7 @@ pub mod patch_global_merchants_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_merchants::patch_global_merchants_by_sub_mchid::*;

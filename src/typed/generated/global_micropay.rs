@@ -41,7 +41,7 @@ pub mod post_global_micropay_transactions_id_by_transaction_id_reverse {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_micropay::post_global_micropay_transactions_id_by_transaction_id_reverse::*;
@@ -107,7 +107,7 @@ pub mod post_global_micropay_transactions_out_trade_no_by_out_trade_no_reverse {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_micropay::post_global_micropay_transactions_out_trade_no_by_out_trade_no_reverse::*;
@@ -173,7 +173,7 @@ pub mod post_global_micropay_transactions_pay {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_micropay::post_global_micropay_transactions_pay::*;

@@ -75,7 +75,7 @@ pub mod post_global_papay_contracts_app_pre_entrust_sign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::post_global_papay_contracts_app_pre_entrust_sign::*;
@@ -171,7 +171,7 @@ pub mod post_global_papay_contracts_h5_pre_entrust_sign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::post_global_papay_contracts_h5_pre_entrust_sign::*;
@@ -270,7 +270,7 @@ pub mod post_global_papay_contracts_jsapi_pre_entrust_sign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::post_global_papay_contracts_jsapi_pre_entrust_sign::*;
@@ -366,7 +366,7 @@ pub mod post_global_papay_contracts_miniprogram_pre_entrust_sign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::post_global_papay_contracts_miniprogram_pre_entrust_sign::*;
@@ -462,7 +462,7 @@ pub mod get_global_papay_contracts_out_contract_code_by_out_contract_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::get_global_papay_contracts_out_contract_code_by_out_contract_code::*;
@@ -605,7 +605,7 @@ pub mod post_global_papay_contracts_web_pre_entrust_sign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::post_global_papay_contracts_web_pre_entrust_sign::*;
@@ -698,7 +698,7 @@ pub mod get_global_papay_contracts_by_contract_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::get_global_papay_contracts_by_contract_id::*;
@@ -846,7 +846,7 @@ pub mod post_global_papay_contracts_by_contract_id_terminate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::post_global_papay_contracts_by_contract_id_terminate::*;
@@ -918,7 +918,7 @@ pub mod post_global_papay_transactions {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::post_global_papay_transactions::*;
@@ -1287,7 +1287,7 @@ pub mod get_global_papay_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::get_global_papay_transactions_out_trade_no_by_out_trade_no::*;
@@ -1576,7 +1576,7 @@ pub mod post_global_papay_transactions_out_trade_no_by_out_trade_no_reverse {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::post_global_papay_transactions_out_trade_no_by_out_trade_no_reverse::*;
@@ -1631,7 +1631,7 @@ pub mod get_global_papay_transactions_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_papay::get_global_papay_transactions_by_transaction_id::*;

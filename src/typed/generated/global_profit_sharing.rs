@@ -77,7 +77,7 @@ pub mod get_global_profit_sharing_bill_download_url {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::get_global_profit_sharing_bill_download_url::*;
@@ -141,7 +141,7 @@ pub mod post_global_profit_sharing_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::post_global_profit_sharing_orders::*;
@@ -333,7 +333,7 @@ pub mod post_global_profit_sharing_orders_unfreeze {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::post_global_profit_sharing_orders_unfreeze::*;
@@ -483,7 +483,7 @@ pub mod get_global_profit_sharing_orders_by_out_order_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::get_global_profit_sharing_orders_by_out_order_no::*;
@@ -628,7 +628,7 @@ pub mod delete_global_profit_sharing_receivers {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::delete_global_profit_sharing_receivers::*;
@@ -710,7 +710,7 @@ pub mod post_global_profit_sharing_receivers {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::post_global_profit_sharing_receivers::*;
@@ -879,7 +879,7 @@ pub mod get_global_profit_sharing_receivers_by_account {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::get_global_profit_sharing_receivers_by_account::*;
@@ -1016,7 +1016,7 @@ pub mod get_global_profit_sharing_refunds_bill_download_url {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::get_global_profit_sharing_refunds_bill_download_url::*;
@@ -1079,7 +1079,7 @@ pub mod get_global_profit_sharing_refunds_refundable_balance {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::get_global_profit_sharing_refunds_refundable_balance::*;
@@ -1139,7 +1139,7 @@ pub mod post_global_profit_sharing_transactions_mark {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::post_global_profit_sharing_transactions_mark::*;
@@ -1199,7 +1199,7 @@ pub mod get_global_profit_sharing_transactions_by_transaction_id_amounts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::get_global_profit_sharing_transactions_by_transaction_id_amounts::*;
@@ -1269,7 +1269,7 @@ pub mod get_global_profit_sharing_transactions_by_transaction_id_refundable_amou
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_profit_sharing::get_global_profit_sharing_transactions_by_transaction_id_refundable_amounts::*;

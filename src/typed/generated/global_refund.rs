@@ -36,7 +36,7 @@ pub mod get_global_refund_partner_recharge_balance_sub_mchid_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_refund::get_global_refund_partner_recharge_balance_sub_mchid_by_sub_mchid::*;
@@ -99,7 +99,7 @@ pub mod get_global_refund_recharge_balance {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_refund::get_global_refund_recharge_balance::*;

@@ -37,7 +37,7 @@ pub mod get_global_refunds {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_refunds::get_global_refunds::*;
@@ -336,7 +336,7 @@ pub mod post_global_refunds {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_refunds::post_global_refunds::*;
@@ -553,7 +553,7 @@ pub mod get_global_refunds_id_by_refund_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_refunds::get_global_refunds_id_by_refund_id::*;
@@ -790,7 +790,7 @@ pub mod get_global_refunds_out_refund_no_by_out_refund_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_refunds::get_global_refunds_out_refund_no_by_out_refund_no::*;

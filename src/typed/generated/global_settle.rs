@@ -29,7 +29,7 @@ pub mod get_global_settle_settlements {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_settle::get_global_settle_settlements::*;

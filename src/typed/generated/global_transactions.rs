@@ -51,7 +51,7 @@ pub mod post_global_transactions_app {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_transactions::post_global_transactions_app::*;
@@ -285,7 +285,7 @@ pub mod get_global_transactions_id_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_transactions::get_global_transactions_id_by_transaction_id::*;
@@ -573,7 +573,7 @@ pub mod post_global_transactions_id_by_transaction_id_close {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_transactions::post_global_transactions_id_by_transaction_id_close::*;
@@ -639,7 +639,7 @@ pub mod post_global_transactions_jsapi {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_transactions::post_global_transactions_jsapi::*;
@@ -873,7 +873,7 @@ pub mod post_global_transactions_mweb {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_transactions::post_global_transactions_mweb::*;
@@ -1113,7 +1113,7 @@ pub mod post_global_transactions_native {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_transactions::post_global_transactions_native::*;
@@ -1347,7 +1347,7 @@ pub mod get_global_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_transactions::get_global_transactions_out_trade_no_by_out_trade_no::*;
@@ -1635,7 +1635,7 @@ pub mod post_global_transactions_out_trade_no_by_out_trade_no_close {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::global_transactions::post_global_transactions_out_trade_no_by_out_trade_no_close::*;

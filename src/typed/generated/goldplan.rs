@@ -45,7 +45,7 @@ pub mod post_goldplan_merchants_changecustompagestatus {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::goldplan::post_goldplan_merchants_changecustompagestatus::*;
@@ -113,7 +113,7 @@ pub mod post_goldplan_merchants_changegoldplanstatus {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::goldplan::post_goldplan_merchants_changegoldplanstatus::*;
@@ -194,7 +194,7 @@ pub mod post_goldplan_merchants_close_advertising_show {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::goldplan::post_goldplan_merchants_close_advertising_show::*;
@@ -246,7 +246,7 @@ pub mod patch_goldplan_merchants_open_advertising_show {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::goldplan::patch_goldplan_merchants_open_advertising_show::*;
@@ -301,7 +301,7 @@ pub mod post_goldplan_merchants_set_advertising_industry_filter {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::goldplan::post_goldplan_merchants_set_advertising_industry_filter::*;

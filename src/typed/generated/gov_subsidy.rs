@@ -141,7 +141,7 @@ pub mod post_gov_subsidy_audit_cup_invalid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_audit_cup_invalid::*;
@@ -215,7 +215,7 @@ pub mod post_gov_subsidy_audit_cup_query {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_audit_cup_query::*;
@@ -316,7 +316,7 @@ pub mod post_gov_subsidy_audit_cup_refund_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_audit_cup_refund_sync::*;
@@ -396,7 +396,7 @@ pub mod post_gov_subsidy_audit_cup_update {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_audit_cup_update::*;
@@ -696,7 +696,7 @@ pub mod post_gov_subsidy_audit_cup_upload {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_audit_cup_upload::*;
@@ -996,7 +996,7 @@ pub mod post_gov_subsidy_companies_query {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_companies_query::*;
@@ -1079,7 +1079,7 @@ pub mod post_gov_subsidy_goods_upload {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_goods_upload::*;
@@ -1242,7 +1242,7 @@ pub mod post_gov_subsidy_n_qualifications_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_n_qualifications_sync::*;
@@ -1530,7 +1530,7 @@ pub mod get_gov_subsidy_qualification {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::get_gov_subsidy_qualification::*;
@@ -1682,7 +1682,7 @@ pub mod post_gov_subsidy_qualifications_passthrough_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_qualifications_passthrough_cancel::*;
@@ -1822,7 +1822,7 @@ pub mod post_gov_subsidy_qualifications_passthrough_claim {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_qualifications_passthrough_claim::*;
@@ -1965,7 +1965,7 @@ pub mod post_gov_subsidy_qualifications_passthrough_query {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_qualifications_passthrough_query::*;
@@ -2158,7 +2158,7 @@ pub mod post_gov_subsidy_qualifications_query {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_qualifications_query::*;
@@ -2338,7 +2338,7 @@ pub mod post_gov_subsidy_qualifications_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_qualifications_sync::*;
@@ -2630,7 +2630,7 @@ pub mod post_gov_subsidy_sncode_lock {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_sncode_lock::*;
@@ -2778,7 +2778,7 @@ pub mod post_gov_subsidy_sncode_query {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_sncode_query::*;
@@ -2880,7 +2880,7 @@ pub mod post_gov_subsidy_sncode_unlock {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_sncode_unlock::*;
@@ -3007,7 +3007,7 @@ pub mod post_gov_subsidy_transactions_query {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_transactions_query::*;
@@ -3115,7 +3115,7 @@ pub mod post_gov_subsidy_transactions_summary_query_day {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_transactions_summary_query_day::*;
@@ -3268,7 +3268,7 @@ pub mod post_gov_subsidy_transactions_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_transactions_sync::*;
@@ -3486,7 +3486,7 @@ pub mod post_gov_subsidy_zhejiang_authcode_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_authcode_cancel::*;
@@ -3563,7 +3563,7 @@ pub mod post_gov_subsidy_zhejiang_authcode_commit {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_authcode_commit::*;
@@ -3699,7 +3699,7 @@ pub mod post_gov_subsidy_zhejiang_authcode_issue {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_authcode_issue::*;
@@ -3809,7 +3809,7 @@ pub mod post_gov_subsidy_zhejiang_authcode_refund {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_authcode_refund::*;
@@ -3932,7 +3932,7 @@ pub mod post_gov_subsidy_zhejiang_authcode_try {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_authcode_try::*;
@@ -4051,7 +4051,7 @@ pub mod post_gov_subsidy_zhejiang_goods_query {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_goods_query::*;
@@ -4256,7 +4256,7 @@ pub mod post_gov_subsidy_zhejiang_n_qualifications_confirm {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_n_qualifications_confirm::*;
@@ -4385,7 +4385,7 @@ pub mod post_gov_subsidy_zhejiang_qualifications_alter {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_qualifications_alter::*;
@@ -4469,7 +4469,7 @@ pub mod post_gov_subsidy_zhejiang_qualifications_claim {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_qualifications_claim::*;
@@ -4569,7 +4569,7 @@ pub mod post_gov_subsidy_zhejiang_qualifications_query {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_qualifications_query::*;
@@ -4680,7 +4680,7 @@ pub mod post_gov_subsidy_zhejiang_qualifications_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_qualifications_sync::*;
@@ -4870,7 +4870,7 @@ pub mod post_gov_subsidy_zhejiang_sncode_lock {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_sncode_lock::*;
@@ -5004,7 +5004,7 @@ pub mod post_gov_subsidy_zhejiang_sncode_query {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_sncode_query::*;
@@ -5116,7 +5116,7 @@ pub mod post_gov_subsidy_zhejiang_sncode_unlock {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::gov_subsidy::post_gov_subsidy_zhejiang_sncode_unlock::*;

@@ -37,7 +37,7 @@ pub mod post_hire_power_bank_insurance_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hire_power_bank::post_hire_power_bank_insurance_orders::*;
@@ -148,7 +148,7 @@ pub mod get_hire_power_bank_insurance_orders_by_out_order_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hire_power_bank::get_hire_power_bank_insurance_orders_by_out_order_no::*;
@@ -247,7 +247,7 @@ pub mod get_hire_power_bank_user_qualifications_by_openid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hire_power_bank::get_hire_power_bank_user_qualifications_by_openid::*;

@@ -32,7 +32,7 @@ pub mod post_hk_v3_merchants {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_merchants::post_hk_v3_merchants::*;
@@ -288,7 +288,7 @@ pub mod put_hk_v3_merchants {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_merchants::put_hk_v3_merchants::*;
@@ -521,7 +521,7 @@ pub mod get_hk_v3_merchants_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_merchants::get_hk_v3_merchants_by_sub_mchid::*;

@@ -35,7 +35,7 @@ pub mod get_hk_v3_refunds {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_refunds::get_hk_v3_refunds::*;
@@ -327,7 +327,7 @@ pub mod post_hk_v3_refunds {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_refunds::post_hk_v3_refunds::*;
@@ -547,7 +547,7 @@ pub mod get_hk_v3_refunds_id_by_refund_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_refunds::get_hk_v3_refunds_id_by_refund_id::*;
@@ -780,7 +780,7 @@ pub mod get_hk_v3_refunds_out_refund_no_by_out_refund_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_refunds::get_hk_v3_refunds_out_refund_no_by_out_refund_no::*;

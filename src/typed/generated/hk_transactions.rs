@@ -59,7 +59,7 @@ pub mod post_hk_v3_transactions_app {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::post_hk_v3_transactions_app::*;
@@ -291,7 +291,7 @@ pub mod get_hk_v3_transactions_id_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::get_hk_v3_transactions_id_by_transaction_id::*;
@@ -607,7 +607,7 @@ pub mod post_hk_v3_transactions_id_by_transaction_id_close {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::post_hk_v3_transactions_id_by_transaction_id_close::*;
@@ -671,7 +671,7 @@ pub mod post_hk_v3_transactions_id_by_transaction_id_reverse {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::post_hk_v3_transactions_id_by_transaction_id_reverse::*;
@@ -735,7 +735,7 @@ pub mod post_hk_v3_transactions_jsapi {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::post_hk_v3_transactions_jsapi::*;
@@ -967,7 +967,7 @@ pub mod post_hk_v3_transactions_micropay {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::post_hk_v3_transactions_micropay::*;
@@ -1426,7 +1426,7 @@ pub mod post_hk_v3_transactions_mweb {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::post_hk_v3_transactions_mweb::*;
@@ -1664,7 +1664,7 @@ pub mod post_hk_v3_transactions_native {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::post_hk_v3_transactions_native::*;
@@ -1896,7 +1896,7 @@ pub mod get_hk_v3_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::get_hk_v3_transactions_out_trade_no_by_out_trade_no::*;
@@ -2212,7 +2212,7 @@ pub mod post_hk_v3_transactions_out_trade_no_by_out_trade_no_close {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::post_hk_v3_transactions_out_trade_no_by_out_trade_no_close::*;
@@ -2276,7 +2276,7 @@ pub mod post_hk_v3_transactions_out_trade_no_by_out_trade_no_reverse {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::hk_transactions::post_hk_v3_transactions_out_trade_no_by_out_trade_no_reverse::*;

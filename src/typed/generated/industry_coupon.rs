@@ -27,7 +27,7 @@ pub mod post_industry_coupon_tokens {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::industry_coupon::post_industry_coupon_tokens::*;

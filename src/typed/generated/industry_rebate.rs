@@ -31,7 +31,7 @@ pub mod post_industry_rebate_retail_industry_transactions {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::industry_rebate::post_industry_rebate_retail_industry_transactions::*;
@@ -116,7 +116,7 @@ pub mod post_industry_rebate_transactions_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::industry_rebate::post_industry_rebate_transactions_by_transaction_id::*;

@@ -43,7 +43,7 @@ pub mod post_inspolicymgr_deduct_authorizations {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::inspolicymgr::post_inspolicymgr_deduct_authorizations::*;
@@ -154,7 +154,7 @@ pub mod get_inspolicymgr_deduct_authorizations_by_out_insurance_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::inspolicymgr::get_inspolicymgr_deduct_authorizations_by_out_insurance_no::*;
@@ -248,7 +248,7 @@ pub mod post_inspolicymgr_deduct_policies {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::inspolicymgr::post_inspolicymgr_deduct_policies::*;
@@ -585,7 +585,7 @@ pub mod get_inspolicymgr_deduct_policies_by_out_insurance_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::inspolicymgr::get_inspolicymgr_deduct_policies_by_out_insurance_no::*;
@@ -815,7 +815,7 @@ pub mod patch_inspolicymgr_deduct_policies_by_out_insurance_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::inspolicymgr::patch_inspolicymgr_deduct_policies_by_out_insurance_no::*;

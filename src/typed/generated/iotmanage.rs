@@ -31,7 +31,7 @@ pub mod get_iotmanage_device_inspections_by_device_sn {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::iotmanage::get_iotmanage_device_inspections_by_device_sn::*;
@@ -131,7 +131,7 @@ pub mod get_iotmanage_devices {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::iotmanage::get_iotmanage_devices::*;

@@ -36,7 +36,7 @@ pub mod get_lovefeast_brands_by_brand_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::lovefeast::get_lovefeast_brands_by_brand_id::*;
@@ -95,7 +95,7 @@ pub mod get_lovefeast_users_by_openid_orders_brand_id_by_brand_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::lovefeast::get_lovefeast_users_by_openid_orders_brand_id_by_brand_id::*;
@@ -286,7 +286,7 @@ pub mod get_lovefeast_users_by_openid_orders_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::lovefeast::get_lovefeast_users_by_openid_orders_out_trade_no_by_out_trade_no::*;

@@ -33,7 +33,7 @@ pub mod get_marketing_bank_packages_by_package_id_tasks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_bank::get_marketing_bank_packages_by_package_id_tasks::*;
@@ -165,7 +165,7 @@ pub mod post_marketing_bank_packages_by_package_id_tasks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_bank::post_marketing_bank_packages_by_package_id_tasks::*;

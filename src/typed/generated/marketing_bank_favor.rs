@@ -31,7 +31,7 @@ pub mod post_marketing_bank_favor_users_by_openid_bank_multi_activity {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_bank_favor::post_marketing_bank_favor_users_by_openid_bank_multi_activity::*;
@@ -108,7 +108,7 @@ pub mod get_marketing_bank_favor_users_by_openid_coupons_by_coupon_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_bank_favor::get_marketing_bank_favor_users_by_openid_coupons_by_coupon_id::*;

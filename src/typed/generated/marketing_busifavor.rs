@@ -132,7 +132,7 @@ pub mod get_marketing_busifavor_callbacks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::get_marketing_busifavor_callbacks::*;
@@ -193,7 +193,7 @@ pub mod post_marketing_busifavor_callbacks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_callbacks::*;
@@ -263,7 +263,7 @@ pub mod post_marketing_busifavor_coupons_associate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_coupons_associate::*;
@@ -333,7 +333,7 @@ pub mod post_marketing_busifavor_coupons_deactivate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_coupons_deactivate::*;
@@ -403,7 +403,7 @@ pub mod post_marketing_busifavor_coupons_disassociate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_coupons_disassociate::*;
@@ -473,7 +473,7 @@ pub mod post_marketing_busifavor_coupons_return {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_coupons_return::*;
@@ -540,7 +540,7 @@ pub mod post_marketing_busifavor_coupons_send {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_coupons_send::*;
@@ -619,7 +619,7 @@ pub mod post_marketing_busifavor_coupons_use {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_coupons_use::*;
@@ -721,7 +721,7 @@ pub mod post_marketing_busifavor_coupons_by_card_id_send {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_coupons_by_card_id_send::*;
@@ -795,7 +795,7 @@ pub mod post_marketing_busifavor_product_coupons_pre_send {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_product_coupons_pre_send::*;
@@ -866,7 +866,7 @@ pub mod post_marketing_busifavor_product_coupons_send {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_product_coupons_send::*;
@@ -963,7 +963,7 @@ pub mod post_marketing_busifavor_stocks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_stocks::*;
@@ -1431,7 +1431,7 @@ pub mod get_marketing_busifavor_stocks_by_stock_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::get_marketing_busifavor_stocks_by_stock_id::*;
@@ -1945,7 +1945,7 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::patch_marketing_busifavor_stocks_by_stock_id::*;
@@ -2208,7 +2208,7 @@ pub mod patch_marketing_busifavor_stocks_by_stock_id_budget {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::patch_marketing_busifavor_stocks_by_stock_id_budget::*;
@@ -2290,7 +2290,7 @@ pub mod get_marketing_busifavor_stocks_by_stock_id_couponcodes {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::get_marketing_busifavor_stocks_by_stock_id_couponcodes::*;
@@ -2434,7 +2434,7 @@ pub mod post_marketing_busifavor_stocks_by_stock_id_couponcodes {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_stocks_by_stock_id_couponcodes::*;
@@ -2546,7 +2546,7 @@ pub mod delete_marketing_busifavor_stocks_by_stock_id_couponcodes_by_coupon_code
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::delete_marketing_busifavor_stocks_by_stock_id_couponcodes_by_coupon_code::*;
@@ -2615,7 +2615,7 @@ pub mod get_marketing_busifavor_stocks_by_stock_id_couponcodes_by_coupon_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::get_marketing_busifavor_stocks_by_stock_id_couponcodes_by_coupon_code::*;
@@ -3072,7 +3072,7 @@ pub mod get_marketing_busifavor_subsidy_pay_receipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::get_marketing_busifavor_subsidy_pay_receipts::*;
@@ -3186,7 +3186,7 @@ pub mod post_marketing_busifavor_subsidy_pay_receipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_subsidy_pay_receipts::*;
@@ -3304,7 +3304,7 @@ pub mod get_marketing_busifavor_subsidy_pay_receipts_by_subsidy_receipt_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::get_marketing_busifavor_subsidy_pay_receipts_by_subsidy_receipt_id::*;
@@ -3398,7 +3398,7 @@ pub mod post_marketing_busifavor_subsidy_return_receipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::post_marketing_busifavor_subsidy_return_receipts::*;
@@ -3525,7 +3525,7 @@ pub mod get_marketing_busifavor_subsidy_return_receipts_by_subsidy_return_receip
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::get_marketing_busifavor_subsidy_return_receipts_by_subsidy_return_receipt_id::*;
@@ -3625,7 +3625,7 @@ pub mod get_marketing_busifavor_users_by_openid_coupons {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::get_marketing_busifavor_users_by_openid_coupons::*;
@@ -4034,7 +4034,7 @@ pub mod get_marketing_busifavor_users_by_openid_coupons_by_coupon_code_appids_by
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_busifavor::get_marketing_busifavor_users_by_openid_coupons_by_coupon_code_appids_by_appid::*;

@@ -95,7 +95,7 @@ pub mod get_marketing_favor_callbacks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_callbacks::*;
@@ -156,7 +156,7 @@ pub mod post_marketing_favor_callbacks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::post_marketing_favor_callbacks::*;
@@ -226,7 +226,7 @@ pub mod post_marketing_favor_coupon_stocks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::post_marketing_favor_coupon_stocks::*;
@@ -381,7 +381,7 @@ pub mod post_marketing_favor_media_image_upload {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::post_marketing_favor_media_image_upload::*;
@@ -439,7 +439,7 @@ pub mod get_marketing_favor_stocks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_stocks::*;
@@ -638,7 +638,7 @@ pub mod get_marketing_favor_stocks_by_stock_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_stocks_by_stock_id::*;
@@ -786,7 +786,7 @@ pub mod get_marketing_favor_stocks_by_stock_id_items {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_stocks_by_stock_id_items::*;
@@ -868,7 +868,7 @@ pub mod get_marketing_favor_stocks_by_stock_id_merchants {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_stocks_by_stock_id_merchants::*;
@@ -948,7 +948,7 @@ pub mod post_marketing_favor_stocks_by_stock_id_modify_goods_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::post_marketing_favor_stocks_by_stock_id_modify_goods_id::*;
@@ -1024,7 +1024,7 @@ pub mod post_marketing_favor_stocks_by_stock_id_pause {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::post_marketing_favor_stocks_by_stock_id_pause::*;
@@ -1094,7 +1094,7 @@ pub mod get_marketing_favor_stocks_by_stock_id_refund_flow {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_stocks_by_stock_id_refund_flow::*;
@@ -1156,7 +1156,7 @@ pub mod get_marketing_favor_stocks_by_stock_id_refund_flow_by_day {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_stocks_by_stock_id_refund_flow_by_day::*;
@@ -1224,7 +1224,7 @@ pub mod post_marketing_favor_stocks_by_stock_id_restart {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::post_marketing_favor_stocks_by_stock_id_restart::*;
@@ -1294,7 +1294,7 @@ pub mod post_marketing_favor_stocks_by_stock_id_start {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::post_marketing_favor_stocks_by_stock_id_start::*;
@@ -1364,7 +1364,7 @@ pub mod get_marketing_favor_stocks_by_stock_id_use_flow {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_stocks_by_stock_id_use_flow::*;
@@ -1426,7 +1426,7 @@ pub mod get_marketing_favor_stocks_by_stock_id_use_flow_by_day {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_stocks_by_stock_id_use_flow_by_day::*;
@@ -1494,7 +1494,7 @@ pub mod get_marketing_favor_users_by_openid_coupons {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_users_by_openid_coupons::*;
@@ -1671,7 +1671,7 @@ pub mod post_marketing_favor_users_by_openid_coupons {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::post_marketing_favor_users_by_openid_coupons::*;
@@ -1753,7 +1753,7 @@ pub mod get_marketing_favor_users_by_openid_coupons_by_coupon_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_favor::get_marketing_favor_users_by_openid_coupons_by_coupon_id::*;

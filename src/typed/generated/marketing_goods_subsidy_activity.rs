@@ -82,7 +82,7 @@ pub mod get_marketing_goods_subsidy_activity_activities {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::get_marketing_goods_subsidy_activity_activities::*;
@@ -271,7 +271,7 @@ pub mod post_marketing_goods_subsidy_activity_activity_by_activity_id_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::post_marketing_goods_subsidy_activity_activity_by_activity_id_apply::*;
@@ -448,7 +448,7 @@ pub mod post_marketing_goods_subsidy_activity_qualification_lock {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::post_marketing_goods_subsidy_activity_qualification_lock::*;
@@ -544,7 +544,7 @@ pub mod post_marketing_goods_subsidy_activity_qualification_unlock {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::post_marketing_goods_subsidy_activity_qualification_unlock::*;
@@ -640,7 +640,7 @@ pub mod delete_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::delete_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_representative::*;
@@ -754,7 +754,7 @@ pub mod put_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_rep
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::put_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_representative::*;
@@ -868,7 +868,7 @@ pub mod get_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_rep
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::get_marketing_goods_subsidy_activity_retail_store_act_by_activity_id_representatives::*;
@@ -964,7 +964,7 @@ pub mod post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_mater
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_materials::*;
@@ -1049,7 +1049,7 @@ pub mod delete_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_sto
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::delete_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_stores::*;
@@ -1157,7 +1157,7 @@ pub mod get_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_stores
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::get_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_stores::*;
@@ -1247,7 +1247,7 @@ pub mod post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_store
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::post_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_stores::*;
@@ -1355,7 +1355,7 @@ pub mod get_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_stores
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_goods_subsidy_activity::get_marketing_goods_subsidy_activity_retail_store_act_by_brand_id_stores_by_store_code::*;

@@ -42,7 +42,7 @@ pub mod get_marketing_membercard_activity_activities {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_activity::get_marketing_membercard_activity_activities::*;
@@ -420,7 +420,7 @@ pub mod post_marketing_membercard_activity_activities {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_activity::post_marketing_membercard_activity_activities::*;
@@ -980,7 +980,7 @@ pub mod get_marketing_membercard_activity_activities_by_activity_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_activity::get_marketing_membercard_activity_activities_by_activity_id::*;
@@ -1293,7 +1293,7 @@ pub mod post_marketing_membercard_activity_activities_by_activity_id_terminate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_activity::post_marketing_membercard_activity_activities_by_activity_id_terminate::*;

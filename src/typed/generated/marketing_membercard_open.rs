@@ -157,7 +157,7 @@ pub mod get_marketing_membercard_open_activate_informations_by_activate_ticket {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::get_marketing_membercard_open_activate_informations_by_activate_ticket::*;
@@ -269,7 +269,7 @@ pub mod get_marketing_membercard_open_callback {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::get_marketing_membercard_open_callback::*;
@@ -324,7 +324,7 @@ pub mod patch_marketing_membercard_open_callback {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::patch_marketing_membercard_open_callback::*;
@@ -386,7 +386,7 @@ pub mod get_marketing_membercard_open_cards {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::get_marketing_membercard_open_cards::*;
@@ -462,7 +462,7 @@ pub mod post_marketing_membercard_open_cards {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards::*;
@@ -693,7 +693,7 @@ pub mod delete_marketing_membercard_open_cards_by_card_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::delete_marketing_membercard_open_cards_by_card_id::*;
@@ -739,7 +739,7 @@ pub mod get_marketing_membercard_open_cards_by_card_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::get_marketing_membercard_open_cards_by_card_id::*;
@@ -786,7 +786,7 @@ pub mod patch_marketing_membercard_open_cards_by_card_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::patch_marketing_membercard_open_cards_by_card_id::*;
@@ -1016,7 +1016,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_deposit {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_codes_deposit::*;
@@ -1095,7 +1095,7 @@ pub mod get_marketing_membercard_open_cards_by_card_id_codes_by_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::get_marketing_membercard_open_cards_by_card_id_codes_by_code::*;
@@ -1146,7 +1146,7 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_codes_by_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::patch_marketing_membercard_open_cards_by_card_id_codes_by_code::*;
@@ -1245,7 +1245,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_activate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_codes_by_code_activate::*;
@@ -1308,7 +1308,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_comm
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_commit::*;
@@ -1380,7 +1380,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_prep
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_codes_by_code_bonus_prepare::*;
@@ -1450,7 +1450,7 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_codes_by_code_rights {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::patch_marketing_membercard_open_cards_by_card_id_codes_by_code_rights::*;
@@ -1556,7 +1556,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_servic
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_codes_by_code_set_service_module_data::*;
@@ -1714,7 +1714,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_codes_by_code_unavailabl
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_codes_by_code_unavailable::*;
@@ -1777,7 +1777,7 @@ pub mod get_marketing_membercard_open_cards_by_card_id_decrypt_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::get_marketing_membercard_open_cards_by_card_id_decrypt_code::*;
@@ -1839,7 +1839,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_permission_tokens {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_permission_tokens::*;
@@ -1923,7 +1923,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_phone_membercard_import 
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_phone_membercard_import::*;
@@ -1997,7 +1997,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_qrcode {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_qrcode::*;
@@ -2079,7 +2079,7 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_rights {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::patch_marketing_membercard_open_cards_by_card_id_rights::*;
@@ -2277,7 +2277,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_service_modules {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_service_modules::*;
@@ -2382,7 +2382,7 @@ pub mod delete_marketing_membercard_open_cards_by_card_id_service_modules_by_ser
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::delete_marketing_membercard_open_cards_by_card_id_service_modules_by_service_module_id::*;
@@ -2433,7 +2433,7 @@ pub mod patch_marketing_membercard_open_cards_by_card_id_service_modules_by_serv
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::patch_marketing_membercard_open_cards_by_card_id_service_modules_by_service_module_id::*;
@@ -2543,7 +2543,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_upgrade {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_upgrade::*;
@@ -2604,7 +2604,7 @@ pub mod post_marketing_membercard_open_cards_by_card_id_users_import {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_cards_by_card_id_users_import::*;
@@ -2681,7 +2681,7 @@ pub mod post_marketing_membercard_open_phonenumber_member_import {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::post_marketing_membercard_open_phonenumber_member_import::*;
@@ -2767,7 +2767,7 @@ pub mod get_marketing_membercard_open_phonenumber_member_search {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::get_marketing_membercard_open_phonenumber_member_search::*;
@@ -2873,7 +2873,7 @@ pub mod get_marketing_membercard_open_user_cards {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_membercard_open::get_marketing_membercard_open_user_cards::*;

@@ -103,7 +103,7 @@ pub mod post_marketing_partner_delivery_plan_delivery_plans {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_delivery_plan_delivery_plans::*;
@@ -276,7 +276,7 @@ pub mod get_marketing_partner_delivery_plan_delivery_plans_by_brand_id_delivery_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::get_marketing_partner_delivery_plan_delivery_plans_by_brand_id_delivery_plans::*;
@@ -430,7 +430,7 @@ pub mod patch_marketing_partner_delivery_plan_delivery_plans_by_plan_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::patch_marketing_partner_delivery_plan_delivery_plans_by_plan_id::*;
@@ -591,7 +591,7 @@ pub mod post_marketing_partner_delivery_plan_delivery_plans_by_plan_id_terminate
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_delivery_plan_delivery_plans_by_plan_id_terminate::*;
@@ -638,7 +638,7 @@ pub mod post_marketing_partner_delivery_plan_by_sp_mchid_notify_url {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_delivery_plan_by_sp_mchid_notify_url::*;
@@ -703,7 +703,7 @@ pub mod post_marketing_partner_product_coupon_image_generation_tasks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_image_generation_tasks::*;
@@ -900,7 +900,7 @@ pub mod get_marketing_partner_product_coupon_image_generation_tasks_by_task_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::get_marketing_partner_product_coupon_image_generation_tasks_by_task_id::*;
@@ -1028,7 +1028,7 @@ pub mod post_marketing_partner_product_coupon_media_upload_image {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_media_upload_image::*;
@@ -1084,7 +1084,7 @@ pub mod get_marketing_partner_product_coupon_notify_configs {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::get_marketing_partner_product_coupon_notify_configs::*;
@@ -1137,7 +1137,7 @@ pub mod post_marketing_partner_product_coupon_notify_configs {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_notify_configs::*;
@@ -1199,7 +1199,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons::*;
@@ -2671,7 +2671,7 @@ pub mod get_marketing_partner_product_coupon_product_coupons_by_product_coupon_i
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::get_marketing_partner_product_coupon_product_coupons_by_product_coupon_id::*;
@@ -2961,7 +2961,7 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::patch_marketing_partner_product_coupon_product_coupons_by_product_coupon_id::*;
@@ -3330,7 +3330,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_deactivate::*;
@@ -3631,7 +3631,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stock_bundles::*;
@@ -4553,7 +4553,7 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::patch_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stock_bundles_by_stock_bundle_id::*;
@@ -5299,7 +5299,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stock_bundles_by_stock_bundle_id_associate_stores::*;
@@ -5425,7 +5425,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stock_bundles_by_stock_bundle_id_disassociate_stores::*;
@@ -5550,7 +5550,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stock_bundles_by_stock_bundle_id_update_budget::*;
@@ -6182,7 +6182,7 @@ pub mod get_marketing_partner_product_coupon_product_coupons_by_product_coupon_i
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::get_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stocks::*;
@@ -6862,7 +6862,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stocks::*;
@@ -7976,7 +7976,7 @@ pub mod get_marketing_partner_product_coupon_product_coupons_by_product_coupon_i
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::get_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stocks_by_stock_id::*;
@@ -8633,7 +8633,7 @@ pub mod patch_marketing_partner_product_coupon_product_coupons_by_product_coupon
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::patch_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stocks_by_stock_id::*;
@@ -9441,7 +9441,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stocks_by_stock_id_associate_stores::*;
@@ -9567,7 +9567,7 @@ pub mod get_marketing_partner_product_coupon_product_coupons_by_product_coupon_i
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::get_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stocks_by_stock_id_associated_stores::*;
@@ -9659,7 +9659,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stocks_by_stock_id_deactivate::*;
@@ -10331,7 +10331,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stocks_by_stock_id_disassociate_stores::*;
@@ -10457,7 +10457,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stocks_by_stock_id_update_budget::*;
@@ -11155,7 +11155,7 @@ pub mod post_marketing_partner_product_coupon_product_coupons_by_product_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_product_coupons_by_product_coupon_id_stocks_by_stock_id_upload_coupon_codes::*;
@@ -11246,7 +11246,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupon_bundles {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_users_by_openid_coupon_bundles::*;
@@ -12286,7 +12286,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupon_bundles_by_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_users_by_openid_coupon_bundles_by_user_coupon_bundle_id_deactivate::*;
@@ -13306,7 +13306,7 @@ pub mod get_marketing_partner_product_coupon_users_by_openid_coupons {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::get_marketing_partner_product_coupon_users_by_openid_coupons::*;
@@ -14435,7 +14435,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_users_by_openid_coupons::*;
@@ -15587,7 +15587,7 @@ pub mod get_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_c
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::get_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code::*;
@@ -16688,7 +16688,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_confirm::*;
@@ -17822,7 +17822,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_deactivate::*;
@@ -18933,7 +18933,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_return::*;
@@ -20043,7 +20043,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_users_by_openid_coupons_by_coupon_code_use::*;
@@ -21233,7 +21233,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_pre_send_coupon {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_users_by_openid_pre_send_coupon::*;
@@ -21316,7 +21316,7 @@ pub mod post_marketing_partner_product_coupon_users_by_openid_pre_send_coupon_bu
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partner::post_marketing_partner_product_coupon_users_by_openid_pre_send_coupon_bundle::*;

@@ -33,7 +33,7 @@ pub mod post_marketing_partnerships_build {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partnerships::post_marketing_partnerships_build::*;
@@ -211,7 +211,7 @@ pub mod post_marketing_partnerships_terminate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_partnerships::post_marketing_partnerships_terminate::*;

@@ -62,7 +62,7 @@ pub mod get_marketing_paygiftactivity_activities {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_paygiftactivity::get_marketing_paygiftactivity_activities::*;
@@ -353,7 +353,7 @@ pub mod get_marketing_paygiftactivity_activities_by_activity_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_paygiftactivity::get_marketing_paygiftactivity_activities_by_activity_id::*;
@@ -559,7 +559,7 @@ pub mod get_marketing_paygiftactivity_activities_by_activity_id_goods {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_paygiftactivity::get_marketing_paygiftactivity_activities_by_activity_id_goods::*;
@@ -654,7 +654,7 @@ pub mod get_marketing_paygiftactivity_activities_by_activity_id_merchants {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_paygiftactivity::get_marketing_paygiftactivity_activities_by_activity_id_merchants::*;
@@ -752,7 +752,7 @@ pub mod post_marketing_paygiftactivity_activities_by_activity_id_merchants_add {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_paygiftactivity::post_marketing_paygiftactivity_activities_by_activity_id_merchants_add::*;
@@ -843,7 +843,7 @@ pub mod post_marketing_paygiftactivity_activities_by_activity_id_merchants_delet
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_paygiftactivity::post_marketing_paygiftactivity_activities_by_activity_id_merchants_delete::*;
@@ -916,7 +916,7 @@ pub mod post_marketing_paygiftactivity_activities_by_activity_id_terminate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_paygiftactivity::post_marketing_paygiftactivity_activities_by_activity_id_terminate::*;
@@ -975,7 +975,7 @@ pub mod post_marketing_paygiftactivity_unique_threshold_activity {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_paygiftactivity::post_marketing_paygiftactivity_unique_threshold_activity::*;

@@ -45,7 +45,7 @@ pub mod post_marketing_shopping_receipt_customentrances {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_shopping_receipt::post_marketing_shopping_receipt_customentrances::*;
@@ -211,7 +211,7 @@ pub mod get_marketing_shopping_receipt_customentrances_by_brand_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_shopping_receipt::get_marketing_shopping_receipt_customentrances_by_brand_id::*;
@@ -332,7 +332,7 @@ pub mod patch_marketing_shopping_receipt_customentrances_by_brand_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_shopping_receipt::patch_marketing_shopping_receipt_customentrances_by_brand_id::*;
@@ -496,7 +496,7 @@ pub mod post_marketing_shopping_receipt_merchantshoppingreceiptjumpinfos {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_shopping_receipt::post_marketing_shopping_receipt_merchantshoppingreceiptjumpinfos::*;
@@ -659,7 +659,7 @@ pub mod post_marketing_shopping_receipt_shoppingreceipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_shopping_receipt::post_marketing_shopping_receipt_shoppingreceipts::*;

@@ -38,7 +38,7 @@ pub mod get_marketing_weekly_discount_activities {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_weekly_discount::get_marketing_weekly_discount_activities::*;
@@ -179,7 +179,7 @@ pub mod get_marketing_weekly_discount_activities_by_activity_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_weekly_discount::get_marketing_weekly_discount_activities_by_activity_id::*;
@@ -279,7 +279,7 @@ pub mod post_marketing_weekly_discount_activities_by_activity_id_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_weekly_discount::post_marketing_weekly_discount_activities_by_activity_id_apply::*;

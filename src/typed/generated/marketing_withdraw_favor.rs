@@ -33,7 +33,7 @@ pub mod get_marketing_withdraw_favor_users_by_openid_coupons {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_withdraw_favor::get_marketing_withdraw_favor_users_by_openid_coupons::*;
@@ -143,7 +143,7 @@ pub mod post_marketing_withdraw_favor_users_by_openid_coupons {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::marketing_withdraw_favor::post_marketing_withdraw_favor_users_by_openid_coupons::*;

@@ -40,7 +40,7 @@ pub mod get_mch_manage_mch_manage_records_sub_mchid_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_manage::get_mch_manage_mch_manage_records_sub_mchid_by_sub_mchid::*;
@@ -235,7 +235,7 @@ pub mod get_mch_manage_mch_manage_records_by_manage_record_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_manage::get_mch_manage_mch_manage_records_by_manage_record_id::*;
@@ -397,7 +397,7 @@ pub mod post_mch_manage_mch_manage_records_by_manage_record_id_mch_manage_submis
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_manage::post_mch_manage_mch_manage_records_by_manage_record_id_mch_manage_submissions::*;
@@ -469,7 +469,7 @@ pub mod post_mch_manage_submission_files_sub_mchid_by_sub_mchid_upload {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_manage::post_mch_manage_submission_files_sub_mchid_by_sub_mchid_upload::*;

@@ -40,7 +40,7 @@ pub mod post_mch_operate_risk_withdrawl_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_operate::post_mch_operate_risk_withdrawl_apply::*;
@@ -315,7 +315,7 @@ pub mod get_mch_operate_risk_withdrawl_apply_applyment_id_by_applyment_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_operate::get_mch_operate_risk_withdrawl_apply_applyment_id_by_applyment_id::*;
@@ -397,7 +397,7 @@ pub mod get_mch_operate_risk_withdrawl_apply_out_request_no_by_out_request_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_operate::get_mch_operate_risk_withdrawl_apply_out_request_no_by_out_request_no::*;

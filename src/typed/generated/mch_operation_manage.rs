@@ -43,7 +43,7 @@ pub mod get_mch_operation_manage_enhanced_due_diligence_by_due_diligence_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_operation_manage::get_mch_operation_manage_enhanced_due_diligence_by_due_diligence_id::*;
@@ -151,7 +151,7 @@ pub mod post_mch_operation_manage_enhanced_due_diligence_by_due_diligence_id_sub
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_operation_manage::post_mch_operation_manage_enhanced_due_diligence_by_due_diligence_id_submit::*;
@@ -250,7 +250,7 @@ pub mod post_mch_operation_manage_enhanced_due_diligence_by_due_diligence_id_upl
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_operation_manage::post_mch_operation_manage_enhanced_due_diligence_by_due_diligence_id_upload::*;
@@ -337,7 +337,7 @@ pub mod get_mch_operation_manage_merchant_limitations_sub_mchid_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mch_operation_manage::get_mch_operation_manage_merchant_limitations_sub_mchid_by_sub_mchid::*;

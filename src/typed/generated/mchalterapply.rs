@@ -78,7 +78,7 @@ pub mod post_mchalterapply_mchcontactalterapplyment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::post_mchalterapply_mchcontactalterapplyment::*;
@@ -199,7 +199,7 @@ pub mod get_mchalterapply_mchcontactalterapplyment_merchant_by_merchant_code_out
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::get_mchalterapply_mchcontactalterapplyment_merchant_by_merchant_code_out_request_no_by_out_request_no::*;
@@ -309,7 +309,7 @@ pub mod get_mchalterapply_mchcontactalterapplyment_by_apply_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::get_mchalterapply_mchcontactalterapplyment_by_apply_id::*;
@@ -411,7 +411,7 @@ pub mod post_mchalterapply_mchcontactalterapplyment_by_apply_id_revoke {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::post_mchalterapply_mchcontactalterapplyment_by_apply_id_revoke::*;
@@ -489,7 +489,7 @@ pub mod post_mchalterapply_mchsubjectalterapplyment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::post_mchalterapply_mchsubjectalterapplyment::*;
@@ -850,7 +850,7 @@ pub mod get_mchalterapply_mchsubjectalterapplyment_merchant_by_merchant_code_out
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::get_mchalterapply_mchsubjectalterapplyment_merchant_by_merchant_code_out_request_no_by_out_request_no::*;
@@ -964,7 +964,7 @@ pub mod get_mchalterapply_mchsubjectalterapplyment_by_apply_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::get_mchalterapply_mchsubjectalterapplyment_by_apply_id::*;
@@ -1070,7 +1070,7 @@ pub mod post_mchalterapply_mchsubjectalterapplyment_by_apply_id_revoke {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::post_mchalterapply_mchsubjectalterapplyment_by_apply_id_revoke::*;
@@ -1136,7 +1136,7 @@ pub mod post_mchalterapply_merchantnamealterapplyment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::post_mchalterapply_merchantnamealterapplyment::*;
@@ -1201,7 +1201,7 @@ pub mod get_mchalterapply_merchantnamealterapplyment_merchant_by_sub_mchid_out_r
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::get_mchalterapply_merchantnamealterapplyment_merchant_by_sub_mchid_out_request_no_by_out_request_no::*;
@@ -1290,7 +1290,7 @@ pub mod get_mchalterapply_merchantnamealterapplyment_by_apply_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::get_mchalterapply_merchantnamealterapplyment_by_apply_id::*;
@@ -1374,7 +1374,7 @@ pub mod post_mchalterapply_merchantnamealterapplyment_by_apply_id_revoke {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::mchalterapply::post_mchalterapply_merchantnamealterapplyment_by_apply_id_revoke::*;

@@ -36,7 +36,7 @@ pub mod post_med_ins_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::med_ins::post_med_ins_orders::*;
@@ -621,7 +621,7 @@ pub mod get_med_ins_orders_mix_trade_no_by_mix_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::med_ins::get_med_ins_orders_mix_trade_no_by_mix_trade_no::*;
@@ -998,7 +998,7 @@ pub mod get_med_ins_orders_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::med_ins::get_med_ins_orders_out_trade_no_by_out_trade_no::*;
@@ -1375,7 +1375,7 @@ pub mod post_med_ins_refunds_notify {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::med_ins::post_med_ins_refunds_notify::*;

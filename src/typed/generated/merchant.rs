@@ -51,7 +51,7 @@ pub mod get_merchant_fund_balance_by_account_type {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant::get_merchant_fund_balance_by_account_type::*;
@@ -124,7 +124,7 @@ pub mod get_merchant_fund_dayendbalance_by_account_type {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant::get_merchant_fund_dayendbalance_by_account_type::*;
@@ -199,7 +199,7 @@ pub mod post_merchant_fund_withdraw {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant::post_merchant_fund_withdraw::*;
@@ -282,7 +282,7 @@ pub mod get_merchant_fund_withdraw_bill_type_by_bill_type {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant::get_merchant_fund_withdraw_bill_type_by_bill_type::*;
@@ -381,7 +381,7 @@ pub mod get_merchant_fund_withdraw_out_request_no_by_out_request_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant::get_merchant_fund_withdraw_out_request_no_by_out_request_no::*;
@@ -499,7 +499,7 @@ pub mod get_merchant_fund_withdraw_withdraw_id_by_withdraw_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant::get_merchant_fund_withdraw_withdraw_id_by_withdraw_id::*;
@@ -618,7 +618,7 @@ pub mod post_merchant_media_upload {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant::post_merchant_media_upload::*;
@@ -679,7 +679,7 @@ pub mod post_merchant_media_video_upload {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant::post_merchant_media_video_upload::*;

@@ -59,7 +59,7 @@ pub mod post_merchant_risk_manage_ec_trade_risk_query_risk_trades {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_risk_manage::post_merchant_risk_manage_ec_trade_risk_query_risk_trades::*;
@@ -189,7 +189,7 @@ pub mod post_merchant_risk_manage_ec_trade_risk_recv_dispose_result {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_risk_manage::post_merchant_risk_manage_ec_trade_risk_recv_dispose_result::*;
@@ -317,7 +317,7 @@ pub mod post_merchant_risk_manage_report_trade_union_information {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_risk_manage::post_merchant_risk_manage_report_trade_union_information::*;
@@ -722,7 +722,7 @@ pub mod get_merchant_risk_manage_trade_risk_information {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_risk_manage::get_merchant_risk_manage_trade_risk_information::*;
@@ -847,7 +847,7 @@ pub mod post_merchant_risk_manage_trade_risk_result {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_risk_manage::post_merchant_risk_manage_trade_risk_result::*;
@@ -1005,7 +1005,7 @@ pub mod delete_merchant_risk_manage_violation_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_risk_manage::delete_merchant_risk_manage_violation_notifications::*;
@@ -1048,7 +1048,7 @@ pub mod get_merchant_risk_manage_violation_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_risk_manage::get_merchant_risk_manage_violation_notifications::*;
@@ -1100,7 +1100,7 @@ pub mod post_merchant_risk_manage_violation_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_risk_manage::post_merchant_risk_manage_violation_notifications::*;
@@ -1161,7 +1161,7 @@ pub mod put_merchant_risk_manage_violation_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_risk_manage::put_merchant_risk_manage_violation_notifications::*;

@@ -90,7 +90,7 @@ pub mod delete_merchant_service_complaint_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::delete_merchant_service_complaint_notifications::*;
@@ -133,7 +133,7 @@ pub mod get_merchant_service_complaint_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::get_merchant_service_complaint_notifications::*;
@@ -188,7 +188,7 @@ pub mod post_merchant_service_complaint_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::post_merchant_service_complaint_notifications::*;
@@ -252,7 +252,7 @@ pub mod put_merchant_service_complaint_notifications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::put_merchant_service_complaint_notifications::*;
@@ -317,7 +317,7 @@ pub mod get_merchant_service_complaints {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::get_merchant_service_complaints::*;
@@ -435,7 +435,7 @@ pub mod get_merchant_service_complaints_v2 {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::get_merchant_service_complaints_v2::*;
@@ -754,7 +754,7 @@ pub mod get_merchant_service_complaints_v2_by_complaint_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::get_merchant_service_complaints_v2_by_complaint_id::*;
@@ -1026,7 +1026,7 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_complete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::post_merchant_service_complaints_v2_by_complaint_id_complete::*;
@@ -1084,7 +1084,7 @@ pub mod get_merchant_service_complaints_v2_by_complaint_id_negotiation_historys 
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::get_merchant_service_complaints_v2_by_complaint_id_negotiation_historys::*;
@@ -1628,7 +1628,7 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::post_merchant_service_complaints_v2_by_complaint_id_response::*;
@@ -1714,7 +1714,7 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_response_immediate_s
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::post_merchant_service_complaints_v2_by_complaint_id_response_immediate_service::*;
@@ -2116,7 +2116,7 @@ pub mod post_merchant_service_complaints_v2_by_complaint_id_update_refund_progre
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::post_merchant_service_complaints_v2_by_complaint_id_update_refund_progress::*;
@@ -2201,7 +2201,7 @@ pub mod get_merchant_service_complaints_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::get_merchant_service_complaints_by_transaction_id::*;
@@ -2286,7 +2286,7 @@ pub mod get_merchant_service_complaints_by_transaction_id_negotiation_historys {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::get_merchant_service_complaints_by_transaction_id_negotiation_historys::*;
@@ -2406,7 +2406,7 @@ pub mod post_merchant_service_feedbacks {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::post_merchant_service_feedbacks::*;
@@ -2476,7 +2476,7 @@ pub mod post_merchant_service_images_upload {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::post_merchant_service_images_upload::*;
@@ -2533,7 +2533,7 @@ pub mod get_merchant_service_images_by_media_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_service::get_merchant_service_images_by_media_id::*;

@@ -34,7 +34,7 @@ pub mod post_merchant_settlement_merchant_settle_rule_applications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_settlement::post_merchant_settlement_merchant_settle_rule_applications::*;
@@ -125,7 +125,7 @@ pub mod get_merchant_settlement_merchant_settle_rule_applications_by_application
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_settlement::get_merchant_settlement_merchant_settle_rule_applications_by_application_id::*;

@@ -43,7 +43,7 @@ pub mod post_merchant_store_stores {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_store::post_merchant_store_stores::*;
@@ -190,7 +190,7 @@ pub mod get_merchant_store_stores_by_store_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_store::get_merchant_store_stores_by_store_id::*;
@@ -360,7 +360,7 @@ pub mod patch_merchant_store_stores_by_store_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_store::patch_merchant_store_stores_by_store_id::*;
@@ -487,7 +487,7 @@ pub mod post_merchant_store_stores_by_store_id_recipients_bind {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_store::post_merchant_store_stores_by_store_id_recipients_bind::*;
@@ -589,7 +589,7 @@ pub mod post_merchant_store_stores_by_store_id_recipients_unbind {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchant_store::post_merchant_store_stores_by_store_id_recipients_unbind::*;

@@ -31,7 +31,7 @@ pub mod get_merchantfund_merchant_income_records {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchantfund::get_merchantfund_merchant_income_records::*;
@@ -190,7 +190,7 @@ pub mod get_merchantfund_partner_income_records {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::merchantfund::get_merchantfund_partner_income_records::*;

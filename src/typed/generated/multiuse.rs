@@ -41,7 +41,7 @@ pub mod get_multiuse_stocks_by_stock_id_refund_flow {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::multiuse::get_multiuse_stocks_by_stock_id_refund_flow::*;
@@ -99,7 +99,7 @@ pub mod get_multiuse_stocks_by_stock_id_send_flow {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::multiuse::get_multiuse_stocks_by_stock_id_send_flow::*;
@@ -157,7 +157,7 @@ pub mod get_multiuse_stocks_by_stock_id_use_flow {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::multiuse::get_multiuse_stocks_by_stock_id_use_flow::*;
@@ -219,7 +219,7 @@ pub mod post_multiuse_users_by_openid_coupons {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::multiuse::post_multiuse_users_by_openid_coupons::*;

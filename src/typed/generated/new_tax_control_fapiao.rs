@@ -119,7 +119,7 @@ pub mod post_new_tax_control_fapiao_card_template {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::post_new_tax_control_fapiao_card_template::*;
@@ -232,7 +232,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::post_new_tax_control_fapiao_fapiao_applications::*;
@@ -403,7 +403,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_general {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::post_new_tax_control_fapiao_fapiao_applications_issue_general::*;
@@ -743,7 +743,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transpor
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::post_new_tax_control_fapiao_fapiao_applications_issue_passenger_transport::*;
@@ -1175,7 +1175,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::post_new_tax_control_fapiao_fapiao_applications_issue_refined_oil::*;
@@ -1543,7 +1543,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::post_new_tax_control_fapiao_fapiao_applications_real_estate_leasing::*;
@@ -1918,7 +1918,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_upload_fapiao_file {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::post_new_tax_control_fapiao_fapiao_applications_upload_fapiao_file::*;
@@ -2003,7 +2003,7 @@ pub mod get_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::get_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id::*;
@@ -2403,7 +2403,7 @@ pub mod get_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_fapiao
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::get_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_fapiao_files::*;
@@ -2506,7 +2506,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_inser
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_insert_cards::*;
@@ -2827,7 +2827,7 @@ pub mod post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_rever
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::post_new_tax_control_fapiao_fapiao_applications_by_fapiao_apply_id_reverse::*;
@@ -2928,7 +2928,7 @@ pub mod get_new_tax_control_fapiao_fapiaomerchant_getspinviteurl {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::get_new_tax_control_fapiao_fapiaomerchant_getspinviteurl::*;
@@ -3046,7 +3046,7 @@ pub mod get_new_tax_control_fapiao_fapiaomerchant_listspinvitemchinfo {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::get_new_tax_control_fapiao_fapiaomerchant_listspinvitemchinfo::*;
@@ -3217,7 +3217,7 @@ pub mod get_new_tax_control_fapiao_merchant_base_information {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::get_new_tax_control_fapiao_merchant_base_information::*;
@@ -3323,7 +3323,7 @@ pub mod get_new_tax_control_fapiao_merchant_development_config {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::get_new_tax_control_fapiao_merchant_development_config::*;
@@ -3379,7 +3379,7 @@ pub mod patch_new_tax_control_fapiao_merchant_development_config {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::patch_new_tax_control_fapiao_merchant_development_config::*;
@@ -3455,7 +3455,7 @@ pub mod get_new_tax_control_fapiao_merchant_tax_codes {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::get_new_tax_control_fapiao_merchant_tax_codes::*;
@@ -3577,7 +3577,7 @@ pub mod post_new_tax_control_fapiao_merchant_by_sub_mchid_check {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::post_new_tax_control_fapiao_merchant_by_sub_mchid_check::*;
@@ -3624,7 +3624,7 @@ pub mod get_new_tax_control_fapiao_merchant_by_sub_mchid_check_status {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::get_new_tax_control_fapiao_merchant_by_sub_mchid_check_status::*;
@@ -3823,7 +3823,7 @@ pub mod get_new_tax_control_fapiao_user_title {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::get_new_tax_control_fapiao_user_title::*;
@@ -3955,7 +3955,7 @@ pub mod get_new_tax_control_fapiao_user_title_title_url {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::new_tax_control_fapiao::get_new_tax_control_fapiao_user_title_title_url::*;

@@ -51,7 +51,7 @@ pub mod post_offlineface_authinfo {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlineface::post_offlineface_authinfo::*;
@@ -128,7 +128,7 @@ pub mod post_offlineface_contracts_presign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlineface::post_offlineface_contracts_presign::*;
@@ -285,7 +285,7 @@ pub mod get_offlineface_contracts_by_contract_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlineface::get_offlineface_contracts_by_contract_id::*;
@@ -426,7 +426,7 @@ pub mod get_offlineface_face_collections {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlineface::get_offlineface_face_collections::*;
@@ -530,7 +530,7 @@ pub mod get_offlineface_face_collections_by_collection_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlineface::get_offlineface_face_collections_by_collection_id::*;
@@ -615,7 +615,7 @@ pub mod post_offlineface_repayment_url {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlineface::post_offlineface_repayment_url::*;
@@ -682,7 +682,7 @@ pub mod post_offlineface_transactions {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlineface::post_offlineface_transactions::*;
@@ -991,7 +991,7 @@ pub mod get_offlineface_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlineface::get_offlineface_transactions_out_trade_no_by_out_trade_no::*;

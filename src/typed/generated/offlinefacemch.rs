@@ -46,7 +46,7 @@ pub mod get_offlinefacemch_organizations {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlinefacemch::get_offlinefacemch_organizations::*;
@@ -110,7 +110,7 @@ pub mod get_offlinefacemch_organizations_by_organization_id_users_out_user_id_by
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlinefacemch::get_offlinefacemch_organizations_by_organization_id_users_out_user_id_by_out_user_id::*;
@@ -262,7 +262,7 @@ pub mod patch_offlinefacemch_organizations_by_organization_id_users_out_user_id_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlinefacemch::patch_offlinefacemch_organizations_by_organization_id_users_out_user_id_by_out_user_id::*;
@@ -383,7 +383,7 @@ pub mod post_offlinefacemch_organizations_by_organization_id_users_user_id_by_us
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlinefacemch::post_offlinefacemch_organizations_by_organization_id_users_user_id_by_user_id_terminate_contract::*;
@@ -437,7 +437,7 @@ pub mod post_offlinefacemch_tokens {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::offlinefacemch::post_offlinefacemch_tokens::*;

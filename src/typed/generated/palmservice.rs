@@ -31,7 +31,7 @@ pub mod get_palmservice_authorization_openid_by_openid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::palmservice::get_palmservice_authorization_openid_by_openid::*;
@@ -124,7 +124,7 @@ pub mod post_palmservice_authorization_preauthorize {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::palmservice::post_palmservice_authorization_preauthorize::*;

@@ -33,7 +33,7 @@ pub mod post_papay_contracts_by_contract_id_fail_notify {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_contracts::post_papay_contracts_by_contract_id_fail_notify::*;
@@ -94,7 +94,7 @@ pub mod post_papay_contracts_by_contract_id_notify {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_contracts::post_papay_contracts_by_contract_id_notify::*;

@@ -31,7 +31,7 @@ pub mod get_papay_insurance_pay_policy_periods_contract_id_by_contract_id_policy
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_pay::get_papay_insurance_pay_policy_periods_contract_id_by_contract_id_policy_period_id_by_policy_period_id::*;
@@ -142,7 +142,7 @@ pub mod post_papay_insurance_pay_policy_periods_contract_id_by_contract_id_polic
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_pay::post_papay_insurance_pay_policy_periods_contract_id_by_contract_id_policy_period_id_by_policy_period_id_schedule::*;
@@ -285,7 +285,7 @@ pub mod post_papay_insurance_pay_transactions_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_pay::post_papay_insurance_pay_transactions_apply::*;

@@ -43,7 +43,7 @@ pub mod post_papay_insurance_sign_contracts_plan_id_by_plan_id_contract_id_by_co
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_sign::post_papay_insurance_sign_contracts_plan_id_by_plan_id_contract_id_by_contract_id_renew::*;
@@ -145,7 +145,7 @@ pub mod get_papay_insurance_sign_contracts_plan_id_by_plan_id_out_contract_code_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_sign::get_papay_insurance_sign_contracts_plan_id_by_plan_id_out_contract_code_by_out_contract_code::*;
@@ -317,7 +317,7 @@ pub mod post_papay_insurance_sign_contracts_plan_id_by_plan_id_out_contract_code
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_sign::post_papay_insurance_sign_contracts_plan_id_by_plan_id_out_contract_code_by_out_contract_code_terminate::*;
@@ -498,7 +498,7 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_app {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_sign::post_papay_insurance_sign_contracts_pre_entrust_sign_app::*;
@@ -694,7 +694,7 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_h5 {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_sign::post_papay_insurance_sign_contracts_pre_entrust_sign_h5::*;
@@ -938,7 +938,7 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_sign::post_papay_insurance_sign_contracts_pre_entrust_sign_jsapi::*;
@@ -1167,7 +1167,7 @@ pub mod post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_sign::post_papay_insurance_sign_contracts_pre_entrust_sign_mini_program::*;
@@ -1401,7 +1401,7 @@ pub mod post_papay_insurance_sign_policy_periods_plan_id_by_plan_id_contract_id_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_sign::post_papay_insurance_sign_policy_periods_plan_id_by_plan_id_contract_id_by_contract_id_modify::*;
@@ -1553,7 +1553,7 @@ pub mod get_papay_insurance_sign_policy_periods_plan_id_by_plan_id_out_contract_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_insurance_sign::get_papay_insurance_sign_policy_periods_plan_id_by_plan_id_out_contract_code_by_out_contract_code::*;

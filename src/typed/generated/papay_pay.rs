@@ -52,7 +52,7 @@ pub mod post_papay_pay_harmony_transactions_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_pay::post_papay_pay_harmony_transactions_apply::*;
@@ -175,7 +175,7 @@ pub mod get_papay_pay_partner_schedules_contract_id_by_contract_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_pay::get_papay_pay_partner_schedules_contract_id_by_contract_id::*;
@@ -282,7 +282,7 @@ pub mod post_papay_pay_partner_schedules_contract_id_by_contract_id_schedule {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_pay::post_papay_pay_partner_schedules_contract_id_by_contract_id_schedule::*;
@@ -420,7 +420,7 @@ pub mod post_papay_pay_partner_transactions_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_pay::post_papay_pay_partner_transactions_apply::*;
@@ -543,7 +543,7 @@ pub mod get_papay_pay_schedules_contract_id_by_contract_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_pay::get_papay_pay_schedules_contract_id_by_contract_id::*;
@@ -646,7 +646,7 @@ pub mod post_papay_pay_schedules_contract_id_by_contract_id_schedule {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_pay::post_papay_pay_schedules_contract_id_by_contract_id_schedule::*;
@@ -778,7 +778,7 @@ pub mod post_papay_pay_transactions_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_pay::post_papay_pay_transactions_apply::*;

@@ -65,7 +65,7 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_app {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_scheduled_deduct_sign::post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_app::*;
@@ -182,7 +182,7 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_h5 {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_scheduled_deduct_sign::post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_h5::*;
@@ -308,7 +308,7 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_jsapi {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_scheduled_deduct_sign::post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_jsapi::*;
@@ -419,7 +419,7 @@ pub mod post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_mini_program
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_scheduled_deduct_sign::post_papay_scheduled_deduct_sign_contracts_pre_entrust_sign_mini_program::*;
@@ -536,7 +536,7 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_app 
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_scheduled_deduct_sign::post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_app::*;
@@ -662,7 +662,7 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_h5 {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_scheduled_deduct_sign::post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_h5::*;
@@ -797,7 +797,7 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_jsap
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_scheduled_deduct_sign::post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_jsapi::*;
@@ -917,7 +917,7 @@ pub mod post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_mini
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_scheduled_deduct_sign::post_papay_scheduled_deduct_sign_partner_contracts_pre_entrust_sign_mini_program::*;

@@ -52,7 +52,7 @@ pub mod get_papay_sign_contracts_harmony_plan_id_by_plan_id_out_contract_code_by
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_sign::get_papay_sign_contracts_harmony_plan_id_by_plan_id_out_contract_code_by_out_contract_code::*;
@@ -220,7 +220,7 @@ pub mod get_papay_sign_contracts_plan_id_by_plan_id_out_contract_code_by_out_con
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_sign::get_papay_sign_contracts_plan_id_by_plan_id_out_contract_code_by_out_contract_code::*;
@@ -429,7 +429,7 @@ pub mod post_papay_sign_contracts_plan_id_by_plan_id_out_contract_code_by_out_co
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_sign::post_papay_sign_contracts_plan_id_by_plan_id_out_contract_code_by_out_contract_code_terminate::*;
@@ -649,7 +649,7 @@ pub mod post_papay_sign_contracts_pre_entrust_sign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_sign::post_papay_sign_contracts_pre_entrust_sign::*;
@@ -829,7 +829,7 @@ pub mod get_papay_sign_partner_contracts_plan_id_by_plan_id_out_contract_code_by
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_sign::get_papay_sign_partner_contracts_plan_id_by_plan_id_out_contract_code_by_out_contract_code::*;
@@ -1055,7 +1055,7 @@ pub mod post_papay_sign_partner_contracts_plan_id_by_plan_id_out_contract_code_b
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::papay_sign::post_papay_sign_partner_contracts_plan_id_by_plan_id_out_contract_code_by_out_contract_code_terminate::*;

@@ -57,7 +57,7 @@ pub mod post_parking_reminders_application {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::parking::post_parking_reminders_application::*;
@@ -560,7 +560,7 @@ pub mod get_parking_reminders_application_query {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::parking::get_parking_reminders_application_query::*;
@@ -1129,7 +1129,7 @@ pub mod post_parking_reminders_application_withdraw {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::parking::post_parking_reminders_application_withdraw::*;
@@ -1182,7 +1182,7 @@ pub mod get_parking_reminders_applications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::parking::get_parking_reminders_applications::*;
@@ -1754,7 +1754,7 @@ pub mod post_parking_reminders_entry {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::parking::post_parking_reminders_entry::*;
@@ -1901,7 +1901,7 @@ pub mod post_parking_reminders_exit {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::parking::post_parking_reminders_exit::*;
@@ -2069,7 +2069,7 @@ pub mod post_parking_reminders_ext_payment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::parking::post_parking_reminders_ext_payment::*;
@@ -2162,7 +2162,7 @@ pub mod post_parking_reminders_parking_fee {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::parking::post_parking_reminders_parking_fee::*;
@@ -2279,7 +2279,7 @@ pub mod get_parking_reminders_parking_lot {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::parking::get_parking_reminders_parking_lot::*;
@@ -2379,7 +2379,7 @@ pub mod post_parking_reminders_payment {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::parking::post_parking_reminders_payment::*;

@@ -33,7 +33,7 @@ pub mod post_partner_papay_contracts_by_contract_id_fail_notify {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::partner_papay::post_partner_papay_contracts_by_contract_id_fail_notify::*;
@@ -100,7 +100,7 @@ pub mod post_partner_papay_contracts_by_contract_id_notify {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::partner_papay::post_partner_papay_contracts_by_contract_id_notify::*;

@@ -46,7 +46,7 @@ pub mod post_partner_transfer_batches {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::partner_transfer::post_partner_transfer_batches::*;
@@ -220,7 +220,7 @@ pub mod get_partner_transfer_batches_batch_id_by_batch_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::partner_transfer::get_partner_transfer_batches_batch_id_by_batch_id::*;
@@ -428,7 +428,7 @@ pub mod get_partner_transfer_batches_batch_id_by_batch_id_details_detail_id_by_d
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::partner_transfer::get_partner_transfer_batches_batch_id_by_batch_id_details_detail_id_by_detail_id::*;
@@ -563,7 +563,7 @@ pub mod get_partner_transfer_batches_out_batch_no_by_out_batch_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::partner_transfer::get_partner_transfer_batches_out_batch_no_by_out_batch_no::*;
@@ -773,7 +773,7 @@ pub mod get_partner_transfer_batches_out_batch_no_by_out_batch_no_details_out_de
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::partner_transfer::get_partner_transfer_batches_out_batch_no_by_out_batch_no_details_out_detail_no_by_out_detail_no::*;

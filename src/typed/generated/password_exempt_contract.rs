@@ -45,7 +45,7 @@ pub mod post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_mini_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::password_exempt_contract::post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_mini_program::*;
@@ -136,7 +136,7 @@ pub mod post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_pay_r
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::password_exempt_contract::post_password_exempt_contract_contracts_ecommerce_pre_entrust_sign_pay_redirect_sign::*;
@@ -221,7 +221,7 @@ pub mod post_password_exempt_contract_contracts_normal_pre_entrust_sign_mini_pro
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::password_exempt_contract::post_password_exempt_contract_contracts_normal_pre_entrust_sign_mini_program::*;
@@ -312,7 +312,7 @@ pub mod post_password_exempt_contract_contracts_normal_pre_entrust_sign_pay_redi
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::password_exempt_contract::post_password_exempt_contract_contracts_normal_pre_entrust_sign_pay_redirect_sign::*;
@@ -397,7 +397,7 @@ pub mod post_password_exempt_contract_contracts_qs_pre_entrust_sign_mini_program
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::password_exempt_contract::post_password_exempt_contract_contracts_qs_pre_entrust_sign_mini_program::*;
@@ -497,7 +497,7 @@ pub mod post_password_exempt_contract_contracts_qs_pre_entrust_sign_pay_redirect
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::password_exempt_contract::post_password_exempt_contract_contracts_qs_pre_entrust_sign_pay_redirect_sign::*;
@@ -591,7 +591,7 @@ pub mod get_password_exempt_contract_contracts_service_id_by_service_id_out_cont
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::password_exempt_contract::get_password_exempt_contract_contracts_service_id_by_service_id_out_contract_code_by_out_contract_code::*;
@@ -729,7 +729,7 @@ pub mod post_password_exempt_contract_contracts_service_id_by_service_id_out_con
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::password_exempt_contract::post_password_exempt_contract_contracts_service_id_by_service_id_out_contract_code_by_out_contract_code_terminate::*;
@@ -810,7 +810,7 @@ pub mod post_password_exempt_contract_contracts_service_provider_pre_entrust_sig
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::password_exempt_contract::post_password_exempt_contract_contracts_service_provider_pre_entrust_sign_mini_program::*;
@@ -914,7 +914,7 @@ pub mod post_password_exempt_contract_contracts_service_provider_pre_entrust_sig
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::password_exempt_contract::post_password_exempt_contract_contracts_service_provider_pre_entrust_sign_pay_redirect_sign::*;

@@ -27,7 +27,7 @@ pub mod post_pay_acquiring_bank_transactions_exposure {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_acquiring_bank::post_pay_acquiring_bank_transactions_exposure::*;

@@ -53,7 +53,7 @@ pub mod get_pay_devices_open_scenario_speaker_by_device_sn {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_devices::get_pay_devices_open_scenario_speaker_by_device_sn::*;
@@ -128,7 +128,7 @@ pub mod post_pay_devices_open_scenario_speaker_by_device_sn_bind {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_devices::post_pay_devices_open_scenario_speaker_by_device_sn_bind::*;
@@ -215,7 +215,7 @@ pub mod post_pay_devices_open_scenario_speaker_by_device_sn_prebind {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_devices::post_pay_devices_open_scenario_speaker_by_device_sn_prebind::*;
@@ -296,7 +296,7 @@ pub mod post_pay_devices_open_scenario_speaker_by_device_sn_unbind {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_devices::post_pay_devices_open_scenario_speaker_by_device_sn_unbind::*;
@@ -371,7 +371,7 @@ pub mod post_pay_devices_open_scenario_speakerorder_by_transaction_id_report {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_devices::post_pay_devices_open_scenario_speakerorder_by_transaction_id_report::*;
@@ -457,7 +457,7 @@ pub mod post_pay_devices_printers_by_device_id_print_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_devices::post_pay_devices_printers_by_device_id_print_orders::*;
@@ -567,7 +567,7 @@ pub mod get_pay_devices_printers_by_device_id_print_orders_by_print_order_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_devices::get_pay_devices_printers_by_device_id_print_orders_by_print_order_no::*;

@@ -27,7 +27,7 @@ pub mod post_pay_instal_exposure {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_instal::post_pay_instal_exposure::*;
@@ -116,7 +116,7 @@ pub mod post_pay_instal_partner_exposure {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_instal::post_pay_instal_partner_exposure::*;

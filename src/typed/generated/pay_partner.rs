@@ -82,7 +82,7 @@ pub mod post_pay_partner_transactions_app {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_app::*;
@@ -315,7 +315,7 @@ pub mod post_pay_partner_transactions_app_with_contract {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_app_with_contract::*;
@@ -558,7 +558,7 @@ pub mod post_pay_partner_transactions_codepay {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_codepay::*;
@@ -928,7 +928,7 @@ pub mod post_pay_partner_transactions_exposure {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_exposure::*;
@@ -1028,7 +1028,7 @@ pub mod post_pay_partner_transactions_h5 {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_h5::*;
@@ -1202,7 +1202,7 @@ pub mod get_pay_partner_transactions_id_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::get_pay_partner_transactions_id_by_transaction_id::*;
@@ -1335,7 +1335,7 @@ pub mod post_pay_partner_transactions_jsapi {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_jsapi::*;
@@ -1576,7 +1576,7 @@ pub mod post_pay_partner_transactions_jsapi_with_contract {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_jsapi_with_contract::*;
@@ -1843,7 +1843,7 @@ pub mod post_pay_partner_transactions_miniprogram {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_miniprogram::*;
@@ -2068,7 +2068,7 @@ pub mod post_pay_partner_transactions_native {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_native::*;
@@ -2228,7 +2228,7 @@ pub mod get_pay_partner_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::get_pay_partner_transactions_out_trade_no_by_out_trade_no::*;
@@ -2376,7 +2376,7 @@ pub mod post_pay_partner_transactions_out_trade_no_by_out_trade_no_close {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_out_trade_no_by_out_trade_no_close::*;
@@ -2437,7 +2437,7 @@ pub mod post_pay_partner_transactions_out_trade_no_by_out_trade_no_reverse {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_out_trade_no_by_out_trade_no_reverse::*;
@@ -2525,7 +2525,7 @@ pub mod post_pay_partner_transactions_scannedpos {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_partner::post_pay_partner_transactions_scannedpos::*;

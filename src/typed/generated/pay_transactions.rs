@@ -62,7 +62,7 @@ pub mod post_pay_transactions_app {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::post_pay_transactions_app::*;
@@ -301,7 +301,7 @@ pub mod post_pay_transactions_app_with_contract {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::post_pay_transactions_app_with_contract::*;
@@ -538,7 +538,7 @@ pub mod post_pay_transactions_codepay {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::post_pay_transactions_codepay::*;
@@ -892,7 +892,7 @@ pub mod post_pay_transactions_exposure {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::post_pay_transactions_exposure::*;
@@ -983,7 +983,7 @@ pub mod post_pay_transactions_h5 {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::post_pay_transactions_h5::*;
@@ -1163,7 +1163,7 @@ pub mod get_pay_transactions_id_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::get_pay_transactions_id_by_transaction_id::*;
@@ -1280,7 +1280,7 @@ pub mod post_pay_transactions_jsapi {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::post_pay_transactions_jsapi::*;
@@ -1524,7 +1524,7 @@ pub mod post_pay_transactions_jsapi_with_contract {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::post_pay_transactions_jsapi_with_contract::*;
@@ -1785,7 +1785,7 @@ pub mod post_pay_transactions_native {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::post_pay_transactions_native::*;
@@ -1951,7 +1951,7 @@ pub mod get_pay_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::get_pay_transactions_out_trade_no_by_out_trade_no::*;
@@ -2086,7 +2086,7 @@ pub mod post_pay_transactions_out_trade_no_by_out_trade_no_close {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::post_pay_transactions_out_trade_no_by_out_trade_no_close::*;
@@ -2144,7 +2144,7 @@ pub mod post_pay_transactions_out_trade_no_by_out_trade_no_reverse {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::pay_transactions::post_pay_transactions_out_trade_no_by_out_trade_no_reverse::*;

@@ -59,7 +59,7 @@ pub mod get_payroll_card_authentications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payroll_card::get_payroll_card_authentications::*;
@@ -230,7 +230,7 @@ pub mod post_payroll_card_authentications_pre_order {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payroll_card::post_payroll_card_authentications_pre_order::*;
@@ -359,7 +359,7 @@ pub mod post_payroll_card_authentications_pre_order_with_auth {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payroll_card::post_payroll_card_authentications_pre_order_with_auth::*;
@@ -507,7 +507,7 @@ pub mod get_payroll_card_authentications_by_authenticate_number {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payroll_card::get_payroll_card_authentications_by_authenticate_number::*;
@@ -630,7 +630,7 @@ pub mod get_payroll_card_relations_by_openid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payroll_card::get_payroll_card_relations_by_openid::*;
@@ -744,7 +744,7 @@ pub mod post_payroll_card_tokens {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payroll_card::post_payroll_card_tokens::*;
@@ -865,7 +865,7 @@ pub mod post_payroll_card_transfer_batches {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payroll_card::post_payroll_card_transfer_batches::*;
@@ -992,7 +992,7 @@ pub mod post_payroll_card_wesure_insurance {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payroll_card::post_payroll_card_wesure_insurance::*;
@@ -1072,7 +1072,7 @@ pub mod post_payroll_card_wesure_token_validations {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payroll_card::post_payroll_card_wesure_token_validations::*;

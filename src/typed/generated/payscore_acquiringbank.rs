@@ -80,7 +80,7 @@ pub mod post_payscore_acquiringbank_permissions {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::post_payscore_acquiringbank_permissions::*;
@@ -159,7 +159,7 @@ pub mod get_payscore_acquiringbank_permissions_authorization_code_by_authorizati
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::get_payscore_acquiringbank_permissions_authorization_code_by_authorization_code::*;
@@ -286,7 +286,7 @@ pub mod post_payscore_acquiringbank_permissions_authorization_code_by_authorizat
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::post_payscore_acquiringbank_permissions_authorization_code_by_authorization_code_terminate::*;
@@ -352,7 +352,7 @@ pub mod get_payscore_acquiringbank_serviceorder {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::get_payscore_acquiringbank_serviceorder::*;
@@ -733,7 +733,7 @@ pub mod post_payscore_acquiringbank_serviceorder {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::post_payscore_acquiringbank_serviceorder::*;
@@ -1086,7 +1086,7 @@ pub mod get_payscore_acquiringbank_serviceorder_deduction {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::get_payscore_acquiringbank_serviceorder_deduction::*;
@@ -1166,7 +1166,7 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::post_payscore_acquiringbank_serviceorder_by_out_order_no_cancel::*;
@@ -1233,7 +1233,7 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_complete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::post_payscore_acquiringbank_serviceorder_by_out_order_no_complete::*;
@@ -1397,7 +1397,7 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_modify {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::post_payscore_acquiringbank_serviceorder_by_out_order_no_modify::*;
@@ -1509,7 +1509,7 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_registerdeducti
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::post_payscore_acquiringbank_serviceorder_by_out_order_no_registerdeductinfo::*;
@@ -1591,7 +1591,7 @@ pub mod post_payscore_acquiringbank_serviceorder_by_out_order_no_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::post_payscore_acquiringbank_serviceorder_by_out_order_no_sync::*;
@@ -1673,7 +1673,7 @@ pub mod post_payscore_acquiringbank_servicepayondeliveryorder {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_acquiringbank::post_payscore_acquiringbank_servicepayondeliveryorder::*;

@@ -48,7 +48,7 @@ pub mod get_payscore_oversea_partner_serviceorder {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_oversea::get_payscore_oversea_partner_serviceorder::*;
@@ -504,7 +504,7 @@ pub mod post_payscore_oversea_partner_serviceorder {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_oversea::post_payscore_oversea_partner_serviceorder::*;
@@ -883,7 +883,7 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_oversea::post_payscore_oversea_partner_serviceorder_by_out_order_no_cancel::*;
@@ -947,7 +947,7 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_complete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_oversea::post_payscore_oversea_partner_serviceorder_by_out_order_no_complete::*;
@@ -1112,7 +1112,7 @@ pub mod post_payscore_oversea_partner_serviceorder_by_out_order_no_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_oversea::post_payscore_oversea_partner_serviceorder_by_out_order_no_sync::*;

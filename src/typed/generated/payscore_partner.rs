@@ -114,7 +114,7 @@ pub mod post_payscore_partner_permissions {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_permissions::*;
@@ -190,7 +190,7 @@ pub mod post_payscore_partner_permissions_apply_for_scene {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_permissions_apply_for_scene::*;
@@ -288,7 +288,7 @@ pub mod post_payscore_partner_permissions_assess_user_risk_level {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_permissions_assess_user_risk_level::*;
@@ -473,7 +473,7 @@ pub mod get_payscore_partner_permissions_authorization_code_by_authorization_cod
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::get_payscore_partner_permissions_authorization_code_by_authorization_code::*;
@@ -600,7 +600,7 @@ pub mod post_payscore_partner_permissions_authorization_code_by_authorization_co
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_permissions_authorization_code_by_authorization_code_terminate::*;
@@ -664,7 +664,7 @@ pub mod get_payscore_partner_permissions_search {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::get_payscore_partner_permissions_search::*;
@@ -801,7 +801,7 @@ pub mod post_payscore_partner_permissions_terminate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_permissions_terminate::*;
@@ -871,7 +871,7 @@ pub mod post_payscore_partner_service_account_applications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_service_account_applications::*;
@@ -971,7 +971,7 @@ pub mod get_payscore_partner_service_account_applications_by_out_apply_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::get_payscore_partner_service_account_applications_by_out_apply_no::*;
@@ -1051,7 +1051,7 @@ pub mod get_payscore_partner_serviceorder {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::get_payscore_partner_serviceorder::*;
@@ -1493,7 +1493,7 @@ pub mod post_payscore_partner_serviceorder {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_serviceorder::*;
@@ -1914,7 +1914,7 @@ pub mod post_payscore_partner_serviceorder_direct_complete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_serviceorder_direct_complete::*;
@@ -2088,7 +2088,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_serviceorder_by_out_order_no_cancel::*;
@@ -2152,7 +2152,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_complete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_serviceorder_by_out_order_no_complete::*;
@@ -2335,7 +2335,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_modify {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_serviceorder_by_out_order_no_modify::*;
@@ -2471,7 +2471,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_pay {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_serviceorder_by_out_order_no_pay::*;
@@ -2532,7 +2532,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_send_pendingmessage {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_serviceorder_by_out_order_no_send_pendingmessage::*;
@@ -2649,7 +2649,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_send_prepaidmessage {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_serviceorder_by_out_order_no_send_prepaidmessage::*;
@@ -2766,7 +2766,7 @@ pub mod post_payscore_partner_serviceorder_by_out_order_no_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_serviceorder_by_out_order_no_sync::*;
@@ -2853,7 +2853,7 @@ pub mod post_payscore_partner_servicepayondeliveryorder {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::post_payscore_partner_servicepayondeliveryorder::*;
@@ -3369,7 +3369,7 @@ pub mod get_payscore_partner_servicequotas_service_id_by_service_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_partner::get_payscore_partner_servicequotas_service_id_by_service_id::*;

@@ -37,7 +37,7 @@ pub mod post_payscore_payafter_orders_by_out_order_no_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_payafter_orders::post_payscore_payafter_orders_by_out_order_no_cancel::*;
@@ -122,7 +122,7 @@ pub mod post_payscore_payafter_orders_by_out_order_no_complete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_payafter_orders::post_payscore_payafter_orders_by_out_order_no_complete::*;
@@ -283,7 +283,7 @@ pub mod post_payscore_payafter_orders_by_out_order_no_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_payafter_orders::post_payscore_payafter_orders_by_out_order_no_sync::*;

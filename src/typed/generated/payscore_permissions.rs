@@ -47,7 +47,7 @@ pub mod post_payscore_permissions_assess_user_risk_level {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_permissions::post_payscore_permissions_assess_user_risk_level::*;
@@ -220,7 +220,7 @@ pub mod get_payscore_permissions_authorization_code_by_authorization_code {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_permissions::get_payscore_permissions_authorization_code_by_authorization_code::*;
@@ -331,7 +331,7 @@ pub mod post_payscore_permissions_authorization_code_by_authorization_code_termi
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_permissions::post_payscore_permissions_authorization_code_by_authorization_code_terminate::*;
@@ -392,7 +392,7 @@ pub mod get_payscore_permissions_openid_by_openid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_permissions::get_payscore_permissions_openid_by_openid::*;
@@ -503,7 +503,7 @@ pub mod post_payscore_permissions_openid_by_openid_terminate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_permissions::post_payscore_permissions_openid_by_openid_terminate::*;

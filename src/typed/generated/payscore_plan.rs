@@ -53,7 +53,7 @@ pub mod post_payscore_plan_partner_payscore_plans {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_plan::post_payscore_plan_partner_payscore_plans::*;
@@ -231,7 +231,7 @@ pub mod get_payscore_plan_partner_payscore_plans_merchant_plan_no_by_merchant_pl
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_plan::get_payscore_plan_partner_payscore_plans_merchant_plan_no_by_merchant_plan_no::*;
@@ -362,7 +362,7 @@ pub mod post_payscore_plan_partner_payscore_plans_merchant_plan_no_by_merchant_p
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_plan::post_payscore_plan_partner_payscore_plans_merchant_plan_no_by_merchant_plan_no_stop::*;
@@ -498,7 +498,7 @@ pub mod post_payscore_plan_payscore_plans {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_plan::post_payscore_plan_payscore_plans::*;
@@ -664,7 +664,7 @@ pub mod get_payscore_plan_payscore_plans_merchant_plan_no_by_merchant_plan_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_plan::get_payscore_plan_payscore_plans_merchant_plan_no_by_merchant_plan_no::*;
@@ -785,7 +785,7 @@ pub mod post_payscore_plan_payscore_plans_merchant_plan_no_by_merchant_plan_no_s
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_plan::post_payscore_plan_payscore_plans_merchant_plan_no_by_merchant_plan_no_stop::*;

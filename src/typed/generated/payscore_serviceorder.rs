@@ -59,7 +59,7 @@ pub mod post_payscore_serviceorder_direct_complete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_serviceorder::post_payscore_serviceorder_direct_complete::*;
@@ -275,7 +275,7 @@ pub mod post_payscore_serviceorder_by_out_order_no_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_serviceorder::post_payscore_serviceorder_by_out_order_no_cancel::*;
@@ -360,7 +360,7 @@ pub mod post_payscore_serviceorder_by_out_order_no_complete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_serviceorder::post_payscore_serviceorder_by_out_order_no_complete::*;
@@ -722,7 +722,7 @@ pub mod post_payscore_serviceorder_by_out_order_no_modify {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_serviceorder::post_payscore_serviceorder_by_out_order_no_modify::*;
@@ -1127,7 +1127,7 @@ pub mod post_payscore_serviceorder_by_out_order_no_pay {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_serviceorder::post_payscore_serviceorder_by_out_order_no_pay::*;
@@ -1209,7 +1209,7 @@ pub mod post_payscore_serviceorder_by_out_order_no_send_pendingmessage {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_serviceorder::post_payscore_serviceorder_by_out_order_no_send_pendingmessage::*;
@@ -1323,7 +1323,7 @@ pub mod post_payscore_serviceorder_by_out_order_no_send_prepaidmessage {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_serviceorder::post_payscore_serviceorder_by_out_order_no_send_prepaidmessage::*;
@@ -1437,7 +1437,7 @@ pub mod post_payscore_serviceorder_by_out_order_no_sync {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_serviceorder::post_payscore_serviceorder_by_out_order_no_sync::*;

@@ -61,7 +61,7 @@ pub mod post_payscore_sign_plan_partner_serviceorder {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_sign_plan::post_payscore_sign_plan_partner_serviceorder::*;
@@ -328,7 +328,7 @@ pub mod post_payscore_sign_plan_partner_user_sign_plans {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_sign_plan::post_payscore_sign_plan_partner_user_sign_plans::*;
@@ -590,7 +590,7 @@ pub mod get_payscore_sign_plan_partner_user_sign_plans_merchant_sign_plan_no_by_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_sign_plan::get_payscore_sign_plan_partner_user_sign_plans_merchant_sign_plan_no_by_merchant_sign_plan_no::*;
@@ -795,7 +795,7 @@ pub mod post_payscore_sign_plan_partner_user_sign_plans_merchant_sign_plan_no_by
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_sign_plan::post_payscore_sign_plan_partner_user_sign_plans_merchant_sign_plan_no_by_merchant_sign_plan_no_stop::*;
@@ -1008,7 +1008,7 @@ pub mod post_payscore_sign_plan_serviceorder {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_sign_plan::post_payscore_sign_plan_serviceorder::*;
@@ -1260,7 +1260,7 @@ pub mod post_payscore_sign_plan_user_sign_plans {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_sign_plan::post_payscore_sign_plan_user_sign_plans::*;
@@ -1501,7 +1501,7 @@ pub mod get_payscore_sign_plan_user_sign_plans_merchant_sign_plan_no_by_merchant
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_sign_plan::get_payscore_sign_plan_user_sign_plans_merchant_sign_plan_no_by_merchant_sign_plan_no::*;
@@ -1690,7 +1690,7 @@ pub mod post_payscore_sign_plan_user_sign_plans_merchant_sign_plan_no_by_merchan
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_sign_plan::post_payscore_sign_plan_user_sign_plans_merchant_sign_plan_no_by_merchant_sign_plan_no_stop::*;

@@ -33,7 +33,7 @@ pub mod post_payscore_smartretail_orders_by_out_order_no_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_smartretail_orders::post_payscore_smartretail_orders_by_out_order_no_cancel::*;
@@ -118,7 +118,7 @@ pub mod post_payscore_smartretail_orders_by_out_order_no_complete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_smartretail_orders::post_payscore_smartretail_orders_by_out_order_no_complete::*;

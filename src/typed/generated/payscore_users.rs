@@ -30,7 +30,7 @@ pub mod post_payscore_users_by_openid_permissions_by_service_id_terminate {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::payscore_users::post_payscore_users_by_openid_permissions_by_service_id_terminate::*;

@@ -99,7 +99,7 @@ pub mod post_platsolution_ecommerce_bank_transfer_recharges_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_bank_transfer_recharges_apply::*;
@@ -228,7 +228,7 @@ pub mod get_platsolution_ecommerce_bank_transfer_recharges_out_recharge_no_by_ou
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_bank_transfer_recharges_out_recharge_no_by_out_recharge_no::*;
@@ -391,7 +391,7 @@ pub mod post_platsolution_ecommerce_insurance_compensation_contracts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_insurance_compensation_contracts::*;
@@ -487,7 +487,7 @@ pub mod post_platsolution_ecommerce_insurance_compensation_contracts_sub_mchid_b
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_insurance_compensation_contracts_sub_mchid_by_sub_mchid_check_opened::*;
@@ -552,7 +552,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_compensate_bills::*;
@@ -777,7 +777,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_compensate_bills_bill_id_by_bill
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_compensate_bills_bill_id_by_bill_id::*;
@@ -958,7 +958,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_compensate_bills_out_bill_no_by_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_compensate_bills_out_bill_no_by_out_bill_no::*;
@@ -1139,7 +1139,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills_out_bill_no_by
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_compensate_bills_out_bill_no_by_out_bill_no_cancel::*;
@@ -1225,7 +1225,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_compensate_bills_pre_transfer {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_compensate_bills_pre_transfer::*;
@@ -1368,7 +1368,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensatio
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensation_bills::*;
@@ -1622,7 +1622,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensation
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensation_bills_bill_id_by_bill_id::*;
@@ -1816,7 +1816,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensation
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_deposit_after_sales_compensation_bills_out_bill_no_by_out_bill_no::*;
@@ -2011,7 +2011,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_insurance_premiums_comp
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_deposit_insurance_premiums_compensation_bills::*;
@@ -2254,7 +2254,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_deposit_insurance_premiums_compe
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_deposit_insurance_premiums_compensation_bills_by_out_bill_no::*;
@@ -2446,7 +2446,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_deposit_shipping_cost_compensat
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_deposit_shipping_cost_compensation_bills::*;
@@ -2695,7 +2695,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_deposit_shipping_cost_compensati
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_deposit_shipping_cost_compensation_bills_out_bill_no_by_out_bill_no::*;
@@ -2900,7 +2900,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_insurance_claim_bills::*;
@@ -3124,7 +3124,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_insurance_claim_bills_bill_id_by
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_insurance_claim_bills_bill_id_by_bill_id::*;
@@ -3314,7 +3314,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_insurance_claim_bills_out_bill_n
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_insurance_claim_bills_out_bill_no_by_out_bill_no::*;
@@ -3505,7 +3505,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_out_bill_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_out_bill_no_by_out_bill_no_cancel::*;
@@ -3603,7 +3603,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_pre_trans
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_insurance_claim_bills_pre_transfer::*;
@@ -3740,7 +3740,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills::*;
@@ -3929,7 +3929,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills_by_ou
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_sub_mch_compensation_bills_by_out_bill_no::*;
@@ -4095,7 +4095,7 @@ pub mod post_platsolution_ecommerce_mch_transfer_transfer_bills {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_mch_transfer_transfer_bills::*;
@@ -4333,7 +4333,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_transfer_bills_bill_id_by_bill_i
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_transfer_bills_bill_id_by_bill_id::*;
@@ -4527,7 +4527,7 @@ pub mod get_platsolution_ecommerce_mch_transfer_transfer_bills_out_bill_no_by_ou
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_mch_transfer_transfer_bills_out_bill_no_by_out_bill_no::*;
@@ -4721,7 +4721,7 @@ pub mod post_platsolution_ecommerce_recharge_employees {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_recharge_employees::*;
@@ -4820,7 +4820,7 @@ pub mod get_platsolution_ecommerce_recharge_employees_sub_mchid_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_recharge_employees_sub_mchid_by_sub_mchid::*;
@@ -4925,7 +4925,7 @@ pub mod post_platsolution_ecommerce_recharge_employees_sub_mchid_by_sub_mchid_sp
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_recharge_employees_sub_mchid_by_sub_mchid_sp_openid_by_sp_openid_delete::*;
@@ -5025,7 +5025,7 @@ pub mod post_platsolution_ecommerce_recharges_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_recharges_apply::*;
@@ -5165,7 +5165,7 @@ pub mod get_platsolution_ecommerce_recharges_out_recharge_no_by_out_recharge_no 
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_recharges_out_recharge_no_by_out_recharge_no::*;
@@ -5451,7 +5451,7 @@ pub mod post_platsolution_ecommerce_recharges_out_recharge_no_by_out_recharge_no
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_recharges_out_recharge_no_by_out_recharge_no_close::*;
@@ -5737,7 +5737,7 @@ pub mod post_platsolution_ecommerce_settle_prepay_settle_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_settle_prepay_settle_orders::*;
@@ -5922,7 +5922,7 @@ pub mod get_platsolution_ecommerce_settle_prepay_settle_orders_by_settle_batch_n
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_settle_prepay_settle_orders_by_settle_batch_no::*;
@@ -6007,7 +6007,7 @@ pub mod post_platsolution_ecommerce_settle_prepay_settle_orders_by_settle_batch_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_settle_prepay_settle_orders_by_settle_batch_no_apply_abnormal_settle::*;
@@ -6177,7 +6177,7 @@ pub mod post_platsolution_ecommerce_withdraw_day_end_balance_withdraw {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::post_platsolution_ecommerce_withdraw_day_end_balance_withdraw::*;
@@ -6345,7 +6345,7 @@ pub mod get_platsolution_ecommerce_withdraw_day_end_balance_withdraw_out_request
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_ecommerce::get_platsolution_ecommerce_withdraw_day_end_balance_withdraw_out_request_no_by_out_request_no::*;

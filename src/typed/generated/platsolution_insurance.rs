@@ -49,7 +49,7 @@ pub mod post_platsolution_insurance_mch_transfer_batches_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::post_platsolution_insurance_mch_transfer_batches_apply::*;
@@ -187,7 +187,7 @@ pub mod get_platsolution_insurance_mch_transfer_batches_batch_id_by_batch_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::get_platsolution_insurance_mch_transfer_batches_batch_id_by_batch_id::*;
@@ -407,7 +407,7 @@ pub mod get_platsolution_insurance_mch_transfer_batches_batch_id_by_batch_id_det
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::get_platsolution_insurance_mch_transfer_batches_batch_id_by_batch_id_details_detail_id_by_detail_id::*;
@@ -659,7 +659,7 @@ pub mod get_platsolution_insurance_mch_transfer_batches_detail_receipts_out_batc
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::get_platsolution_insurance_mch_transfer_batches_detail_receipts_out_batch_no_by_out_batch_no_out_detail_no_by_out_detail_no::*;
@@ -760,7 +760,7 @@ pub mod post_platsolution_insurance_mch_transfer_batches_detail_receipts_out_bat
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::post_platsolution_insurance_mch_transfer_batches_detail_receipts_out_batch_no_by_out_batch_no_out_detail_no_by_out_detail_no_apply::*;
@@ -853,7 +853,7 @@ pub mod get_platsolution_insurance_mch_transfer_batches_out_batch_no_by_out_batc
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::get_platsolution_insurance_mch_transfer_batches_out_batch_no_by_out_batch_no::*;
@@ -1073,7 +1073,7 @@ pub mod get_platsolution_insurance_mch_transfer_batches_out_batch_no_by_out_batc
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::get_platsolution_insurance_mch_transfer_batches_out_batch_no_by_out_batch_no_details_out_detail_no_by_out_detail_no::*;
@@ -1327,7 +1327,7 @@ pub mod get_platsolution_insurance_mch_transfer_batches_summary_receipts_out_bat
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::get_platsolution_insurance_mch_transfer_batches_summary_receipts_out_batch_no_by_out_batch_no::*;
@@ -1416,7 +1416,7 @@ pub mod post_platsolution_insurance_mch_transfer_batches_summary_receipts_out_ba
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::post_platsolution_insurance_mch_transfer_batches_summary_receipts_out_batch_no_by_out_batch_no_apply::*;
@@ -1502,7 +1502,7 @@ pub mod post_platsolution_insurance_mch_transfer_reservation_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::post_platsolution_insurance_mch_transfer_reservation_apply::*;
@@ -1657,7 +1657,7 @@ pub mod get_platsolution_insurance_mch_transfer_reservation_out_reservation_no_b
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::get_platsolution_insurance_mch_transfer_reservation_out_reservation_no_by_out_reservation_no::*;
@@ -1834,7 +1834,7 @@ pub mod post_platsolution_insurance_mch_transfer_reservation_out_reservation_no_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::post_platsolution_insurance_mch_transfer_reservation_out_reservation_no_by_out_reservation_no_close::*;
@@ -2015,7 +2015,7 @@ pub mod get_platsolution_insurance_mch_transfer_reservation_reservation_id_by_re
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_insurance::get_platsolution_insurance_mch_transfer_reservation_reservation_id_by_reservation_id::*;

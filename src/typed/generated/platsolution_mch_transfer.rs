@@ -51,7 +51,7 @@ pub mod post_platsolution_mch_transfer_batches_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::post_platsolution_mch_transfer_batches_apply::*;
@@ -177,7 +177,7 @@ pub mod get_platsolution_mch_transfer_batches_batch_id_by_batch_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::get_platsolution_mch_transfer_batches_batch_id_by_batch_id::*;
@@ -354,7 +354,7 @@ pub mod get_platsolution_mch_transfer_batches_batch_id_by_batch_id_details_detai
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::get_platsolution_mch_transfer_batches_batch_id_by_batch_id_details_detail_id_by_detail_id::*;
@@ -494,7 +494,7 @@ pub mod get_platsolution_mch_transfer_batches_detail_receipts_out_batch_no_by_ou
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::get_platsolution_mch_transfer_batches_detail_receipts_out_batch_no_by_out_batch_no_out_detail_no_by_out_detail_no::*;
@@ -587,7 +587,7 @@ pub mod post_platsolution_mch_transfer_batches_detail_receipts_out_batch_no_by_o
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::post_platsolution_mch_transfer_batches_detail_receipts_out_batch_no_by_out_batch_no_out_detail_no_by_out_detail_no_apply::*;
@@ -671,7 +671,7 @@ pub mod get_platsolution_mch_transfer_batches_out_batch_no_by_out_batch_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::get_platsolution_mch_transfer_batches_out_batch_no_by_out_batch_no::*;
@@ -850,7 +850,7 @@ pub mod get_platsolution_mch_transfer_batches_out_batch_no_by_out_batch_no_detai
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::get_platsolution_mch_transfer_batches_out_batch_no_by_out_batch_no_details_out_detail_no_by_out_detail_no::*;
@@ -994,7 +994,7 @@ pub mod get_platsolution_mch_transfer_batches_summary_receipts_out_batch_no_by_o
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::get_platsolution_mch_transfer_batches_summary_receipts_out_batch_no_by_out_batch_no::*;
@@ -1074,7 +1074,7 @@ pub mod post_platsolution_mch_transfer_batches_summary_receipts_out_batch_no_by_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::post_platsolution_mch_transfer_batches_summary_receipts_out_batch_no_by_out_batch_no_apply::*;
@@ -1152,7 +1152,7 @@ pub mod post_platsolution_mch_transfer_reservation_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::post_platsolution_mch_transfer_reservation_apply::*;
@@ -1309,7 +1309,7 @@ pub mod get_platsolution_mch_transfer_reservation_out_reservation_no_by_out_rese
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::get_platsolution_mch_transfer_reservation_out_reservation_no_by_out_reservation_no::*;
@@ -1455,7 +1455,7 @@ pub mod post_platsolution_mch_transfer_reservation_out_reservation_no_by_out_res
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::post_platsolution_mch_transfer_reservation_out_reservation_no_by_out_reservation_no_close::*;
@@ -1602,7 +1602,7 @@ pub mod get_platsolution_mch_transfer_reservation_reservation_id_by_reservation_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::platsolution_mch_transfer::get_platsolution_mch_transfer_reservation_reservation_id_by_reservation_id::*;

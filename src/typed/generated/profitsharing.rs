@@ -59,7 +59,7 @@ pub mod get_profitsharing_bills {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::profitsharing::get_profitsharing_bills::*;
@@ -144,7 +144,7 @@ pub mod get_profitsharing_merchant_configs_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::profitsharing::get_profitsharing_merchant_configs_by_sub_mchid::*;
@@ -204,7 +204,7 @@ pub mod post_profitsharing_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::profitsharing::post_profitsharing_orders::*;
@@ -408,7 +408,7 @@ pub mod post_profitsharing_orders_unfreeze {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::profitsharing::post_profitsharing_orders_unfreeze::*;
@@ -571,7 +571,7 @@ pub mod get_profitsharing_orders_by_out_order_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::profitsharing::get_profitsharing_orders_by_out_order_no::*;
@@ -736,7 +736,7 @@ pub mod post_profitsharing_receivers_add {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::profitsharing::post_profitsharing_receivers_add::*;
@@ -875,7 +875,7 @@ pub mod post_profitsharing_receivers_delete {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::profitsharing::post_profitsharing_receivers_delete::*;
@@ -966,7 +966,7 @@ pub mod post_profitsharing_return_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::profitsharing::post_profitsharing_return_orders::*;
@@ -1104,7 +1104,7 @@ pub mod get_profitsharing_return_orders_by_out_return_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::profitsharing::get_profitsharing_return_orders_by_out_return_no::*;
@@ -1229,7 +1229,7 @@ pub mod get_profitsharing_transactions_by_transaction_id_amounts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::profitsharing::get_profitsharing_transactions_by_transaction_id_amounts::*;

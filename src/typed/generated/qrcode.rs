@@ -33,7 +33,7 @@ pub mod post_qrcode_transactions {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::qrcode::post_qrcode_transactions::*;
@@ -406,7 +406,7 @@ pub mod get_qrcode_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::qrcode::get_qrcode_transactions_out_trade_no_by_out_trade_no::*;
@@ -681,7 +681,7 @@ pub mod get_qrcode_user_services_contract_id_by_contract_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::qrcode::get_qrcode_user_services_contract_id_by_contract_id::*;

@@ -35,7 +35,7 @@ pub mod post_rate_activity_applications {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::rate_activity::post_rate_activity_applications::*;
@@ -158,7 +158,7 @@ pub mod get_rate_activity_applications_id_by_application_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::rate_activity::get_rate_activity_applications_id_by_application_id::*;
@@ -228,7 +228,7 @@ pub mod patch_rate_activity_applications_id_by_application_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::rate_activity::patch_rate_activity_applications_id_by_application_id::*;

@@ -34,7 +34,7 @@ pub mod post_recharge_bank_transfer_recharges_apply {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::recharge::post_recharge_bank_transfer_recharges_apply::*;
@@ -171,7 +171,7 @@ pub mod get_recharge_bank_transfer_recharges_out_recharge_no_by_out_recharge_no 
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::recharge::get_recharge_bank_transfer_recharges_out_recharge_no_by_out_recharge_no::*;

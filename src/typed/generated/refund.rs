@@ -36,7 +36,7 @@ pub mod post_refund_domestic_refunds {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::refund::post_refund_domestic_refunds::*;
@@ -321,7 +321,7 @@ pub mod get_refund_domestic_refunds_by_out_refund_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::refund::get_refund_domestic_refunds_by_out_refund_no::*;
@@ -528,7 +528,7 @@ pub mod post_refund_domestic_refunds_by_refund_id_apply_abnormal_refund {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::refund::post_refund_domestic_refunds_by_refund_id_apply_abnormal_refund::*;

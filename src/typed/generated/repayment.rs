@@ -37,7 +37,7 @@ pub mod get_repayment_combine_transactions_partner_out_trade_no_by_combine_out_t
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::repayment::get_repayment_combine_transactions_partner_out_trade_no_by_combine_out_trade_no::*;
@@ -209,7 +209,7 @@ pub mod post_repayment_combine_transactions_partner_out_trade_no_by_combine_out_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::repayment::post_repayment_combine_transactions_partner_out_trade_no_by_combine_out_trade_no_close::*;
@@ -287,7 +287,7 @@ pub mod post_repayment_combine_transactions_partner_prepay {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::repayment::post_repayment_combine_transactions_partner_prepay::*;

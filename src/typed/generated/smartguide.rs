@@ -41,7 +41,7 @@ pub mod get_smartguide_guides {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::smartguide::get_smartguide_guides::*;
@@ -158,7 +158,7 @@ pub mod post_smartguide_guides {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::smartguide::post_smartguide_guides::*;
@@ -249,7 +249,7 @@ pub mod patch_smartguide_guides_by_guide_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::smartguide::patch_smartguide_guides_by_guide_id::*;
@@ -322,7 +322,7 @@ pub mod post_smartguide_guides_by_guide_id_assign {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::smartguide::post_smartguide_guides_by_guide_id_assign::*;

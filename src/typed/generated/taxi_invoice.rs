@@ -65,7 +65,7 @@ pub mod post_taxi_invoice_attendance_punch {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::post_taxi_invoice_attendance_punch::*;
@@ -129,7 +129,7 @@ pub mod post_taxi_invoice_cards {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::post_taxi_invoice_cards::*;
@@ -395,7 +395,7 @@ pub mod post_taxi_invoice_cards_upload_file {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::post_taxi_invoice_cards_upload_file::*;
@@ -483,7 +483,7 @@ pub mod post_taxi_invoice_driver_update_driver {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::post_taxi_invoice_driver_update_driver::*;
@@ -666,7 +666,7 @@ pub mod get_taxi_invoice_drivers_by_driver_license {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::get_taxi_invoice_drivers_by_driver_license::*;
@@ -783,7 +783,7 @@ pub mod get_taxi_invoice_taxi_companies_by_company_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::get_taxi_invoice_taxi_companies_by_company_mchid::*;
@@ -878,7 +878,7 @@ pub mod post_taxi_invoice_taxi_company_create_taxi_company {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::post_taxi_invoice_taxi_company_create_taxi_company::*;
@@ -972,7 +972,7 @@ pub mod post_taxi_invoice_taxi_update_taxi {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::post_taxi_invoice_taxi_update_taxi::*;
@@ -1079,7 +1079,7 @@ pub mod get_taxi_invoice_taxies_by_plate_number {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::get_taxi_invoice_taxies_by_plate_number::*;
@@ -1162,7 +1162,7 @@ pub mod get_taxi_invoice_user_taxi_order_find_by_token {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::get_taxi_invoice_user_taxi_order_find_by_token::*;
@@ -1253,7 +1253,7 @@ pub mod get_taxi_invoice_user_taxi_orders {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::taxi_invoice::get_taxi_invoice_user_taxi_orders::*;

@@ -43,7 +43,7 @@ pub mod get_transaction_block_transaction_block_records_sub_mchid_by_sub_mchid {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transaction_block::get_transaction_block_transaction_block_records_sub_mchid_by_sub_mchid::*;
@@ -165,7 +165,7 @@ pub mod get_transaction_block_transaction_block_records_by_block_record_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transaction_block::get_transaction_block_transaction_block_records_by_block_record_id::*;
@@ -262,7 +262,7 @@ pub mod post_transaction_block_transaction_block_submissions_sub_mchid_by_sub_mc
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transaction_block::post_transaction_block_transaction_block_submissions_sub_mchid_by_sub_mchid::*;
@@ -354,7 +354,7 @@ pub mod get_transaction_block_transaction_block_submissions_by_block_submission_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transaction_block::get_transaction_block_transaction_block_submissions_by_block_submission_id::*;

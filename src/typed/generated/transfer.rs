@@ -52,7 +52,7 @@ pub mod post_transfer_batches {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transfer::post_transfer_batches::*;
@@ -190,7 +190,7 @@ pub mod get_transfer_batches_batch_id_by_batch_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transfer::get_transfer_batches_batch_id_by_batch_id::*;
@@ -346,7 +346,7 @@ pub mod get_transfer_batches_batch_id_by_batch_id_details_detail_id_by_detail_id
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transfer::get_transfer_batches_batch_id_by_batch_id_details_detail_id_by_detail_id::*;
@@ -469,7 +469,7 @@ pub mod get_transfer_batches_out_batch_no_by_out_batch_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transfer::get_transfer_batches_out_batch_no_by_out_batch_no::*;
@@ -631,7 +631,7 @@ pub mod get_transfer_batches_out_batch_no_by_out_batch_no_details_out_detail_no_
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transfer::get_transfer_batches_out_batch_no_by_out_batch_no_details_out_detail_no_by_out_detail_no::*;
@@ -755,7 +755,7 @@ pub mod post_transfer_bill_receipt {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transfer::post_transfer_bill_receipt::*;
@@ -837,7 +837,7 @@ pub mod get_transfer_bill_receipt_by_out_batch_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transfer::get_transfer_bill_receipt_by_out_batch_no::*;

@@ -33,7 +33,7 @@ pub mod get_transfer_detail_electronic_receipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transfer_detail::get_transfer_detail_electronic_receipts::*;
@@ -132,7 +132,7 @@ pub mod post_transfer_detail_electronic_receipts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transfer_detail::post_transfer_detail_electronic_receipts::*;

@@ -28,7 +28,7 @@ pub mod get_transferdownload_elecvoucherfile {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transferdownload::get_transferdownload_elecvoucherfile::*;
@@ -75,7 +75,7 @@ pub mod get_transferdownload_signfile {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::transferdownload::get_transferdownload_signfile::*;

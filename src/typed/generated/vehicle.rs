@@ -61,7 +61,7 @@ pub mod get_vehicle_etc_contracts_by_contract_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::vehicle::get_vehicle_etc_contracts_by_contract_id::*;
@@ -168,7 +168,7 @@ pub mod post_vehicle_etc_preopen {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::vehicle::post_vehicle_etc_preopen::*;
@@ -275,7 +275,7 @@ pub mod post_vehicle_etc_transactions_highway {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::vehicle::post_vehicle_etc_transactions_highway::*;
@@ -577,7 +577,7 @@ pub mod get_vehicle_etc_transactions_id_by_transaction_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::vehicle::get_vehicle_etc_transactions_id_by_transaction_id::*;
@@ -781,7 +781,7 @@ pub mod get_vehicle_etc_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::vehicle::get_vehicle_etc_transactions_out_trade_no_by_out_trade_no::*;
@@ -985,7 +985,7 @@ pub mod get_vehicle_etc_users_by_openid_contracts {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::vehicle::get_vehicle_etc_users_by_openid_contracts::*;
@@ -1096,7 +1096,7 @@ pub mod post_vehicle_parking_parkings {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::vehicle::post_vehicle_parking_parkings::*;
@@ -1227,7 +1227,7 @@ pub mod get_vehicle_parking_services_find {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::vehicle::get_vehicle_parking_services_find::*;
@@ -1356,7 +1356,7 @@ pub mod get_vehicle_transactions_out_trade_no_by_out_trade_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::vehicle::get_vehicle_transactions_out_trade_no_by_out_trade_no::*;
@@ -1590,7 +1590,7 @@ pub mod post_vehicle_transactions_parking {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::vehicle::post_vehicle_transactions_parking::*;

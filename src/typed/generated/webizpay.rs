@@ -89,7 +89,7 @@ pub mod get_webizpay_avail_mch_ranges {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::get_webizpay_avail_mch_ranges::*;
@@ -173,7 +173,7 @@ pub mod post_webizpay_avail_mch_ranges {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::post_webizpay_avail_mch_ranges::*;
@@ -245,7 +245,7 @@ pub mod get_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::get_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers::*;
@@ -325,7 +325,7 @@ pub mod post_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::post_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers::*;
@@ -393,7 +393,7 @@ pub mod delete_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers_by_mer
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::delete_webizpay_avail_mch_ranges_by_range_id_merchant_identifiers_by_merchant_identifier::*;
@@ -463,7 +463,7 @@ pub mod post_webizpay_bill_proof {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::post_webizpay_bill_proof::*;
@@ -567,7 +567,7 @@ pub mod post_webizpay_bill_trade_bill {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::post_webizpay_bill_trade_bill::*;
@@ -655,7 +655,7 @@ pub mod get_webizpay_employees_by_employee_id_out_quota_cards_by_out_card_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::get_webizpay_employees_by_employee_id_out_quota_cards_by_out_card_no::*;
@@ -807,7 +807,7 @@ pub mod post_webizpay_employees_by_employee_id_quota_cards {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::post_webizpay_employees_by_employee_id_quota_cards::*;
@@ -914,7 +914,7 @@ pub mod get_webizpay_employees_by_employee_id_quota_cards_by_card_no {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::get_webizpay_employees_by_employee_id_quota_cards_by_card_no::*;
@@ -1066,7 +1066,7 @@ pub mod post_webizpay_employees_by_employee_id_quota_cards_by_card_no_cancel {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::post_webizpay_employees_by_employee_id_quota_cards_by_card_no_cancel::*;
@@ -1167,7 +1167,7 @@ pub mod get_webizpay_employees_by_employee_id_quota_cards_by_card_no_payment_url
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::get_webizpay_employees_by_employee_id_quota_cards_by_card_no_payment_url::*;
@@ -1273,7 +1273,7 @@ pub mod post_webizpay_employees_by_employee_id_revoke {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::post_webizpay_employees_by_employee_id_revoke::*;
@@ -1366,7 +1366,7 @@ pub mod post_webizpay_stores_entity_matches {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::post_webizpay_stores_entity_matches::*;
@@ -1482,7 +1482,7 @@ pub mod get_webizpay_stores_entity_matches_by_batch_id {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::get_webizpay_stores_entity_matches_by_batch_id::*;
@@ -1586,7 +1586,7 @@ pub mod get_webizpay_users_by_user_id_authorization_state {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::get_webizpay_users_by_user_id_authorization_state::*;
@@ -1690,7 +1690,7 @@ pub mod post_webizpay_users_by_user_id_authorization_url {
     /// # Example
     ///
     /// Built from WeChat Pay's documented example values (the same code is compiled and checked by
-    /// `tests/typed_generated.rs`):
+    /// `tests/sdk/typed_generated.rs`):
     ///
     /// ```text
     /// use wechatpay_chain::typed::webizpay::post_webizpay_users_by_user_id_authorization_url::*;

@@ -2,7 +2,9 @@
 //! Generated checks of the typed requests of `typed::ecommerce`.
 #![allow(unused_imports)]
 
-use crate::{check_answer, check_download, check_request, check_sealed_answer, check_unsendable, check_upload, media};
+use crate::typed_generated::{
+    check_answer, check_download, check_request, check_sealed_answer, check_unsendable, check_upload, media,
+};
 use wechatpay_chain::typed::{DownloadEndpoint as _, Endpoint as _};
 
 /// `POST v3/ecommerce/applyments/`

@@ -1,8 +1,6 @@
 //! The `wechatpay` command-line tool, driven as a process against an in-process sandbox whose keys are
 //! written to a temporary directory (private files mode 600).
 
-use crate::common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;

@@ -1,8 +1,6 @@
 //! How the `wechatpay` CLI is used: help per subcommand, dotted chains, errors phrased in flags, the
 //! catalog's hints after a 404, and what a failed certificate download says.
 
-use crate::common;
-
 use crate::common::{BIN, Fixture, check};
 use assert_cmd::Command;
 use serde_json::{Value, json};

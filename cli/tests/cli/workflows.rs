@@ -2,8 +2,6 @@
 //! download-bill), APIv2 calls (pay/micropay, pay/orderquery, a `--security` refund over mutual TLS),
 //! and APIv2 notifications.
 
-use crate::common;
-
 use crate::common::{Fixture, check};
 use serde_json::{Map, Value, json};
 use wechatpay_chain::v2::{ApiV2Key, SignType, crypto, sign, xml};

@@ -2,8 +2,6 @@
 //! fund-flow bills with their unsigned downloads (plain and gzip), and `ASK_REAL_NAME` with its
 //! RSA-OAEP-encrypted fields. Uploads are built and sent by hand; the rest goes through the client.
 
-use crate::common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 

@@ -2,8 +2,6 @@
 //! required, and a JSON body must be valid JSON. Requests are signed by the client and sent raw, so a
 //! header can be left out.
 
-use crate::common;
-
 use crate::common::raw_request;
 use serde_json::{Value, json};
 use wechatpay_chain::http::Method;

@@ -5,8 +5,8 @@
 //!
 //! | the attempt ended with | `GET` (or a request marked [`idempotent`](crate::Options::idempotent)) | `POST`, `PUT`, `PATCH`, `DELETE` |
 //! | --- | --- | --- |
-//! | a connection failure where nothing was sent ([`Sent::No`](crate::Sent::No): refused, DNS, TLS handshake, connect timeout) | retried, on the next host | retried, on the next host |
-//! | a broken connection or a timeout after sending ([`Sent::Maybe`](crate::Sent::Maybe) / [`Sent::Yes`](crate::Sent::Yes)) | retried, on the next host | **never**: the error says to query before retrying |
+//! | a connection failure where nothing was sent ([`Sent::No`]: refused, DNS, TLS handshake, connect timeout) | retried, on the next host | retried, on the next host |
+//! | a broken connection or a timeout after sending ([`Sent::Maybe`] / [`Sent::Yes`]) | retried, on the next host | **never**: the error says to query before retrying |
 //! | an answer `5xx` or `429` | retried, on the next host, after `Retry-After` when given | **never**: the error is returned |
 //! | any other answer (2xx, 4xx), a verification failure | returned | returned |
 //! | bad input, configuration, a signer failure | returned (nothing was sent) | returned |

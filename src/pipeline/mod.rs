@@ -2,9 +2,9 @@
 //! answer checked by the same protocol. [`Engine`] holds everything one client needs for that; chains
 //! hold it, and the client is only its handle.
 //!
-//! Where the work runs: a blocking call signs and checks on the caller's thread and hands only the I/O
-//! to the SDK runtime (one hand-off each way); an async call runs wholly on the SDK runtime, so the RSA
-//! work never lands on the caller's executor. Both paths run the same steps, in the same order,
+//! Where the work runs: a blocking call runs wholly on the caller's thread, its I/O included (see
+//! [`crate::transport`]; inside a tokio runtime the I/O is handed to the SDK runtime instead); an async
+//! call runs wholly on the SDK runtime, so the RSA work never lands on the caller's executor. Both paths run the same steps, in the same order,
 //! attempt after attempt (see [`crate::retry`]): each attempt is signed where the call signs, and a
 //! blocking call waits out its backoff on its own thread.
 //!
@@ -100,8 +100,8 @@ impl Engine {
         }
     }
 
-    /// Sends and waits, blocking the calling thread: signs and checks here, does the I/O on the SDK
-    /// runtime. `template` names the call in its span.
+    /// Sends and waits, blocking the calling thread: signs, sends and checks here (a certificate download
+    /// the call needs runs on the SDK runtime). `template` names the call in its span.
     pub(crate) fn send_blocking(
         self: &Arc<Self>,
         template: &str,
@@ -166,10 +166,7 @@ impl Engine {
                 // A later attempt that cannot be signed: the earlier outcome says what the request went through.
                 Err(e) => return protocol.check(&exchange, previous.unwrap_or(Err(e))?),
             };
-            let engine = Arc::clone(self);
-            let (deadline, limit) = (attempt.deadline, attempt.budget);
-            let received =
-                block_on_in(call, async move { engine.transport.send_with(request, deadline, limit, security).await });
+            let received = self.transport.send_blocking(request, attempt.deadline, attempt.budget, security);
             match attempts.after(&attempt, &received) {
                 Next::RetryAfter(delay) => {
                     previous = Some(received);

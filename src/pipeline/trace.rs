@@ -82,6 +82,9 @@ impl Call {
 
     /// The call answered with a success (`status`, `headers`).
     pub(crate) fn succeeded(&self, status: StatusCode, headers: &HeaderMap) {
+        if self.span.is_disabled() && !tracing::enabled!(tracing::Level::DEBUG) {
+            return;
+        }
         let request_id = headers.get("request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
         let (attempts, elapsed) = (self.attempts.load(Ordering::Relaxed), self.elapsed_ms());
         self.span.record("http.response.status_code", status.as_u16());

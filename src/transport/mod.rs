@@ -1,14 +1,18 @@
-//! HTTP transport: hyper 1 + hyper-util's pooled client over hyper-tls, on an SDK-owned runtime.
+//! HTTP transport: hyper 1 + hyper-util's pooled client over the TLS backend, on tokio.
 //!
-//! All I/O (and the signing that precedes it) runs on one process-wide multi-threaded tokio runtime
-//! owned by the SDK (threads named `wechatpay-io`). Blocking calls hand their request to it and wait;
-//! async calls spawn onto it and await the result. Consequences:
-//! - blocking calls work from any thread, including inside another tokio runtime, without panicking;
+//! Async calls, certificate downloads and streamed downloads run on one process-wide multi-threaded
+//! tokio runtime owned by the SDK (threads named `wechatpay-io`); the caller's future awaits the result.
+//! Consequences:
 //! - async calls work on any executor, and a client can be shared between runtimes or outlive them
 //!   (pooled connections never belong to a runtime that has shut down);
-//! - the ~1 ms of RSA signing per call never runs on the caller's executor.
+//! - the RSA signing of an async call never runs on the caller's executor.
 //!
-//! Each [`Client`](crate::Client) has its own connection pool. Redirects are not followed. Retries are
+//! A blocking call does its I/O on the calling thread, with that thread's own current-thread runtime
+//! and connection pools ([`local`]): no hand-off to another thread and back. On a thread that is inside
+//! a tokio runtime (where a nested runtime may not block), it hands the I/O to the SDK runtime and
+//! waits, so blocking calls work from any thread without panicking.
+//!
+//! Each [`Client`](crate::Client) has its own connection pools. Redirects are not followed. Retries are
 //! the callers' loop over [`Attempts`] (see [`crate::retry`]), which also picks the failover host
 //! ([`hosts`]); below it, hyper adds one safe retry of its own: when a pooled connection turns out to be
 //! closed *before* any byte of the request was written, the request goes out on a fresh connection.
@@ -16,6 +20,7 @@
 mod attempts;
 mod future;
 pub(crate) mod hosts;
+mod local;
 mod runtime;
 pub(crate) mod tls;
 
@@ -35,7 +40,9 @@ pub(crate) use attempts::{Attempt, Attempts, Next, error_type, sent_name};
 pub use future::ResponseFuture;
 pub(crate) use runtime::{block_on, joined, refuse_on_io_thread, spawn, spawn_detached};
 pub(crate) use tls::Security;
-use tls::{Connectors, Https};
+use tls::{Connector, Connectors, Https};
+use tracing::Instrument;
+use tracing::instrument::WithSubscriber;
 
 /// The parts of a received response.
 pub(crate) struct Received {
@@ -57,14 +64,31 @@ fn is_timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
 
 type Pool = HyperClient<Https, Full<Bytes>>;
 
+/// A pool of connections made with `tls`, idle ones kept for `idle` and at most `idle_per_host` per host.
+fn pool(tls: &Connector, connect_timeout: Duration, idle: Duration, idle_per_host: usize) -> Pool {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
+    http.set_nodelay(true);
+    let https = tls::https(http, tls);
+    HyperClient::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(idle)
+        .pool_max_idle_per_host(idle_per_host)
+        .build(https)
+}
+
 /// The pooled HTTP clients of one [`Client`](crate::Client), with their limits: one for ordinary
 /// requests and, when a merchant TLS identity is configured, one that presents it (mutual TLS for
 /// APIv2 `security` endpoints). The pools are separate, so a connection made with the merchant
-/// certificate never carries an ordinary request, nor the other way round.
+/// certificate never carries an ordinary request, nor the other way round. These pools live on the SDK
+/// runtime; a thread making blocking calls gets pools of its own, made the same way ([`local`]).
 #[derive(Clone)]
 pub(crate) struct Transport {
     client: Pool,
     merchant: Option<Pool>,
+    /// How a blocking caller's thread makes its own pools.
+    local: Arc<local::Recipe>,
     connect_timeout: Duration,
     timeout: Duration,
     max_body: usize,
@@ -80,20 +104,11 @@ impl Transport {
         tls: Connectors,
         failover: Option<hosts::Failover>,
     ) -> Transport {
-        let pool = |tls: tls::Connector| {
-            let mut http = HttpConnector::new();
-            http.enforce_http(false);
-            http.set_connect_timeout(Some(connect_timeout));
-            http.set_nodelay(true);
-            let https = tls::https(http, &tls);
-            HyperClient::builder(TokioExecutor::new())
-                .pool_timer(TokioTimer::new())
-                .pool_idle_timeout(Duration::from_secs(60))
-                .build(https)
-        };
+        let shared = |tls: &Connector| pool(tls, connect_timeout, Duration::from_secs(60), usize::MAX);
         Transport {
-            client: pool(tls.standard),
-            merchant: tls.merchant.map(pool),
+            client: shared(&tls.standard),
+            merchant: tls.merchant.as_ref().map(shared),
+            local: local::Recipe::new(tls, connect_timeout),
             connect_timeout,
             timeout,
             max_body,
@@ -173,6 +188,44 @@ impl Transport {
         security: Security,
     ) -> Result<Received, Error> {
         let pool = self.pool(security)?;
+        self.exchange(pool, request, deadline, budget).await
+    }
+
+    /// [`send_with`](Self::send_with) for a blocking caller, who waits on its own thread: the exchange
+    /// runs there when it can ([`local`]), on the SDK runtime otherwise, in the current span.
+    pub(crate) fn send_blocking(
+        &self,
+        request: Request<Full<Bytes>>,
+        deadline: Instant,
+        budget: Duration,
+        security: Security,
+    ) -> Result<Received, Error> {
+        self.pool(security)?;
+        let mut request = Some(request);
+        let here = local::block_on(&self.local, security, |pool| {
+            let request = request.take();
+            async move {
+                let request = request.ok_or_else(already_sent)?;
+                self.exchange(&pool, request, deadline, budget).await
+            }
+        });
+        if let Some(received) = here {
+            return received;
+        }
+        let request = request.ok_or_else(already_sent)?;
+        let transport = self.clone();
+        let job = async move { transport.send_with(request, deadline, budget, security).await };
+        block_on(job.in_current_span().with_current_subscriber())
+    }
+
+    /// Sends `request` over `pool` and reads the whole answer within the limits.
+    async fn exchange(
+        &self,
+        pool: &Pool,
+        request: Request<Full<Bytes>>,
+        deadline: Instant,
+        budget: Duration,
+    ) -> Result<Received, Error> {
         let limit = deadline.saturating_duration_since(Instant::now());
         let started = Instant::now();
         let exchange = async {
@@ -199,4 +252,9 @@ impl Transport {
             }
         }
     }
+}
+
+/// The request was handed on already: an internal mistake, reported rather than panicking.
+fn already_sent() -> Error {
+    Error::input(crate::error::InputErrorKind::InvalidOption, "the request was already sent (internal)")
 }

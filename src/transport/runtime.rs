@@ -1,5 +1,6 @@
 //! The SDK-owned I/O runtime: one process-wide multi-threaded tokio runtime (threads named
-//! `wechatpay-io`) that every client's connections and calls run on, whoever the caller is.
+//! `wechatpay-io`) that async calls, downloads and certificate refreshes run on, whoever the caller is,
+//! and that blocking calls made inside a tokio runtime hand their I/O to.
 
 use std::future::Future;
 use std::sync::OnceLock;

@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod blocking;
 mod builder;
 mod catalog;
 mod chain_macro;

@@ -71,7 +71,8 @@ pub(crate) enum Identity<'a> {
     Pkcs12 { der: &'a [u8], password: &'a str, which: &'static str },
 }
 
-/// The two TLS connectors of a client.
+/// The two TLS connectors of a client (cloning shares them).
+#[derive(Clone)]
 pub(crate) struct Connectors {
     /// For every ordinary request: no client certificate.
     pub(crate) standard: Connector,

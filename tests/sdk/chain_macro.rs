@@ -1,6 +1,6 @@
 //! Catalog checks: `chain!` expands catalogued templates to usable chains (its compile errors are the
-//! `tests/ui/chain_*.rs` cases of tests/compile_fail.rs), and a 404 to an uncatalogued path names the closest
-//! catalogued ones.
+//! `macros/tests/ui/chain_*.rs` cases of `macros/tests/compile_fail.rs`), and a 404 to an uncatalogued
+//! path names the closest catalogued ones.
 
 use serde_json::json;
 use wechatpay_chain::{Error, chain};

@@ -1,8 +1,8 @@
 //! The SDK's integration tests in one binary (one link instead of one per file): the client against the
 //! sandbox (`wechatpay_sandbox`, on an ephemeral port) and against purpose-built servers on 127.0.0.1,
 //! one module per area. Modules that need a typed group or the `fuzzing` feature compile only with it;
-//! `cargo test --workspace --all-features` runs them all. The golden vectors are the `vectors` binary,
-//! compile-time refusals the `compile_fail` binary.
+//! `cargo test --workspace --all-features` runs them all. The golden vectors are the `vectors` binary;
+//! compile-time refusals are in `macros/tests/compile_fail.rs`.
 
 #[path = "../common/mod.rs"]
 mod common;

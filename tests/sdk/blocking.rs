@@ -4,7 +4,8 @@
 //! sent"), and threads may end and clients be dropped between calls.
 //!
 //! The server here is a raw HTTP/1.1 keep-alive server on 127.0.0.1 that closes a connection after it
-//! has been idle for a set time, and counts connections, requests and closes.
+//! has been idle for a set time, and counts connections, requests and closes; a small tracing layer
+//! shows which thread a call's I/O ran on.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -13,7 +14,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use wechatpay_chain::{Client, Sent};
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use wechatpay_chain::{Client, Error, Options, Sent};
 use wechatpay_sandbox::Sandbox;
 
 use crate::common::*;
@@ -198,4 +202,70 @@ fn threads_may_end_and_clients_be_dropped_between_blocking_calls() {
     })
     .join()
     .expect("thread");
+}
+
+/// Records the name of the thread each event is emitted on.
+#[derive(Clone, Default)]
+struct Threads(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl<S: Subscriber> Layer<S> for Threads {
+    fn on_event(&self, _event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        let name = std::thread::current().name().unwrap_or("unnamed").to_owned();
+        self.0.lock().expect("lock").push(name);
+    }
+}
+
+/// A server that accepts connections and never answers.
+fn silent() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    (listener, addr)
+}
+
+/// A blocking call that times out, made on a thread named `caller` (inside a tokio runtime when
+/// `in_runtime`); returns the threads its events were emitted on.
+fn timed_out_call_threads(in_runtime: bool) -> Vec<String> {
+    let (_listener, addr) = silent();
+    let threads = Threads::default();
+    let seen = threads.clone();
+    std::thread::Builder::new()
+        .name("caller".to_owned())
+        .spawn(move || {
+            let subscriber =
+                tracing_subscriber::registry().with(seen.with_filter(tracing::level_filters::LevelFilter::DEBUG));
+            tracing::subscriber::with_default(subscriber, || {
+                let client = vector_builder().base_uri(format!("http://{addr}/")).build().expect("client");
+                let call = || {
+                    let options = Options::new()
+                        .param("transaction_id", "4200000000000000000000000000")
+                        .query("mchid", MCHID)
+                        .timeout(Duration::from_millis(300));
+                    client.chain("v3/pay/transactions/id/{transaction_id}").get(options)
+                };
+                let result = if in_runtime {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    runtime.block_on(async { call() })
+                } else {
+                    call()
+                };
+                assert!(matches!(result, Err(Error::Timeout(_))), "{result:?}");
+            });
+        })
+        .expect("thread")
+        .join()
+        .expect("caller thread");
+    threads.0.lock().expect("lock").clone()
+}
+
+#[test]
+fn a_blocking_call_does_its_io_on_the_calling_thread() {
+    let threads = timed_out_call_threads(false);
+    assert!(!threads.is_empty(), "no event was recorded");
+    assert!(threads.iter().all(|t| t == "caller"), "events came from {threads:?}");
+}
+
+#[test]
+fn inside_a_runtime_a_blocking_call_hands_its_io_to_the_sdk_runtime() {
+    let threads = timed_out_call_threads(true);
+    assert!(threads.iter().any(|t| t == "wechatpay-io"), "events came from {threads:?}");
 }

@@ -2,16 +2,6 @@
 
 use super::*;
 
-pub(super) fn endless_chunked() -> Hostile {
-    Hostile::start(|stream, _| {
-        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")?;
-        let mut chunk = b"10000\r\n".to_vec();
-        chunk.extend_from_slice(&[b'0'; 0x10000]);
-        chunk.extend_from_slice(b"\r\n");
-        write_forever(stream, &chunk)
-    })
-}
-
 #[test]
 fn an_endless_body_stops_at_max_bytes() {
     let server = endless_chunked();
@@ -139,7 +129,7 @@ fn a_stalled_body_ends_at_the_idle_timeout() {
 }
 
 /// Announces 10 GB and streams zeros for as long as the client reads.
-pub(super) fn ten_gigabytes() -> Hostile {
+fn ten_gigabytes() -> Hostile {
     Hostile::start(|stream, _| {
         stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n")?;
         write_forever(stream, &[0u8; 64 * 1024])

@@ -6,7 +6,7 @@ use super::*;
 /// first deflate block, one block repeated `mib - 1` times (each 1 MiB of zeros, ~1 KiB, byte-aligned
 /// by a sync flush and referring only to earlier zeros, so every repetition decodes the same), the
 /// final block, and the trailer (CRC-32 and size). About 2 MB for 2 GiB; never held whole.
-pub(super) struct Bomb {
+struct Bomb {
     head: Vec<u8>,
     block: Vec<u8>,
     repeats: u64,
@@ -70,7 +70,7 @@ impl Bomb {
 
 /// CRC-32 (gzip's) of `n` zero bytes without reading them: zero bytes only multiply the CRC register
 /// by x^8 each, so the register is 0xFFFFFFFF · x^(8n) mod P, computed by squaring.
-pub(super) fn crc32_of_zeros(n: u64) -> u32 {
+fn crc32_of_zeros(n: u64) -> u32 {
     const POLY: u32 = 0xedb8_8320;
     // a · b mod P, bit-reflected (bit 31 is x^0).
     fn mul(a: u32, mut b: u32) -> u32 {
@@ -114,7 +114,7 @@ fn the_bomb_is_a_valid_gzip_file() {
     assert!(big.len() < 4 * MIB, "{}", big.len());
 }
 
-pub(super) fn bomb_link(server: &Hostile) -> BillLink {
+fn bomb_link(server: &Hostile) -> BillLink {
     BillLink::new(format!("{}v3/billdownload/file?token=bomb", server.base_uri()), HashType::Sha1, "0".repeat(40), true)
 }
 
@@ -149,13 +149,13 @@ fn a_gzip_bomb_stops_at_the_size_cap() {
 }
 
 /// `VmHWM` (peak resident memory) of this process in KiB, where the system reports it.
-pub(super) fn peak_rss_kib() -> Option<u64> {
+fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-pub(super) const MEASURE_ENV: &str = "WECHATPAY_HOSTILE_MEASURE";
+const MEASURE_ENV: &str = "WECHATPAY_HOSTILE_MEASURE";
 
 /// The 2 GiB bomb through `save_bill` with gunzip and a 512 MiB cap (a quarter of the bomb, 256 times
 /// its compressed size, kept moderate because unoptimized test builds inflate slowly), then `VmHWM`.

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) fn config_message(error: Error) -> String {
+fn config_message(error: Error) -> String {
     match error {
         Error::Config(c) => c.message().to_owned(),
         other => panic!("expected a configuration error, got {other}"),

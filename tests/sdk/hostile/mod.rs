@@ -186,6 +186,77 @@ impl Write for Counting {
 
 const MIB: u64 = 1024 * 1024;
 
+/// A server whose answer is a chunked body that never ends.
+fn endless_chunked() -> Hostile {
+    Hostile::start(|stream, _| {
+        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")?;
+        let mut chunk = b"10000\r\n".to_vec();
+        chunk.extend_from_slice(&[b'0'; 0x10000]);
+        chunk.extend_from_slice(b"\r\n");
+        write_forever(stream, &chunk)
+    })
+}
+
+/// A fresh, empty directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wechatpay-hostile-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The SHA-1 of `bytes`, in lower-case hex.
+fn sha1_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The clock of the signed answers and of the clients that check them.
+const TIMESTAMP: i64 = 1_795_562_040;
+
+/// A server that answers with `status`, `body` and the signature headers of `body` (signed with the
+/// vector WeChat Pay public key), changed by `edit`, written as raw bytes.
+fn signed_answer(
+    status: u16,
+    body: &'static str,
+    edit: impl Fn(&mut Vec<(String, Vec<u8>)>) + Send + Sync + 'static,
+) -> Hostile {
+    Hostile::start(move |stream, _| {
+        let mut headers: Vec<(String, Vec<u8>)> =
+            wechatpay_signature_headers("wechatpay_pubkey_private_key.pem", PUB_KEY_ID, TIMESTAMP, body.as_bytes())
+                .into_iter()
+                .map(|(n, v)| (n, v.into_bytes()))
+                .collect();
+        headers.push(("Request-ID".to_owned(), b"08F78BB106A1B1F0-hostile".to_vec()));
+        headers.push(("Content-Type".to_owned(), b"application/json".to_vec()));
+        edit(&mut headers);
+        let mut out = format!("HTTP/1.1 {status} X\r\n").into_bytes();
+        for (name, value) in &headers {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(format!("Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes());
+        stream.write_all(&out)?;
+        wait_for_close(stream)
+    })
+}
+
+/// A client of the vector merchant for `server`, its clock pinned to [`TIMESTAMP`].
+fn pinned_client(server: &Hostile) -> Client {
+    vector_builder().base_uri(server.base_uri()).clock(|| TIMESTAMP).build().unwrap()
+}
+
+/// One blocking call to `server` (under the hang detector).
+fn call(server: &Hostile) -> Result<wechatpay_chain::Response, Error> {
+    let client = pinned_client(server);
+    within("signed answer", move || client.chain("v3/pay/transactions/id/4200000001").get(()))
+}
+
 mod bills;
 mod bodies;
 mod boundaries;
@@ -194,9 +265,3 @@ mod key_files;
 mod partial_files;
 mod redaction;
 mod signature_headers;
-
-#[allow(unused_imports)]
-use self::{
-    bills::*, bodies::*, boundaries::*, gzip_bomb::*, key_files::*, partial_files::*, redaction::*,
-    signature_headers::*,
-};

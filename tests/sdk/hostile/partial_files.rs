@@ -2,14 +2,7 @@
 
 use super::*;
 
-pub(super) fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wechatpay-hostile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-pub(super) fn entries(dir: &Path) -> Vec<String> {
+fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> =
         std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
@@ -89,12 +82,4 @@ fn a_complete_download_is_renamed_into_place() {
     assert!(matches!(download_kind(&error), DownloadErrorKind::DigestMismatch { .. }), "{error}");
     assert_eq!(entries(&dir), Vec::<String>::new());
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-pub(super) fn sha1_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) const SECRET: &str = "oUpF8uMuAJO_SECRET_openid_M2pxb1Q9";
+const SECRET: &str = "oUpF8uMuAJO_SECRET_openid_M2pxb1Q9";
 
 #[test]
 fn debug_shows_the_shape_of_answers_never_their_content() {

@@ -2,47 +2,7 @@
 
 use super::*;
 
-pub(super) const TIMESTAMP: i64 = 1_795_562_040;
-
-/// A server that answers with `status`, `body` and the signature headers of `body` (signed with the
-/// vector WeChat Pay public key), changed by `edit`, written as raw bytes.
-pub(super) fn signed_answer(
-    status: u16,
-    body: &'static str,
-    edit: impl Fn(&mut Vec<(String, Vec<u8>)>) + Send + Sync + 'static,
-) -> Hostile {
-    Hostile::start(move |stream, _| {
-        let mut headers: Vec<(String, Vec<u8>)> =
-            wechatpay_signature_headers("wechatpay_pubkey_private_key.pem", PUB_KEY_ID, TIMESTAMP, body.as_bytes())
-                .into_iter()
-                .map(|(n, v)| (n, v.into_bytes()))
-                .collect();
-        headers.push(("Request-ID".to_owned(), b"08F78BB106A1B1F0-hostile".to_vec()));
-        headers.push(("Content-Type".to_owned(), b"application/json".to_vec()));
-        edit(&mut headers);
-        let mut out = format!("HTTP/1.1 {status} X\r\n").into_bytes();
-        for (name, value) in &headers {
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(value);
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(format!("Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes());
-        stream.write_all(&out)?;
-        wait_for_close(stream)
-    })
-}
-
-pub(super) fn pinned_client(server: &Hostile) -> Client {
-    vector_builder().base_uri(server.base_uri()).clock(|| TIMESTAMP).build().unwrap()
-}
-
-pub(super) fn call(server: &Hostile) -> Result<wechatpay_chain::Response, Error> {
-    let client = pinned_client(server);
-    within("signed answer", move || client.chain("v3/pay/transactions/id/4200000001").get(()))
-}
-
-pub(super) fn failure(result: Result<wechatpay_chain::Response, Error>) -> VerificationFailure {
+fn failure(result: Result<wechatpay_chain::Response, Error>) -> VerificationFailure {
     match result {
         Err(Error::Verification(v)) => {
             assert_eq!(v.response().status(), 200);

@@ -34,7 +34,7 @@ fn writer_refuses_characters_xml_cannot_carry() {
     assert!(matches!(to_xml(&fields), Err(XmlError::UnwritableCharacter { key, .. }) if key == "inner"));
 }
 
-pub(super) fn nested_value(levels: usize) -> Value {
+fn nested_value(levels: usize) -> Value {
     let mut value = json!("leaf");
     for _ in 0..levels {
         value = json!({ "a": value });

@@ -96,6 +96,3 @@ mod notifications;
 mod signatures;
 mod vectors;
 mod xml_attacks;
-
-#[allow(unused_imports)]
-use self::{cdata::*, check_response::*, edges::*, notifications::*, signatures::*, vectors::*, xml_attacks::*};

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) fn payment_notification(k: &ApiV2Key) -> Map<String, Value> {
+fn payment_notification(k: &ApiV2Key) -> Map<String, Value> {
     let mut fields = obj(&json!({
         "appid": "wx2421b1c4370ec43b", "attach": "支付测试", "bank_type": "CFT", "fee_type": "CNY",
         "is_subscribe": "Y", "mch_id": "1900000001", "nonce_str": "5d2b6c2a8db53831f7eda20af46e531c",
@@ -42,7 +42,7 @@ fn payment_notifications() {
     assert!(matches!(notify::verify_notification(&huge, &k), Err(NotifyError::Xml(XmlError::TooLarge { .. }))));
 }
 
-pub(super) fn refund_req_info() -> (String, String) {
+fn refund_req_info() -> (String, String) {
     // A fixture from the repository's file, picked by its shape: a refund `<root>` under the vectors' key.
     let case = common::cases("v2.json")
         .into_iter()
@@ -55,7 +55,7 @@ pub(super) fn refund_req_info() -> (String, String) {
     (case["input"]["ciphertext"].as_str().unwrap().to_owned(), case["output"]["plaintext"].as_str().unwrap().to_owned())
 }
 
-pub(super) fn refund_body(req_info: &str) -> String {
+fn refund_body(req_info: &str) -> String {
     format!(
         "<xml><return_code>SUCCESS</return_code><appid><![CDATA[wx2421b1c4370ec43b]]></appid>\
          <mch_id><![CDATA[1900000001]]></mch_id><nonce_str><![CDATA[TeqClE3i0mvn3DrK]]></nonce_str>\

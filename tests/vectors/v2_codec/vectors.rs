@@ -239,7 +239,7 @@ fn response_vectors() {
 
 /// Whether PHP's `mch_id` check refuses these fields: the first non-null of `mch_id`, `mchid`,
 /// `combine_mch_id` must be the configured id as a string (`!==`).
-pub(super) fn php_refuses_mchid(fields: &Map<String, Value>) -> bool {
+fn php_refuses_mchid(fields: &Map<String, Value>) -> bool {
     let named = ["mch_id", "mchid", "combine_mch_id"].iter().find_map(|n| fields.get(*n).filter(|v| !v.is_null()));
     named.and_then(Value::as_str) != Some("1900000001")
 }

@@ -4,9 +4,9 @@
 //!
 //! Where the work runs: a blocking call runs wholly on the caller's thread, its I/O included (see
 //! [`crate::transport`]; inside a tokio runtime the I/O is handed to the SDK runtime instead); an async
-//! call runs wholly on the SDK runtime, so the RSA work never lands on the caller's executor. Both paths run the same steps, in the same order,
-//! attempt after attempt (see [`crate::retry`]): each attempt is signed where the call signs, and a
-//! blocking call waits out its backoff on its own thread.
+//! call runs wholly on the SDK runtime, so the RSA work never lands on the caller's executor. Both paths
+//! run the same steps, in the same order, attempt after attempt (see [`crate::retry`]): each attempt is
+//! signed where the call signs, and a blocking call waits out its backoff on its own thread.
 //!
 //! Each call has a span, `wechatpay.request` (`trace`), opened on the caller's side and carried into
 //! the runtime with the call's futures.

@@ -102,11 +102,7 @@ impl Engine {
 
     /// Sends and waits, blocking the calling thread: signs, sends and checks here (a certificate download
     /// the call needs runs on the SDK runtime). `template` names the call in its span.
-    pub(crate) fn send_blocking(
-        self: &Arc<Self>,
-        template: &str,
-        prepared: PreparedRequest,
-    ) -> Result<Response, Error> {
+    pub(crate) fn send_blocking(&self, template: &str, prepared: PreparedRequest) -> Result<Response, Error> {
         let call = Call::start(template, &prepared);
         let _entered = call.span().enter();
         let result = self.run_blocking(&call, prepared);
@@ -117,7 +113,7 @@ impl Engine {
         result
     }
 
-    fn run_blocking(self: &Arc<Self>, call: &Call, prepared: PreparedRequest) -> Result<Response, Error> {
+    fn run_blocking(&self, call: &Call, prepared: PreparedRequest) -> Result<Response, Error> {
         transport::refuse_on_io_thread("a blocking call")?;
         Engine::refuse_download_options(&prepared)?;
         let budget = self.budget(&prepared);
@@ -148,7 +144,7 @@ impl Engine {
     }
 
     fn exchange_blocking<P: Protocol>(
-        self: &Arc<Self>,
+        &self,
         call: &Call,
         protocol: &P,
         prepared: PreparedRequest,

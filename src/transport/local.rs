@@ -69,38 +69,46 @@ thread_local! {
     static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
 }
 
-/// Runs `job` with this thread's pool of `recipe`'s client for `security` on this thread's runtime,
-/// and returns its output; `None` when this thread cannot (it is inside a tokio runtime, this thread's
-/// runtime is busy or could not start, or the client has no pool for `security`): the job then has
-/// not run, and the caller sends on the SDK runtime instead.
-pub(crate) fn block_on<F: Future>(
+/// Runs `job(pool, input)` with this thread's pool of `recipe`'s client for `security` on this thread's
+/// runtime, and returns its output. `Err(input)` when this thread cannot (it is inside a tokio runtime,
+/// this thread's runtime is busy or could not start, or the client has no pool for `security`): the job
+/// has not run, and the caller sends `input` on the SDK runtime instead.
+pub(crate) fn block_on<T, F: Future>(
     recipe: &Arc<Recipe>,
     security: Security,
-    job: impl FnOnce(Pool) -> F,
-) -> Option<F::Output> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return None;
+    input: T,
+    job: impl FnOnce(Pool, T) -> F,
+) -> Result<F::Output, T> {
+    // `with` below cannot fail once `try_with` has succeeded on this thread.
+    if tokio::runtime::Handle::try_current().is_ok() || LOCAL.try_with(|_| ()).is_err() {
+        return Err(input);
     }
-    LOCAL
-        .try_with(|cell| {
-            let mut slot = cell.try_borrow_mut().ok()?;
-            if slot.is_none() {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-                *slot = Some(Local { runtime: Some(runtime), pools: Vec::new() });
-            }
-            let local = slot.as_mut()?;
-            let pool = local.pool(recipe, security)?;
-            let runtime = local.runtime.as_ref()?;
-            Some(runtime.block_on(async move {
-                settle().await;
-                job(pool).await
-            }))
-        })
-        .ok()
-        .flatten()
+    LOCAL.with(move |cell| {
+        let Ok(mut slot) = cell.try_borrow_mut() else { return Err(input) };
+        let Some((runtime, pool)) = Local::ready(&mut slot, recipe, security) else { return Err(input) };
+        Ok(runtime.block_on(async move {
+            settle().await;
+            job(pool, input).await
+        }))
+    })
 }
 
 impl Local {
+    /// This thread's runtime, started on first use, and its pool of `recipe`'s client for `security`.
+    fn ready<'a>(
+        slot: &'a mut Option<Local>,
+        recipe: &Arc<Recipe>,
+        security: Security,
+    ) -> Option<(&'a tokio::runtime::Runtime, Pool)> {
+        if slot.is_none() {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            *slot = Some(Local { runtime: Some(runtime), pools: Vec::new() });
+        }
+        let local = slot.as_mut()?;
+        let pool = local.pool(recipe, security)?;
+        Some((local.runtime.as_ref()?, pool))
+    }
+
     /// This thread's pool of `recipe`'s client for `security`, made on first use; the pools of dropped
     /// clients go.
     fn pool(&mut self, recipe: &Arc<Recipe>, security: Security) -> Option<Pool> {

@@ -201,18 +201,13 @@ impl Transport {
         security: Security,
     ) -> Result<Received, Error> {
         self.pool(security)?;
-        let mut request = Some(request);
-        let here = local::block_on(&self.local, security, |pool| {
-            let request = request.take();
-            async move {
-                let request = request.ok_or_else(already_sent)?;
-                self.exchange(&pool, request, deadline, budget).await
-            }
+        let here = local::block_on(&self.local, security, request, |pool, request| async move {
+            self.exchange(&pool, request, deadline, budget).await
         });
-        if let Some(received) = here {
-            return received;
-        }
-        let request = request.ok_or_else(already_sent)?;
+        let request = match here {
+            Ok(received) => return received,
+            Err(request) => request,
+        };
         let transport = self.clone();
         let job = async move { transport.send_with(request, deadline, budget, security).await };
         block_on(job.in_current_span().with_current_subscriber())
@@ -252,9 +247,4 @@ impl Transport {
             }
         }
     }
-}
-
-/// The request was handed on already: an internal mistake, reported rather than panicking.
-fn already_sent() -> Error {
-    Error::input(crate::error::InputErrorKind::InvalidOption, "the request was already sent (internal)")
 }

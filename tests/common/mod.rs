@@ -43,6 +43,15 @@ pub fn cases(file: &str) -> Vec<Value> {
 
 pub mod rules;
 
+/// The SHA-1 of `bytes`, in lower-case hex (as bill links carry it).
+pub fn sha1_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A builder configured like the SDK instance behind the vectors.
 pub fn vector_builder() -> ClientBuilder {
     Client::builder()

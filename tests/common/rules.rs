@@ -89,6 +89,19 @@ impl Tally {
     }
 }
 
+/// Decides every case of `file` with `check`, which returns the case's deviations from PHP (none when
+/// it agrees byte for byte): each case's kind must be one of `kinds`, and each case is decided once.
+pub fn decide_every_case(file: &str, kinds: &[&str], mut check: impl FnMut(&Value) -> Vec<&'static str>) {
+    let cases = vector_cases(file);
+    let mut tally = Tally::new(file, &cases);
+    for case in &cases {
+        known_kind(file, case, kinds);
+        let deviations = check(case);
+        tally.record(case["id"].as_str().expect("id"), &deviations);
+    }
+    tally.finish();
+}
+
 /// Panics on a `kind` the test was not written for: a new kind needs a decision, not a silent pass.
 pub fn known_kind<'a>(file: &str, case: &'a Value, known: &[&str]) -> &'a str {
     let kind = case["kind"].as_str().unwrap_or_default();

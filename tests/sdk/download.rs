@@ -22,14 +22,6 @@ fn fault(kind: &str) -> Options {
     Options::new().header("X-Sandbox-Fault", kind)
 }
 
-fn sha1_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The download error inside an `io::Error` from `Read`, as the crate's `Error`.
 fn inner(e: std::io::Error) -> Error {
     Error::from(*e.into_inner().unwrap().downcast::<wechatpay_chain::error::DownloadError>().unwrap())

@@ -16,20 +16,7 @@ use crate::common::*;
 use base64::Engine;
 use wechatpay_sandbox::{Sandbox, Verdict};
 
-const FILE: &str = "sign.json";
-const KINDS: [&str; 11] = [
-    "get-query",
-    "post-json",
-    "post-body",
-    "put-patch-delete",
-    "query-encoding",
-    "path-param",
-    "normalization",
-    "host",
-    "headers",
-    "wechatpay-serial",
-    "error",
-];
+use crate::vectors_sign::{FILE, KINDS};
 
 /// A sandbox holding the vector merchant key, whose clock reads `clock`.
 fn vector_sandbox(clock: &Arc<AtomicI64>) -> Sandbox {

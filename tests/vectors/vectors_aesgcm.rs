@@ -11,7 +11,7 @@
 //! whitespace skipped as PHP does) is `Base64`; anything else that does not open is `Authentication`.
 //! Run with `WECHATPAY_VECTORS_DIR=<dir>` to check another capture of the same schema.
 
-use crate::common::rules::{Tally, known_kind, vector_cases};
+use crate::common::rules::{decide_every_case, vector_cases};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
@@ -93,14 +93,7 @@ fn check(case: &Value) -> Vec<&'static str> {
 
 #[test]
 fn every_case() {
-    let cases = vector_cases(FILE);
-    let mut tally = Tally::new(FILE, &cases);
-    for case in &cases {
-        known_kind(FILE, case, &KINDS);
-        let deviations = check(case);
-        tally.record(case["id"].as_str().expect("id"), &deviations);
-    }
-    tally.finish();
+    decide_every_case(FILE, &KINDS, check);
 }
 
 /// Every plaintext this SDK decrypts seals back to the same bytes with the same key, nonce and AAD.

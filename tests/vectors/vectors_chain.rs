@@ -17,7 +17,7 @@
 
 use crate::common;
 
-use crate::common::rules::{self, Tally, known_kind, vector_cases};
+use crate::common::rules::{self, decide_every_case};
 use serde_json::Value;
 use wechatpay_chain::chain::php_normalize;
 use wechatpay_chain::error::InputErrorKind;
@@ -200,14 +200,7 @@ fn check(case: &Value) -> Vec<&'static str> {
 
 #[test]
 fn chain_vectors() {
-    let cases = vector_cases(FILE);
-    let mut tally = Tally::new(FILE, &cases);
-    for case in &cases {
-        known_kind(FILE, case, &KINDS);
-        let deviations = check(case);
-        tally.record(case["id"].as_str().expect("id"), &deviations);
-    }
-    tally.finish();
+    decide_every_case(FILE, &KINDS, check);
 }
 
 #[test]

@@ -14,7 +14,7 @@
 //!
 //! Run with `WECHATPAY_VECTORS_DIR=<dir>` to check another capture of the same schema.
 
-use crate::common::rules::{Tally, known_kind, vector_cases};
+use crate::common::rules::decide_every_case;
 use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -189,14 +189,7 @@ fn check(client: &Client, case: &Value) -> Vec<&'static str> {
 #[test]
 fn media_vectors() {
     let client = vector_builder().build().expect("client");
-    let cases = vector_cases(FILE);
-    let mut tally = Tally::new(FILE, &cases);
-    for case in &cases {
-        known_kind(FILE, case, &KINDS);
-        let deviations = check(&client, case);
-        tally.record(str_of(case, "id"), &deviations);
-    }
-    tally.finish();
+    decide_every_case(FILE, &KINDS, |case| check(&client, case));
 }
 
 /// The chain forms of the vectors (generated methods, as the PHP property chains) reach the same URL.

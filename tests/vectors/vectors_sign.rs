@@ -17,7 +17,7 @@
 //!
 //! Run with `WECHATPAY_VECTORS_DIR=<dir>` to check another capture of the same schema.
 
-use crate::common::rules::{self, Tally, known_kind, vector_cases};
+use crate::common::rules::{self, decide_every_case};
 use crate::common::*;
 use base64::Engine;
 use serde_json::{Value, json};
@@ -27,8 +27,9 @@ use wechatpay_chain::error::InputErrorKind;
 use wechatpay_chain::http::Method;
 use wechatpay_chain::{Chain, Client, Error, Options};
 
-const FILE: &str = "sign.json";
-const KINDS: [&str; 11] = [
+pub(crate) const FILE: &str = "sign.json";
+/// The kinds of `sign.json` cases (the sandbox checks the same requests in `sandbox_vectors`).
+pub(crate) const KINDS: [&str; 11] = [
     "get-query",
     "post-json",
     "post-body",
@@ -254,15 +255,8 @@ fn check(case: &Value, merchant_public: &PublicKey) -> Vec<&'static str> {
 
 #[test]
 fn sign_vectors() {
-    let cases = vector_cases(FILE);
     let merchant_public = PublicKey::load(&key_uri("merchant_public_key.pem")).expect("merchant key");
-    let mut tally = Tally::new(FILE, &cases);
-    for case in &cases {
-        known_kind(FILE, case, &KINDS);
-        let deviations = check(case, &merchant_public);
-        tally.record(case["id"].as_str().expect("id"), &deviations);
-    }
-    tally.finish();
+    decide_every_case(FILE, &KINDS, |case| check(case, &merchant_public));
 }
 
 /// A case's `certs` are applied as given: the merchant's own serial among them is refused, as PHP's

@@ -16,7 +16,7 @@
 //!
 //! Run with `WECHATPAY_VECTORS_DIR=<dir>` to check another capture of the same schema.
 
-use crate::common::rules::{self, Tally, known_kind, vector_cases, vector_doc};
+use crate::common::rules::{self, decide_every_case, vector_doc};
 use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -62,7 +62,16 @@ struct Response<'a> {
     body: Vec<u8>,
 }
 
-impl Response<'_> {
+impl<'a> Response<'a> {
+    /// The answer a case captured (`input.response`).
+    fn captured(response: &'a Value) -> Response<'a> {
+        Response {
+            status: response["status"].as_u64().expect("status") as u16,
+            headers: response["headers"].as_object().expect("headers"),
+            body: captured_body(response),
+        }
+    }
+
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str())
     }
@@ -121,12 +130,7 @@ fn signature_verifies(
 /// The outcome this SDK's rules give, and the deviations from PHP's rules it involves.
 fn derive(case: &Value, certs: &Map<String, Value>) -> (Expect, Vec<&'static str>) {
     let input = &case["input"];
-    let response = &input["response"];
-    let r = Response {
-        status: response["status"].as_u64().expect("status") as u16,
-        headers: response["headers"].as_object().expect("headers"),
-        body: captured_body(response),
-    };
+    let r = Response::captured(&input["response"]);
     let now = input["local_timestamp"].as_i64().expect("local_timestamp");
     let method: Method = input["request"]["method"].as_str().expect("method").parse().expect("method");
     let url = input["request"]["url"].as_str().expect("url");
@@ -208,12 +212,7 @@ fn derive(case: &Value, certs: &Map<String, Value>) -> (Expect, Vec<&'static str
 /// `intval` timestamps, lenient base64, any-method exemptions, no digest check.
 fn php_accepts(case: &Value, certs: &Map<String, Value>) -> bool {
     let input = &case["input"];
-    let response = &input["response"];
-    let r = Response {
-        status: response["status"].as_u64().expect("status") as u16,
-        headers: response["headers"].as_object().expect("headers"),
-        body: captured_body(response),
-    };
+    let r = Response::captured(&input["response"]);
     let path = url_path(input["request"]["url"].as_str().expect("url"));
     if r.status >= 400 && input["request"]["options"]["http_errors"] != false {
         return false;
@@ -358,14 +357,7 @@ fn verify_vectors() {
     if let Some(offset) = doc["maximum_clock_offset_seconds"].as_i64() {
         assert_eq!(offset, MAX_OFFSET, "the clock window this SDK uses");
     }
-    let cases = vector_cases(FILE);
-    let mut tally = Tally::new(FILE, &cases);
-    for case in &cases {
-        known_kind(FILE, case, &KINDS);
-        let deviations = check(case, &certs);
-        tally.record(case["id"].as_str().expect("id"), &deviations);
-    }
-    tally.finish();
+    decide_every_case(FILE, &KINDS, |case| check(case, &certs));
 }
 
 /// The statement rule checks the SHA-1 of the body as well as the signature over `{"sha1":"…"}`: a

@@ -16,12 +16,7 @@ fn a_genuine_gzip_bill_within_the_limits_is_saved() {
         wait_for_close(stream)
     });
     let client = server.client();
-    let link = BillLink::new(
-        format!("{}v3/billdownload/file?token=t", server.base_uri()),
-        HashType::Sha1,
-        sha1_hex(&csv),
-        true,
-    );
+    let link = bill_link(&server, "t", sha1_hex(&csv), true);
     let (plain, packed) = within("genuine bill", move || {
         let mut plain = Vec::new();
         client.save_bill(&link, Options::new().max_bytes(csv.len() as u64), true, &mut plain).unwrap();

@@ -153,12 +153,7 @@ fn a_ten_gigabyte_content_length_is_refused_before_reading() {
 
     // A bill has a cap by default; nothing is written.
     let client = server.client();
-    let link = BillLink::new(
-        format!("{}v3/billdownload/file?token=big", server.base_uri()),
-        HashType::Sha1,
-        "0".repeat(40),
-        false,
-    );
+    let link = bill_link(&server, "big", "0".repeat(40), false);
     let (written, error) = within("10 GB bill", move || {
         let mut out = Counting::default();
         let error = client.save_bill(&link, (), false, &mut out).unwrap_err();

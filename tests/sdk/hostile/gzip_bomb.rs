@@ -115,7 +115,7 @@ fn the_bomb_is_a_valid_gzip_file() {
 }
 
 fn bomb_link(server: &Hostile) -> BillLink {
-    BillLink::new(format!("{}v3/billdownload/file?token=bomb", server.base_uri()), HashType::Sha1, "0".repeat(40), true)
+    bill_link(server, "bomb", "0".repeat(40), true)
 }
 
 #[test]

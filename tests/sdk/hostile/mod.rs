@@ -205,13 +205,10 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// The SHA-1 of `bytes`, in lower-case hex.
-fn sha1_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// A bill link to `server` with download `token`, the expected SHA-1 (hex) and whether the bill is
+/// gzipped.
+fn bill_link(server: &Hostile, token: &str, sha1: String, gzip: bool) -> BillLink {
+    BillLink::new(format!("{}v3/billdownload/file?token={token}", server.base_uri()), HashType::Sha1, sha1, gzip)
 }
 
 /// The clock of the signed answers and of the clients that check them.

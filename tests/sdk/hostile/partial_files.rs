@@ -30,12 +30,7 @@ fn a_failed_download_never_leaves_a_file_that_looks_complete() {
     // An earlier complete file stays as it was.
     std::fs::write(&target, b"the previous bill").unwrap();
     let client = server.client();
-    let link = BillLink::new(
-        format!("{}v3/billdownload/file?token=t", server.base_uri()),
-        HashType::Sha1,
-        "0".repeat(40),
-        false,
-    );
+    let link = bill_link(&server, "t", "0".repeat(40), false);
     let path = target.clone();
     let error = within("save_bill_to, endless", move || {
         client.save_bill_to(&link, Options::new().download_timeout(Duration::from_secs(1)), true, &path).unwrap_err()
@@ -56,12 +51,7 @@ fn a_complete_download_is_renamed_into_place() {
     let dir = temp_dir("complete");
     let target = dir.join("bill.csv");
     let client = server.client();
-    let link = BillLink::new(
-        format!("{}v3/billdownload/file?token=t", server.base_uri()),
-        HashType::Sha1,
-        sha1_hex(body.as_bytes()),
-        false,
-    );
+    let link = bill_link(&server, "t", sha1_hex(body.as_bytes()), false);
     let path = target.clone();
     let written = within("save_bill_to", move || client.save_bill_to(&link, (), false, &path).unwrap());
     assert_eq!(written, body.len() as u64);
@@ -71,12 +61,7 @@ fn a_complete_download_is_renamed_into_place() {
     // The wrong digest: the complete body arrives, but the file is not kept.
     std::fs::remove_file(&target).unwrap();
     let client = server.client();
-    let link = BillLink::new(
-        format!("{}v3/billdownload/file?token=t", server.base_uri()),
-        HashType::Sha1,
-        "0".repeat(40),
-        false,
-    );
+    let link = bill_link(&server, "t", "0".repeat(40), false);
     let path = target.clone();
     let error = within("save_bill_to, bad digest", move || client.save_bill_to(&link, (), false, &path).unwrap_err());
     assert!(matches!(download_kind(&error), DownloadErrorKind::DigestMismatch { .. }), "{error}");

@@ -189,8 +189,22 @@ fn benches(c: &mut Criterion) {
     c.bench_function("baseline/ring RSA-2048 verify", |b| {
         b.iter(|| public.verify(black_box(&message), black_box(&sig)).expect("verify"))
     });
+    {
+        use aws_lc_rs::signature::{self as aws, KeyPair};
+        let pair = aws::RsaKeyPair::from_pkcs8(&pem_der("merchant_apiclient_key.pem")).expect("pkcs8");
+        let public = aws::ParsedPublicKey::new(&aws::RSA_PKCS1_2048_8192_SHA256, pair.public_key().as_ref())
+            .expect("public key");
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        c.bench_function("baseline/aws-lc-rs RSA-2048 sign + verify", |b| {
+            b.iter(|| {
+                let mut out = vec![0u8; pair.public_modulus_len()];
+                pair.sign(&aws::RSA_PKCS1_SHA256, &rng, black_box(&message), &mut out).expect("sign");
+                public.verify_sig(black_box(&message), &out).expect("verify");
+            })
+        });
+    }
 
-    // Loopback round trips: client sign → sandbox verify (RustCrypto rsa) → sandbox sign → client verify.
+    // Loopback round trips: client sign → sandbox verify → sandbox sign → client verify (both on AWS-LC).
     let sandbox = Sandbox::start().expect("sandbox");
     let live = sandbox.client_builder().build().expect("client");
     let chain = live.v3().facemch().users().param("face_sid");

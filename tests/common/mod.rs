@@ -152,14 +152,17 @@ impl Drop for Replay {
     }
 }
 
-fn serve_one(stream: TcpStream, canned: &Canned, seen: &Mutex<Vec<String>>) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+/// Reads one HTTP/1.1 request from `reader`: its head (request line and headers, up to the blank line)
+/// and its body by `Content-Length`. `None` when the stream ends before a request starts.
+pub fn read_request_from(reader: &mut impl BufRead) -> std::io::Result<Option<(String, Vec<u8>)>> {
     let mut head = String::new();
     let mut content_length = 0usize;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
+            if head.is_empty() {
+                return Ok(None);
+            }
             break;
         }
         if let Some((name, value)) = line.split_once(':')
@@ -174,6 +177,13 @@ fn serve_one(stream: TcpStream, canned: &Canned, seen: &Mutex<Vec<String>>) -> s
     }
     let mut body = vec![0u8; content_length];
     reader.read_exact(&mut body)?;
+    Ok(Some((head, body)))
+}
+
+fn serve_one(stream: TcpStream, canned: &Canned, seen: &Mutex<Vec<String>>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let (head, _body) = read_request_from(&mut reader)?.unwrap_or_default();
     seen.lock().expect("lock").push(head);
     let mut out = Vec::new();
     write!(out, "HTTP/1.1 {} X\r\n", canned.status)?;

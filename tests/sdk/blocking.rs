@@ -7,7 +7,7 @@
 //! has been idle for a set time, and counts connections, requests and closes; a small tracing layer
 //! shows which thread a call's I/O ran on.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -94,28 +94,7 @@ impl Drop for KeepAlive {
 fn serve(stream: &TcpStream, idle: Duration, counts: &Counts) -> std::io::Result<()> {
     stream.set_read_timeout(Some(idle))?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    loop {
-        let mut length = 0usize;
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        loop {
-            line.clear();
-            if reader.read_line(&mut line)? == 0 {
-                return Ok(());
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut body = vec![0u8; length];
-        reader.read_exact(&mut body)?;
+    while read_request_from(&mut reader)?.is_some() {
         counts.requests.fetch_add(1, Ordering::SeqCst);
         let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
         let signed =
@@ -132,6 +111,7 @@ fn serve(stream: &TcpStream, idle: Duration, counts: &Counts) -> std::io::Result
         );
         (&*stream).write_all(&out)?;
     }
+    Ok(())
 }
 
 fn pay(client: &Client, trade: usize) -> Result<wechatpay_chain::Response, wechatpay_chain::Error> {

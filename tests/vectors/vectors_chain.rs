@@ -18,6 +18,7 @@
 use crate::common;
 
 use crate::common::rules::{self, decide_every_case};
+use crate::vectors_sign::kept_text;
 use serde_json::Value;
 use wechatpay_chain::chain::php_normalize;
 use wechatpay_chain::error::InputErrorKind;
@@ -40,21 +41,6 @@ const KINDS: [&str; 8] = [
 fn native(client: &Client, segments: &[&str]) -> Chain {
     let (first, rest) = segments.split_first().expect("segment");
     rest.iter().fold(client.chain(first), |c, s| c.seg(s))
-}
-
-/// This SDK's documented reading of the segments (see `vectors_sign.rs`): text kept, `_x_` and `<x>`
-/// are variables.
-fn kept_text(segments: &[&str]) -> String {
-    let piece = |p: &str| {
-        let inner = p.get(1..p.len().saturating_sub(1)).unwrap_or_default();
-        let name = !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
-        if p.len() >= 3 && p.starts_with('_') && p.ends_with('_') && name {
-            format!("{{{inner}}}")
-        } else {
-            p.replace('<', "{").replace('>', "}")
-        }
-    };
-    segments.iter().map(|s| s.split('/').map(piece).collect::<Vec<_>>().join("/")).collect::<Vec<_>>().join("/")
 }
 
 fn refusal(id: &str, result: Result<PreparedRequest, Error>) -> wechatpay_chain::error::InputError {

@@ -59,8 +59,8 @@ fn php_template(segments: &[&str]) -> String {
 }
 
 /// This SDK's documented reading of the segments: the text as given, `_x_` (a whole piece) and `<x>` as
-/// the variable `x`. Stated independently of the SDK's code.
-fn kept_text(segments: &[&str]) -> String {
+/// the variable `x`. Stated independently of the SDK's code (the chain vectors read segments the same way).
+pub(crate) fn kept_text(segments: &[&str]) -> String {
     let piece = |p: &str| {
         let inner = p.get(1..p.len().saturating_sub(1)).unwrap_or_default();
         let name = !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
